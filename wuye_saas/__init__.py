@@ -1,0 +1,43 @@
+"""红色物业 SaaS — the application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+
+from .config import load_config
+from .extensions import csrf, db, htmx, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path, config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from . import models  # noqa: F401  (every model registered before Alembic looks)
+    from . import tenancy, web
+    from .admin.views import bp as admin_bp
+    from .audit_log.views import bp as audit_bp
+    from .auth.views import bp as auth_bp
+    from .dashboard.views import bp as dashboard_bp
+    from .importer.views import bp as import_bp
+    from .jobs.views import bp as jobs_bp
+    from .org.views import bp as org_bp
+    from .users.views import bp as users_bp
+
+    web.install(app)
+    for bp in (auth_bp, admin_bp, dashboard_bp, org_bp, users_bp, import_bp, jobs_bp, audit_bp):
+        app.register_blueprint(bp)
+
+    from .cli import register as register_cli
+    register_cli(app)
+    return app

@@ -1,0 +1,148 @@
+"""Audit trail: every insert, update and delete of an audited model becomes an AuditEvent.
+
+Captured centrally after each flush, so no write path can forget it. The actor is whoever the
+request (or CLI/job) declared with `acting_as`. Bulk Core inserts (seeding, large imports)
+bypass the ORM and record one summary event with `record_event` instead.
+"""
+from __future__ import annotations
+
+import enum
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, String, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .extensions import db
+from .tenancy import current_tenant_id
+from .timeutil import now
+
+_actor: ContextVar[tuple[int | None, str]] = ContextVar("wuye_actor", default=(None, "系统"))
+
+ACTIONS = {"create": "新增", "update": "修改", "delete": "删除"}
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_event"
+    __audit__ = False
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Nullable: platform-level events (a tenant created) belong to no district.
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=now, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None]
+    label: Mapped[str] = mapped_column(String(200), default="")
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+
+
+@contextmanager
+def acting_as(user_id: int | None, name: str):
+    token = _actor.set((user_id, name))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def set_actor(user_id: int | None, name: str):
+    return _actor.set((user_id, name))
+
+
+def reset_actor(token) -> None:
+    _actor.reset(token)
+
+
+def _plain(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _columns(obj):
+    return [a for a in inspect(obj).mapper.column_attrs]
+
+
+def _snapshot(obj, exclude) -> dict:
+    return {a.key: _plain(getattr(obj, a.key)) for a in _columns(obj) if a.key not in exclude}
+
+
+def _diff(obj, exclude) -> dict:
+    state = inspect(obj)
+    out = {}
+    for attr in _columns(obj):
+        hist = state.attrs[attr.key].history
+        if not hist.has_changes():
+            continue
+        before = hist.deleted[0] if hist.deleted else None
+        after = hist.added[0] if hist.added else None
+        if before == after:
+            continue
+        if attr.key in exclude:
+            out[attr.key] = {"before": "***", "after": "***"}
+        else:
+            out[attr.key] = {"before": _plain(before), "after": _plain(after)}
+    return out
+
+
+def _audited(obj) -> bool:
+    return getattr(type(obj), "__audit__", True) and hasattr(type(obj), "__tablename__")
+
+
+def _label(obj) -> str:
+    return str(getattr(obj, "audit_label", None) or getattr(obj, "name", None) or "")[:200]
+
+
+def _event(obj, action: str, changes: dict) -> AuditEvent:
+    user_id, actor = _actor.get()
+    return AuditEvent(
+        tenant_id=getattr(obj, "tenant_id", None) or current_tenant_id(),
+        user_id=user_id,
+        actor=actor,
+        action=action,
+        entity=type(obj).__tablename__,
+        entity_id=getattr(obj, "id", None),
+        label=_label(obj),
+        changes=changes,
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _record_changes(session, flush_context):
+    events = []
+    for obj in session.new:
+        if _audited(obj):
+            exclude = getattr(type(obj), "__audit_exclude__", set())
+            events.append(_event(obj, "create", _snapshot(obj, exclude)))
+    for obj in session.dirty:
+        if _audited(obj) and session.is_modified(obj, include_collections=False):
+            changes = _diff(obj, getattr(type(obj), "__audit_exclude__", set()))
+            if changes:
+                events.append(_event(obj, "update", changes))
+    for obj in session.deleted:
+        if _audited(obj):
+            exclude = getattr(type(obj), "__audit_exclude__", set())
+            events.append(_event(obj, "delete", _snapshot(obj, exclude)))
+    # Added now, written by the next flush of the same commit.
+    session.add_all(events)
+
+
+def record_event(action: str, entity: str, label: str, changes: dict | None = None,
+                 entity_id: int | None = None, tenant_id: int | None = None) -> AuditEvent:
+    """A summary event for writes that bypass the ORM unit of work (bulk inserts)."""
+    user_id, actor = _actor.get()
+    ev = AuditEvent(tenant_id=tenant_id or current_tenant_id(), user_id=user_id, actor=actor,
+                    action=action, entity=entity, entity_id=entity_id, label=label[:200],
+                    changes=changes or {})
+    db.session.add(ev)
+    return ev

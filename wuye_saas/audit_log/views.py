@@ -1,0 +1,55 @@
+"""The district's audit log: who changed what, when, with before/after values."""
+from datetime import datetime, time, timedelta, timezone
+
+from flask import g, request
+from sqlalchemy import select
+
+from ..audit import ACTIONS, AuditEvent
+from ..extensions import db
+from ..org.resources import TABLE_LABELS
+from ..timeutil import SHANGHAI
+from ..web import page_arg, render, require, tenant_blueprint
+
+bp = tenant_blueprint("audit_log", __name__, "/audit")
+
+ENTITY_LABELS = TABLE_LABELS | {"user": "账号", "tenant": "区县", "import": "数据导入"}
+
+
+def _utc_bound(text: str, end: bool):
+    """A Shanghai calendar day → naive UTC bound (the storage convention)."""
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    if end:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(), SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@bp.route("/")
+def index():
+    require("view_all", "audit")
+    args = request.args
+    # Audit events are not TenantScoped (platform events have no district): filter here.
+    stmt = select(AuditEvent).where(AuditEvent.tenant_id == g.tenant.id)
+    if args.get("entity"):
+        stmt = stmt.where(AuditEvent.entity == args["entity"])
+    if args.get("action") in ACTIONS:
+        stmt = stmt.where(AuditEvent.action == args["action"])
+    if args.get("actor"):
+        stmt = stmt.where(AuditEvent.actor.ilike(f"%{args['actor'].strip()}%"))
+    if args.get("entity_id", "").isdigit():
+        stmt = stmt.where(AuditEvent.entity_id == int(args["entity_id"]))
+    since = _utc_bound(args.get("from", ""), end=False)
+    until = _utc_bound(args.get("to", ""), end=True)
+    if since:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if until:
+        stmt = stmt.where(AuditEvent.at < until)
+    page = db.paginate(stmt.order_by(AuditEvent.id.desc()), page=page_arg(), per_page=30,
+                       error_out=False)
+    entities = db.session.execute(select(AuditEvent.entity).where(AuditEvent.tenant_id == g.tenant.id)
+                                  .distinct().order_by(AuditEvent.entity)).scalars().all()
+    return render("audit_log/index.html", "audit_log/_table.html", page=page, args=args,
+                  entities=entities, actions=ACTIONS,
+                  labels=ENTITY_LABELS)

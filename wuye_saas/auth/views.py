@@ -1,0 +1,112 @@
+"""Log in, choose the district and role to act in, change password, log out."""
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, login_manager
+from . import logic
+from .forms import LoginForm, PasswordForm
+from .models import User
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录。"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    return db.session.get(User, int(user_id))
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: never bounce a fresh login to another host.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+def landing_for(membership) -> str:
+    return url_for("dashboard.home", tenant_slug=membership.tenant.slug)
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.choose"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        cfg = current_app.config
+        user, error = logic.authenticate(form.username.data, form.password.data,
+                                         request.remote_addr or "", cfg["LOGIN_MAX_FAILURES"],
+                                         cfg["LOGIN_LOCK_MINUTES"])
+        if user is not None:
+            memberships = logic.usable_memberships(user)
+            if not memberships and not user.is_platform_admin:
+                error = "您的账号暂无可用的区县角色（所属区县可能已停用），请联系管理员。"
+            else:
+                nxt = _safe_next(request.args.get("next"))
+                if len(memberships) == 1 and not user.is_platform_admin:
+                    only = memberships[0]
+                    target, membership_id = nxt or landing_for(only), only.id
+                elif not memberships:
+                    target, membership_id = nxt or url_for("admin.tenants"), None
+                else:
+                    target, membership_id = url_for("auth.choose", next=nxt), None
+                session.clear()  # no session fixation across the login
+                login_user(user)
+                if membership_id:
+                    session["membership_id"] = membership_id
+                db.session.commit()
+                return redirect(target)
+    return render_template("auth/login.html", form=form, error=error,
+                           demo=current_app.config["DEMO_MODE"]), (401 if error else 200)
+
+
+@bp.route("/choose", methods=["GET", "POST"])
+@login_required
+def choose():
+    memberships = logic.usable_memberships(current_user)
+    if request.method == "POST":
+        # Flask-WTF's CSRFProtect has already checked the token.
+        chosen = next((m for m in memberships if str(m.id) == request.form.get("membership_id")), None)
+        if chosen is None:
+            abort(404)
+        session["membership_id"] = chosen.id
+        return redirect(_safe_next(request.args.get("next")) or landing_for(chosen))
+    if len(memberships) == 1 and not current_user.is_platform_admin and "membership_id" not in session:
+        session["membership_id"] = memberships[0].id
+        return redirect(landing_for(memberships[0]))
+    return render_template("auth/choose.html", memberships=memberships)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        problem = logic.password_problem(form.new.data)
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append("当前密码不正确")
+        elif problem:
+            form.new.errors.append(problem)
+        else:
+            current_user.set_password(form.new.data)
+            db.session.commit()
+            flash("密码已修改。", "success")
+            return redirect(url_for("auth.choose"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("您已退出登录。", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,56 @@
+"""Configuration read from the environment when the app is created, never at import."""
+import os
+import secrets
+from pathlib import Path
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    overrides = overrides or {}
+    env = os.environ
+    db_url = overrides.get("SQLALCHEMY_DATABASE_URI") or env.get("DATABASE_URL")
+    if not db_url:
+        db_url = "sqlite:///" + str(Path(instance_path) / "wuye.db")
+    elif db_url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship.
+        db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
+    demo = env.get("WUYE_DEMO") == "1"
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        # No default key: a random one per start (sessions reset on restart) unless configured.
+        secret = _instance_secret(instance_path)
+    cfg = {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "RQ_QUEUES": ["default", "imports"],
+        "DEMO_MODE": demo,
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_I18N_ENABLED": False,  # use WTForms' bundled zh messages (formutil.Form)
+        "PER_PAGE": 20,
+        # Large imports go to a background job; smaller ones finish inside the request.
+        "IMPORT_JOB_THRESHOLD": int(env.get("IMPORT_JOB_THRESHOLD", "500")),
+        "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+    }
+    cfg.update(overrides)
+    return cfg
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A per-installation random key kept in instance/, so the embedded setup needs no config."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,125 @@
+"""The register's generic operations: scoped list queries with search and filters, FK choices,
+uniqueness and dependency checks, save and delete. Plain functions; the views call them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import String, UniqueConstraint, func, inspect, or_, select
+
+from .. import policy
+from ..extensions import db
+
+
+@dataclass
+class Column:
+    label: str
+    value: Callable[[Any], Any]
+    link: bool = False  # render as a link to the record's detail page
+
+
+@dataclass
+class Filter:
+    param: str
+    label: str
+    options: Callable[[Any], list[tuple[str, str]]]  # membership → [(value, label)]
+    clause: Callable[[str], Any]                     # value → WHERE clause
+
+
+@dataclass
+class Resource:
+    key: str                     # URL segment: /d/<slug>/<key>/
+    model: type
+    label: str                   # Chinese name of one record
+    form: type
+    columns: list[Column]
+    search: list = field(default_factory=list)
+    search_hint: str = ""
+    filters: list[Filter] = field(default_factory=list)
+    order_by: list = field(default_factory=list)
+    load: list = field(default_factory=list)      # loader options for the list page
+    choices: dict[str, Callable] = field(default_factory=dict)  # field → fn(m, obj, args)
+    children: list[tuple[str, str]] = field(default_factory=list)  # (resource key, fk attr)
+    icon: str = "folder"
+    title: Callable[[Any], str] = lambda obj: getattr(obj, "name", "")
+    prepare: Callable | None = None   # (form, obj, membership) before validation (edit/new)
+    apply: Callable | None = None     # (form, obj) after populate_obj: derived fields, links
+
+    @property
+    def param(self) -> str:
+        return f"{self.model.__tablename__}_id"
+
+    def fk_columns(self) -> dict[str, Any]:
+        return {c.key: c for c in self.model.__table__.columns if c.foreign_keys and c.key != "tenant_id"}
+
+
+def list_query(res: Resource, membership, args):
+    """The scoped, searched and filtered SELECT behind a list page."""
+    model = res.model
+    stmt = policy.scoped(select(model), membership, model)
+    q = (args.get("q") or "").strip()
+    if q and res.search:
+        stmt = stmt.where(or_(*[col.ilike(f"%{q}%") for col in res.search]))
+    for flt in res.filters:
+        value = args.get(flt.param)
+        if value:
+            stmt = stmt.where(flt.clause(value))
+    # Any foreign key can narrow the list (links from a parent's detail page).
+    for key, col in res.fk_columns().items():
+        value = args.get(key)
+        if value and value.isdigit():
+            stmt = stmt.where(col == int(value))
+    return stmt.options(*res.load).order_by(*(res.order_by or [model.id]))
+
+
+def options(model, membership, label=lambda o: o.name, where=None, order=None, load=()):
+    """[(id, label)] of the records of `model` the membership may see."""
+    stmt = policy.scoped(select(model), membership, model).options(*load)
+    if where is not None:
+        stmt = stmt.where(where)
+    stmt = stmt.order_by(*(order if order is not None else [model.name]))
+    return [(o.id, label(o)) for o in db.session.execute(stmt).scalars()]
+
+
+def unique_problems(obj) -> dict[str, str]:
+    """Field → message for each unique constraint another record already holds."""
+    model = type(obj)
+    problems = {}
+    for cons in model.__table__.constraints:
+        if not isinstance(cons, UniqueConstraint):
+            continue
+        cols = [c for c in cons.columns if c.key != "tenant_id"]
+        stmt = select(model.id).where(*[getattr(model, c.key) == getattr(obj, c.key) for c in cols])
+        if obj.id is not None:
+            stmt = stmt.where(model.id != obj.id)
+        if db.session.execute(stmt.limit(1)).first():
+            shown = cols[-1].key
+            problems[shown] = "已存在相同的记录，请勿重复录入"
+    return problems
+
+
+def dependents(obj, labels: dict[str, str]) -> list[tuple[str, int]]:
+    """[(what, count)] of records that still point at `obj` and would be orphaned."""
+    table = type(obj).__table__
+    cascaded = {r.mapper.local_table.name for r in inspect(type(obj)).relationships
+                if "delete" in r.cascade}
+    found = []
+    for other in db.metadata.sorted_tables:
+        if other.name in cascaded:
+            continue
+        for fk in other.foreign_keys:
+            if fk.column.table is table and fk.parent.name != "tenant_id":
+                n = db.session.execute(select(func.count()).select_from(other)
+                                       .where(fk.parent == obj.id)).scalar_one()
+                if n:
+                    found.append((labels.get(other.name, other.name), n))
+    return found
+
+
+def normalise_strings(obj) -> None:
+    """Strip surrounding blanks from every text column (pasted data often carries them)."""
+    for col in type(obj).__table__.columns:
+        if isinstance(col.type, String):
+            value = getattr(obj, col.key)
+            if isinstance(value, str):
+                setattr(obj, col.key, value.strip())

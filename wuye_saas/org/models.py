@@ -1,0 +1,279 @@
+"""The organisation tree of a district: streets → communities → compounds → buildings →
+households, the firms serving compounds, committees and party organisations."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..tenancy import TenantScoped
+
+COMPOUND_TYPES = ["商品房", "老旧小区", "安置房", "保障房", "单位房改房"]
+MANAGEMENT_MODES = ["专业物业", "自管", "无人管理", "国资托管"]
+WUGUAN_MODES = ["统管", "接管", "直管", "自管", "助管"]
+PARTY_STATUSES = ["单独建立党组织", "联合党支部", "派驻党建指导员", "无"]
+SERVICE_GRADES = ["一级", "二级", "三级"]
+FEE_MODES = ["包干制", "酬金制"]
+COMMITTEE_KINDS = ["业委会", "物管会"]
+FILING_STATUSES = ["未备案", "备案中", "已备案"]
+COMMITTEE_POSITIONS = ["主任", "副主任", "委员"]
+PARTY_ORG_KINDS = ["社区党委", "小区党支部", "楼栋党小组", "企业党支部", "联合党支部"]
+QUALIFICATIONS = ["一级", "二级", "三级", "无资质等级"]
+APPOINTMENT_DIRECTIONS = ["社区→业委会", "社区→物业企业", "业委会→社区", "物业企业→社区"]
+
+
+class Street(TenantScoped, db.Model):
+    """街道/镇."""
+
+    __tablename__ = "street"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(20), default="")
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    communities: Mapped[list["Community"]] = relationship(back_populates="street")
+
+
+class Community(TenantScoped, db.Model):
+    """社区."""
+
+    __tablename__ = "community"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("street.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(20), default="")
+    __table_args__ = (UniqueConstraint("tenant_id", "street_id", "name"),)
+
+    street: Mapped[Street] = relationship(back_populates="communities")
+
+
+class Grid(TenantScoped, db.Model):
+    """网格."""
+
+    __tablename__ = "grid"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    keeper: Mapped[str] = mapped_column(String(40), default="")
+    keeper_phone: Mapped[str] = mapped_column(String(20), default="")
+
+    community: Mapped[Community] = relationship()
+
+
+class Compound(TenantScoped, db.Model):
+    """小区."""
+
+    __tablename__ = "compound"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    compound_type: Mapped[str] = mapped_column(String(20))
+    build_year: Mapped[int | None]
+    area_m2: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    management_mode: Mapped[str] = mapped_column(String(20), index=True)
+    wuguan_mode: Mapped[str | None] = mapped_column(String(10))
+    __table_args__ = (UniqueConstraint("tenant_id", "community_id", "name"),)
+
+    community: Mapped[Community] = relationship()
+    grid: Mapped[Grid | None] = relationship()
+
+
+class Building(TenantScoped, db.Model):
+    """楼栋."""
+
+    __tablename__ = "building"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    floors: Mapped[int | None]
+    units: Mapped[int | None]
+    has_lift: Mapped[bool] = mapped_column(default=False)
+    __table_args__ = (UniqueConstraint("tenant_id", "compound_id", "name"),)
+
+    compound: Mapped[Compound] = relationship()
+
+
+class HouseholdClass(TenantScoped, db.Model):
+    """A district-configured household class (低保, 特困, 残疾, 优抚 …)."""
+
+    __tablename__ = "household_class"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+
+class Household(TenantScoped, db.Model):
+    """户: one exclusive unit (专有部分) with its legal floor area."""
+
+    __tablename__ = "household"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    room: Mapped[str] = mapped_column(String(20))
+    floor: Mapped[int | None]
+    floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    owner_name: Mapped[str] = mapped_column(String(60), default="")
+    phone_masked: Mapped[str] = mapped_column(String(20), default="")
+    # Resident verification code (public pages); unique within the district.
+    household_code: Mapped[str] = mapped_column(String(16))
+    __table_args__ = (UniqueConstraint("tenant_id", "household_code"),
+                      UniqueConstraint("tenant_id", "building_id", "room"))
+
+    compound: Mapped[Compound] = relationship()
+    building: Mapped[Building] = relationship()
+    class_links: Mapped[list["HouseholdClassLink"]] = relationship(
+        back_populates="household", cascade="all, delete-orphan")
+
+    @property
+    def audit_label(self):
+        return self.room
+
+
+class HouseholdClassLink(TenantScoped, db.Model):
+    """A household belongs to a class from a date on (fees apply it from then)."""
+
+    __tablename__ = "household_class_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    household_class_id: Mapped[int] = mapped_column(ForeignKey("household_class.id"), index=True)
+    valid_from: Mapped[date]
+    __table_args__ = (UniqueConstraint("household_id", "household_class_id"),)
+
+    household: Mapped[Household] = relationship(back_populates="class_links")
+    household_class: Mapped[HouseholdClass] = relationship()
+
+
+class Firm(TenantScoped, db.Model):
+    """物业服务企业."""
+
+    __tablename__ = "firm"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    qualification: Mapped[str] = mapped_column(String(20), default="无资质等级")
+    legal_rep: Mapped[str] = mapped_column(String(40), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    party_status: Mapped[str] = mapped_column(String(20), index=True)
+    party_members: Mapped[int] = mapped_column(default=0)
+    staff_count: Mapped[int] = mapped_column(default=0)
+    __table_args__ = (UniqueConstraint("tenant_id", "credit_code"),)
+
+
+class Contract(TenantScoped, db.Model):
+    """物业服务合同 between a firm and a compound."""
+
+    __tablename__ = "contract"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    service_grade: Mapped[str] = mapped_column(String(10))
+    fee_mode: Mapped[str] = mapped_column(String(10))
+    # 元/㎡·月, a rate (Decimal), not an amount of money.
+    fee_rate: Mapped[Decimal] = mapped_column(Numeric(8, 4))
+
+    firm: Mapped[Firm] = relationship()
+    compound: Mapped[Compound] = relationship()
+
+    @property
+    def audit_label(self):
+        return f"{self.start_date:%Y-%m-%d}～{self.end_date:%Y-%m-%d}"
+
+
+class Committee(TenantScoped, db.Model):
+    """业委会 or 物管会 of a compound."""
+
+    __tablename__ = "committee"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100))
+    term_start: Mapped[date]
+    term_end: Mapped[date]
+    filing_status: Mapped[str] = mapped_column(String(10), default="未备案")
+    filed_on: Mapped[date | None]
+
+    compound: Mapped[Compound] = relationship()
+    members: Mapped[list["CommitteeMember"]] = relationship(back_populates="committee")
+
+
+class CommitteeMember(TenantScoped, db.Model):
+    __tablename__ = "committee_member"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    position: Mapped[str] = mapped_column(String(10), default="委员")
+    is_party_member: Mapped[bool] = mapped_column(default=False)
+    is_cross_appointed: Mapped[bool] = mapped_column(default=False)
+    phone_masked: Mapped[str] = mapped_column(String(20), default="")
+
+    committee: Mapped[Committee] = relationship(back_populates="members")
+
+
+class PartyOrg(TenantScoped, db.Model):
+    """党组织: 社区党委, 小区党支部, 楼栋党小组, 企业党支部, 联合党支部."""
+
+    __tablename__ = "party_org"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("party_org.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), index=True)
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firm.id"), index=True)
+    secretary: Mapped[str] = mapped_column(String(40), default="")
+    member_count: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped["PartyOrg | None"] = relationship(remote_side=[id])
+    community: Mapped[Community | None] = relationship()
+    compound: Mapped[Compound | None] = relationship()
+    building: Mapped[Building | None] = relationship()
+    firm: Mapped[Firm | None] = relationship()
+
+
+class Instructor(TenantScoped, db.Model):
+    """党建指导员 assigned to a firm."""
+
+    __tablename__ = "instructor"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    assigned_on: Mapped[date]
+    ended_on: Mapped[date | None]
+
+    firm: Mapped[Firm] = relationship()
+
+
+class CrossAppointment(TenantScoped, db.Model):
+    """双向进入、交叉任职: a person of one side serving on the other."""
+
+    __tablename__ = "cross_appointment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_name: Mapped[str] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(20))
+    home_role: Mapped[str] = mapped_column(String(60), default="")
+    appointed_role: Mapped[str] = mapped_column(String(60))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firm.id"), index=True)
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    community: Mapped[Community] = relationship()
+    compound: Mapped[Compound | None] = relationship()
+    firm: Mapped[Firm | None] = relationship()
+
+    @property
+    def audit_label(self):
+        return self.person_name

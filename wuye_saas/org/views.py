@@ -1,0 +1,144 @@
+"""The district register: list, detail, create, edit, delete for every Resource."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+
+from ..extensions import db
+from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from . import crud
+from .resources import BY_KEY, BY_TABLE, NAV, RESOURCES, TABLE_LABELS
+
+bp = tenant_blueprint("org", __name__)
+
+
+def _build_form(res, obj):
+    mem = current_membership()
+    if obj is None and request.method == "GET":
+        presets = {k: int(v) for k, v in request.args.items() if v.isdigit() and hasattr(res.form, k)}
+        form = res.form(data=presets)
+    else:
+        form = res.form(obj=obj)
+    for name, fn in res.choices.items():
+        getattr(form, name).choices = fn(mem, obj, request.args)
+    if res.prepare:
+        res.prepare(form, obj, mem)
+    return form
+
+
+def _save(res, form, obj) -> bool:
+    """Populate and flush `obj`; False (errors on the form, nothing written) when refused."""
+    if not form.validate_on_submit():
+        return False
+    form.populate_obj(obj)
+    crud.normalise_strings(obj)
+    if res.apply:
+        res.apply(form, obj)
+    with db.session.no_autoflush:
+        problems = crud.unique_problems(obj)
+    if problems:
+        for field, msg in problems.items():
+            getattr(form, field).errors.append(msg)
+        db.session.rollback()
+        return False
+    db.session.add(obj)
+    db.session.commit()
+    return True
+
+
+def _children(res, obj):
+    """First rows of each child list on a detail page, with the total."""
+    out = []
+    for key, fk in res.children:
+        child = BY_KEY[key]
+        stmt = crud.list_query(child, current_membership(), {fk: str(obj.id)})
+        page = db.paginate(stmt, page=1, per_page=10, error_out=False)
+        out.append((child, fk, page))
+    return out
+
+
+def _detail_fields(res, obj):
+    """(label, value, link) for each form field, foreign keys shown by name."""
+    rows = []
+    form = res.form(obj=obj, meta={"csrf": False})
+    fks = res.fk_columns()
+    for field in form:
+        if field.type in ("CSRFTokenField", "HiddenField", "SelectMultipleField"):
+            continue
+        value = getattr(obj, field.name, None)
+        link = None
+        if field.name in fks and value is not None:
+            target_table = next(iter(fks[field.name].foreign_keys)).column.table.name
+            related = getattr(obj, field.name[:-3], None)
+            value = getattr(related, "name", value)
+            if target_table in BY_TABLE:
+                target = BY_TABLE[target_table]
+                link = url_for(f"org.{target.key}_detail", **{target.param: getattr(obj, field.name)})
+        elif isinstance(value, bool):
+            value = "是" if value else "否"
+        rows.append((field.label.text, "" if value is None else value, link))
+    return rows
+
+
+def _register(res):
+    model, key, param = res.model, res.key, res.param
+
+    def list_view():
+        mem = current_membership()
+        stmt = crud.list_query(res, mem, request.args)
+        page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
+        filters = [(f, f.options(mem)) for f in res.filters]
+        filtered = any(v for k, v in request.args.items() if k != "page")
+        return render("org/list.html", "org/_table.html", res=res, page=page, filters=filters,
+                      args=request.args, filtered=filtered)
+
+    def detail_view(**kw):
+        obj = get_or_404(model, kw[param])
+        return render("org/detail.html", res=res, obj=obj, fields=_detail_fields(res, obj),
+                      children=_children(res, obj))
+
+    def new_view():
+        require("create")
+        obj = model()
+        form = _build_form(res, None)
+        if _save(res, form, obj):
+            flash(f"已新增{res.label}“{res.title(obj)}”。", "success")
+            return redirect(url_for(f"org.{key}_detail", **{param: obj.id}))
+        return render("org/form.html", res=res, form=form, obj=None), (422 if form.errors else 200)
+
+    def edit_view(**kw):
+        obj = get_or_404(model, kw[param])
+        require("edit")
+        form = _build_form(res, obj)
+        if _save(res, form, obj):
+            flash(f"已保存{res.label}“{res.title(obj)}”。", "success")
+            return redirect(url_for(f"org.{key}_detail", **{param: obj.id}))
+        return render("org/form.html", res=res, form=form, obj=obj), (422 if form.errors else 200)
+
+    def delete_view(**kw):
+        obj = get_or_404(model, kw[param])
+        require("delete")
+        blockers = crud.dependents(obj, TABLE_LABELS)
+        if request.method == "POST" and not blockers:
+            title = res.title(obj)
+            db.session.delete(obj)
+            db.session.commit()
+            flash(f"已删除{res.label}“{title}”。", "success")
+            return redirect(url_for(f"org.{key}_list"))
+        return render("org/confirm_delete.html", res=res, obj=obj, blockers=blockers), (
+            409 if request.method == "POST" else 200)
+
+    bp.add_url_rule(f"/{key}/", f"{key}_list", list_view)
+    bp.add_url_rule(f"/{key}/new", f"{key}_new", new_view, methods=["GET", "POST"])
+    bp.add_url_rule(f"/{key}/<int:{param}>", f"{key}_detail", detail_view)
+    bp.add_url_rule(f"/{key}/<int:{param}>/edit", f"{key}_edit", edit_view, methods=["GET", "POST"])
+    bp.add_url_rule(f"/{key}/<int:{param}>/delete", f"{key}_delete", delete_view, methods=["GET", "POST"])
+
+
+for _res in RESOURCES:
+    _register(_res)
+
+
+@bp.app_context_processor
+def _org_nav():
+    return {"org_nav": [(group, [BY_KEY[k] for k in keys]) for group, keys in NAV]}
+

@@ -1,0 +1,126 @@
+"""The one permission policy: who may do what, and which records each membership sees.
+
+`visible(membership, Model)` is the scope filter every list and lookup uses; a record outside
+it does not exist for that person (404). `can(membership, action, Model)` says whether an
+in-scope record may be changed (403 when not).
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, false, or_, select, true
+
+from .auth.models import Membership
+from .org.models import (
+    Building, Committee, CommitteeMember, Community, Compound, Contract, CrossAppointment, Firm,
+    Grid, Household, HouseholdClass, HouseholdClassLink, Instructor, PartyOrg, Street,
+)
+from .timeutil import today
+
+DISTRICT = "district_admin"
+FIRM_ROLES = {"firm_manager", "firm_staff"}
+
+# Who may write what. The org tree is the district's register; later areas add their own.
+WRITERS = {
+    "org": {DISTRICT},
+    "users": {DISTRICT},
+    "import": {DISTRICT},
+    "audit": {DISTRICT},
+}
+
+
+def can(m: Membership | None, action: str, area: str = "org") -> bool:
+    if m is None or not m.active:
+        return False
+    if action == "view":
+        return True
+    return m.role in WRITERS.get(area, set())
+
+
+# --- scope: the compounds, communities, streets and firms a membership reaches -------------
+
+def _communities(m: Membership):
+    if m.role == "street_staff":
+        return select(Community.id).where(Community.street_id == m.street_id)
+    if m.role == "community_staff":
+        return select(Community.id).where(Community.id == m.community_id)
+    return None
+
+
+def _active_contracts():
+    d = today()
+    return and_(Contract.start_date <= d, Contract.end_date >= d)
+
+
+def _compounds(m: Membership):
+    if m.role in ("street_staff", "community_staff"):
+        return select(Compound.id).where(Compound.community_id.in_(_communities(m)))
+    if m.role in FIRM_ROLES:
+        return select(Contract.compound_id).where(Contract.firm_id == m.firm_id, _active_contracts())
+    if m.role == "committee_member":
+        return select(Compound.id).where(Compound.id == m.compound_id)
+    return None
+
+
+def _firms(m: Membership):
+    if m.role in FIRM_ROLES:
+        return select(Firm.id).where(Firm.id == m.firm_id)
+    if m.role == "assessor":
+        return select(Firm.id)
+    comps = _compounds(m)
+    if comps is None:
+        return None
+    return select(Contract.firm_id).where(Contract.compound_id.in_(comps), _active_contracts())
+
+
+def visible(m: Membership, model):
+    """A WHERE clause limiting `model` to what `m` may see."""
+    if m.role == DISTRICT:
+        return true()
+    comps, comms, firms = _compounds(m), _communities(m), _firms(m)
+
+    def within(col, sub):
+        return col.in_(sub) if sub is not None else false()
+
+    if model is Street:
+        if m.role == "street_staff":
+            return Street.id == m.street_id
+        if m.role == "community_staff":
+            return Street.id.in_(select(Community.street_id).where(Community.id == m.community_id))
+        return false()
+    if model is Community:
+        return within(Community.id, comms)
+    if model is Grid:
+        return within(Grid.community_id, comms)
+    if model is Compound:
+        return within(Compound.id, comps)
+    if model in (Building, Household, Committee):
+        return within(model.compound_id, comps)
+    if model is HouseholdClassLink:
+        return within(HouseholdClassLink.household_id,
+                      select(Household.id).where(within(Household.compound_id, comps)))
+    if model is HouseholdClass:
+        return true()
+    if model is CommitteeMember:
+        return within(CommitteeMember.committee_id,
+                      select(Committee.id).where(within(Committee.compound_id, comps)))
+    if model is Firm:
+        return within(Firm.id, firms)
+    if model is Contract:
+        if m.role in FIRM_ROLES:
+            return Contract.firm_id == m.firm_id
+        return within(Contract.compound_id, comps)
+    if model is Instructor:
+        return within(Instructor.firm_id, firms)
+    if model is PartyOrg:
+        return or_(within(PartyOrg.compound_id, comps), within(PartyOrg.community_id, comms),
+                   within(PartyOrg.firm_id, firms) if m.role in FIRM_ROLES else false())
+    if model is CrossAppointment:
+        return or_(within(CrossAppointment.community_id, comms),
+                   within(CrossAppointment.compound_id, comps))
+    if model is Membership:
+        return Membership.id == m.id
+    # Unknown models are invisible until the policy says otherwise: fail closed.
+    return false()
+
+
+def scoped(stmt, m: Membership, model):
+    return stmt.where(visible(m, model))

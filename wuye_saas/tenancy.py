@@ -1,0 +1,138 @@
+"""Tenancy: the district (Tenant), the current-tenant scope and the ORM safety net.
+
+Every tenant-owned model mixes in `TenantScoped`. While a tenant scope is active every ORM
+query gets `tenant_id = <current>` added centrally, so a view cannot forget the filter.
+Outside a tenant scope, a query that touches a tenant-owned model raises unless the caller
+opened `system_scope()` on purpose (platform admin, login, CLI). A flush stamps new rows
+with the current tenant and refuses rows of another tenant.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, event
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+
+from .extensions import db
+from .timeutil import now
+
+
+class TenantScopeError(RuntimeError):
+    """A tenant-owned table was touched without a tenant or an explicit system scope."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    tenant_id: int | None
+    system: bool = False
+
+
+_scope: ContextVar[Scope] = ContextVar("wuye_tenant_scope", default=Scope(None))
+
+
+class Tenant(db.Model):
+    """A district (区/县) running the product; its slug appears in every URL."""
+
+    __tablename__ = "tenant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    region: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    def __repr__(self):
+        return f"<Tenant {self.slug}>"
+
+
+class TenantScoped:
+    """Mixin for every tenant-owned model: a non-null, indexed tenant_id."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("tenant.id"), index=True, nullable=False)
+
+
+def current_scope() -> Scope:
+    return _scope.get()
+
+
+def current_tenant_id() -> int | None:
+    return _scope.get().tenant_id
+
+
+def enter(tenant_id: int | None, system: bool = False):
+    """Set the scope; returns a token for `leave`. Used by the request cycle."""
+    return _scope.set(Scope(tenant_id, system))
+
+
+def leave(token) -> None:
+    _scope.reset(token)
+
+
+@contextmanager
+def tenant_scope(tenant_id: int):
+    """Act for one tenant outside a request (CLI, jobs)."""
+    token = enter(tenant_id)
+    try:
+        yield
+    finally:
+        leave(token)
+
+
+@contextmanager
+def system_scope():
+    """Deliberately see across tenants (platform admin, login, seeding)."""
+    token = _scope.set(Scope(_scope.get().tenant_id, True))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def _is_tenant_model(mapper) -> bool:
+    return issubclass(mapper.class_, TenantScoped)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_tenant_filter(state):
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    scope = _scope.get()
+    if scope.system and scope.tenant_id is None:
+        return
+    if scope.tenant_id is None:
+        if any(_is_tenant_model(m) for m in state.all_mappers):
+            raise TenantScopeError("tenant-owned data queried without a tenant scope")
+        return
+    if scope.system:
+        return
+    tid = scope.tenant_id
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session, flush_context, instances):
+    scope = _scope.get()
+    for obj in session.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.tenant_id is None:
+            if scope.tenant_id is None:
+                raise TenantScopeError(f"new {type(obj).__name__} without a tenant")
+            obj.tenant_id = scope.tenant_id
+        elif scope.tenant_id is not None and obj.tenant_id != scope.tenant_id and not scope.system:
+            raise TenantScopeError(f"{type(obj).__name__} of another tenant in this scope")
+    for obj in session.dirty:
+        if isinstance(obj, TenantScoped) and scope.tenant_id is not None and not scope.system:
+            if obj.tenant_id != scope.tenant_id:
+                raise TenantScopeError(f"{type(obj).__name__} of another tenant in this scope")
+
+
+def tenant_by_slug(slug: str) -> Tenant | None:
+    return db.session.execute(db.select(Tenant).filter_by(slug=slug)).scalar_one_or_none()

@@ -1,0 +1,135 @@
+"""The request life cycle shared by every area: tenant from the URL, the acting membership,
+the audit actor, HTMX-aware rendering, lookups through the policy, template helpers."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from . import policy, tenancy
+from .audit import reset_actor, set_actor
+from .auth.models import ROLE_LABELS, Membership
+from .extensions import db, htmx
+from .money import fmt_yuan
+from .timeutil import fmt_datetime
+
+
+def tenant_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint under /d/<tenant_slug>/…; every view needs a membership of that tenant."""
+    bp = Blueprint(name, import_name, url_prefix="/d/<tenant_slug>" + url_prefix)
+    bp.before_request(_require_member)
+    return bp
+
+
+def _require_member():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    m = g.get("membership")
+    if m is None or m.tenant_id != g.tenant.id:
+        # Never confirm that another district's pages exist.
+        abort(404)
+
+
+def current_membership() -> Membership:
+    return g.membership
+
+
+def get_or_404(model, record_id: int):
+    """The record if it exists in this tenant and the acting membership's scope, else 404."""
+    stmt = select(model).where(model.id == record_id, policy.visible(g.membership, model))
+    obj = db.session.execute(stmt).scalar_one_or_none()
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def page_arg() -> int:
+    page = request.args.get("page", "1")
+    return max(int(page), 1) if page.isdigit() else 1
+
+
+def require(action: str, area: str = "org") -> None:
+    if not policy.can(g.get("membership"), action, area):
+        abort(403)
+
+
+def render(template: str, partial: str | None = None, **ctx):
+    """The partial for an HTMX request (not a history restore), the full page otherwise."""
+    if partial and htmx and not htmx.history_restore_request:
+        return render_template(partial, **ctx)
+    return render_template(template, **ctx)
+
+
+def install(app) -> None:
+    @app.url_value_preprocessor
+    def _tenant_from_url(endpoint, values):
+        if values and "tenant_slug" in values:
+            slug = values.pop("tenant_slug")
+            tenant = tenancy.tenant_by_slug(slug)
+            if tenant is None or not tenant.active:
+                abort(404)
+            g.tenant = tenant
+            g.tenant_token = tenancy.enter(tenant.id)
+
+    @app.url_defaults
+    def _tenant_slug_default(endpoint, values):
+        if "tenant_slug" not in values and g.get("tenant") is not None:
+            if app.url_map.is_endpoint_expecting(endpoint, "tenant_slug"):
+                values["tenant_slug"] = g.tenant.slug
+
+    @app.before_request
+    def _acting_membership():
+        g.membership = None
+        if not current_user.is_authenticated:
+            return
+        g.actor_token = set_actor(current_user.id, current_user.display_name)
+        mid = session.get("membership_id")
+        if mid:
+            with tenancy.system_scope():
+                m = db.session.get(Membership, mid)
+                ok = (m is not None and m.user_id == current_user.id and m.active
+                      and m.tenant.active)
+            g.membership = m if ok else None
+
+    @app.teardown_request
+    def _leave(exc):
+        token = g.pop("tenant_token", None)
+        if token is not None:
+            tenancy.leave(token)
+        actor = g.pop("actor_token", None)
+        if actor is not None:
+            reset_actor(actor)
+
+    @app.after_request
+    def _vary(resp):
+        resp.headers.add("Vary", "HX-Request")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return resp
+
+    @app.errorhandler(404)
+    def _not_found(e):
+        return render_template("errors/error.html", code=404, title="页面不存在",
+                               text="您要找的页面不存在，或不在您的管辖范围内。"), 404
+
+    @app.errorhandler(403)
+    def _forbidden(e):
+        return render_template("errors/error.html", code=403, title="没有权限",
+                               text="您的角色不能进行此操作。"), 403
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        return render_template("errors/error.html", code=400, title="请求已失效",
+                               text="页面已过期或缺少安全令牌，请刷新页面后重试。"), 400
+
+    @app.context_processor
+    def _globals():
+        return {"role_labels": ROLE_LABELS, "membership": g.get("membership"),
+                "tenant": g.get("tenant"), "can": lambda a, area="org": policy.can(g.get("membership"), a, area)}
+
+    app.jinja_env.filters["yuan"] = fmt_yuan
+    app.jinja_env.filters["dt"] = fmt_datetime
+    app.jinja_env.filters["area"] = lambda v: "" if v is None else f"{Decimal(v):,.2f}"
