@@ -35,8 +35,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_I18N_ENABLED": False,  # use WTForms' bundled zh messages (formutil.Form)
         "PER_PAGE": 20,
-        # Large imports go to a background job; smaller ones finish inside the request.
-        "IMPORT_JOB_THRESHOLD": int(env.get("IMPORT_JOB_THRESHOLD", "500")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
     }

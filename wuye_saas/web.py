@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from . import policy, tenancy
 from .audit import reset_actor, set_actor
-from .auth.models import ROLE_LABELS, Membership
+from .auth.models import ROLE_LABELS, Membership, scope_loaded
 from .extensions import db, htmx
 from .money import fmt_yuan
 from .timeutil import fmt_datetime
@@ -89,7 +89,7 @@ def install(app) -> None:
         mid = session.get("membership_id")
         if mid:
             with tenancy.system_scope():
-                m = db.session.get(Membership, mid)
+                m = db.session.get(Membership, mid, options=scope_loaded())
                 ok = (m is not None and m.user_id == current_user.id and m.active
                       and m.tenant.active)
             g.membership = m if ok else None

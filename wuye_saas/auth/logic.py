@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from ..extensions import db
 from ..tenancy import Tenant, system_scope
 from ..timeutil import now
-from .models import LoginAttempt, Membership, User
+from .models import LoginAttempt, Membership, User, scope_loaded
 
 
 def _failures(column, value, minutes: int) -> int:
@@ -39,7 +39,8 @@ def authenticate(username: str, password: str, ip: str, max_failures: int, lock_
 def usable_memberships(user: User) -> list[Membership]:
     """Active memberships in active districts, across tenants (hence the system scope)."""
     with system_scope():
-        stmt = (select(Membership).join(Tenant, Tenant.id == Membership.tenant_id)
+        stmt = (select(Membership).options(*scope_loaded())
+                .join(Tenant, Tenant.id == Membership.tenant_id)
                 .where(Membership.user_id == user.id, Membership.active, Tenant.active)
                 .order_by(Tenant.name, Membership.id))
         return list(db.session.execute(stmt).scalars())

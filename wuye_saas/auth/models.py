@@ -98,6 +98,15 @@ class Membership(TenantScoped, db.Model):
         return f"{self.role_label} · {self.scope_label}"
 
 
+def scope_loaded():
+    """Loader options so a membership's district and scope need no later (tenant-filtered)
+    lazy load: memberships of several districts are shown side by side."""
+    from sqlalchemy.orm import joinedload
+    return [joinedload(Membership.tenant), joinedload(Membership.street),
+            joinedload(Membership.community), joinedload(Membership.firm),
+            joinedload(Membership.compound)]
+
+
 class LoginAttempt(db.Model):
     """Failed logins, for rate limiting per username and per address."""
 

@@ -94,11 +94,6 @@ def _classes_of(h) -> str:
     return "、".join(link.household_class.name for link in h.class_links)
 
 
-def _opt(choice_fn):
-    """A select with an empty first choice."""
-    return lambda mem, obj, args: [(None, "—")] + choice_fn(mem, obj, args)
-
-
 def _all(model, **kw):
     return lambda mem, obj, args: options(model, mem, **kw)
 
@@ -143,7 +138,7 @@ RESOURCES: list[Resource] = [
                  Filter("type", "小区类型", _fixed(m.COMPOUND_TYPES), lambda v: m.Compound.compound_type == v),
                  Filter("firm", "物业企业", _opts(m.Firm), _firm_filter)],
         order_by=[m.Compound.community_id, m.Compound.name], load=[joinedload(m.Compound.community)],
-        choices={"community_id": _all(m.Community), "grid_id": _opt(_all(m.Grid))},
+        choices={"community_id": _all(m.Community), "grid_id": _all(m.Grid)},
         children=[("buildings", "compound_id"), ("households", "compound_id"), ("contracts", "compound_id"),
                   ("committees", "compound_id"), ("party_orgs", "compound_id")],
     ),
@@ -195,7 +190,7 @@ RESOURCES: list[Resource] = [
         key="contracts", model=m.Contract, label="物业服务合同", form=forms.ContractForm, icon="file-earmark-text",
         columns=[Column("合同期限", lambda o: o.audit_label, link=True), Column("企业", lambda o: o.firm.name),
                  Column("小区", lambda o: o.compound.name), Column("服务等级", lambda o: o.service_grade),
-                 Column("收费方式", lambda o: o.fee_mode), Column("标准（元/㎡·月）", lambda o: o.fee_rate),
+                 Column("收费方式", lambda o: o.fee_mode), Column("标准（元/㎡·月）", lambda o: f"{o.fee_rate:.2f}"),
                  Column("状态", _contract_status)],
         filters=[Filter("grade", "服务等级", _fixed(m.SERVICE_GRADES), lambda v: m.Contract.service_grade == v),
                  Filter("fee_mode", "收费方式", _fixed(m.FEE_MODES), lambda v: m.Contract.fee_mode == v)],
@@ -237,8 +232,8 @@ RESOURCES: list[Resource] = [
         search=[m.PartyOrg.name, m.PartyOrg.secretary], search_hint="组织名称或书记",
         filters=[Filter("kind", "组织类型", _fixed(m.PARTY_ORG_KINDS), lambda v: m.PartyOrg.kind == v)],
         order_by=[m.PartyOrg.kind, m.PartyOrg.name],
-        choices={"parent_id": _opt(_all(m.PartyOrg)), "community_id": _opt(_all(m.Community)),
-                 "compound_id": _opt(_all(m.Compound)), "firm_id": _opt(_all(m.Firm))},
+        choices={"parent_id": _all(m.PartyOrg), "community_id": _all(m.Community),
+                 "compound_id": _all(m.Compound), "firm_id": _all(m.Firm)},
     ),
     Resource(
         key="instructors", model=m.Instructor, label="党建指导员", form=forms.InstructorForm, icon="person-check",
@@ -259,8 +254,8 @@ RESOURCES: list[Resource] = [
         filters=[Filter("direction", "方向", _fixed(m.APPOINTMENT_DIRECTIONS),
                         lambda v: m.CrossAppointment.direction == v)],
         order_by=[m.CrossAppointment.start_date.desc()], load=[joinedload(m.CrossAppointment.community)],
-        choices={"community_id": _all(m.Community), "compound_id": _opt(_all(m.Compound)),
-                 "firm_id": _opt(_all(m.Firm))},
+        choices={"community_id": _all(m.Community), "compound_id": _all(m.Compound),
+                 "firm_id": _all(m.Firm)},
         title=lambda o: o.person_name,
     ),
 ]

@@ -19,7 +19,10 @@ def _build_form(res, obj):
     else:
         form = res.form(obj=obj)
     for name, fn in res.choices.items():
-        getattr(form, name).choices = fn(mem, obj, request.args)
+        field = getattr(form, name)
+        # A blank first choice: a required select must be chosen on purpose, not defaulted.
+        blank = "请选择…" if field.flags.required else "—"
+        field.choices = [(None, blank)] + fn(mem, obj, request.args)
     if res.prepare:
         res.prepare(form, obj, mem)
     return form
@@ -89,7 +92,8 @@ def _register(res):
         filters = [(f, f.options(mem)) for f in res.filters]
         filtered = any(v for k, v in request.args.items() if k != "page")
         return render("org/list.html", "org/_table.html", res=res, page=page, filters=filters,
-                      args=request.args, filtered=filtered)
+                      args=request.args, filtered=filtered,
+                      filter_params={f.param for f in res.filters})
 
     def detail_view(**kw):
         obj = get_or_404(model, kw[param])
