@@ -71,6 +71,12 @@ def _firms(m: Membership):
     return select(Contract.firm_id).where(Contract.compound_id.in_(comps), _active_contracts())
 
 
+def _any(*clauses):
+    """OR of the clauses, staying the plain `false()` when none can match."""
+    live = [c for c in clauses if c is not false()]
+    return or_(*live) if live else false()
+
+
 def visible(m: Membership, model):
     """A WHERE clause limiting `model` to what `m` may see."""
     if m.role == DISTRICT:
@@ -111,15 +117,20 @@ def visible(m: Membership, model):
     if model is Instructor:
         return within(Instructor.firm_id, firms)
     if model is PartyOrg:
-        return or_(within(PartyOrg.compound_id, comps), within(PartyOrg.community_id, comms),
-                   within(PartyOrg.firm_id, firms) if m.role in FIRM_ROLES else false())
+        return _any(within(PartyOrg.compound_id, comps), within(PartyOrg.community_id, comms),
+                    within(PartyOrg.firm_id, firms) if m.role in FIRM_ROLES else false())
     if model is CrossAppointment:
-        return or_(within(CrossAppointment.community_id, comms),
-                   within(CrossAppointment.compound_id, comps))
+        return _any(within(CrossAppointment.community_id, comms),
+                    within(CrossAppointment.compound_id, comps))
     if model is Membership:
         return Membership.id == m.id
     # Unknown models are invisible until the policy says otherwise: fail closed.
     return false()
+
+
+def reaches(m: Membership, model) -> bool:
+    """False when the membership can see no record of `model` at all (hide its menu)."""
+    return visible(m, model) is not false()
 
 
 def scoped(stmt, m: Membership, model):

@@ -1,8 +1,9 @@
 """The district register: list, detail, create, edit, delete for every Resource."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 
+from .. import policy
 from ..extensions import db
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import crud
@@ -46,6 +47,25 @@ def _save(res, form, obj) -> bool:
     db.session.add(obj)
     db.session.commit()
     return True
+
+
+def _fk_chips(res, args):
+    """(label, name, url without it) for each parent a list is narrowed to (from a detail page)."""
+    chips = []
+    filter_params = {f.param for f in res.filters}
+    for key, col in res.fk_columns().items():
+        value = args.get(key)
+        if not (value and value.isdigit()) or key in filter_params:
+            continue
+        target = BY_TABLE.get(next(iter(col.foreign_keys)).column.table.name)
+        if target is None:
+            continue
+        parent = db.session.execute(crud.list_query(target, current_membership(), {})
+                                    .where(target.model.id == int(value))).scalars().first()
+        rest = {k: v for k, v in args.items() if k not in (key, "page")}
+        chips.append((target.label, target.title(parent) if parent else "—",
+                      url_for(f"org.{res.key}_list", **rest)))
+    return chips
 
 
 def _children(res, obj):
@@ -93,7 +113,8 @@ def _register(res):
         filtered = any(v for k, v in request.args.items() if k != "page")
         return render("org/list.html", "org/_table.html", res=res, page=page, filters=filters,
                       args=request.args, filtered=filtered,
-                      filter_params={f.param for f in res.filters})
+                      filter_params={f.param for f in res.filters},
+                      chips=_fk_chips(res, request.args))
 
     def detail_view(**kw):
         obj = get_or_404(model, kw[param])
@@ -144,5 +165,11 @@ for _res in RESOURCES:
 
 @bp.app_context_processor
 def _org_nav():
-    return {"org_nav": [(group, [BY_KEY[k] for k in keys]) for group, keys in NAV]}
+    """The register's menu, without the sections this membership can see nothing of."""
+    mem = g.get("membership")
+    if mem is None:
+        return {"org_nav": []}
+    groups = [(group, [BY_KEY[k] for k in keys if policy.reaches(mem, BY_KEY[k].model)])
+              for group, keys in NAV]
+    return {"org_nav": [(group, items) for group, items in groups if items]}
 
