@@ -85,6 +85,8 @@ def rq_worker(app):
         yield None
         return
     env = dict(os.environ)
+    # The worker must read uploads (imports) from the folder the test app saves them to.
+    env["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"]
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     time.sleep(1.0)
