@@ -95,7 +95,13 @@ class Membership(TenantScoped, db.Model):
 
     @property
     def audit_label(self):
-        return f"{self.role_label} · {self.scope_label}"
+        # Only already-loaded relationships: a lazy load in the middle of a flush is unsafe.
+        for kind, label in (("street", "街道"), ("community", "社区"), ("firm", "物业企业"), ("compound", "小区")):
+            scope_id = getattr(self, f"{kind}_id")
+            if scope_id:
+                scope = self.__dict__.get(kind)
+                return f"{self.role_label} · {scope.name if scope is not None else f'{label}#{scope_id}'}"
+        return f"{self.role_label} · 全区"
 
 
 def scope_loaded():
