@@ -161,10 +161,11 @@ RESOURCES: list[Resource] = [
                  Column("户码", lambda o: o.household_code)],
         search=[m.Household.room, m.Household.owner_name, m.Household.household_code],
         search_hint="房号、业主或户码",
-        filters=[Filter("class", "困难类别", _opts(m.HouseholdClass),
+        filters=[Filter("compound_id", "小区", _opts(m.Compound), lambda v: m.Household.compound_id == int(v)),
+                 Filter("class", "困难类别", _opts(m.HouseholdClass),
                         lambda v: m.Household.id.in_(select(m.HouseholdClassLink.household_id)
                                                      .where(m.HouseholdClassLink.household_class_id == int(v))))],
-        order_by=[m.Household.compound_id, m.Household.building_id, m.Household.room],
+        order_by=[m.Household.compound_id, m.Household.building_id, m.Household.floor, m.Household.room],
         load=[joinedload(m.Household.compound), joinedload(m.Household.building),
               joinedload(m.Household.class_links).joinedload(m.HouseholdClassLink.household_class)],
         choices={"building_id": _buildings_choice},
