@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, false, or_, select, true
 
-from .auth.models import Membership
+from .auth.models import Membership, User
 from .org.models import (
     Building, Committee, CommitteeMember, Community, Compound, Contract, CrossAppointment, Firm,
     Grid, Household, HouseholdClass, HouseholdClassLink, Instructor, PartyOrg, Street,
@@ -79,6 +79,11 @@ def _any(*clauses):
 
 def visible(m: Membership, model):
     """A WHERE clause limiting `model` to what `m` may see."""
+    if model is User:
+        # Accounts are not tenant-owned, so no tenant filter guards them (hence before the
+        # district shortcut): a user is "here" through a membership of this district in scope.
+        return User.id.in_(select(Membership.user_id).where(
+            Membership.tenant_id == m.tenant_id, visible(m, Membership)))
     if m.role == DISTRICT:
         return true()
     comps, comms, firms = _compounds(m), _communities(m), _firms(m)
