@@ -1,5 +1,9 @@
-"""Command-line entry points: `flask --app wsgi worker`, `seed-demo`, `create-platform-admin`."""
+"""Command-line entry points: `flask --app wsgi worker`, `seed-demo`, `create-platform-admin`.
+
+Thin: each parses its options, calls a plain function and commits once."""
 from __future__ import annotations
+
+import time
 
 import click
 from flask import current_app
@@ -23,3 +27,53 @@ def register(app) -> None:
         names = queues or current_app.config["RQ_QUEUES"]
         db.engine.dispose()  # each work horse opens its own connections
         Worker([Queue(n, connection=conn) for n in names], connection=conn).work(burst=burst)
+
+    @app.cli.command("seed-demo")
+    @click.option("--slug", default="demo", show_default=True, help="演示区县的标识（网址 /d/<标识>/）")
+    @click.option("--name", default="潞州区（演示）", show_default=True, help="演示区县名称")
+    @click.option("--password", default="demo1234", show_default=True, help="演示账号的密码")
+    @click.option("--compounds", type=click.IntRange(10, 5000), default=180, show_default=True,
+                  help="小区数（测试可用较小的值）")
+    @click.option("--households", type=click.IntRange(500, 1_000_000), default=36000, show_default=True,
+                  help="住户数目标（按楼栋取整，实际略有出入）")
+    def seed_demo_command(slug, name, password, compounds, households):
+        """Create the demo district modelled on 长治市潞州区 (changes nothing if it exists)."""
+        from .demo import seed
+
+        started = time.perf_counter()
+        try:
+            result = seed.seed_demo(slug, name, password, compounds, households)
+        except seed.DemoExists as exc:
+            db.session.rollback()
+            # Exit 0: scripts/demo.sh runs this on every start.
+            click.echo(f"演示区县“{exc}”已存在，未做任何修改。")
+            return
+        except seed.SetupProblem as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        from .demo import remember_accounts
+        remember_accounts(current_app.instance_path, slug, name, password, result.accounts)
+        result.seconds = time.perf_counter() - started
+        for line in seed.summary(result, name, password):
+            click.echo(line)
+
+    @app.cli.command("create-platform-admin")
+    @click.argument("username")
+    @click.option("--password", help="不提供时交互输入（需输入两次）")
+    @click.option("--name", "display_name", default="平台管理员", show_default=True, help="显示名称")
+    def create_platform_admin_command(username, password, display_name):
+        """Create a platform administrator (manages districts; no district role)."""
+        from .demo.seed import SetupProblem, create_platform_admin
+
+        if password is None:
+            password = click.prompt("密码", hide_input=True)
+            if click.prompt("再次输入密码", hide_input=True) != password:
+                raise click.ClickException("两次输入的密码不一致，未创建账号。")
+        try:
+            user = create_platform_admin(username, password, display_name)
+        except SetupProblem as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        click.echo(f"已创建平台管理员“{user.username}”。")

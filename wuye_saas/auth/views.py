@@ -3,6 +3,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..demo import remembered_accounts
 from ..extensions import db, login_manager
 from . import logic
 from .forms import LoginForm, PasswordForm
@@ -20,8 +21,9 @@ def _load_user(user_id: str):
 
 
 def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: never bounce a fresh login to another host.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only same-site paths: never bounce a fresh login to another host. Browsers read a
+    # backslash as a slash ("/\evil.example" is "//evil.example"), so it is refused too.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
 
@@ -65,8 +67,8 @@ def login():
                     session["membership_id"] = membership_id
                 db.session.commit()
                 return redirect(target)
-    return render_template("auth/login.html", form=form, error=error,
-                           demo=current_app.config["DEMO_MODE"]), (401 if error else 200)
+    demo = remembered_accounts(current_app.instance_path) if current_app.config["DEMO_MODE"] else {}
+    return render_template("auth/login.html", form=form, error=error, demo=demo), (401 if error else 200)
 
 
 @bp.route("/choose", methods=["GET", "POST"])

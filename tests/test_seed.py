@@ -1,0 +1,245 @@
+"""The demo district (`flask --app wsgi seed-demo`) and `flask --app wsgi create-platform-admin`."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from wuye_saas.audit import AuditEvent
+from wuye_saas.auth.models import Membership, User
+from wuye_saas.extensions import db
+from wuye_saas.org import models as m
+from wuye_saas.org.resources import CODE_ALPHABET
+from wuye_saas.org.validators import credit_code_problem
+from wuye_saas.tenancy import system_scope, tenant_by_slug, tenant_scope
+from wuye_saas.timeutil import today
+
+from .helpers import login
+
+SMALL = ["--compounds", "12", "--households", "1000"]
+ROLES = {"district": "district_admin", "street": "street_staff", "community": "community_staff",
+         "firm": "firm_manager", "committee": "committee_member", "assessor": "assessor"}
+
+
+def seed(app, *args, input=None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def row_counts(app) -> dict:
+    """Rows of every table, across districts."""
+    with app.app_context(), system_scope():
+        return {t.name: db.session.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in db.metadata.sorted_tables}
+
+
+def _active(d):
+    return (m.Contract.start_date <= d) & (m.Contract.end_date >= d)
+
+
+def test_default_demo_district_is_realistic_and_usable(app):
+    res = seed(app, "seed-demo")
+    assert res.exit_code == 0, res.output
+    assert "已创建演示区县“潞州区（演示）”" in res.output and "demo-firm" in res.output
+
+    d = today()
+    with app.app_context():
+        tenant = tenant_by_slug("demo")
+        assert (tenant.name, tenant.region) == ("潞州区（演示）", "山西省长治市")
+        with tenant_scope(tenant.id):
+            q = lambda stmt: db.session.execute(stmt).all()  # noqa: E731
+            assert len(q(select(m.Street.id))) >= 6
+            per_street = q(select(func.count(m.Community.id)).group_by(m.Community.street_id))
+            assert all(3 <= n <= 5 for (n,) in per_street)
+
+            # Management modes in 潞州's proportions (504 / 520 / 127 of 1151).
+            modes = dict(q(select(m.Compound.management_mode, func.count()).group_by(m.Compound.management_mode)))
+            n = sum(modes.values())
+            assert n >= 150
+            for mode, real in {"专业物业": 504, "自管": 520, "无人管理": 127}.items():
+                assert abs(modes[mode] / n - real / 1151) < 0.03, (mode, modes)
+            years = q(select(func.min(m.Compound.build_year), func.max(m.Compound.build_year)))[0]
+            assert 1975 <= years[0] and years[1] <= 2022
+
+            floors = q(select(func.min(m.Building.floors), func.max(m.Building.floors)))[0]
+            assert 5 <= floors[0] and floors[1] <= 33
+            per_compound = q(select(func.count(m.Building.id)).group_by(m.Building.compound_id))
+            assert len(per_compound) == n and all(6 <= k <= 30 for (k,) in per_compound)
+            assert q(select(func.count()).where(m.Building.floors >= 8, ~m.Building.has_lift)) == [(0,)]
+
+            # Firms: valid 统一社会信用代码, party status in 合肥's proportions (284 / 53 of 621).
+            firms = q(select(m.Firm.credit_code, m.Firm.party_status))
+            assert len(firms) >= 20
+            assert [c for c, _ in firms if credit_code_problem(c)] == []
+            status = [s for _, s in firms]
+            assert abs(status.count("单独建立党组织") / len(firms) - 284 / 621) < 0.05
+            assert 1 <= status.count("联合党支部") <= 4 and status.count("无") >= 1
+            instructed = q(select(m.Firm.id).where(m.Firm.party_status == "派驻党建指导员"))
+            with_instructor = q(select(m.Instructor.firm_id).where(m.Instructor.ended_on.is_(None)))
+            assert {i for (i,) in instructed} == {i for (i,) in with_instructor}
+
+            # Households: ≥ 20,000, areas positive with 2 decimals, unique codes.
+            rows = q(select(m.Household.floor_area, m.Household.household_code, m.Household.phone_masked))
+            assert len(rows) >= 20_000
+            areas = [Decimal(a) for a, _, _ in rows]
+            assert all(Decimal("45") <= a <= Decimal("160") and a == a.quantize(Decimal("0.01")) for a in areas)
+            codes = [c for _, c, _ in rows]
+            assert len(set(codes)) == len(codes)
+            assert all(len(c) == 8 and set(c) <= set(CODE_ALPHABET) for c in codes)
+            assert all(re.fullmatch(r"1\d\d\*{4}\d{4}", p) for _, _, p in rows)
+            classes = dict(q(select(m.HouseholdClass.name, func.count(m.HouseholdClassLink.id))
+                             .join(m.HouseholdClassLink).group_by(m.HouseholdClass.name)))
+            assert classes["低保"] == round(len(rows) * 0.03) and classes["特困"] == round(len(rows) * 0.01)
+            assert classes["残疾"] > 0 and classes["优抚"] > 0
+
+            # Every 专业物业 compound has a contract valid today; some older ones have expired.
+            served = select(m.Contract.compound_id).where(_active(d))
+            unserved = q(select(m.Compound.name).where(m.Compound.management_mode == "专业物业",
+                                                       m.Compound.id.not_in(served)))
+            assert unserved == []
+            assert q(select(func.count()).where(m.Contract.end_date < d))[0][0] > 0
+            bands = {"一级": ("1.20", "1.60"), "二级": ("0.80", "1.20"), "三级": ("0.50", "0.80")}
+            contracts = q(select(m.Contract.service_grade, m.Contract.fee_mode, m.Contract.fee_rate))
+            for grade, fee_mode, rate in contracts:
+                lo, hi = bands[grade]
+                assert Decimal(lo) <= Decimal(rate) <= Decimal(hi) and fee_mode in m.FEE_MODES
+            assert sum(f == "包干制" for _, f, _ in contracts) > len(contracts) * 0.7
+
+            # Committees: 5–9 members, most with a party-member majority.
+            sizes = q(select(m.CommitteeMember.committee_id, func.count(), func.sum(
+                m.CommitteeMember.is_party_member.cast(db.Integer))).group_by(m.CommitteeMember.committee_id))
+            assert sizes and all(5 <= k <= 9 for _, k, _ in sizes)
+            assert sum(1 for _, k, p in sizes if p * 2 > k) / len(sizes) > 0.7
+            kinds = {k for (k,) in q(select(m.PartyOrg.kind).distinct())}
+            assert kinds == set(m.PARTY_ORG_KINDS)
+
+            # One summary audit event for the bulk inserts, with the real counts.
+            ev = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "seed")).scalar_one()
+            assert ev.tenant_id == tenant.id and ev.changes["households"] == len(rows)
+            assert ev.changes["compounds"] == n
+
+            # The demo accounts: one per role, all in one branch of the tree.
+            mems = {u.username.split("-", 1)[1]: mem for mem, u in q(
+                select(Membership, User).join(User, User.id == Membership.user_id))}
+            assert {k: v.role for k, v in mems.items()} == ROLES
+            street, community = mems["street"].street, mems["community"].community
+            assert street.name == "英雄南路街道" and community.street_id == street.id
+            firm_compounds = set(db.session.execute(select(m.Contract.compound_id).where(
+                m.Contract.firm_id == mems["firm"].firm_id, _active(d))).scalars())
+            comm_compounds = set(db.session.execute(select(m.Compound.id).where(
+                m.Compound.community_id == community.id)).scalars())
+            assert firm_compounds & comm_compounds and firm_compounds - comm_compounds
+            chair = mems["committee"]
+            assert chair.is_chair and chair.compound_id in comm_compounds
+            assert db.session.execute(select(m.Committee.id).where(
+                m.Committee.compound_id == chair.compound_id)).first() is not None
+            labels = {k: f"潞州区（演示） · {mem.role_label} · {mem.scope_label}" for k, mem in mems.items()}
+            other = sorted(comm_compounds - firm_compounds)[0]
+
+        with system_scope():
+            admin = db.session.execute(select(User).filter_by(username="platform-admin")).scalar_one()
+            assert admin.is_platform_admin
+            assert db.session.execute(select(Membership).filter_by(user_id=admin.id)).first() is None
+
+    for suffix in ROLES:
+        c = app.test_client()
+        resp = login(c, f"demo-{suffix}", "demo1234")
+        assert resp.headers["Location"] == "/d/demo/"
+        page = c.get("/d/demo/")
+        assert page.status_code == 200 and labels[suffix] in page.get_data(as_text=True)
+    assert login(app.test_client(), "platform-admin", "demo1234").headers["Location"] == "/admin/"
+
+    # The demo firm sees exactly the compounds it has a valid contract for.
+    c = app.test_client()
+    login(c, "demo-firm", "demo1234")
+    html = c.get("/d/demo/compounds/").get_data(as_text=True)
+    assert set(map(int, re.findall(r'/d/demo/compounds/(\d+)"', html))) == firm_compounds
+    assert c.get(f"/d/demo/compounds/{other}").status_code == 404
+    assert c.get(f"/d/demo/compounds/{min(firm_compounds)}").status_code == 200
+
+    # A second run says so and changes nothing.
+    before = row_counts(app)
+    again = seed(app, "seed-demo")
+    assert again.exit_code == 0 and "演示区县“demo”已存在，未做任何修改。" in again.output
+    assert row_counts(app) == before
+
+
+def _snapshot(app, slug):
+    with app.app_context():
+        tid = tenant_by_slug(slug).id
+        with tenant_scope(tid):
+            return {
+                "compounds": db.session.execute(select(
+                    m.Compound.name, m.Compound.compound_type, m.Compound.management_mode,
+                    m.Compound.build_year, m.Compound.address).order_by(m.Compound.id)).all(),
+                "households": db.session.execute(select(
+                    m.Household.room, m.Household.floor_area, m.Household.owner_name,
+                    m.Household.household_code).order_by(m.Household.id)).all(),
+                "firms": db.session.execute(select(m.Firm.name, m.Firm.credit_code).order_by(m.Firm.id)).all(),
+                "contracts": db.session.execute(select(
+                    m.Contract.start_date, m.Contract.end_date, m.Contract.fee_rate).order_by(m.Contract.id)).all(),
+            }
+
+
+def test_seed_is_deterministic_and_scales_down(app):
+    for slug in ("d1", "d2"):
+        res = seed(app, "seed-demo", "--slug", slug, "--name", f"演示{slug}", *SMALL)
+        assert res.exit_code == 0, res.output
+    one, two = _snapshot(app, "d1"), _snapshot(app, "d2")
+    assert one == two
+    assert len(one["compounds"]) == 12 and len(one["households"]) >= 720
+    # The platform admin is created by the first run only.
+    with app.app_context(), system_scope():
+        admins = db.session.execute(select(User.username).where(User.is_platform_admin)).scalars().all()
+    assert admins == ["platform-admin"]
+
+
+def test_seed_refuses_bad_input_and_writes_nothing(app):
+    before = row_counts(app)
+    cases = [(["--slug", "d3", "--password", "short1"], "密码至少 8 位。"),
+             (["--slug", "d3", "--password", "onlyletters"], "密码需同时包含字母和数字。"),
+             (["--slug", "bad slug"], "区县标识“bad slug”：标识为 2–40 位小写英文字母"),
+             (["--slug", "admin"], "区县标识“admin”：“admin”是系统保留字"),
+             (["--slug", "d3", "--compounds", "3"], "--compounds")]
+    for args, message in cases:
+        res = seed(app, "seed-demo", *args, *SMALL[2:])
+        assert res.exit_code != 0 and message in res.output, res.output
+    assert row_counts(app) == before
+
+    # A taken account name stops the whole seed before anything is written.
+    res = seed(app, "create-platform-admin", "d3-firm", "--password", "Secret-pass-1")
+    assert res.exit_code == 0
+    before = row_counts(app)
+    res = seed(app, "seed-demo", "--slug", "d3", *SMALL)
+    assert res.exit_code == 1 and "用户名“d3-firm”：该用户名已被使用，请换一个" in res.output
+    assert row_counts(app) == before
+    with app.app_context():
+        assert tenant_by_slug("d3") is None
+
+
+def test_create_platform_admin(app):
+    res = seed(app, "create-platform-admin", "ops.admin", input="Secret-pass-1\nSecret-pass-1\n")
+    assert res.exit_code == 0 and "已创建平台管理员“ops.admin”。" in res.output
+    with app.app_context(), system_scope():
+        user = db.session.execute(select(User).filter_by(username="ops.admin")).scalar_one()
+        assert user.is_platform_admin and user.display_name == "平台管理员"
+        assert db.session.execute(select(Membership).filter_by(user_id=user.id)).first() is None
+    assert login(app.test_client(), "ops.admin", "Secret-pass-1").headers["Location"] == "/admin/"
+
+    before = row_counts(app)
+    for args, message in [(["OPS.admin", "--password", "Other-pass-2"], "用户名“OPS.admin”：该用户名已被使用，请换一个"),
+                          (["someone", "--password", "12345678"], "密码需同时包含字母和数字。"),
+                          (["x", "--password", "Secret-pass-1"], "用户名“x”：用户名为 3–60 位英文字母、数字或 - _ . 符号")]:
+        res = seed(app, "create-platform-admin", *args)
+        assert res.exit_code == 1 and message in res.output, res.output
+    res = seed(app, "create-platform-admin", "ops2", input="Secret-pass-1\nSecret-pass-9\n")
+    assert res.exit_code == 1 and "两次输入的密码不一致，未创建账号。" in res.output
+    assert row_counts(app) == before
+
+    # seed-demo keeps an existing platform-admin account as it is.
+    seed(app, "create-platform-admin", "platform-admin", "--password", "Own-pass-77")
+    res = seed(app, "seed-demo", "--slug", "d5", *SMALL)
+    assert res.exit_code == 0 and "platform-admin" not in res.output
+    with app.app_context(), system_scope():
+        admin = db.session.execute(select(User).filter_by(username="platform-admin")).scalar_one()
+        assert admin.check_password("Own-pass-77") and not admin.check_password("demo1234")
