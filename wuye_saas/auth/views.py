@@ -3,6 +3,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..audit import acting_as
 from ..demo import remembered_accounts
 from ..extensions import db, login_manager
 from . import logic
@@ -65,7 +66,8 @@ def login():
                 login_user(user)
                 if membership_id:
                     session["membership_id"] = membership_id
-                db.session.commit()
+                with acting_as(user.id, user.display_name):  # the last-login stamp is theirs
+                    db.session.commit()
                 return redirect(target)
     demo = remembered_accounts(current_app.instance_path) if current_app.config["DEMO_MODE"] else {}
     return render_template("auth/login.html", form=form, error=error, demo=demo), (401 if error else 200)
