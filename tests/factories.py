@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from types import SimpleNamespace
+
+from werkzeug.security import generate_password_hash
 
 from wuye_saas.audit import acting_as
 from wuye_saas.auth.models import Membership, User
@@ -26,9 +29,15 @@ def credit_code(n: int) -> str:
     return body + credit_code_check_char(body)
 
 
+@cache
+def _password_hash() -> str:
+    # scrypt is slow on purpose (~0.15 s); every test user has the same password, so hash once.
+    return generate_password_hash(PASSWORD)
+
+
 def make_user(username: str, display: str) -> User:
     user = User(username=username, display_name=display)
-    user.set_password(PASSWORD)
+    user.password_hash = _password_hash()
     db.session.add(user)
     return user
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import re
 import time
+from html.parser import HTMLParser
+
+from werkzeug.datastructures import MultiDict
 
 from wuye_saas.extensions import db
 
@@ -45,3 +48,72 @@ def wait_for_job(app, run_id: int, timeout: float = 60.0) -> dict:
         if time.time() > deadline:
             raise AssertionError(f"job {run_id} did not finish in {timeout}s")
         time.sleep(0.2)
+
+
+class _FormParser(HTMLParser):
+    """The successful controls of each <form>, as a browser would submit them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[dict, list[tuple[str, str]]]] = []
+        self._select = None      # (name, multiple, [(value, selected)])
+        self._option = None      # attrs of the open <option>, its text collected
+        self._textarea = None    # (name, [text])
+        self._in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append((a, []))
+            self._in_form = True
+        elif not self._in_form or ("name" not in a and tag in ("input", "select", "textarea")):
+            return
+        elif tag == "input":
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.forms[-1][1].append((a["name"], a.get("value", "on")))
+            elif kind not in ("submit", "button", "file", "reset", "image"):
+                self.forms[-1][1].append((a["name"], a.get("value", "")))
+        elif tag == "select":
+            self._select = (a["name"], "multiple" in a, [])
+        elif tag == "option" and self._select is not None:
+            self._option = (a, [])
+        elif tag == "textarea":
+            self._textarea = (a["name"], [])
+
+    def handle_data(self, data):
+        if self._option is not None:
+            self._option[1].append(data)
+        if self._textarea is not None:
+            self._textarea[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = False
+        elif tag == "option" and self._option is not None:
+            attrs, text = self._option
+            value = attrs["value"] if "value" in attrs else "".join(text).strip()
+            self._select[2].append((value, "selected" in attrs))
+            self._option = None
+        elif tag == "select" and self._select is not None:
+            name, multiple, opts = self._select
+            chosen = [v for v, sel in opts if sel]
+            if not chosen and not multiple and opts:
+                chosen = [opts[0][0]]  # a single select always submits something
+            self.forms[-1][1].extend((name, v) for v in chosen)
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            name, text = self._textarea
+            self.forms[-1][1].append((name, "".join(text).removeprefix("\n")))
+            self._textarea = None
+
+
+def form_data(html: str, action: str = "") -> MultiDict:
+    """What submitting the page's form with the given action (default: the page itself) sends."""
+    parser = _FormParser()
+    parser.feed(html)
+    for attrs, fields in parser.forms:
+        if attrs.get("action", "") == action and attrs.get("method", "get").lower() == "post":
+            return MultiDict(fields)
+    raise AssertionError(f"no POST form with action {action!r} on the page")

@@ -124,7 +124,8 @@ class ContractForm(Form):
     end_date = DateField("合同结束日期", validators=[InputRequired("请填写结束日期")])
     service_grade = SelectField("服务等级", choices=_pick(m.SERVICE_GRADES))
     fee_mode = SelectField("收费方式", choices=_pick(m.FEE_MODES))
-    fee_rate = DecimalField("物业费标准（元/㎡·月）", places=2, validators=[
+    # Four places, as the column keeps: fewer would silently round a stored rate on every edit.
+    fee_rate = DecimalField("物业费标准（元/㎡·月）", places=4, validators=[
         InputRequired("请填写物业费标准"), NumberRange(0, 100, "物业费标准应在 0–100 元/㎡·月 之间")])
 
     def validate_end_date(self, field):
@@ -174,6 +175,8 @@ class PartyOrgForm(Form):
         needs = {"社区党委": ("community_id", "所在社区"), "小区党支部": ("compound_id", "所在小区"),
                  "楼栋党小组": ("compound_id", "所在小区"), "企业党支部": ("firm_id", "所在企业"),
                  "联合党支部": ("community_id", "所在社区")}
+        if field.data not in needs:
+            return  # not one of the choices: the select itself already says so
         attr, label = needs[field.data]
         if not getattr(self, attr).data:
             raise ValidationError(f"{field.data}须选择{label}")
@@ -209,7 +212,8 @@ class CrossAppointmentForm(Form):
             raise ValidationError("结束日期不能早于开始日期")
 
     def validate_direction(self, field):
-        if "物业企业" in field.data and not self.firm_id.data:
+        direction = field.data or ""  # None when nothing was chosen: the select reports that
+        if "物业企业" in direction and not self.firm_id.data:
             raise ValidationError("涉及物业企业的交叉任职须选择物业企业")
-        if "业委会" in field.data and not self.compound_id.data:
+        if "业委会" in direction and not self.compound_id.data:
             raise ValidationError("涉及业委会的交叉任职须选择小区")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -29,6 +30,12 @@ def _fixed(values):
 
 def _opts(model, **kw):
     return lambda mem: [(str(i), label) for i, label in options(model, mem, **kw)]
+
+
+def rate_text(rate) -> str:
+    """元/㎡·月 with two decimals, or all four when the rate has them (0.85, 1.2575)."""
+    two = f"{rate:.2f}"
+    return two if Decimal(two) == rate else f"{rate.normalize():f}"
 
 
 def _contract_status(c) -> str:
@@ -191,7 +198,7 @@ RESOURCES: list[Resource] = [
         key="contracts", model=m.Contract, label="物业服务合同", form=forms.ContractForm, icon="file-earmark-text",
         columns=[Column("合同期限", lambda o: o.audit_label, link=True), Column("企业", lambda o: o.firm.name),
                  Column("小区", lambda o: o.compound.name), Column("服务等级", lambda o: o.service_grade),
-                 Column("收费方式", lambda o: o.fee_mode), Column("标准（元/㎡·月）", lambda o: f"{o.fee_rate:.2f}"),
+                 Column("收费方式", lambda o: o.fee_mode), Column("标准（元/㎡·月）", lambda o: rate_text(o.fee_rate)),
                  Column("状态", _contract_status)],
         filters=[Filter("grade", "服务等级", _fixed(m.SERVICE_GRADES), lambda v: m.Contract.service_grade == v),
                  Filter("fee_mode", "收费方式", _fixed(m.FEE_MODES), lambda v: m.Contract.fee_mode == v)],

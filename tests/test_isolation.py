@@ -1,0 +1,304 @@
+"""Tenant and scope isolation over the whole app, with no hand-kept list of routes.
+
+Every GET rule under a tenant slug is probed. Its id arguments are mapped to models by name
+(`<tablename>_id`), so a new route is covered as soon as it exists, and a route the probe cannot
+map fails the suite instead of being skipped. Expectations inside a district come from
+`policy.visible`, the same rule the views apply, not from a copy of it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import product
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+from werkzeug.routing.converters import AnyConverter, IntegerConverter
+
+from wuye_saas import policy
+from wuye_saas.auth.models import Membership, User
+from wuye_saas.extensions import db
+from wuye_saas.importer.jobs import JOB_KIND as IMPORT_KIND, import_register
+from wuye_saas.jobs import JobRun
+from wuye_saas.org import models as m
+from wuye_saas.tenancy import system_scope, tenant_scope
+
+from .factories import ROLES, USER_SUFFIX
+from .helpers import login
+
+TENANTS = ("alpha", "beta")
+BRANCHES = (1, 2)
+PUBLIC_PREFIX = "/p/"  # public resident pages: anonymous by design
+# The world fixture's attribute name → table, where they differ.
+WORLD_ATTRS = {"member": "committee_member", "cross": "cross_appointment"}
+# Endpoints whose GET legitimately answers a district admin with something other than 200 on
+# its own records: endpoint → the expected status. Empty today; a new entry needs a reason.
+ADMIN_SPECIAL: dict[str, int] = {}
+
+
+@dataclass(frozen=True)
+class Probe:
+    rule: object              # werkzeug Rule
+    ids: dict[str, type]      # argument name → mapped class
+    # <any(a, b):arg> arguments: a fixed set of values, not records; every value is probed.
+    choices: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        return self.rule.endpoint
+
+    @property
+    def public(self) -> bool:
+        return self.rule.rule.startswith(PUBLIC_PREFIX)
+
+    def urls(self, slug: str, ids: dict[str, int] | None = None) -> list[str]:
+        names = sorted(self.choices)
+        return [self.rule.build({"tenant_slug": slug, **(ids or {}), **dict(zip(names, values))},
+                                append_unknown=False)[1]
+                for values in product(*(sorted(self.choices[n]) for n in names))]
+
+
+def _models_by_table() -> dict[str, type]:
+    return {mp.class_.__tablename__: mp.class_ for mp in db.Model.registry.mappers}
+
+
+def collect_probes(app) -> list[Probe]:
+    """Every tenant GET rule with its id arguments mapped; fails naming any it cannot map."""
+    tables = _models_by_table()
+    probes, uncovered = [], []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or "tenant_slug" not in rule.arguments:
+            continue
+        ids, choices, bad = {}, {}, []
+        for arg in sorted(rule.arguments - {"tenant_slug"}):
+            conv = rule._converters.get(arg)
+            model = tables.get(arg[:-3]) if arg.endswith("_id") else None
+            if isinstance(conv, IntegerConverter) and model is not None:
+                ids[arg] = model
+            elif isinstance(conv, AnyConverter):
+                choices[arg] = sorted(conv.items)
+            else:
+                bad.append(arg)
+        if bad:
+            uncovered.append(f"{rule.rule} ({rule.endpoint}): argument(s) {', '.join(bad)}")
+        else:
+            probes.append(Probe(rule, ids, choices))
+    if uncovered:
+        pytest.fail("route not covered by the isolation probe: a record id must be "
+                    "<int:<tablename>_id>, a fixed set of values <any(a, b):name>:\n  "
+                    + "\n  ".join(uncovered))
+    return probes
+
+
+def _first_rows(model, tenant_id: int) -> list[int]:
+    """Two records of `model` in a tenant, for tables the world fixture does not name."""
+    if model is User:
+        stmt = (select(Membership.user_id).where(Membership.tenant_id == tenant_id)
+                .order_by(Membership.id))
+    elif "tenant_id" in model.__table__.c:
+        stmt = select(model.id).where(model.tenant_id == tenant_id).order_by(model.id)
+    else:
+        pytest.fail(f"the isolation probe cannot tell which district a {model.__tablename__} "
+                    "row belongs to: teach tests/test_isolation.py::_first_rows")
+    with system_scope():
+        rows = list(dict.fromkeys(db.session.execute(stmt).scalars()))[:2]
+    if not rows:
+        pytest.fail(f"no {model.__tablename__} row in a test district: create one in "
+                    "tests/test_isolation.py::probe_world so its routes are probed")
+    return rows if len(rows) == 2 else rows * 2  # one row serves as both "branches"
+
+
+@pytest.fixture
+def probe_world(app, world):
+    """The two districts plus the rows the world fixture lacks; {table: {slug: {branch: id}}}."""
+    probes = collect_probes(app)
+    ids: dict[str, dict[str, dict[int, int]]] = {}
+    with app.app_context():
+        for slug in TENANTS:
+            ns = world[slug]
+            with tenant_scope(ns.tenant_id):
+                for branch in BRANCHES:
+                    # An import in progress: the kind the job pages (status, import result) show.
+                    db.session.add(JobRun(kind=IMPORT_KIND, label=f"导入住户（探针{branch}.xlsx）",
+                                          func=import_register.job_path, status="running", progress=40))
+                    db.session.add(m.HouseholdClassLink(household_id=getattr(ns, f"household{branch}"),
+                                                        household_class_id=ns.household_class,
+                                                        valid_from=date(2024, 1, 1)))
+                db.session.commit()
+            for attr, value in vars(ns).items():
+                name = attr.rstrip("12")
+                if attr[-1:] in "12" and isinstance(value, int):
+                    table = WORLD_ATTRS.get(name, name)
+                    ids.setdefault(table, {}).setdefault(slug, {})[int(attr[-1])] = value
+            # One shared class per district: both "branches" use it.
+            ids.setdefault("household_class", {})[slug] = {1: ns.household_class, 2: ns.household_class}
+        needed = {model for p in probes for model in p.ids.values()}
+        for model in needed:
+            table = model.__tablename__
+            if table in ids:
+                continue
+            for slug in TENANTS:
+                first, second = _first_rows(model, world[slug].tenant_id)
+                ids.setdefault(table, {})[slug] = {1: first, 2: second}
+    return SimpleNamespace(probes=probes, ids=ids, tenant={s: world[s].tenant_id for s in TENANTS})
+
+
+def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:
+    return {arg: ids[model.__tablename__][slug][branch] for arg, model in probe.ids.items()}
+
+
+def _branches(probe: Probe):
+    return BRANCHES if probe.ids else (1,)
+
+
+def _membership_of(username: str) -> Membership:
+    user = db.session.execute(select(User).filter_by(username=username)).scalar_one()
+    return db.session.execute(select(Membership).filter_by(user_id=user.id)).scalar_one()
+
+
+def _visible(mem: Membership, probe: Probe, record_ids: dict[str, int]) -> bool:
+    """Whether every record the route names is in the membership's scope, per the policy."""
+    for arg, model in probe.ids.items():
+        stmt = select(model.id).where(model.id == record_ids[arg], policy.visible(mem, model))
+        if db.session.execute(stmt).first() is None:
+            return False
+    return True
+
+
+def _check(client, urls: list[str], ok, failures: list, who: str, want: str):
+    for url in urls:
+        try:
+            resp = client.get(url)
+        except Exception as exc:  # noqa: BLE001  (TESTING re-raises view errors: report them all)
+            failures.append(f"{who} GET {url} raised {type(exc).__name__}: {exc}")
+            continue
+        if not ok(resp):
+            failures.append(f"{who} GET {url} → {resp.status_code} "
+                            f"{resp.headers.get('Location', '')}, expected {want}")
+
+
+def _status(*codes):
+    return lambda resp: resp.status_code in codes
+
+
+def test_every_tenant_route_is_probed(app):
+    probes = collect_probes(app)
+    assert len(probes) > 20, [p.rule.rule for p in probes]
+    # The register alone contributes detail, edit and delete pages for every resource.
+    assert sum(1 for p in probes if p.ids) >= 3 * 14
+    assert any(p.endpoint == "jobs.status" for p in probes)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_beta_roles_get_404_for_everything_of_alpha(app, client, probe_world, role):
+    ids = probe_world.ids
+    username = f"beta-{USER_SUFFIX[role]}"
+    login(client, username)
+    failures = []
+    for probe in probe_world.probes:
+        for branch in _branches(probe):
+            alpha_ids = _ids_for(probe, ids, "alpha", branch)
+            if not probe.public:  # public pages are open to all; their ids are checked below
+                _check(client, probe.urls("alpha", alpha_ids), _status(404), failures,
+                       username, "404 (alpha's slug)")
+            if probe.ids:
+                _check(client, probe.urls("beta", alpha_ids), _status(404), failures,
+                       username, "404 (alpha's id under beta's slug)")
+    assert not failures, "\n".join(failures)
+    # Not vacuous: the same session does reach beta's own pages.
+    assert client.get("/d/beta/").status_code == 200
+
+
+def test_anonymous_is_sent_to_login_or_404(app, client, probe_world):
+    def to_login_or_404(resp):
+        return resp.status_code == 404 or (
+            resp.status_code == 302 and resp.headers["Location"].startswith("/login"))
+
+    failures = []
+    for probe in probe_world.probes:
+        alpha_ids = _ids_for(probe, probe_world.ids, "alpha", 1)
+        if probe.public:
+            # Public pages are open, but never show another district's record.
+            if probe.ids:
+                _check(client, probe.urls("beta", alpha_ids), _status(404), failures, "anonymous", "404")
+        else:
+            _check(client, probe.urls("alpha", alpha_ids), to_login_or_404, failures,
+                   "anonymous", "a redirect to /login or 404")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "district_admin"])
+def test_alpha_roles_see_only_their_scope(app, client, probe_world, role):
+    ids = probe_world.ids
+    username = f"alpha-{USER_SUFFIX[role]}"
+    login(client, username)
+    expected = []  # (branch, urls, visible per the policy)
+    with app.app_context(), tenant_scope(probe_world.tenant["alpha"]):
+        mem = _membership_of(username)
+        for probe in probe_world.probes:
+            for branch in BRANCHES if probe.ids else ():
+                record_ids = _ids_for(probe, ids, "alpha", branch)
+                expected.append((branch, probe.urls("alpha", record_ids), _visible(mem, probe, record_ids)))
+    failures = []
+    for _, urls, visible in expected:
+        if visible:
+            _check(client, urls, _status(200, 403), failures, username, "200/403 (in scope)")
+        else:
+            _check(client, urls, _status(404), failures, username, "404 (out of scope)")
+    assert not failures, "\n".join(failures)
+    # Not vacuous either way: branch 2 lies outside every role's scope except what the policy
+    # opens to all (the assessor's firms, the district's household classes), and each role
+    # reaches at least one record of branch 1 (its street, community, firm or compound).
+    assert sum(1 for b, _, v in expected if b == 2 and not v) >= 3 * 10
+    assert sum(1 for b, _, v in expected if b == 1 and v) >= 3
+
+
+# The only org records the policy opens beyond a role's own branch: the assessor evaluates
+# every firm (and sees their instructors); household classes are district-wide settings.
+OPEN_BEYOND_SCOPE = {"assessor": {"firm", "instructor"}}
+DISTRICT_WIDE = {"household_class"}
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "district_admin"])
+def test_policy_keeps_branch_two_out_of_scope(app, probe_world, role):
+    """Guards the expectations above: they follow the policy, so the policy is pinned here."""
+    tables = _models_by_table()
+    with app.app_context(), tenant_scope(probe_world.tenant["alpha"]):
+        mem = _membership_of(f"alpha-{USER_SUFFIX[role]}")
+        seen = {}
+        for table, by_slug in probe_world.ids.items():
+            model = tables.get(table)
+            if model is None or model.__module__ != m.__name__:
+                continue
+            stmt = select(model.id).where(model.id == by_slug["alpha"][2], policy.visible(mem, model))
+            seen[table] = db.session.execute(stmt).first() is not None
+    expected = {t: t in DISTRICT_WIDE or t in OPEN_BEYOND_SCOPE.get(role, set()) for t in seen}
+    assert len(seen) >= 14
+    assert seen == expected
+
+
+def test_alpha_roles_pages_without_ids_do_not_fail(app, client, probe_world):
+    """Lists, forms and dashboards answer every role of the district without a server error."""
+    failures = []
+    for role in ROLES:
+        username = f"alpha-{USER_SUFFIX[role]}"
+        login(client, username)
+        for probe in probe_world.probes:
+            if not probe.ids:
+                _check(client, probe.urls("alpha"), _status(200, 302, 403), failures,
+                       username, "200/302/403")
+    assert not failures, "\n".join(failures)
+
+
+def test_district_admin_reaches_every_record_of_its_district(app, client, probe_world):
+    login(client, "alpha-district")
+    failures, probed = [], 0
+    for probe in probe_world.probes:
+        want = ADMIN_SPECIAL.get(probe.endpoint, 200)
+        for branch in _branches(probe):
+            urls = probe.urls("alpha", _ids_for(probe, probe_world.ids, "alpha", branch))
+            _check(client, urls, _status(want), failures, "alpha-district", str(want))
+            probed += len(urls)
+    assert not failures, "\n".join(failures)
+    assert probed > 20
