@@ -107,12 +107,12 @@ def visible(m: Membership, model):
         return within(model.compound_id, comps)
     if model is HouseholdClassLink:
         return within(HouseholdClassLink.household_id,
-                      select(Household.id).where(within(Household.compound_id, comps)))
+                      None if comps is None else select(Household.id).where(Household.compound_id.in_(comps)))
     if model is HouseholdClass:
         return true()
     if model is CommitteeMember:
         return within(CommitteeMember.committee_id,
-                      select(Committee.id).where(within(Committee.compound_id, comps)))
+                      None if comps is None else select(Committee.id).where(Committee.compound_id.in_(comps)))
     if model is Firm:
         return within(Firm.id, firms)
     if model is Contract:

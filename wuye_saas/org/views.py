@@ -109,7 +109,8 @@ def _register(res):
         mem = current_membership()
         stmt = crud.list_query(res, mem, request.args)
         page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
-        filters = [(f, f.options(mem)) for f in res.filters]
+        # A filter with nothing to choose from (outside the role's reach) is left out.
+        filters = [(f, opts) for f in res.filters if (opts := f.options(mem))]
         filtered = any(v for k, v in request.args.items() if k != "page")
         return render("org/list.html", "org/_table.html", res=res, page=page, filters=filters,
                       args=request.args, filtered=filtered,
