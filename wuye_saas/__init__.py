@@ -29,13 +29,16 @@ def create_app(config: dict | None = None) -> Flask:
     from .audit_log.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .dashboard.views import bp as dashboard_bp
+    from .fees import billing_views, claim_views, payment_views, policy_views
     from .importer.views import bp as import_bp
     from .jobs.views import bp as jobs_bp
     from .org.views import bp as org_bp
+    from .public.views import bp as public_bp
     from .users.views import bp as users_bp
 
     web.install(app)
-    for bp in (auth_bp, admin_bp, dashboard_bp, org_bp, users_bp, import_bp, jobs_bp, audit_bp):
+    for bp in (auth_bp, admin_bp, dashboard_bp, org_bp, users_bp, import_bp, jobs_bp, audit_bp,
+               policy_views.bp, billing_views.bp, payment_views.bp, claim_views.bp, public_bp):
         app.register_blueprint(bp)
 
     from .cli import register as register_cli

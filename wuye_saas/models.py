@@ -4,3 +4,4 @@ from .auth.models import LoginAttempt, Membership, User  # noqa: F401
 from .jobs import JobRun  # noqa: F401
 from .org.models import *  # noqa: F401,F403
 from .tenancy import Tenant  # noqa: F401
+from .fees.models import *  # noqa: F401,F403

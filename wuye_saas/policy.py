@@ -13,6 +13,10 @@ from .org.models import (
     Building, Committee, CommitteeMember, Community, Compound, Contract, CrossAppointment, Firm,
     Grid, Household, HouseholdClass, HouseholdClassLink, Instructor, PartyOrg, Street,
 )
+from .fees.models import (
+    Bill, BillingRun, CreditNote, FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade, Payment,
+    SubsidyClaim,
+)
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -24,6 +28,11 @@ WRITERS = {
     "users": {DISTRICT},
     "import": {DISTRICT},
     "audit": {DISTRICT},
+    "fee_policy": {DISTRICT},
+    "billing": {DISTRICT} | FIRM_ROLES,        # a firm bills its own compounds only
+    "payment": FIRM_ROLES,
+    "claim_submit": {"firm_manager"},
+    "claim_decide": {DISTRICT},
 }
 
 
@@ -129,6 +138,23 @@ def visible(m: Membership, model):
                     within(CrossAppointment.compound_id, comps))
     if model is Membership:
         return Membership.id == m.id
+    # Fees: policies are the district's published rules; money records follow the compound,
+    # and a firm sees what it billed (also after its contract ended).
+    if model in (FeePolicy, FeePolicyGrade, FeeConcession):
+        return true()
+    if model is FeeAssignment:
+        return within(FeeAssignment.compound_id, comps)
+    if model is BillingRun:
+        if m.role in FIRM_ROLES:
+            return and_(BillingRun.scope_kind == "firm", BillingRun.scope_id == m.firm_id)
+        return false()
+    if model in (Bill, SubsidyClaim):
+        if m.role in FIRM_ROLES:
+            return model.firm_id == m.firm_id
+        return within(model.compound_id, comps)
+    if model in (Payment, CreditNote):
+        bills = select(Bill.id).where(visible(m, Bill))
+        return model.bill_id.in_(bills) if visible(m, Bill) is not false() else false()
     # Unknown models are invisible until the policy says otherwise: fail closed.
     return false()
 

@@ -24,6 +24,12 @@ def tenant_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluep
     return bp
 
 
+def public_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint under /p/<tenant_slug>/…: residents' pages, no login; the tenant scope
+    still applies (a suspended or unknown district is a 404)."""
+    return Blueprint(name, import_name, url_prefix="/p/<tenant_slug>" + url_prefix)
+
+
 def _require_member():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path))

@@ -1,0 +1,218 @@
+"""Fees and cost sharing — "政府投一点、企业让一点、居民交一点".
+
+A FeePolicy is one version of a district's fee policy family (`family_id` = the first
+version's id); versions of a family do not overlap in validity, and a version that has billed
+is frozen (editing makes the next version). Compounds are assigned to a family for a period.
+Bills are issued per household and month with base = government + firm + resident, in 分.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..org.models import Compound, Firm, Household, HouseholdClass
+from ..tenancy import TenantScoped
+from ..timeutil import now
+
+BASES = {"per_m2": "按建筑面积（元/㎡·月）", "per_household": "按户（元/户·月）"}
+PRICE_REGIMES = ["市场调节价", "政府指导价"]
+GOV_MODES = {"none": "政府不承担", "percent": "按比例", "per_m2": "按面积定额（元/㎡·月）",
+             "declining": "按合同年度递减（元/㎡·月）"}
+POLICY_STATUSES = {"draft": "草稿", "active": "已生效", "retired": "已停用"}
+PAYMENT_METHODS = ["现金", "微信", "支付宝", "银行转账", "POS刷卡"]
+CLAIM_STATUSES = {"submitted": "待审核", "approved": "已核准", "rejected": "已退回"}
+
+
+class FeePolicy(TenantScoped, db.Model):
+    __tablename__ = "fee_policy"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("fee_policy.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    frozen: Mapped[bool] = mapped_column(default=False)  # has billed: never edited again
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    basis: Mapped[str] = mapped_column(String(20), default="per_m2")
+    price_regime: Mapped[str] = mapped_column(String(10), default="市场调节价")
+    fee_mode: Mapped[str] = mapped_column(String(10), default="包干制")
+    gov_mode: Mapped[str] = mapped_column(String(20), default="none")
+    gov_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))      # 0–100
+    gov_per_m2: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))       # 元/㎡·月
+    gov_schedule: Mapped[list | None] = mapped_column(JSON)                 # ["0.30","0.20","0.10"] 元/㎡·月 by contract year
+    gov_trial_months: Mapped[int] = mapped_column(default=0)                # 先尝后买: all of it for N months
+    gov_cap_fen: Mapped[int | None]                                         # per compound per month
+    holdback_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # of the firm's income
+    for_compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)  # an override
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    grades: Mapped[list["FeePolicyGrade"]] = relationship(back_populates="policy", cascade="all, delete-orphan",
+                                                          order_by="FeePolicyGrade.grade")
+    concessions: Mapped[list["FeeConcession"]] = relationship(back_populates="policy",
+                                                              cascade="all, delete-orphan")
+    for_compound: Mapped[Compound | None] = relationship()
+
+    @property
+    def audit_label(self):
+        return f"{self.name} v{self.version}"
+
+
+class FeePolicyGrade(TenantScoped, db.Model):
+    """The price of one service grade: a rate per m² or a flat amount per household; under
+    政府指导价 the rate is the base price and the firm's actual price must lie within ± float."""
+
+    __tablename__ = "fee_policy_grade"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("fee_policy.id"), index=True)
+    grade: Mapped[str] = mapped_column(String(10))
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))           # 元/㎡·月
+    flat_fen: Mapped[int | None]                                          # 分/户·月
+    float_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # 政府指导价 ± %
+    __table_args__ = (UniqueConstraint("policy_id", "grade"),)
+
+    policy: Mapped[FeePolicy] = relationship(back_populates="grades")
+
+
+class FeeConcession(TenantScoped, db.Model):
+    """企业让一点: the firm waives this percent of what a household of the class would pay."""
+
+    __tablename__ = "fee_concession"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("fee_policy.id"), index=True)
+    household_class_id: Mapped[int] = mapped_column(ForeignKey("household_class.id"), index=True)
+    percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    __table_args__ = (UniqueConstraint("policy_id", "household_class_id"),)
+
+    policy: Mapped[FeePolicy] = relationship(back_populates="concessions")
+    household_class: Mapped[HouseholdClass] = relationship()
+
+
+class FeeAssignment(TenantScoped, db.Model):
+    """A compound billed under a policy family for a period (no overlaps per compound)."""
+
+    __tablename__ = "fee_assignment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("fee_policy.id"), index=True)
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+
+    compound: Mapped[Compound] = relationship()
+    family: Mapped[FeePolicy] = relationship()
+
+    @property
+    def audit_label(self):
+        return f"{self.valid_from:%Y-%m-%d}起"
+
+
+class BillingRun(TenantScoped, db.Model):
+    __tablename__ = "billing_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date]                        # first day of the billed month
+    scope_kind: Mapped[str] = mapped_column(String(10))   # district / street / compound / firm
+    scope_id: Mapped[int | None]
+    scope_label: Mapped[str] = mapped_column(String(100), default="")
+    job_run_id: Mapped[int | None] = mapped_column(ForeignKey("job_run.id"))
+    issued: Mapped[int] = mapped_column(default=0)     # bills written by this run
+    existing: Mapped[int] = mapped_column(default=0)   # households already billed for the month
+    skipped: Mapped[dict] = mapped_column(JSON, default=dict)  # reason → count
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    @property
+    def audit_label(self):
+        return f"{self.month:%Y年%m月} · {self.scope_label}"
+
+
+class Bill(TenantScoped, db.Model):
+    """One household's fee for one month. Issued once, never edited (corrections: CreditNote)."""
+
+    __tablename__ = "bill"
+    __audit__ = False  # bills are written in bulk; the run records one audit event
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firm.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("fee_policy.id"), index=True)
+    billing_run_id: Mapped[int] = mapped_column(ForeignKey("billing_run.id"), index=True)
+    month: Mapped[date]
+    area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    rate: Mapped[Decimal] = mapped_column(Numeric(8, 4))   # 元/㎡·月 (per_m2) or 元/户·月
+    base_fen: Mapped[int]
+    gov_fen: Mapped[int]
+    firm_fen: Mapped[int]
+    resident_fen: Mapped[int]
+    holdback_fen: Mapped[int] = mapped_column(default=0)
+    classes: Mapped[str] = mapped_column(String(60), default="")  # household classes that month
+    issued_at: Mapped[datetime] = mapped_column(default=now)
+    __table_args__ = (UniqueConstraint("tenant_id", "household_id", "month"),
+                      Index("ix_bill_tenant_id_month", "tenant_id", "month"))
+
+    household: Mapped[Household] = relationship()
+    compound: Mapped[Compound] = relationship()
+    firm: Mapped[Firm | None] = relationship()
+    policy: Mapped[FeePolicy] = relationship()
+
+
+class CreditNote(TenantScoped, db.Model):
+    """A correction of an issued bill: amounts taken off each part (non-negative)."""
+
+    __tablename__ = "credit_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
+    gov_fen: Mapped[int] = mapped_column(default=0)
+    firm_fen: Mapped[int] = mapped_column(default=0)
+    resident_fen: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    bill: Mapped[Bill] = relationship()
+
+
+class Payment(TenantScoped, db.Model):
+    """A resident's payment against a bill (full or partial)."""
+
+    __tablename__ = "payment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
+    amount_fen: Mapped[int]
+    method: Mapped[str] = mapped_column(String(10))
+    receipt_no: Mapped[str] = mapped_column(String(40))
+    paid_on: Mapped[date]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    __table_args__ = (UniqueConstraint("tenant_id", "receipt_no"),)
+
+    bill: Mapped[Bill] = relationship()
+
+    @property
+    def audit_label(self):
+        return self.receipt_no
+
+
+class SubsidyClaim(TenantScoped, db.Model):
+    """The government part of a compound's month, claimed by the firm from the district."""
+
+    __tablename__ = "subsidy_claim"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
+    month: Mapped[date]
+    amount_fen: Mapped[int]
+    bill_count: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), default="submitted")
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    submitted_at: Mapped[datetime] = mapped_column(default=now)
+    decided_at: Mapped[datetime | None]
+    __table_args__ = (UniqueConstraint("tenant_id", "compound_id", "month"),)
+
+    compound: Mapped[Compound] = relationship()
+    firm: Mapped[Firm] = relationship()
+
+    @property
+    def audit_label(self):
+        return f"{self.month:%Y年%m月}"
