@@ -241,7 +241,7 @@ def test_household_gets_a_code_and_its_compound(app, client, alpha):
 
 # --- specific validation ---------------------------------------------------------------
 
-def _refused(app, client, alpha, key, data, field, message):
+def check_refused(app, client, alpha, key, data, field, message):
     """POST `data` over the good case; it must be a 422 with `message` at `field`, no row."""
     model = BY_KEY[key].model
     before = _count(app, alpha.tenant_id, model)
@@ -261,35 +261,35 @@ def _refused(app, client, alpha, key, data, field, message):
 ])
 def test_firm_credit_code_is_checked(app, client, alpha, code, message):
     login(client, "alpha-district")
-    _refused(app, client, alpha, "firms", {"credit_code": code}, "credit_code", message)
+    check_refused(app, client, alpha, "firms", {"credit_code": code}, "credit_code", message)
 
 
 @pytest.mark.parametrize("area, message", [("0", "面积必须大于 0"), ("-5", "面积必须大于 0"),
                                            ("88.123", "面积最多保留两位小数")])
 def test_areas_are_checked(app, client, alpha, area, message):
     login(client, "alpha-district")
-    _refused(app, client, alpha, "households", {"floor_area": area}, "floor_area", message)
-    _refused(app, client, alpha, "compounds", {"area_m2": area}, "area_m2", message)
+    check_refused(app, client, alpha, "households", {"floor_area": area}, "floor_area", message)
+    check_refused(app, client, alpha, "compounds", {"area_m2": area}, "area_m2", message)
 
 
 def test_contract_must_end_after_it_starts(app, client, alpha):
     login(client, "alpha-district")
-    _refused(app, client, alpha, "contracts", {"start_date": "2026-01-01", "end_date": "2025-12-31"},
+    check_refused(app, client, alpha, "contracts", {"start_date": "2026-01-01", "end_date": "2025-12-31"},
              "end_date", "结束日期必须晚于开始日期")
 
 
 def test_duplicate_street_is_refused(app, client, alpha):
     login(client, "alpha-district")
     # Surrounding blanks are stripped before the comparison: the same name is the same street.
-    _refused(app, client, alpha, "streets", {"name": " 甲区第1街道 "}, "name", "已存在相同的记录")
+    check_refused(app, client, alpha, "streets", {"name": " 甲区第1街道 "}, "name", "已存在相同的记录")
 
 
 def test_another_districts_record_is_not_a_choice(app, client, world):
     alpha, beta = world["alpha"], world["beta"]
     login(client, "alpha-district")
-    _refused(app, client, alpha, "compounds", {"community_id": beta.community1}, "community_id",
+    check_refused(app, client, alpha, "compounds", {"community_id": beta.community1}, "community_id",
              "不是有效的选择")
-    _refused(app, client, alpha, "contracts", {"firm_id": beta.firm1}, "firm_id", "不是有效的选择")
+    check_refused(app, client, alpha, "contracts", {"firm_id": beta.firm1}, "firm_id", "不是有效的选择")
     # Beta's community is not even offered.
     html = client.get("/d/alpha/compounds/new").get_data(as_text=True)
     assert "乙区第1社区" not in html and "甲区第1社区" in html
