@@ -25,6 +25,7 @@ from ..admin.logic import normalise_slug, slug_problem
 from ..auth.logic import password_problem
 from ..auth.models import ROLE_LABELS, Membership, User
 from ..extensions import db
+from ..fees.models import FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade
 from ..org import models as m
 from ..org.resources import CODE_ALPHABET
 from ..org.validators import credit_code_check_char
@@ -144,7 +145,8 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("household_class_links", "住户类别登记"),
                 ("firms", "物业企业"), ("contracts", "物业服务合同"), ("committees", "业委会/物管会"),
                 ("committee_members", "委员"), ("party_orgs", "党组织"), ("instructors", "党建指导员"),
-                ("cross_appointments", "交叉任职"), ("users", "区县账号")]
+                ("cross_appointments", "交叉任职"), ("fee_policies", "收费政策"),
+                ("fee_assignments", "收费政策适用小区"), ("users", "区县账号")]
 
 
 class DemoExists(Exception):
@@ -385,6 +387,7 @@ class _Builder:
         r, n = self.rng, len(ids)
         names = ["低保", "特困", "残疾", "优抚"]
         class_ids = self.insert(m.HouseholdClass, [{"name": c} for c in names], "household_classes")
+        self.class_id = dict(zip(names, class_ids))
 
         def sample(k, weight, exclude=()):
             pool = [i for i in range(n) if i not in exclude]
@@ -599,6 +602,42 @@ class _Builder:
         self.party()
         self.instructors()
         self.cross_appointments()
+        self.fee_policies()
+
+    # --- fees: 政府投一点、企业让一点、居民交一点 ------------------------------------------------
+    def fee_policies(self):
+        """Two active policy families, each assigned from the start of last year:
+        专业物业 compounds under a government-guided price (actual contract price within the
+        base ± float), and the 国资托管 (former 无人管理) compounds under 潞州's "三个一点":
+        six months free (先尝后买), then a government part per m² declining by contract year
+        (石家庄 0.30 → 0.20 → 0.10 元/㎡), with firm concessions for 低保 and 特困 households."""
+        since = date(self.today.year - 1, 1, 1)
+        guided = self._policy(
+            "专业物业小区物业服务收费（政府指导价）", since, price_regime="政府指导价",
+            grades=[("一级", "1.40", "15"), ("二级", "1.00", "20"), ("三级", "0.65", "25")],
+            holdback_percent=Decimal("10"))
+        shared = self._policy(
+            "无物业小区“三个一点”（先尝后买）", since, gov_mode="declining",
+            gov_schedule=["0.30", "0.20", "0.10"], gov_trial_months=6,
+            grades=[("一级", "1.20", None), ("二级", "0.80", None), ("三级", "0.50", None)])
+        rows = [{"compound_id": cid, "family_id": shared if s["mode"] == "国资托管" else guided,
+                 "valid_from": since}
+                for cid, s in zip(self.compound_ids, self.specs) if s["mode"] in ("专业物业", "国资托管")]
+        self.insert(FeeAssignment, rows, "fee_assignments")
+
+    def _policy(self, name: str, since: date, grades, **terms) -> int:
+        policy = FeePolicy(tenant_id=self.tid, name=name, status="active", valid_from=since,
+                           note="演示数据", **terms)
+        policy.grades = [FeePolicyGrade(tenant_id=self.tid, grade=g, rate=Decimal(rate),
+                                        float_percent=Decimal(spread) if spread else None)
+                         for g, rate, spread in grades]
+        policy.concessions = [FeeConcession(tenant_id=self.tid, household_class_id=self.class_id[c],
+                                            percent=Decimal(p)) for c, p in (("低保", "50"), ("特困", "100"))]
+        db.session.add(policy)
+        db.session.flush()
+        policy.family_id = policy.id
+        self.counts["fee_policies"] = self.counts.get("fee_policies", 0) + 1
+        return policy.id
 
 
 # --- accounts ----------------------------------------------------------------------------
