@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..auth.logic import password_problem
-from ..auth.models import ROLE_LABELS, ROLE_SCOPE, Membership, User
+from ..auth.models import ROLE_LABELS, ROLE_SCOPE, Membership, User, scope_loaded
 from ..extensions import db
 from ..org.models import Community, Compound, Firm, Street
 from ..tenancy import system_scope
@@ -64,8 +64,7 @@ def user_in_tenant(user_id: int, tenant_id: int, where=None) -> User | None:
 
 
 def _with_scope(stmt):
-    return stmt.options(joinedload(Membership.street), joinedload(Membership.community),
-                        joinedload(Membership.firm), joinedload(Membership.compound))
+    return stmt.options(*scope_loaded())
 
 
 def memberships_here(user_ids: list[int], tenant_id: int) -> dict[int, list[Membership]]:
