@@ -44,6 +44,7 @@ class Resource:
     title: Callable[[Any], str] = lambda obj: getattr(obj, "name", "")
     prepare: Callable | None = None   # (form, obj, membership) before validation (edit/new)
     apply: Callable | None = None     # (form, obj) after populate_obj: derived fields, links
+    facts: Callable | None = None     # obj → [(label, value)] shown on the detail page besides the form's fields
 
     @property
     def param(self) -> str:

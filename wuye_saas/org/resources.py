@@ -97,6 +97,16 @@ def _household_apply(form, obj):
         obj.class_links.append(m.HouseholdClassLink(household_class_id=cid, valid_from=today()))
 
 
+def _household_facts(h):
+    since = "、".join(f"{link.household_class.name}（{link.valid_from:%Y-%m-%d}起）" for link in h.class_links)
+    return [("困难类别", since or "无")]
+
+
+def _compound_facts(c):
+    firms = _active_firm_of_compound([c.id])
+    return [("现物业服务企业", firms.get(c.id, "无（无有效合同）"))]
+
+
 def _classes_of(h) -> str:
     return "、".join(link.household_class.name for link in h.class_links)
 
@@ -146,6 +156,7 @@ RESOURCES: list[Resource] = [
                  Filter("firm", "物业企业", _opts(m.Firm), _firm_filter)],
         order_by=[m.Compound.community_id, m.Compound.name], load=[joinedload(m.Compound.community)],
         choices={"community_id": _all(m.Community), "grid_id": _all(m.Grid)},
+        facts=_compound_facts,
         children=[("buildings", "compound_id"), ("households", "compound_id"), ("contracts", "compound_id"),
                   ("committees", "compound_id"), ("party_orgs", "compound_id")],
     ),
@@ -177,7 +188,7 @@ RESOURCES: list[Resource] = [
               joinedload(m.Household.class_links).joinedload(m.HouseholdClassLink.household_class)],
         choices={"building_id": _buildings_choice},
         title=lambda o: f"{o.compound.name} {o.building.name} {o.room}",
-        prepare=_household_prepare, apply=_household_apply,
+        prepare=_household_prepare, apply=_household_apply, facts=_household_facts,
     ),
     Resource(
         key="household_classes", model=m.HouseholdClass, label="困难类别", form=forms.HouseholdClassForm,

@@ -99,6 +99,8 @@ def _detail_fields(res, obj):
         elif isinstance(value, bool):
             value = "是" if value else "否"
         rows.append((field.label.text, "" if value is None else value, link))
+    if res.facts:
+        rows += [(label, value, None) for label, value in res.facts(obj)]
     return rows
 
 
