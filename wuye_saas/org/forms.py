@@ -88,7 +88,7 @@ class HouseholdForm(Form):
                               validators=[InputRequired("请填写产权面积"), Area()])
     owner_name = StringField("业主姓名", validators=[Optional(), Length(max=60)])
     phone_masked = StringField("联系电话（脱敏）", validators=[Optional(), PHONE])
-    household_code = StringField("户码（留空自动生成）", validators=[
+    household_code = StringField("户码", description="居民核验身份用；留空则自动生成", validators=[
         Optional(), Regexp(r"^[A-Z0-9]{6,16}$", message="户码为 6–16 位大写字母或数字")])
     class_ids = SelectMultipleField("困难类别", coerce=int, validators=[Optional()])
 
