@@ -19,10 +19,11 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter
 from wuye_saas import policy
 from wuye_saas.auth.models import Membership, User
 from wuye_saas.extensions import db
+from wuye_saas.fees.models import Bill, BillingRun, FeeAssignment, FeePolicy, Payment, SubsidyClaim
 from wuye_saas.importer.jobs import JOB_KIND as IMPORT_KIND, import_register
 from wuye_saas.jobs import JobRun
 from wuye_saas.org import models as m
-from wuye_saas.tenancy import system_scope, tenant_scope
+from wuye_saas.tenancy import Tenant, system_scope, tenant_scope
 
 from .factories import ROLES, USER_SUFFIX
 from .helpers import login
@@ -34,7 +35,9 @@ PUBLIC_PREFIX = "/p/"  # public resident pages: anonymous by design
 WORLD_ATTRS = {"member": "committee_member", "cross": "cross_appointment"}
 # Endpoints whose GET legitimately answers a district admin with something other than 200 on
 # its own records: endpoint → the expected status. Empty today; a new entry needs a reason.
-ADMIN_SPECIAL: dict[str, int] = {}
+ADMIN_SPECIAL: dict[str, int] = {
+    "claims.new": 403,  # a subsidy claim is submitted by the firm manager; the district decides it
+}
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ def probe_world(app, world):
                     db.session.add(m.HouseholdClassLink(household_id=getattr(ns, f"household{branch}"),
                                                         household_class_id=ns.household_class,
                                                         valid_from=date(2024, 1, 1)))
+                    _add_fee_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -142,6 +146,28 @@ def probe_world(app, world):
                 first, second = _first_rows(model, world[slug].tenant_id)
                 ids.setdefault(table, {})[slug] = {1: first, 2: second}
     return SimpleNamespace(probes=probes, ids=ids, tenant={s: world[s].tenant_id for s in TENANTS})
+
+
+def _add_fee_records(ns, branch: int) -> None:
+    """A policy assigned to the branch's compound and a billed month of its household with a
+    payment and a subsidy claim, so every fee route is probed (the firm is the branch's)."""
+    firm, compound = getattr(ns, f"firm{branch}"), getattr(ns, f"compound{branch}")
+    fee_policy = FeePolicy(name=f"探针收费政策{branch}", valid_from=date(2024, 1, 1))
+    run = BillingRun(month=date(2026, 1, 1), scope_kind="firm", scope_id=firm, scope_label="探针")
+    db.session.add_all([fee_policy, run])
+    db.session.flush()
+    fee_policy.family_id = fee_policy.id
+    db.session.add(FeeAssignment(compound_id=compound, family_id=fee_policy.id, valid_from=date(2024, 1, 1)))
+    bill = Bill(household_id=getattr(ns, f"household{branch}"), compound_id=compound, firm_id=firm,
+                policy_id=fee_policy.id, billing_run_id=run.id, month=date(2026, 1, 1), area=88.5,
+                rate=0.85, base_fen=7523, gov_fen=1000, firm_fen=0, resident_fen=6523)
+    db.session.add(bill)
+    db.session.flush()
+    db.session.add_all([
+        Payment(bill_id=bill.id, amount_fen=1000, method="现金", receipt_no=f"PROBE-{branch}",
+                paid_on=date(2026, 1, 5)),
+        SubsidyClaim(compound_id=compound, firm_id=firm, month=date(2026, 1, 1), amount_fen=1000,
+                     bill_count=1)])
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:
@@ -302,3 +328,26 @@ def test_district_admin_reaches_every_record_of_its_district(app, client, probe_
             probed += len(urls)
     assert not failures, "\n".join(failures)
     assert probed > 20
+
+
+def test_public_pages_are_open_on_active_districts_only(app, client, probe_world):
+    """/p/ pages need no login: 200 for anyone on an active district, 404 on an unknown or
+    suspended one (never a hint that it exists)."""
+    public = [p for p in probe_world.probes if p.public and not p.ids]
+    assert public, "no public page to probe"
+    failures = []
+    for who in ("anonymous", "beta-district", "alpha-firm"):
+        if who != "anonymous":
+            login(client, who)
+        for probe in public:
+            for slug in TENANTS:
+                _check(client, probe.urls(slug), _status(200), failures, who, "200 (active district)")
+            _check(client, probe.urls("no-such-district"), _status(404), failures, who, "404 (unknown)")
+    with app.app_context(), system_scope():
+        db.session.execute(db.update(Tenant).where(Tenant.slug == "beta").values(active=False))
+        db.session.commit()
+    client.post("/logout")
+    for probe in public:
+        _check(client, probe.urls("beta"), _status(404), failures, "anonymous", "404 (suspended)")
+        _check(client, probe.urls("alpha"), _status(200), failures, "anonymous", "200 (active district)")
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,370 @@
+"""Payments, arrears and collection rates: what residents owe and what they paid.
+
+What a household owes on a bill is always derived, never stored:
+    due  = resident_fen − Σ credit notes' resident_fen
+    paid = Σ payments
+    owed = due − paid
+computed with grouped sub-queries so a list costs one query, not one per row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import policy
+from ..extensions import db
+from ..money import fmt_yuan
+from ..org.models import Building, Community, Compound, Firm, Household, Street
+from .models import PAYMENT_METHODS, Bill, CreditNote, Payment
+
+BUCKETS = {"current": "本月", "m1_3": "1–3 个月", "m4_6": "4–6 个月", "m6p": "6 个月以上"}
+
+
+# --- balances --------------------------------------------------------------------------------
+
+def _credits():
+    return (select(CreditNote.bill_id, func.sum(CreditNote.resident_fen).label("resident"),
+                   func.sum(CreditNote.gov_fen).label("gov"), func.sum(CreditNote.firm_fen).label("firm"))
+            .group_by(CreditNote.bill_id).subquery("cn"))
+
+
+def _payments():
+    return (select(Payment.bill_id, func.sum(Payment.amount_fen).label("paid"))
+            .group_by(Payment.bill_id).subquery("pay"))
+
+
+def balance_select(m=None):
+    """One row per bill: Bill.id, due, paid, owed (+ credited gov/firm), limited to what the
+    membership sees when one is given. Callers add their own filters and grouping."""
+    cn, pay = _credits(), _payments()
+    due = Bill.resident_fen - func.coalesce(cn.c.resident, 0)
+    paid = func.coalesce(pay.c.paid, 0)
+    stmt = (select(Bill.id.label("bill_id"), due.label("due"), paid.label("paid"),
+                   (due - paid).label("owed"),
+                   (Bill.gov_fen - func.coalesce(cn.c.gov, 0)).label("gov"),
+                   (Bill.firm_fen - func.coalesce(cn.c.firm, 0)).label("firm"))
+            .outerjoin(cn, cn.c.bill_id == Bill.id).outerjoin(pay, pay.c.bill_id == Bill.id))
+    return stmt.where(policy.visible(m, Bill)) if m is not None else stmt
+
+
+@dataclass(frozen=True)
+class Balance:
+    due: int
+    paid: int
+    owed: int
+    gov: int
+    firm: int
+
+
+def balance(bill_id: int) -> Balance:
+    row = db.session.execute(balance_select().where(Bill.id == bill_id)).one()
+    return Balance(row.due, row.paid, row.owed, row.gov, row.firm)
+
+
+def balances(bill_ids: list[int]) -> dict[int, Balance]:
+    if not bill_ids:
+        return {}
+    rows = db.session.execute(balance_select().where(Bill.id.in_(bill_ids))).all()
+    return {r.bill_id: Balance(r.due, r.paid, r.owed, r.gov, r.firm) for r in rows}
+
+
+# --- recording a payment ---------------------------------------------------------------------
+
+RECEIPT_DIGITS = 6
+
+
+def next_receipt_no(day: date) -> str:
+    """The next free receipt number of the month: SK202611-000123."""
+    prefix = f"SK{day:%Y%m}-"
+    taken = db.session.execute(select(Payment.receipt_no)
+                               .where(Payment.receipt_no.like(prefix + "%"))).scalars()
+    seq = max((int(n[len(prefix):]) for n in taken if n[len(prefix):].isdigit()), default=0)
+    return f"{prefix}{seq + 1:0{RECEIPT_DIGITS}d}"
+
+
+def payment_problems(bill: Bill, amount_fen: int, method: str, receipt_no: str, paid_on: date,
+                     today: date) -> dict[str, str]:
+    """Field → Chinese message for every rule the payment breaks; empty when it may be saved."""
+    problems = {}
+    owed = balance(bill.id).owed
+    if amount_fen <= 0:
+        problems["amount"] = "金额必须大于 0。"
+    elif amount_fen > owed:
+        problems["amount"] = (f"超过该账单尚欠的居民应缴部分（{fmt_yuan(owed)}）。" if owed > 0
+                              else "该账单居民应缴部分已结清，无需再收款。")
+    if method not in PAYMENT_METHODS:
+        problems["method"] = "请选择收款方式。"
+    if db.session.execute(select(Payment.id).where(Payment.receipt_no == receipt_no)).first():
+        problems["receipt_no"] = "该收据号已被使用，请换一个。"
+    if paid_on > today:
+        problems["paid_on"] = "收款日期不能晚于今天。"
+    return problems
+
+
+def record_payment(bill: Bill, amount_fen: int, method: str, receipt_no: str, paid_on: date,
+                   today: date, note: str = "") -> tuple[Payment | None, dict[str, str]]:
+    """Save the payment (flushed, audited by the ORM) or return the problems, writing nothing."""
+    problems = payment_problems(bill, amount_fen, method, receipt_no, paid_on, today)
+    if problems:
+        return None, problems
+    pay = Payment(bill_id=bill.id, amount_fen=amount_fen, method=method, receipt_no=receipt_no,
+                  paid_on=paid_on, note=note)
+    db.session.add(pay)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent payment took the receipt number first
+        db.session.rollback()
+        return None, {"receipt_no": "该收据号已被使用，请换一个。"}
+    return pay, {}
+
+
+DIGITS = "零壹贰叁肆伍陆柒捌玖"
+SMALL_UNITS = ["", "拾", "佰", "仟"]
+BIG_UNITS = ["", "万", "亿", "万亿"]
+
+
+def _four(n: int) -> str:
+    """0 < n < 10000 in capitals, with 零 for inner gaps (1005 → 壹仟零伍)."""
+    out, zero = "", False
+    for pos in range(3, -1, -1):
+        d = n // 10 ** pos % 10
+        if d == 0:
+            zero = bool(out)
+        else:
+            out += ("零" if zero else "") + DIGITS[d] + SMALL_UNITS[pos]
+            zero = False
+    return out
+
+
+def rmb_upper(fen: int) -> str:
+    """Amount in Chinese capitals as on a receipt: 12345 → 壹佰贰拾叁元肆角伍分."""
+    if fen == 0:
+        return "零元整"
+    sign = "负" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    jiao, fen_ = divmod(cents, 10)
+    text = ""
+    if yuan:
+        groups, i = [], 0
+        while yuan:
+            groups.append((yuan % 10000, i))
+            yuan //= 10000
+            i += 1
+        prev_small = False
+        for g, idx in reversed(groups):
+            if g == 0:
+                prev_small = True
+                continue
+            if text and (prev_small or g < 1000):
+                text += "零"
+            text += _four(g) + BIG_UNITS[idx]
+            prev_small = False
+        text += "元"
+    if not jiao and not fen_:
+        return sign + text + "整"
+    if jiao:
+        text += DIGITS[jiao] + "角"
+    elif text:
+        text += "零"
+    if fen_:
+        text += DIGITS[fen_] + "分"
+    else:
+        text += "整"
+    return sign + text
+
+
+# --- arrears ---------------------------------------------------------------------------------
+
+def month_start(d: date, back: int = 0) -> date:
+    """The first day of the month `back` months before d's month."""
+    n = d.year * 12 + d.month - 1 - back
+    return date(n // 12, n % 12 + 1, 1)
+
+
+def _bucket_of(month_col, today: date):
+    """Bucket key of a bill month by its age in whole months against today (Shanghai)."""
+    return case((month_col >= month_start(today), literal("current")),
+                (month_col >= month_start(today, 3), literal("m1_3")),
+                (month_col >= month_start(today, 6), literal("m4_6")),
+                else_=literal("m6p"))
+
+
+class RowPagination(Pagination):
+    """db.paginate for a select of plain rows (it would keep only the first column)."""
+
+    def _query_items(self):
+        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return db.session.execute(stmt).all()
+
+    def _query_count(self):
+        sub = self._query_args["select"].order_by(None).subquery()
+        return db.session.execute(select(func.count()).select_from(sub)).scalar()
+
+
+def arrears_select(m, today: date, compound_id: int | None = None, bucket: str | None = None):
+    """Households with an unpaid resident part: owed in total and per age bucket, owed desc."""
+    per_bill = balance_select(m).add_columns(
+        Bill.household_id, _bucket_of(Bill.month, today).label("bucket"), Bill.month)
+    if compound_id:
+        per_bill = per_bill.where(Bill.compound_id == compound_id)
+    b = per_bill.subquery("b")
+    owed = case((b.c.owed > 0, b.c.owed), else_=0)
+    per_bucket = {k: func.sum(case((b.c.bucket == k, owed), else_=0)).label(k) for k in BUCKETS}
+    stmt = (select(Household.id.label("household_id"), Household.room, Household.owner_name,
+                   Building.name.label("building"), Compound.name.label("compound"),
+                   func.sum(owed).label("owed"), func.count().label("bills"),
+                   func.min(b.c.month).label("oldest"), *per_bucket.values())
+            .select_from(b).join(Household, Household.id == b.c.household_id)
+            .join(Building, Building.id == Household.building_id)
+            .join(Compound, Compound.id == Household.compound_id)
+            .where(b.c.owed > 0)
+            .group_by(Household.id, Household.room, Household.owner_name, Building.name, Compound.name))
+    if bucket in BUCKETS:
+        stmt = stmt.having(per_bucket[bucket] > 0)
+    return stmt.order_by(func.sum(owed).desc(), Household.id)
+
+
+def arrears_page(m, today: date, page: int, per_page: int = 20, **filters) -> RowPagination:
+    return RowPagination(select=arrears_select(m, today, **filters), page=page, per_page=per_page,
+                         error_out=False)
+
+
+def arrears_rows(m, today: date, **filters) -> list:
+    return db.session.execute(arrears_select(m, today, **filters)).all()
+
+
+def arrears_workbook(rows, today: date):
+    """The filtered arrears list as an Excel workbook (amounts in 元, numbers not text)."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "欠费明细"
+    ws.append(["小区", "楼栋", "房号", "业主", "欠费账单数", "最早欠费月份", "欠费合计（元）",
+               *[f"{v}（元）" for v in BUCKETS.values()]])
+    for r in rows:
+        ws.append([r.compound, r.building, r.room, mask_name(r.owner_name), r.bills,
+                   f"{r.oldest:%Y-%m}", _money(r.owed), *[_money(getattr(r, k)) for k in BUCKETS]])
+    ws.append(["合计", "", "", "", sum(r.bills for r in rows), "", _money(sum(r.owed for r in rows)),
+               *[_money(sum(getattr(r, k) for r in rows)) for k in BUCKETS]])
+    ws.append([f"统计日：{today:%Y-%m-%d}"])
+    for col in "ABCDEFGHIJK":
+        ws.column_dimensions[col].width = 14
+    return wb
+
+
+def _money(fen) -> Decimal:
+    return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*: enough for a resident to recognise, not enough to identify."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+# --- collection rate -------------------------------------------------------------------------
+
+LEVELS = {"compound": "小区", "firm": "物业企业", "street": "街道"}
+
+
+def rate_text(collected: int, billed: int) -> str:
+    """缴费率 as '87.5%'; '—' when nothing was billed (never a division by zero)."""
+    if billed <= 0:
+        return "—"
+    pct = (Decimal(collected) * 100 / Decimal(billed)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return f"{pct}%"
+
+
+def rate_value(collected: int, billed: int) -> float | None:
+    """The same rate as a number for the chart (None: a gap in the line)."""
+    if billed <= 0:
+        return None
+    return float((Decimal(collected) * 100 / Decimal(billed)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+@dataclass
+class RateRow:
+    key: int | None
+    label: str
+    cells: dict  # month → (collected, billed)
+
+    def text(self, month):
+        return rate_text(*self.cells.get(month, (0, 0)))
+
+    def value(self, month):
+        return rate_value(*self.cells.get(month, (0, 0)))
+
+
+def collection(m, today: date, level: str = "compound", months: int = 12):
+    """(months, rows by level, the total row) of 缴费率 for bills of the last `months` months.
+
+    collected counts payments up to what is due (a credit note after payment must not push a
+    rate above 100%); billed is the resident part after credit notes."""
+    month_list = [month_start(today, k) for k in range(months - 1, -1, -1)]
+    b = balance_select(m).add_columns(Bill.month, Bill.compound_id, Bill.firm_id) \
+        .where(Bill.month >= month_list[0], Bill.month <= month_list[-1]).subquery("b")
+    collected = func.sum(case((b.c.paid > b.c.due, b.c.due), else_=b.c.paid))
+    billed = func.sum(b.c.due)
+    if level == "firm":
+        key, label, joins = Firm.id, Firm.name, [(Firm, Firm.id == b.c.firm_id)]
+    elif level == "street":
+        key, label = Street.id, Street.name
+        joins = [(Compound, Compound.id == b.c.compound_id), (Community, Community.id == Compound.community_id),
+                 (Street, Street.id == Community.street_id)]
+    else:
+        key, label, joins = Compound.id, Compound.name, [(Compound, Compound.id == b.c.compound_id)]
+    stmt = select(key.label("key"), label.label("label"), b.c.month, collected.label("collected"),
+                  billed.label("billed")).select_from(b)
+    for target, on in joins:
+        stmt = stmt.outerjoin(target, on)
+    rows: dict = {}
+    for r in db.session.execute(stmt.group_by(key, label, b.c.month).order_by(label)):
+        row = rows.setdefault(r.key, RateRow(r.key, r.label or "（未指定）", {}))
+        row.cells[r.month] = (int(r.collected or 0), int(r.billed or 0))
+    total = RateRow(None, "合计", {})
+    for r in db.session.execute(select(b.c.month, collected.label("collected"), billed.label("billed"))
+                                .group_by(b.c.month)):
+        total.cells[r.month] = (int(r.collected or 0), int(r.billed or 0))
+    return month_list, sorted(rows.values(), key=lambda x: x.label), total
+
+
+# --- compound choices (filters) --------------------------------------------------------------
+
+def billed_compounds(m) -> list[tuple[int, str]]:
+    """Compounds the membership has bills for (filter options)."""
+    stmt = (select(Compound.id, Compound.name).where(Compound.id.in_(
+        select(Bill.compound_id).where(policy.visible(m, Bill)))).order_by(Compound.name))
+    return [(r.id, r.name) for r in db.session.execute(stmt)]
+
+
+def bill_payments(bill_id: int) -> list[Payment]:
+    return list(db.session.execute(select(Payment).where(Payment.bill_id == bill_id)
+                                   .order_by(Payment.paid_on, Payment.id)).scalars())
+
+
+def bill_credits(bill_id: int) -> list[CreditNote]:
+    return list(db.session.execute(select(CreditNote).where(CreditNote.bill_id == bill_id)
+                                   .order_by(CreditNote.id)).scalars())
+
+
+# --- the residents' lookup -------------------------------------------------------------------
+
+def household_by_code(code: str) -> Household | None:
+    """The household of a code in the current district (the tenant filter applies)."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    return db.session.execute(select(Household).where(func.upper(Household.household_code) == code)
+                              ).scalar_one_or_none()
+
+
+def household_bills(household_id: int, limit: int = 12) -> list[tuple[Bill, Balance]]:
+    bills = list(db.session.execute(select(Bill).where(Bill.household_id == household_id)
+                                    .order_by(Bill.month.desc()).limit(limit)).scalars())
+    bal = balances([b.id for b in bills])
+    return [(b, bal[b.id]) for b in bills]
