@@ -1,0 +1,181 @@
+"""Forms of the fee policy pages; each parses to the plain values `policies` works on."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ..formutil import Form
+from ..money import to_fen
+from ..org.models import FEE_MODES, MANAGEMENT_MODES, SERVICE_GRADES
+from .models import BASES, GOV_MODES, PRICE_REGIMES
+from .policies import GradeData, PolicyData
+
+
+def optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+def plain(x: Decimal | None) -> Decimal | None:
+    """0.8500 → 0.85, 10.00 → 10 (how a person writes it; the stored scale is noise)."""
+    return None if x is None else Decimal(format(x.normalize(), "f"))
+
+
+def places(n: int):
+    """At most n decimals (money in 元 → whole 分; rates fit the column)."""
+    def check(form, field):
+        if field.data is not None and field.data.as_tuple().exponent < -n:
+            raise ValidationError(f"最多保留 {n} 位小数")
+    return check
+
+
+def _dec(label, n=4, **kw):
+    return DecimalField(label, validators=[Optional(), places(n)], places=None, **kw)
+
+
+class PolicyForm(Form):
+    name = StringField("政策名称", validators=[DataRequired("请填写政策名称"), Length(max=100)])
+    basis = SelectField("计费方式", choices=list(BASES.items()))
+    price_regime = SelectField("价格形式", choices=[(r, r) for r in PRICE_REGIMES])
+    fee_mode = SelectField("收费模式", choices=[(m, m) for m in FEE_MODES])
+    valid_from = DateField("生效日期", validators=[DataRequired("请填写生效日期")])
+    valid_to = DateField("截止日期", validators=[Optional()])
+    for_compound_id = SelectField("专用于小区", coerce=optional_int,
+                                  validate_choice=True)
+    rate_1 = _dec("一级 单价（元/㎡·月）")
+    flat_1 = _dec("一级 每户（元/户·月）", 2)
+    float_1 = _dec("一级 浮动幅度（±%）", 2)
+    rate_2 = _dec("二级 单价（元/㎡·月）")
+    flat_2 = _dec("二级 每户（元/户·月）", 2)
+    float_2 = _dec("二级 浮动幅度（±%）", 2)
+    rate_3 = _dec("三级 单价（元/㎡·月）")
+    flat_3 = _dec("三级 每户（元/户·月）", 2)
+    float_3 = _dec("三级 浮动幅度（±%）", 2)
+    gov_mode = SelectField("政府承担方式", choices=list(GOV_MODES.items()))
+    gov_percent = _dec("政府承担比例（%）", 2)
+    gov_per_m2 = _dec("政府承担（元/㎡·月）")
+    gov_schedule = StringField("按合同年度递减（元/㎡·月，逗号分隔）", validators=[Length(max=200)],
+                               description="如 0.30,0.20,0.10：第1、2、3年，之后为 0")
+    gov_trial_months = IntegerField("先尝后买（政府全额承担的合同前 N 个月）", default=0,
+                                    validators=[Optional(), NumberRange(min=0, max=120, message="月数须在 0 到 120 之间")])
+    gov_cap = _dec("政府承担封顶（元/小区·月）", 2)
+    holdback_percent = _dec("质量保证金留存（%）", 2,
+                            description="按考核结果返还的部分（湖州 第34条、绍兴 第37条）")
+    note = TextAreaField("说明", validators=[Length(max=2000)])
+
+    GRADE_FIELDS = [(g, f"rate_{i}", f"flat_{i}", f"float_{i}") for i, g in enumerate(SERVICE_GRADES, start=1)]
+
+    def validate_gov_schedule(self, field):
+        self.schedule = []
+        text = (field.data or "").strip()
+        for piece in filter(None, re.split(r"[,，、\s]+", text)):
+            try:
+                value = Decimal(piece)
+            except InvalidOperation:
+                raise ValidationError(f"“{piece}”不是有效的金额") from None
+            if not value.is_finite() or value.as_tuple().exponent < -4:
+                raise ValidationError(f"“{piece}”不是有效的金额（最多 4 位小数）")
+            self.schedule.append(value)
+
+    def conc_fields(self):
+        return [getattr(self, n) for n in self._conc_names]
+
+    def to_data(self) -> PolicyData:
+        grades = {g: GradeData(getattr(self, r).data,
+                               None if getattr(self, f).data is None else to_fen(getattr(self, f).data),
+                               getattr(self, fl).data)
+                  for g, r, f, fl in self.GRADE_FIELDS}
+        return PolicyData(
+            name=self.name.data.strip(), valid_from=self.valid_from.data, valid_to=self.valid_to.data,
+            basis=self.basis.data, price_regime=self.price_regime.data, fee_mode=self.fee_mode.data,
+            grades=grades, gov_mode=self.gov_mode.data, gov_percent=self.gov_percent.data,
+            gov_per_m2=self.gov_per_m2.data, gov_schedule=getattr(self, "schedule", []),
+            gov_trial_months=self.gov_trial_months.data or 0,
+            gov_cap_fen=None if self.gov_cap.data is None else to_fen(self.gov_cap.data),
+            holdback_percent=self.holdback_percent.data,
+            concessions={int(n[5:]): getattr(self, n).data for n in self._conc_names},
+            for_compound_id=self.for_compound_id.data, note=(self.note.data or "").strip())
+
+    def load(self, d: PolicyData) -> None:
+        """Fill the fields from a policy version (edit page)."""
+        for name in ("name", "basis", "price_regime", "fee_mode", "valid_from", "valid_to", "gov_mode",
+                     "gov_percent", "gov_per_m2", "gov_trial_months", "holdback_percent", "for_compound_id", "note"):
+            value = getattr(d, name)
+            getattr(self, name).data = plain(value) if isinstance(value, Decimal) else value
+        self.gov_schedule.data = ",".join(f"{x:f}" for x in d.gov_schedule)
+        self.gov_cap.data = None if d.gov_cap_fen is None else Decimal(d.gov_cap_fen) / 100
+        for g, r, f, fl in self.GRADE_FIELDS:
+            gd = d.grades.get(g) or GradeData()
+            getattr(self, r).data = plain(gd.rate)
+            getattr(self, f).data = None if gd.flat_fen is None else Decimal(gd.flat_fen) / 100
+            getattr(self, fl).data = plain(gd.float_percent)
+        for n in self._conc_names:
+            getattr(self, n).data = plain(d.concessions.get(int(n[5:])))
+
+
+def policy_form(classes, compounds, **kw) -> PolicyForm:
+    """A PolicyForm with one concession field per household class of the district."""
+    attrs = {f"conc_{cid}": _dec(f"{name} 企业让利（%）", 2) for cid, name in classes}
+    cls = type("DistrictPolicyForm", (PolicyForm,), attrs)
+    form = cls(**kw)
+    form._conc_names = list(attrs)
+    form.for_compound_id.choices = [(None, "全区通用（不限小区）")] + compounds
+    return form
+
+
+class NewVersionForm(Form):
+    old_until = DateField("原版本执行至", validators=[DataRequired("请填写原版本的最后一天")],
+                          description="新版本从次日起生效，原版本的截止日期改为该日")
+
+
+class ActivateForm(Form):
+    pass
+
+
+class AssignForm(Form):
+    family_id = SelectField("收费政策", coerce=optional_int, validators=[DataRequired("请选择收费政策")])
+    target = SelectField("分配范围", choices=[("compound", "单个小区"), ("bulk", "按街道/社区批量")])
+    compound_id = SelectField("小区", coerce=optional_int)
+    street_id = SelectField("街道", coerce=optional_int)
+    community_id = SelectField("社区", coerce=optional_int)
+    management_mode = SelectField("管理模式", choices=[("", "全部管理模式")] + [(m, m) for m in MANAGEMENT_MODES])
+    valid_from = DateField("开始日期", validators=[DataRequired("请填写开始日期")])
+    valid_to = DateField("截止日期", validators=[Optional()])
+
+    def validate_compound_id(self, field):
+        if self.target.data == "compound" and not field.data:
+            raise ValidationError("请选择小区")
+
+    def validate_street_id(self, field):
+        if self.target.data == "bulk" and not field.data and not self.community_id.data:
+            raise ValidationError("批量分配请选择街道或社区")
+
+
+class EndAssignmentForm(Form):
+    last_day = DateField("执行至（最后一天）", validators=[DataRequired("请填写结束日期")])
+
+
+class SimulateForm(Form):
+    class Meta:
+        csrf = False  # a GET that reads only
+
+    policy_id = SelectField("政策版本", coerce=optional_int,
+                            validators=[DataRequired("请选择政策版本")])
+    scope = SelectField("测算范围", choices=[("district", "全区"), ("street", "街道"), ("compound", "小区")])
+    street_id = SelectField("街道", coerce=optional_int)
+    compound_id = SelectField("小区", coerce=optional_int)
+    month = StringField("起始月份", validators=[DataRequired("请选择起始月份")])
+
+    def validate_month(self, field):
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", field.data or ""):
+            raise ValidationError("月份格式应为 YYYY-MM")
+
+    def validate_street_id(self, field):
+        if self.scope.data == "street" and not field.data:
+            raise ValidationError("请选择街道")
+
+    def validate_compound_id(self, field):
+        if self.scope.data == "compound" and not field.data:
+            raise ValidationError("请选择小区")
