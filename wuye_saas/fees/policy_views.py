@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from sqlalchemy import select
 
 from .. import policy
@@ -13,7 +13,7 @@ from ..org.models import Community, Compound, HouseholdClass, Street
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import policies, simulate as sim
-from .models import BASES, GOV_MODES, POLICY_STATUSES, FeeAssignment, FeePolicy
+from .models import BASES, GOV_MODES, POLICY_STATUSES, Bill, FeeAssignment, FeePolicy
 from .policy_forms import ActivateForm, AssignForm, EndAssignmentForm, NewVersionForm, SimulateForm, policy_form
 
 bp = tenant_blueprint("fee_policies", __name__, "/fees")
@@ -226,3 +226,22 @@ def simulate():
     return render("fees/policies/simulate.html", form=form, result=result,
                   chart=sim.chart_data(result) if result else None, **_ctx()), \
         (422 if form.errors else 200)
+
+
+@bp.app_context_processor
+def _fee_nav():
+    """The 收费管理 menu for the acting membership: only what it may use."""
+    mem = g.get("membership")
+    if mem is None or mem.role == "assessor":
+        return {"fee_nav": []}
+    bills = policy.reaches(mem, Bill)
+    items = [("fee_policies.index", "journal-richtext", "收费政策", True),
+             ("fee_policies.assignments", "diagram-3", "政策适用小区", policy.can(mem, "manage", AREA)),
+             ("fee_policies.simulate", "calculator", "收费测算", policy.can(mem, "manage", AREA)),
+             ("billing.runs", "lightning-charge", "计费批次", policy.can(mem, "run", "billing")),
+             ("billing.bills", "receipt", "账单", bills),
+             ("payments.arrears", "exclamation-circle", "欠费管理", bills),
+             ("payments.collection", "graph-up", "缴费率", bills),
+             # Claims are between the firms and the district.
+             ("claims.index", "cash-coin", "补贴申领", mem.role in ("district_admin", "firm_manager", "firm_staff"))]
+    return {"fee_nav": [(e, icon, label) for e, icon, label, shown in items if shown]}
