@@ -52,7 +52,7 @@ class FeePolicy(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     grades: Mapped[list["FeePolicyGrade"]] = relationship(back_populates="policy", cascade="all, delete-orphan",
-                                                          order_by="FeePolicyGrade.grade")
+                                                          order_by="FeePolicyGrade.id")
     concessions: Mapped[list["FeeConcession"]] = relationship(back_populates="policy",
                                                               cascade="all, delete-orphan")
     for_compound: Mapped[Compound | None] = relationship()
