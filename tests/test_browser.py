@@ -73,7 +73,7 @@ def test_add_a_compound_and_find_it(app, world, server, browser):
 
     # 小区 → 新增小区 → fill and save.
     # (The icon's glyph may join a link's accessible name: match the end of it.)
-    page.locator("aside").get_by_role("link", name=re.compile(r"(^|\W)小区$")).click()
+    page.locator("aside a[href='/d/alpha/compounds/']").click()
     expect(page).to_have_url(f"{server}/d/alpha/compounds/")
     page.get_by_role("link", name=re.compile("新增小区$")).click()
     page.get_by_label("所属社区").select_option(label="甲区第1社区")

@@ -17,6 +17,7 @@ from .fees.models import (
     Bill, BillingRun, CreditNote, FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade, Payment,
     SubsidyClaim,
 )
+from .jobs import JobRun
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -146,7 +147,10 @@ def visible(m: Membership, model):
         return within(FeeAssignment.compound_id, comps)
     if model is BillingRun:
         if m.role in FIRM_ROLES:
-            return and_(BillingRun.scope_kind == "firm", BillingRun.scope_id == m.firm_id)
+            # Its "all my compounds" runs and the runs of one compound it has a contract for.
+            own = select(Contract.compound_id).where(Contract.firm_id == m.firm_id)
+            return or_(and_(BillingRun.scope_kind == "firm", BillingRun.scope_id == m.firm_id),
+                       and_(BillingRun.scope_kind == "compound", BillingRun.scope_id.in_(own)))
         return false()
     if model in (Bill, SubsidyClaim):
         if m.role in FIRM_ROLES:
@@ -155,6 +159,9 @@ def visible(m: Membership, model):
     if model in (Payment, CreditNote):
         bills = select(Bill.id).where(visible(m, Bill))
         return model.bill_id.in_(bills) if visible(m, Bill) is not false() else false()
+    if model is JobRun:
+        # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
+        return JobRun.user_id == m.user_id
     # Unknown models are invisible until the policy says otherwise: fail closed.
     return false()
 

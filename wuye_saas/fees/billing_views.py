@@ -1,3 +1,151 @@
-from ..web import tenant_blueprint
+"""Billing pages: start a run and follow it, the runs, the bills, a bill and its credit notes.
+Thin: parse → billing.* → render."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import select
+
+from .. import policy
+from ..extensions import db
+from ..jobs import JobRun
+from ..org.models import Compound, Firm, Street
+from ..timeutil import today
+from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from . import billing
+from .billing_forms import CreditForm, RunForm
+from .jobs import submit
+from .models import Bill, BillingRun
 
 bp = tenant_blueprint("billing", __name__, "/fees")
+
+FIRM_ROLES = ("firm_manager", "firm_staff")
+
+
+@bp.route("/runs/")
+def runs():
+    require("run", "billing")
+    stmt = (select(BillingRun).where(policy.visible(current_membership(), BillingRun))
+            .order_by(BillingRun.id.desc()))
+    page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
+    jobs = {r.id: r for r in db.session.execute(select(JobRun).where(
+        JobRun.id.in_([b.job_run_id for b in page.items if b.job_run_id])))
+        .scalars()} if page.items else {}
+    return render("fees/billing/runs.html", "fees/billing/_runs.html", page=page, jobs=jobs, args=request.args)
+
+
+def _firm_compound_guard(m, value: str) -> None:
+    """A firm naming a compound it never served gets a 404, like any out-of-scope record."""
+    kind, _, raw = (value or "").partition(":")
+    if m.role in FIRM_ROLES and kind == "compound":
+        if not raw.isdigit() or int(raw) not in {cid for cid, _ in billing.firm_compounds(m.firm_id)}:
+            abort(404)
+
+
+@bp.route("/runs/new", methods=["GET", "POST"])
+def new_run():
+    require("run", "billing")
+    m = current_membership()
+    form = RunForm()
+    form.scope.choices = billing.scope_choices(m)
+    if form.is_submitted():
+        _firm_compound_guard(m, form.scope.data)
+    if form.validate_on_submit():
+        try:
+            month = billing.parse_month(form.month.data)
+            billing.check_billable(month)
+            scope = billing.resolve_scope(m, form.scope.data, month)
+        except billing.BillingProblem as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            br = submit(scope, month, current_user)
+            return redirect(url_for(".run", billing_run_id=br.id))
+    elif not form.is_submitted():
+        form.month.data = today().strftime("%Y-%m")
+        form.scope.data = request.args.get("scope", "")
+    return render_template("fees/billing/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/runs/<int:billing_run_id>")
+def run(billing_run_id: int):
+    br = get_or_404(BillingRun, billing_run_id)
+    job = db.session.get(JobRun, br.job_run_id) if br.job_run_id else None
+    return render("fees/billing/run.html", "fees/billing/_outcome.html", br=br, job=job,
+                  totals=billing.run_totals(br.id))
+
+
+class _RowsPagination(SelectPagination):
+    """Pages of rows (a Bill with its paid, due and status columns), not only the Bill."""
+
+    def _query_items(self):
+        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(stmt).all())
+
+
+def _int_arg(name):
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/bills/")
+def bills():
+    m = current_membership()
+    month_text = request.args.get("month", "").strip()
+    month, month_error = None, None
+    if month_text:
+        try:
+            month = billing.parse_month(month_text)
+        except billing.BillingProblem as exc:
+            month_error = str(exc)
+    filters = billing.BillFilters(month=month, street_id=_int_arg("street"), compound_id=_int_arg("compound"),
+                                  firm_id=_int_arg("firm"), status=request.args.get("status"),
+                                  q=request.args.get("q", "").strip()[:40])
+    rows_stmt, totals_stmt = billing.bills_query(policy.visible(m, Bill), filters)
+    page = _RowsPagination(select=rows_stmt, session=db.session, page=page_arg(), per_page=20,
+                           error_out=False, count=False)
+    totals = billing.totals_of(totals_stmt)
+    page.total = totals["count"]  # the totals query counts too: no second COUNT
+    options = {
+        "street": db.session.execute(select(Street.id, Street.name).where(policy.visible(m, Street))
+                                     .order_by(Street.name)).all(),
+        "compound": db.session.execute(select(Compound.id, Compound.name).where(Compound.id.in_(
+            select(Bill.compound_id).where(policy.visible(m, Bill)).distinct())).order_by(Compound.name)).all(),
+        "firm": db.session.execute(select(Firm.id, Firm.name).where(Firm.id.in_(
+            select(Bill.firm_id).where(policy.visible(m, Bill)).distinct())).order_by(Firm.name)).all(),
+    }
+    return render("fees/billing/bills.html", "fees/billing/_bills.html", page=page, totals=totals,
+                  options=options, statuses=billing.PAID_STATUSES, args=request.args,
+                  month_error=month_error)
+
+
+@bp.route("/bills/<int:bill_id>")
+def bill(bill_id: int):
+    b = get_or_404(Bill, bill_id)
+    return render_template("fees/billing/bill.html", bill=b, money=billing.bill_money(b),
+                           part_labels=billing.PART_LABELS)
+
+
+@bp.route("/bills/<int:bill_id>/credit", methods=["GET", "POST"])
+def credit(bill_id: int):
+    b = get_or_404(Bill, bill_id)
+    require("credit", "billing")
+    form = CreditForm()
+    if form.validate_on_submit():
+        amounts = {}
+        for part in billing.PART_LABELS:
+            try:
+                amounts[part] = billing.yuan_to_fen(getattr(form, part).data)
+            except billing.BillingProblem as exc:
+                getattr(form, part).errors.append(str(exc))
+        if not form.errors:
+            try:
+                billing.issue_credit(b, amounts, form.reason.data)
+            except billing.BillingProblem as exc:
+                getattr(form, exc.field).errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash("已开具冲减单。", "success")
+                return redirect(url_for(".bill", bill_id=b.id))
+    return render_template("fees/billing/credit.html", form=form, bill=b, money=billing.bill_money(b),
+                           part_labels=billing.PART_LABELS), 422 if form.errors else 200

@@ -1,0 +1,209 @@
+"""Benchmark: a billing run over 1,000,000 households, against a naive per-row ORM insert.
+
+Builds a throwaway database (PostgreSQL: creates and finally drops `wuye_bench_bill` on the
+server of --pg; SQLite: a temp file), migrates it with `flask db upgrade`, creates one district
+with 1,000 小区 × 1,000 户 (10 % 低保) by bulk SQL (INSERT … SELECT generate_series on
+PostgreSQL, executemany on SQLite), then:
+
+1. times the real billing job (jobs.create_run + jobs.start, inline) for the whole district;
+2. times the same job again (every bill exists: the idempotent re-run);
+3. deletes the bills of the first 20 小区 (20,000) and re-issues exactly those bills the naive
+   way — parts from the same compute.compound_month, one `Bill` ORM object per bill,
+   session.add + flush — and reports the per-bill ratio against step 1.
+
+    .venv/bin/python scripts/bench_billing.py --db postgresql      # default server 127.0.0.1, user postgres
+    .venv/bin/python scripts/bench_billing.py --db sqlite
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, insert, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from wuye_saas import create_app  # noqa: E402
+from wuye_saas.extensions import db  # noqa: E402
+
+COMPOUNDS, PER_COMPOUND, SAMPLE_COMPOUNDS = 1000, 1000, 20
+MONTH = date(2025, 2, 1)
+PG_NAME = "wuye_bench_bill"
+
+
+def seed(households: int) -> tuple[int, int]:
+    """One district with COMPOUNDS compounds of PER_COMPOUND households; (tenant id, class id)."""
+    from wuye_saas.fees.models import FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade
+    from wuye_saas.org import models as m
+    from wuye_saas.tenancy import Tenant, tenant_scope
+
+    tenant = Tenant(slug="bench", name="基准区")
+    db.session.add(tenant)
+    db.session.flush()
+    tid = tenant.id
+    with tenant_scope(tid):
+        street = m.Street(name="基准街道")
+        community = m.Community(street=street, name="基准社区")
+        firm = m.Firm(name="基准物业", credit_code="911404000000000000", party_status="无")
+        low = m.HouseholdClass(name="低保")
+        db.session.add_all([street, community, firm, low])
+        db.session.flush()
+        n = households // PER_COMPOUND
+        comp_ids = db.session.execute(insert(m.Compound).returning(m.Compound.id, sort_by_parameter_order=True), [
+            {"tenant_id": tid, "community_id": community.id, "name": f"小区{i:04d}", "compound_type": "老旧小区",
+             "management_mode": "专业物业", "address": ""} for i in range(n)]).scalars().all()
+        bld_ids = db.session.execute(insert(m.Building).returning(m.Building.id, sort_by_parameter_order=True), [
+            {"tenant_id": tid, "compound_id": c, "name": "1号楼", "has_lift": False} for c in comp_ids]).scalars().all()
+        db.session.execute(insert(m.Contract), [
+            {"tenant_id": tid, "firm_id": firm.id, "compound_id": c, "start_date": date(2024, 1, 1),
+             "end_date": date(2030, 12, 31), "service_grade": "二级", "fee_mode": "包干制", "fee_rate": Decimal("0.85")}
+            for c in comp_ids])
+        policy = FeePolicy(name="基准政策", status="active", valid_from=date(2024, 1, 1), gov_mode="percent",
+                           gov_percent=Decimal("20"), grades=[FeePolicyGrade(grade="二级", rate=Decimal("0.85"))],
+                           concessions=[FeeConcession(household_class_id=low.id, percent=Decimal("50"))])
+        db.session.add(policy)
+        db.session.flush()
+        policy.family_id = policy.id
+        db.session.execute(insert(FeeAssignment), [
+            {"tenant_id": tid, "compound_id": c, "family_id": policy.id, "valid_from": date(2024, 1, 1)}
+            for c in comp_ids])
+        # Compounds and buildings got consecutive ids, so household i maps to them arithmetically.
+        c0, b0 = comp_ids[0], bld_ids[0]
+        assert comp_ids[-1] - c0 == n - 1 and bld_ids[-1] - b0 == n - 1
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(
+                "INSERT INTO household (tenant_id, compound_id, building_id, room, floor, floor_area, owner_name,"
+                " phone_masked, household_code) SELECT :t, :c0 + (i - 1) / :per, :b0 + (i - 1) / :per, 'R' || i,"
+                " 1 + (i % 18), 40 + ((i * 37) % 10000) / 100.0, '业主' || i, '', 'H' || i"
+                " FROM generate_series(1, :n) AS i"), {"t": tid, "c0": c0, "b0": b0, "per": PER_COMPOUND, "n": households})
+            db.session.execute(text(
+                "INSERT INTO household_class_link (tenant_id, household_id, household_class_id, valid_from)"
+                " SELECT :t, id, :k, DATE '2024-01-01' FROM household WHERE tenant_id = :t AND id % 10 = 0"),
+                {"t": tid, "k": low.id})
+        else:
+            conn = db.session.connection()
+            rows = ((tid, c0 + (i - 1) // PER_COMPOUND, b0 + (i - 1) // PER_COMPOUND, f"R{i}", 1 + i % 18,
+                     str(Decimal(4000 + (i * 37) % 10000) / 100), f"业主{i}", "", f"H{i}") for i in range(1, households + 1))
+            conn.exec_driver_sql(
+                "INSERT INTO household (tenant_id, compound_id, building_id, room, floor, floor_area, owner_name,"
+                " phone_masked, household_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(rows))
+            conn.exec_driver_sql(
+                "INSERT INTO household_class_link (tenant_id, household_id, household_class_id, valid_from)"
+                " SELECT ?, id, ?, '2024-01-01' FROM household WHERE tenant_id = ? AND id % 10 = 0", (tid, low.id, tid))
+        db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    return tid
+
+
+def timed_run(tid: int) -> tuple[float, dict]:
+    from wuye_saas import jobs
+    from wuye_saas.fees import billing
+    from wuye_saas.fees.jobs import bill_month
+    from wuye_saas.tenancy import tenant_scope
+
+    with tenant_scope(tid):
+        br = billing.create_run(billing.Scope("district", None, "全区"), MONTH)
+        run = jobs.create_run(bill_month, "基准", br.id)
+        br.job_run_id = run.id
+        started = time.perf_counter()
+        jobs.start(run)  # inline: REDIS_URL is off for the benchmark app
+        seconds = time.perf_counter() - started
+        run = db.session.get(jobs.JobRun, run.id)
+        assert run.status == "done", run.message
+        return seconds, run.result
+
+
+def naive_sample(tid: int) -> tuple[float, int]:
+    """Delete the sample compounds' bills, re-issue them one ORM object + flush at a time."""
+    from wuye_saas.fees import billing, compute
+    from wuye_saas.fees.models import Bill
+    from wuye_saas.org.models import HouseholdClass
+    from wuye_saas.tenancy import tenant_scope
+
+    with tenant_scope(tid):
+        br = db.session.execute(select(billing.BillingRun).order_by(billing.BillingRun.id)).scalars().first()
+        plans, _ = billing.plan_run(br)
+        sample = plans[:SAMPLE_COMPOUNDS]
+        ids = [p.id for p in sample]
+        db.session.execute(Bill.__table__.delete().where(Bill.tenant_id == tid, Bill.compound_id.in_(ids)))
+        db.session.commit()
+        names = dict(db.session.execute(select(HouseholdClass.id, HouseholdClass.name)).all())
+        started = time.perf_counter()
+        homes = billing._households(ids, MONTH)
+        n = 0
+        for plan in sample:
+            h = homes[plan.id]
+            for (hid, area, classes), p in zip(h, compute.compound_month(plan.terms, plan.contract, MONTH,
+                                                                        [(a, c) for _, a, c in h])):
+                db.session.add(Bill(household_id=hid, compound_id=plan.id, firm_id=plan.contract.firm_id,
+                                    policy_id=plan.policy.id, billing_run_id=br.id, month=MONTH, area=area,
+                                    rate=p.rate, base_fen=p.base, gov_fen=p.gov, firm_fen=p.firm,
+                                    resident_fen=p.resident, holdback_fen=p.holdback,
+                                    classes="、".join(names[c] for c in classes)))
+                db.session.flush()
+                n += 1
+        db.session.commit()
+        return time.perf_counter() - started, n
+
+
+def check(tid: int, households: int) -> None:
+    from wuye_saas.fees.models import Bill
+    from wuye_saas.tenancy import tenant_scope
+
+    with tenant_scope(tid):
+        count, bad, dup = db.session.execute(select(
+            func.count(), func.sum(Bill.base_fen - Bill.gov_fen - Bill.firm_fen - Bill.resident_fen),
+            func.count() - func.count(func.distinct(Bill.household_id))).where(Bill.month == MONTH)).one()
+    assert (count, bad, dup) == (households, 0, 0), (count, bad, dup)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432", help="PostgreSQL server URL")
+    ap.add_argument("--households", type=int, default=COMPOUNDS * PER_COMPOUND)
+    args = ap.parse_args()
+    host = args.pg.split("@")[-1].split(":")[0]
+    if args.db == "postgresql":
+        subprocess.run(["dropdb", "-h", host, "-U", "postgres", "--if-exists", PG_NAME], check=True)
+        subprocess.run(["createdb", "-h", host, "-U", "postgres", PG_NAME], check=True)
+        url = f"{args.pg}/{PG_NAME}"
+    else:
+        url = f"sqlite:///{tempfile.mkdtemp()}/bench_billing.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "REDIS_URL": None})
+    try:
+        with app.app_context():
+            from flask_migrate import upgrade
+            upgrade()
+            started = time.perf_counter()
+            tid = seed(args.households)
+            print(f"database: {args.db}; seeded {args.households:,} households in {time.perf_counter() - started:.1f} s")
+            bulk_s, result = timed_run(tid)
+            check(tid, args.households)
+            print(f"billing run:     {bulk_s:7.1f} s  ({result['summary']})")
+            again_s, result = timed_run(tid)
+            check(tid, args.households)
+            print(f"re-run (no-op):  {again_s:7.1f} s  ({result['summary']})")
+            naive_s, n = naive_sample(tid)
+            check(tid, args.households)
+            per_bulk, per_naive = bulk_s / args.households, naive_s / n
+            print(f"naive ORM insert of {n:,} bills: {naive_s:.1f} s = {per_naive * 1e6:.0f} µs/bill "
+                  f"(bulk: {per_bulk * 1e6:.1f} µs/bill) → naive is {per_naive / per_bulk:.1f}× slower; "
+                  f"extrapolated to {args.households:,} bills: {per_naive * args.households:.0f} s")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        if args.db == "postgresql":
+            subprocess.run(["dropdb", "-h", host, "-U", "postgres", "--if-exists", PG_NAME], check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,342 @@
+"""Billing runs, bills and credit notes: hand-computed parts, idempotency, resuming after an
+interrupted run, class changes, who may bill and see what, bad input writing nothing."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from wuye_saas.audit import AuditEvent
+from wuye_saas.extensions import db
+from wuye_saas.fees import billing
+from wuye_saas.fees.models import (
+    Bill, BillingRun, CreditNote, FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade,
+)
+from wuye_saas.jobs import JobRun
+from wuye_saas.org import models as m
+from wuye_saas.tenancy import system_scope, tenant_scope
+
+from .helpers import login, post, wait_for_job
+
+FEB, MAR = date(2025, 2, 1), date(2025, 3, 1)
+
+
+@pytest.fixture
+def fees(app, world):
+    """Alpha's compound 1 gets two more households (one 低保), both compounds a policy:
+    二级 0.85 元/㎡·月, government 20 %, 低保 concession 50 %."""
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.add(m.HouseholdClassLink(household_id=a.household1, household_class_id=a.household_class,
+                                            valid_from=date(2030, 1, 1)))  # not yet: never applies here
+        b = m.Household(compound_id=a.compound1, building_id=a.building1, room="102", floor_area=Decimal("60.33"),
+                        owner_name="李四", household_code="ALB")
+        c = m.Household(compound_id=a.compound1, building_id=a.building1, room="201", floor_area=Decimal("101.07"),
+                        owner_name="王五", household_code="ALC")
+        db.session.add_all([b, c])
+        db.session.flush()
+        db.session.add(m.HouseholdClassLink(household_id=b.id, household_class_id=a.household_class,
+                                            valid_from=date(2024, 1, 1)))
+        policy = FeePolicy(name="潞州老旧小区收费政策", status="active", valid_from=date(2024, 1, 1), basis="per_m2",
+                           gov_mode="percent", gov_percent=Decimal("20"),
+                           grades=[FeePolicyGrade(grade="二级", rate=Decimal("0.85"))],
+                           concessions=[FeeConcession(household_class_id=a.household_class, percent=Decimal("50"))])
+        db.session.add(policy)
+        db.session.flush()
+        policy.family_id = policy.id
+        for cid in (a.compound1, a.compound2):
+            db.session.add(FeeAssignment(compound_id=cid, family_id=policy.id, valid_from=date(2024, 1, 1)))
+        db.session.commit()
+        return {"a": a, "policy": policy.id, "hA": a.household1, "hB": b.id, "hC": c.id}
+
+
+def start(client, month: str, scope: str):
+    return post(client, "/d/alpha/fees/runs/new", {"month": month, "scope": scope})
+
+
+def finish(app, resp) -> int:
+    """The BillingRun id the redirect names, once its job has finished."""
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    br_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    with app.app_context(), system_scope():
+        job_id = db.session.execute(select(BillingRun.job_run_id).where(BillingRun.id == br_id)).scalar_one()
+    assert wait_for_job(app, job_id)["status"] == "done"
+    return br_id
+
+
+def parts(app, tid, month) -> dict:
+    with app.app_context(), tenant_scope(tid):
+        rows = db.session.execute(select(Bill.household_id, Bill.base_fen, Bill.gov_fen, Bill.firm_fen,
+                                         Bill.resident_fen, Bill.classes).where(Bill.month == month)).all()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def counts(app, tid) -> tuple[int, int, int]:
+    with app.app_context(), tenant_scope(tid):
+        return tuple(db.session.execute(select(func.count()).select_from(t)).scalar_one()
+                     for t in (Bill, BillingRun, JobRun))
+
+
+def test_compound_run_gives_hand_computed_parts(app, client, fees):
+    a = fees["a"]
+    login(client, "alpha-district")
+    br = finish(app, start(client, "2025-02", f"compound:{a.compound1}"))
+    got = parts(app, a.tenant_id, FEB)
+    # A 88.50 ㎡: base 75.225 → 7523 分; gov 1504.6 / resident 6018.4 → the remainder goes to gov.
+    # B 60.33 ㎡ 低保: base 5128; gov 1025.6, firm 2051.2, resident 2051.2 → gov gets the spare 分.
+    # C 101.07 ㎡: base 8591; gov 1718.2, resident 6872.8 → resident gets it.
+    assert got == {fees["hA"]: (7523, 1505, 0, 6018, ""),
+                   fees["hB"]: (5128, 1026, 2051, 2051, "低保"),
+                   fees["hC"]: (8591, 1718, 0, 6873, "")}
+    with app.app_context(), tenant_scope(a.tenant_id):
+        run = db.session.get(BillingRun, br)
+        assert (run.issued, run.existing, run.skipped) == (3, 0, {})
+        assert db.session.get(FeePolicy, fees["policy"]).frozen is True
+        events = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "billing_run",
+                                                             AuditEvent.entity_id == br)).scalars().all()
+        summary = [e for e in events if "开具账单" in e.label]
+        assert len(summary) == 1 and summary[0].changes["issued"] == 3
+    page = client.get(f"/d/alpha/fees/runs/{br}").get_data(as_text=True)
+    assert "¥212.42" in page  # 7523 + 5128 + 8591 分
+    bill_id = next(iter(_bill_ids(app, a.tenant_id, fees["hB"])))
+    detail = client.get(f"/d/alpha/fees/bills/{bill_id}").get_data(as_text=True)
+    assert "¥51.28" in detail and "¥20.51" in detail and "低保" in detail and "潞州老旧小区收费政策" in detail
+
+
+def _bill_ids(app, tid, household_id):
+    with app.app_context(), tenant_scope(tid):
+        return db.session.execute(select(Bill.id).where(Bill.household_id == household_id)
+                                  .order_by(Bill.month)).scalars().all()
+
+
+def test_running_a_month_twice_changes_nothing(app, client, fees):
+    a = fees["a"]
+    login(client, "alpha-district")
+    first = finish(app, start(client, "2025-02", "district"))
+    before = parts(app, a.tenant_id, FEB)
+    second = finish(app, start(client, "2025-02", "district"))
+    assert parts(app, a.tenant_id, FEB) == before and len(before) == 4
+    with app.app_context(), tenant_scope(a.tenant_id):
+        r1, r2 = db.session.get(BillingRun, first), db.session.get(BillingRun, second)
+        assert (r1.issued, r1.existing) == (4, 0)
+        assert (r2.issued, r2.existing) == (0, 4)
+        assert billing.run_totals(second)["count"] == 0
+
+
+def test_interrupted_run_is_completed_by_the_next(app, client, fees, monkeypatch):
+    a = fees["a"]
+    real = billing.bill_chunk
+    calls = []
+
+    def dies_on_second_chunk(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        return real(*args)
+
+    # One chunk per compound; the second dies after the first chunk has been committed.
+    monkeypatch.setattr(billing, "CHUNK_HOUSEHOLDS", 1)
+    monkeypatch.setattr(billing, "bill_chunk", dies_on_second_chunk)
+    with app.app_context(), tenant_scope(a.tenant_id):
+        br = billing.create_run(billing.Scope("district", None, "全区"), FEB)
+        db.session.commit()
+        with pytest.raises(RuntimeError):
+            billing.run_billing(br.id)
+        db.session.rollback()
+    assert set(parts(app, a.tenant_id, FEB)) == {fees["hA"], fees["hB"], fees["hC"]}
+    monkeypatch.undo()
+
+    login(client, "alpha-district")
+    again = finish(app, start(client, "2025-02", "district"))
+    with app.app_context(), tenant_scope(a.tenant_id):
+        run = db.session.get(BillingRun, again)
+        assert (run.issued, run.existing) == (1, 3)
+        per_household = db.session.execute(select(Bill.household_id, func.count()).where(Bill.month == FEB)
+                                           .group_by(Bill.household_id)).all()
+    assert sorted(n for _, n in per_household) == [1, 1, 1, 1]
+    assert parts(app, a.tenant_id, FEB)[a.household2] == (7523, 1505, 0, 6018, "")
+
+
+def test_class_change_applies_from_its_month_not_to_issued_bills(app, client, fees):
+    a = fees["a"]
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", f"compound:{a.compound1}"))
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.add(m.HouseholdClassLink(household_id=fees["hC"], household_class_id=a.household_class,
+                                            valid_from=date(2025, 3, 10)))
+        db.session.commit()
+    finish(app, start(client, "2025-02", f"compound:{a.compound1}"))  # re-run: February untouched
+    finish(app, start(client, "2025-03", f"compound:{a.compound1}"))
+    assert parts(app, a.tenant_id, FEB)[fees["hC"]] == (8591, 1718, 0, 6873, "")
+    # March: gov 1718.2, firm 3436.4, resident 3436.4 → the spare 分 goes to the earlier tie (firm).
+    assert parts(app, a.tenant_id, MAR)[fees["hC"]] == (8591, 1718, 3437, 3436, "低保")
+
+
+def test_skipped_compounds_are_named_with_their_reason(app, client, fees):
+    a = fees["a"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.execute(FeeAssignment.__table__.delete().where(FeeAssignment.compound_id == a.compound2))
+        db.session.commit()
+    login(client, "alpha-district")
+    br = finish(app, start(client, "2025-02", "district"))
+    with app.app_context(), tenant_scope(a.tenant_id):
+        run = db.session.get(BillingRun, br)
+        assert (run.issued, run.skipped) == (3, {billing.SKIP_NO_ASSIGNMENT: 1})
+    page = client.get(f"/d/alpha/fees/runs/{br}").get_data(as_text=True)
+    assert billing.SKIP_NO_ASSIGNMENT in page and "甲区2号小区" in page
+    # Before the contracts start (2024-01-01): every compound skipped, nothing billed.
+    br2 = finish(app, start(client, "2023-06", "district"))
+    with app.app_context(), tenant_scope(a.tenant_id):
+        run = db.session.get(BillingRun, br2)
+        assert (run.issued, run.skipped) == (0, {billing.SKIP_NO_CONTRACT: 2})
+
+
+def test_firm_bills_only_its_own_compounds(app, client, fees):
+    a = fees["a"]
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", f"compound:{a.compound2}"))
+    other_bill = _bill_ids(app, a.tenant_id, a.household2)[0]
+
+    client2 = app.test_client()
+    login(client2, "alpha-firm")
+    assert start(client2, "2025-02", f"compound:{a.compound2}").status_code == 404
+    assert counts(app, a.tenant_id)[1] == 1  # only the district's run
+    br = finish(app, start(client2, "2025-02", "firm"))
+    got = parts(app, a.tenant_id, FEB)
+    assert set(got) == {fees["hA"], fees["hB"], fees["hC"], a.household2}
+    with app.app_context(), tenant_scope(a.tenant_id):
+        run = db.session.get(BillingRun, br)
+        assert (run.scope_kind, run.scope_id, run.issued) == ("firm", a.firm1, 3)
+    assert client2.get(f"/d/alpha/fees/runs/{br}").status_code == 200
+    with app.app_context(), tenant_scope(a.tenant_id):
+        job_id = db.session.get(BillingRun, br).job_run_id
+    assert client2.get(f"/d/alpha/jobs/{job_id}").status_code == 200  # its own progress card
+    client4 = app.test_client()
+    login(client4, "alpha-committee")
+    assert client4.get(f"/d/alpha/jobs/{job_id}").status_code == 404
+    assert client4.get(f"/d/alpha/fees/runs/{br}").status_code == 404
+    assert client2.get(f"/d/alpha/fees/bills/{other_bill}").status_code == 404
+    assert client2.get(f"/d/alpha/fees/bills/{other_bill}/credit").status_code == 404
+    listing = client2.get("/d/alpha/fees/bills/?month=2025-02").get_data(as_text=True)
+    assert "甲区2号小区" not in listing and "筛选合计 3 张" in listing
+    # Its own compound, started by the firm: visible on its runs page.
+    br2 = finish(app, start(client2, "2025-03", f"compound:{a.compound1}"))
+    assert client2.get(f"/d/alpha/fees/runs/{br2}").status_code == 200
+    # Beta's district never sees alpha's bills.
+    client3 = app.test_client()
+    login(client3, "beta-district")
+    assert client3.get(f"/d/beta/fees/bills/{other_bill}").status_code == 404
+
+
+@pytest.mark.parametrize("month, scope, message", [
+    ("2025-13", "district", "月份格式应为"),
+    ("二月", "district", "月份格式应为"),
+    ("", "district", "请填写账单月份"),
+    ("2099-01", "district", "之后的月份开具账单"),
+    ("2025-02", "street:999999", "所选范围不存在"),
+    ("2025-02", "nowhere", "所选范围不存在"),
+])
+def test_bad_run_input_writes_nothing(app, client, fees, month, scope, message):
+    login(client, "alpha-district")
+    resp = start(client, month, scope)
+    assert resp.status_code == 422
+    assert message in resp.get_data(as_text=True)
+    assert counts(app, fees["a"].tenant_id) == (0, 0, 0)
+
+
+def test_foreign_street_is_refused(app, client, world, fees):
+    login(client, "alpha-district")
+    resp = start(client, "2025-02", f"street:{world['beta'].street1}")
+    assert resp.status_code == 422 and "所选范围不存在" in resp.get_data(as_text=True)
+    assert counts(app, fees["a"].tenant_id) == (0, 0, 0)
+
+
+def test_firm_month_without_its_contract_is_refused(app, client, fees):
+    login(client, "alpha-firm")
+    resp = start(client, "2023-06", f"compound:{fees['a'].compound1}")
+    assert resp.status_code == 422 and "没有与本公司的有效合同" in resp.get_data(as_text=True)
+    assert counts(app, fees["a"].tenant_id) == (0, 0, 0)
+
+
+def test_bill_list_filters_search_and_totals(app, client, fees):
+    a = fees["a"]
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", "district"))
+    html = client.get("/d/alpha/fees/bills/?month=2025-02").get_data(as_text=True)
+    assert "筛选合计 4 张" in html and "¥287.65" in html  # 7523 + 5128 + 8591 + 7523
+    html = client.get("/d/alpha/fees/bills/?q=李四").get_data(as_text=True)
+    assert "筛选合计 1 张" in html and "¥51.28" in html
+    html = client.get(f"/d/alpha/fees/bills/?compound={a.compound2}&status=unpaid").get_data(as_text=True)
+    assert "筛选合计 1 张" in html
+    html = client.get("/d/alpha/fees/bills/?status=paid").get_data(as_text=True)
+    assert "没有符合条件的账单" in html
+    html = client.get("/d/alpha/fees/bills/?month=2025-2x").get_data(as_text=True)
+    assert "月份格式应为" in html and "筛选合计 4 张" in html  # a bad month filters nothing
+    # Street staff of branch 1 sees its street's three bills only.
+    client2 = app.test_client()
+    login(client2, "alpha-street")
+    assert "筛选合计 3 张" in client2.get("/d/alpha/fees/bills/").get_data(as_text=True)
+
+
+def test_credit_notes_cannot_take_a_part_below_zero(app, client, fees):
+    a = fees["a"]
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", f"compound:{a.compound1}"))
+    bill_id = _bill_ids(app, a.tenant_id, fees["hB"])[0]  # gov 10.26, firm 20.51, resident 20.51
+    url = f"/d/alpha/fees/bills/{bill_id}/credit"
+
+    def notes():
+        with app.app_context(), tenant_scope(a.tenant_id):
+            return db.session.execute(select(CreditNote.gov_fen, CreditNote.firm_fen, CreditNote.resident_fen)
+                                      .where(CreditNote.bill_id == bill_id)).all()
+
+    for data, message in [({"resident": "20.52", "reason": "多收"}, "最多还可冲减 ¥20.51"),
+                          ({"resident": "5", "reason": ""}, "请填写冲减原因"),
+                          ({"resident": "-1", "reason": "x"}, "金额不能为负数"),
+                          ({"resident": "1.005", "reason": "x"}, "最多精确到分"),
+                          ({"reason": "没有金额"}, "请至少填写一项冲减金额")]:
+        resp = post(client, url, data)
+        assert resp.status_code == 422 and message in resp.get_data(as_text=True), data
+    assert notes() == []
+    assert post(client, url, {"resident": "20.00", "gov": "0.26", "reason": "面积更正"}).status_code == 302
+    assert notes() == [(26, 0, 2000)]
+    resp = post(client, url, {"resident": "0.52", "reason": "再次更正"})
+    assert resp.status_code == 422 and "最多还可冲减 ¥0.51" in resp.get_data(as_text=True)
+    assert post(client, url, {"resident": "0.51", "reason": "再次更正"}).status_code == 302
+    assert len(notes()) == 2
+    with app.app_context(), tenant_scope(a.tenant_id):
+        assert db.session.execute(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.entity == "credit_note")).scalar_one() == 2
+    # Committee members see their compound's bills but cannot issue credit notes.
+    client2 = app.test_client()
+    login(client2, "alpha-committee")
+    assert client2.get(f"/d/alpha/fees/bills/{bill_id}").status_code == 200
+    assert post(client2, url, {"resident": "0.01", "reason": "x"}).status_code == 403
+    assert len(notes()) == 2
+
+
+def test_runs_list_newest_first_and_roles(app, client, fees):
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", "district"))
+    finish(app, start(client, "2025-03", "district"))
+    html = client.get("/d/alpha/fees/runs/").get_data(as_text=True)
+    assert html.index("2025-03") < html.index("2025-02")
+    client2 = app.test_client()
+    login(client2, "alpha-community")
+    assert client2.get("/d/alpha/fees/runs/").status_code == 403
+    assert client2.get("/d/alpha/fees/runs/new").status_code == 403
+
+
+def test_new_run_form_offers_each_role_its_scopes(app, client, fees):
+    a = fees["a"]
+    login(client, "alpha-district")
+    html = client.get("/d/alpha/fees/runs/new").get_data(as_text=True)
+    assert 'value="district"' in html and f'value="street:{a.street2}"' in html
+    assert f'value="compound:{a.compound2}"' in html
+    client2 = app.test_client()
+    login(client2, "alpha-firm")
+    html = client2.get("/d/alpha/fees/runs/new").get_data(as_text=True)
+    assert 'value="firm"' in html and f'value="compound:{a.compound1}"' in html
+    assert f'compound:{a.compound2}"' not in html and 'value="district"' not in html
