@@ -36,7 +36,9 @@ def register(app) -> None:
                   help="小区数（测试可用较小的值）")
     @click.option("--households", type=click.IntRange(500, 1_000_000), default=36000, show_default=True,
                   help="住户数目标（按楼栋取整，实际略有出入）")
-    def seed_demo_command(slug, name, password, compounds, households):
+    @click.option("--bill-months", type=click.IntRange(0, 12), default=3, show_default=True,
+                  help="为最近几个整月开具账单并生成缴费、补贴申领（0 为不开具）")
+    def seed_demo_command(slug, name, password, compounds, households, bill_months):
         """Create the demo district modelled on 长治市潞州区 (changes nothing if it exists)."""
         from .demo import seed
 
@@ -54,6 +56,10 @@ def register(app) -> None:
         db.session.commit()
         from .demo import remember_accounts
         remember_accounts(current_app.instance_path, slug, name, password, result.accounts)
+        if bill_months:
+            from .demo.fees import bill_recent_months
+            money = bill_recent_months(result.tenant_id, bill_months)
+            result.counts.update(money)
         result.seconds = time.perf_counter() - started
         for line in seed.summary(result, name, password):
             click.echo(line)

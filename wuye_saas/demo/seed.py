@@ -146,7 +146,8 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("firms", "物业企业"), ("contracts", "物业服务合同"), ("committees", "业委会/物管会"),
                 ("committee_members", "委员"), ("party_orgs", "党组织"), ("instructors", "党建指导员"),
                 ("cross_appointments", "交叉任职"), ("fee_policies", "收费政策"),
-                ("fee_assignments", "收费政策适用小区"), ("users", "区县账号")]
+                ("fee_assignments", "收费政策适用小区"), ("users", "区县账号"), ("bills", "账单"),
+                ("payments", "缴费"), ("claims", "补贴申领")]
 
 
 class DemoExists(Exception):
