@@ -5,3 +5,12 @@ from flask_wtf import FlaskForm
 class Form(FlaskForm):
     class Meta:
         locales = ("zh",)
+
+
+def attach_errors(form, errors: dict) -> None:
+    """Show a logic function's {field: message} refusals next to their fields; a field the
+    form's own validators already faulted keeps its message (no duplicates)."""
+    for name, message in errors.items():
+        field = getattr(form, name)
+        if not field.errors:
+            field.errors = list(field.errors) + [message]

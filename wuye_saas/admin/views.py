@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from .. import tenancy
 from ..extensions import db
+from ..formutil import attach_errors
 from ..tenancy import Tenant
 from ..web import page_arg, render
 from . import logic
@@ -30,14 +31,6 @@ def _leave_scope(exc):
     token = g.pop("admin_scope", None)
     if token is not None:
         tenancy.leave(token)
-
-
-def _attach(form, errors: dict) -> None:
-    # Fields the form already faulted keep their own message (no duplicates).
-    for field, msg in errors.items():
-        f = getattr(form, field)
-        if not f.errors:
-            f.errors = list(f.errors) + [msg]
 
 
 def _tenant_or_404(tenant_id: int) -> Tenant:
@@ -67,10 +60,10 @@ def new_tenant():
             flash(f"已开通“{tenant.name}”，区级管理员账号 {form.admin_username.data.strip()} 可以登录了。", "success")
             return redirect(url_for("admin.tenant_detail", tenant_id=tenant.id))
         db.session.rollback()
-        _attach(form, errors)
+        attach_errors(form, errors)
     elif form.is_submitted():
         # Show the database's objections (slug taken, username used …) in the same round.
-        _attach(form, logic.district_problems(
+        attach_errors(form, logic.district_problems(
             name=form.name.data, slug=form.slug.data, username=form.admin_username.data,
             display_name=form.admin_display_name.data, password=form.admin_password.data))
     return render_template("admin/new.html", form=form), (422 if form.errors else 200)
@@ -111,8 +104,8 @@ def new_admin(tenant_id: int):
             flash(f"已为“{tenant.name}”添加区级管理员 {user.display_name}（{user.username}）。", "success")
             return redirect(url_for("admin.tenant_detail", tenant_id=tenant.id))
         db.session.rollback()
-        _attach(form, errors)
+        attach_errors(form, errors)
     elif form.is_submitted():
-        _attach(form, logic.account_problems(form.admin_username.data, form.admin_display_name.data,
+        attach_errors(form, logic.account_problems(form.admin_username.data, form.admin_display_name.data,
                                              form.admin_password.data))
     return render_template("admin/new_admin.html", t=tenant, form=form), (422 if form.errors else 200)

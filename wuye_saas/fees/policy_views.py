@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from .. import policy
 from ..extensions import db
+from ..formutil import attach_errors
 from ..org.models import Community, Compound, HouseholdClass, Street
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
@@ -33,11 +34,6 @@ def _options(model, label=lambda o: o.name):
 def _policy_form(**kw):
     classes = db.session.execute(select(HouseholdClass.id, HouseholdClass.name).order_by(HouseholdClass.id)).all()
     return policy_form(classes, _options(Compound), **kw)
-
-
-def _attach(form, errs: dict) -> None:
-    for name, msg in errs.items():
-        getattr(form, name).errors = list(getattr(form, name).errors) + [msg]
 
 
 def _ctx():
@@ -65,7 +61,7 @@ def new():
             flash(f"已新增收费政策“{p.name}”（草稿），生效前请核对并点击“生效”。", "success")
             return redirect(url_for(".detail", fee_policy_id=p.id))
         db.session.rollback()
-        _attach(form, errs)
+        attach_errors(form, errs)
     return render("fees/policies/form.html", form=form, obj=None, **_ctx()), (422 if form.errors else 200)
 
 
@@ -99,7 +95,7 @@ def edit(fee_policy_id):
             flash(f"已保存“{p.name}”第 {p.version} 版。", "success")
             return redirect(url_for(".detail", fee_policy_id=p.id))
         db.session.rollback()
-        _attach(form, errs)
+        attach_errors(form, errs)
     status = 422 if (form.errors or (locked and request.method == "POST")) else 200
     return render("fees/policies/form.html", form=form, obj=p, locked=locked, **_ctx()), status
 
@@ -183,7 +179,7 @@ def assign():
             flash(f"已将“{family.name}”分配给 {len(rows)} 个小区。", "success")
             return redirect(url_for(".detail", fee_policy_id=family.id))
         db.session.rollback()
-        _attach(form, errs)
+        attach_errors(form, errs)
     return render("fees/policies/assign.html", form=form, **_ctx()), (422 if form.errors else 200)
 
 

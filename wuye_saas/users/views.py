@@ -6,6 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from .. import policy
 from ..auth.models import ROLE_LABELS, Membership, User
 from ..extensions import db
+from ..formutil import attach_errors
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import logic
 from .forms import AccountForm, MembershipForm, ResetPasswordForm, ScopeForm
@@ -41,14 +42,6 @@ def _scope_args(form: ScopeForm, chair: bool = True) -> dict:
     if chair:
         args["is_chair"] = form.is_chair.data
     return args
-
-
-def _attach(form, errors: dict) -> None:
-    # Fields the form already faulted keep their own message (no duplicates).
-    for field, msg in errors.items():
-        f = getattr(form, field)
-        if not f.errors:
-            f.errors = list(f.errors) + [msg]
 
 
 def _refresh_only() -> bool:
@@ -92,10 +85,10 @@ def new_account():
             flash(f"已创建账号“{user.display_name}（{user.username}）”，请将初始密码告知本人并提醒其登录后修改。", "success")
             return redirect(url_for("users.detail", user_id=user.id))
         db.session.rollback()
-        _attach(form, errors)
+        attach_errors(form, errors)
     elif form.is_submitted() and not _refresh_only():
         # Show the database's objections (username taken, scope …) in the same round.
-        _attach(form, logic.account_problems(g.tenant.id, username=form.username.data,
+        attach_errors(form, logic.account_problems(g.tenant.id, username=form.username.data,
                                              display_name=form.display_name.data,
                                              password=form.password.data, **_scope_args(form, chair=False)))
     return render("users/form.html", form=form, scope=logic.scope_kind(form.role.data)), (422 if form.errors else 200)
@@ -113,9 +106,9 @@ def new_membership():
             flash(f"已为“{m.user.display_name}”添加角色：{m.role_label} · {m.scope_label}。", "success")
             return redirect(url_for("users.detail", user_id=m.user_id))
         db.session.rollback()
-        _attach(form, errors)
+        attach_errors(form, errors)
     elif form.is_submitted() and not _refresh_only():
-        _attach(form, logic.membership_problems(g.tenant.id, username=form.username.data,
+        attach_errors(form, logic.membership_problems(g.tenant.id, username=form.username.data,
                                                 **_scope_args(form, chair=False)))
     return render("users/membership_form.html", form=form, scope=logic.scope_kind(form.role.data)), (
         422 if form.errors else 200)
@@ -164,6 +157,6 @@ def reset_password(user_id: int):
             flash(f"已重置“{user.display_name}”的密码，请将新的初始密码告知本人。", "success")
             return redirect(url_for("users.detail", user_id=user.id))
         db.session.rollback()
-        _attach(form, errors)
+        attach_errors(form, errors)
     status = 409 if refusal and request.method == "POST" else (422 if form.errors else 200)
     return render_template("users/password.html", user=user, form=form, refusal=refusal), status
