@@ -114,7 +114,8 @@ def test_reject_needs_a_reason_then_resubmit_and_approve(app, client, world):
     assert _claim(app, a, id=cid).status == "approved"
     with app.app_context(), tenant_scope(a.tenant_id):
         changes = db.session.execute(select(AuditEvent.changes).where(
-            AuditEvent.entity == "subsidy_claim", AuditEvent.action == "update")).scalars().all()
+            AuditEvent.entity == "subsidy_claim", AuditEvent.action == "update")
+            .order_by(AuditEvent.id)).scalars().all()
         assert [c["status"]["after"] for c in changes] == ["rejected", "submitted", "approved"]
 
 
