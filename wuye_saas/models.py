@@ -5,3 +5,5 @@ from .jobs import JobRun  # noqa: F401
 from .org.models import *  # noqa: F401,F403
 from .tenancy import Tenant  # noqa: F401
 from .fees.models import *  # noqa: F401,F403
+from .publicity.models import *  # noqa: F401,F403
+from .votes.models import *  # noqa: F401,F403

@@ -18,6 +18,10 @@ from .fees.models import (
     SubsidyClaim,
 )
 from .jobs import JobRun
+from .publicity.models import (
+    LedgerEntry, LedgerKeeper, LedgerVoucher, Objection, Publication, PublicationCheck, PublicityRequirement,
+)
+from .votes.models import Ballot, FundApplication, FundReview, OwnerVote
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -34,6 +38,16 @@ WRITERS = {
     "payment": FIRM_ROLES,
     "claim_submit": {"firm_manager"},
     "claim_decide": {DISTRICT},
+    # Accounts and publicity: the keeper of each ledger kind (firm or committee, as the district
+    # configures) is checked in the logic; these are the roles that can be keepers at all.
+    "ledger": FIRM_ROLES | {"committee_member"},
+    "publish": FIRM_ROLES | {"committee_member"},
+    "objection": {"committee_member"},
+    "objection_decide": {"community_staff"},
+    "publicity_config": {DISTRICT},
+    "vote": {"committee_member"},
+    "fund_apply": FIRM_ROLES | {"committee_member"},
+    "fund_review": {"community_staff", "street_staff", DISTRICT},
 }
 
 
@@ -159,6 +173,19 @@ def visible(m: Membership, model):
     if model in (Payment, CreditNote):
         bills = select(Bill.id).where(visible(m, Bill))
         return model.bill_id.in_(bills) if visible(m, Bill) is not false() else false()
+    # Accounts, publicity and votes follow the compound (a firm: the compounds it keeps now).
+    if model in (LedgerKeeper, PublicityRequirement):
+        return true()
+    if model in (LedgerEntry, Publication, OwnerVote, FundApplication):
+        return within(model.compound_id, comps)
+    for child, col, parent in ((LedgerVoucher, LedgerVoucher.entry_id, LedgerEntry),
+                               (PublicationCheck, PublicationCheck.publication_id, Publication),
+                               (Objection, Objection.publication_id, Publication),
+                               (Ballot, Ballot.vote_id, OwnerVote),
+                               (FundReview, FundReview.application_id, FundApplication)):
+        if model is child:
+            parent_clause = visible(m, parent)
+            return false() if parent_clause is false() else col.in_(select(parent.id).where(parent_clause))
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

@@ -1,0 +1,3 @@
+from ..web import tenant_blueprint
+
+bp = tenant_blueprint("publications", __name__, "/publications")
