@@ -1,3 +1,149 @@
-from ..web import tenant_blueprint
+"""Owner votes: file → publicize → open → ballots → close and count (thin views over logic.py)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from .. import policy
+from ..extensions import db, htmx
+from ..formutil import attach_errors
+from ..org.models import Household
+from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from . import logic
+from .forms import BallotForm, PublicizeForm, VoteForm
+from .models import CHOICES, MATTERS, SUPERMAJORITY, VOTE_STATUSES, Ballot, OwnerVote
 
 bp = tenant_blueprint("votes", __name__, "/votes")
+
+STEP_LABELS = {"file": "已报备社区", "open": "表决已开始", "close": "已计票"}
+
+
+def _may_run(vote: OwnerVote) -> bool:
+    """Only a committee member of the vote's own compound runs it."""
+    m = current_membership()
+    return policy.can(m, "run", "vote") and m.compound_id == vote.compound_id
+
+
+@bp.route("/")
+def index():
+    args = request.args
+    stmt = logic.votes_select(current_membership(), args.get("q", "").strip(), args.get("status"),
+                              args.get("matter"))
+    page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
+    return render("votes/index.html", "votes/_table.html", page=page, args=args, statuses=VOTE_STATUSES,
+                  matters=MATTERS, filtered=any(v for k, v in args.items() if k != "page"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    require("run", "vote")
+    form = VoteForm()
+    if form.validate_on_submit():
+        vote, problems = logic.create_vote(current_membership().compound_id, form.matter.data, form.title.data,
+                                           form.description.data or "")
+        if vote is not None:
+            db.session.commit()
+            flash("表决草稿已创建。下一步：报备社区。", "success")
+            return redirect(url_for("votes.detail", owner_vote_id=vote.id))
+        attach_errors(form, problems)
+    return render("votes/new.html", form=form), (422 if form.errors else 200)
+
+
+def _detail(vote, publicize=None, errors=None, status=200):
+    confirm = request.args.get("confirm") == "close" and vote.status == "open"
+    live = logic.tally(vote) if vote.status == "open" else None
+    if publicize is None:
+        d = logic.today() + timedelta(days=logic.NOTICE_DAYS)
+        publicize = PublicizeForm(data={"opens_on": d, "closes_on": d + timedelta(days=14)})
+    return render("votes/detail.html", vote=vote, may_run=_may_run(vote), publicize=publicize,
+                  errors=errors or {}, confirm=confirm, live=live, counts=logic.ballot_counts(vote),
+                  statuses=VOTE_STATUSES, matters=MATTERS, supermajority=vote.matter in SUPERMAJORITY,
+                  choices=CHOICES), status
+
+
+@bp.route("/<int:owner_vote_id>")
+def detail(owner_vote_id):
+    return _detail(get_or_404(OwnerVote, owner_vote_id))
+
+
+@bp.route("/<int:owner_vote_id>/publicize", methods=["POST"])
+def publicize(owner_vote_id):
+    vote = get_or_404(OwnerVote, owner_vote_id)
+    require("run", "vote")
+    if not _may_run(vote):
+        abort(404)
+    form = PublicizeForm()
+    if form.validate_on_submit():
+        problems = logic.publicize_vote(vote, form.opens_on.data, form.closes_on.data, user=current_user)
+        if not problems:
+            db.session.commit()
+            flash("表决事项已公示，并已写入本小区公示链。", "success")
+            return redirect(url_for("votes.detail", owner_vote_id=vote.id))
+        db.session.rollback()
+        attach_errors(form, {k: v for k, v in problems.items() if k in form})
+        return _detail(vote, publicize=form, errors={k: v for k, v in problems.items() if k not in form},
+                       status=422)
+    return _detail(vote, publicize=form, status=422)
+
+
+@bp.route("/<int:owner_vote_id>/<any(file, open, close):step>", methods=["POST"])
+def step(owner_vote_id, step):
+    vote = get_or_404(OwnerVote, owner_vote_id)
+    require("run", "vote")
+    if not _may_run(vote):
+        abort(404)
+    if step == "file":
+        problems = logic.file_vote(vote)
+    elif step == "open":
+        problems = logic.open_vote(vote)
+    else:
+        _, problems = logic.close_vote(vote, user=current_user)
+    if problems:
+        db.session.rollback()
+        return _detail(vote, errors=problems, status=422)
+    db.session.commit()
+    flash(STEP_LABELS[step] + ("，计票结果已公示。" if step == "close" else "。"), "success")
+    return redirect(url_for("votes.detail", owner_vote_id=vote.id))
+
+
+@bp.route("/<int:owner_vote_id>/ballots")
+def ballots(owner_vote_id):
+    vote = get_or_404(OwnerVote, owner_vote_id)
+    args = request.args
+    stmt = logic.households_select(vote, args.get("q", "").strip(), args.get("voted", ""))
+    page = db.paginate(stmt, page=page_arg(), per_page=30, error_out=False)
+    cast = logic.ballots_of(vote, [h.id for h in page.items])
+    return render("votes/ballots.html", "votes/_ballot_table.html", vote=vote, page=page, args=args, cast=cast,
+                  editable=_may_run(vote) and vote.status == "open", choices=CHOICES,
+                  counts=logic.ballot_counts(vote), filtered=any(v for k, v in args.items() if k != "page"))
+
+
+@bp.route("/<int:owner_vote_id>/ballots/<int:household_id>", methods=["POST"])
+def ballot(owner_vote_id, household_id):
+    """Save one row of the ballot sheet; an HTMX request gets the row back."""
+    vote = get_or_404(OwnerVote, owner_vote_id)
+    require("run", "vote")
+    household = get_or_404(Household, household_id)
+    if not _may_run(vote) or household.compound_id != vote.compound_id:
+        abort(404)
+    form = BallotForm()
+    problems = dict(form.errors) if not form.validate_on_submit() else {}
+    if not problems:
+        _, problems = logic.record_ballot(vote, household, form.choice.data or "", form.owner_key.data or "",
+                                          form.developer.data)
+    if problems:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    errors = {k: (v[0] if isinstance(v, list) else v) for k, v in problems.items()}
+    b = db.session.execute(db.select(Ballot).filter_by(vote_id=vote.id, household_id=household.id)).scalar_one_or_none()
+    if htmx:
+        return render("votes/_ballot_row.html", vote=vote, h=household, b=b, editable=True, choices=CHOICES,
+                      errors=errors, saved=not errors, form_data=request.form if errors else None)
+    if errors:
+        flash(f"{household.room}：" + "；".join(errors.values()), "danger")
+    else:
+        flash(f"已登记 {household.room} 的表决意见。", "success")
+    return redirect(url_for("votes.ballots", owner_vote_id=vote.id, **request.args))

@@ -1,0 +1,362 @@
+"""Owner votes and maintenance-fund applications: the workflows, as plain functions.
+
+Every function flushes and never commits (the view commits once). Refusals are returned as
+{field: message} and write nothing. Publications go through `chain.publish` only.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from .. import audit, policy, timeutil
+from ..extensions import db
+from ..org.models import Building, Compound, Household
+from ..publicity import chain, ledger
+from ..publicity.models import PUBLICATION_KINDS
+from . import counting
+from .models import (
+    CHOICES, FUND_STATUSES, MATTERS, REVIEW_LEVELS, VOTE_STATUSES, Ballot, FundApplication, FundReview,
+    OwnerVote,
+)
+
+NOTICE_DAYS = 15                 # 物业管理条例 第14条: the meeting is announced 15 days ahead
+# The fast path of RULES.md: these emergencies may skip the owner vote, never the reviews.
+EMERGENCIES = ["电梯", "屋面渗漏", "水泵", "外墙", "排水", "消防"]
+# Which role reviews at which level, and the level after it.
+REVIEWER = {"community": "community_staff", "street": "street_staff", "district": policy.DISTRICT}
+NEXT_LEVEL = {"community": "street", "street": "district", "district": "approved"}
+
+
+def today() -> date:
+    return timeutil.today()
+
+
+def _publish(compound_id: int, kind: str, title: str, content: dict, user):
+    pub = chain.publish(compound_id, kind, title, content, user=user)
+    audit.record_event("create", "publication", title, entity_id=pub.id)
+    return pub
+
+
+# --- votes ----------------------------------------------------------------------------------
+
+def votes_select(m, q: str = "", status: str | None = None, matter: str | None = None):
+    stmt = (select(OwnerVote).where(policy.visible(m, OwnerVote))
+            .options(joinedload(OwnerVote.compound)))
+    if q:
+        stmt = stmt.where(OwnerVote.title.contains(q))
+    if status in VOTE_STATUSES:
+        stmt = stmt.where(OwnerVote.status == status)
+    if matter in MATTERS:
+        stmt = stmt.where(OwnerVote.matter == matter)
+    return stmt.order_by(OwnerVote.created_at.desc(), OwnerVote.id.desc())
+
+
+def create_vote(compound_id: int, matter: str, title: str, description: str) -> tuple[OwnerVote | None, dict]:
+    if matter not in MATTERS:
+        return None, {"matter": "请选择表决事项。"}
+    if not title.strip():
+        return None, {"title": "请填写表决标题。"}
+    vote = OwnerVote(compound_id=compound_id, matter=matter, title=title.strip(),
+                     description=description.strip(), status="draft")
+    db.session.add(vote)
+    db.session.flush()
+    return vote, {}
+
+
+def file_vote(vote: OwnerVote) -> dict:
+    """重大事项报备: the committee files the matter with the community before anything else."""
+    if vote.status != "draft":
+        return {"action": "只有草稿状态的表决可以报备社区。"}
+    vote.status, vote.filed_at = "filed", timeutil.now()
+    db.session.flush()
+    return {}
+
+
+def publicize_vote(vote: OwnerVote, opens_on: date | None, closes_on: date | None, user=None) -> dict:
+    """Publish the notice today; voting may open no earlier than 15 days later."""
+    if vote.status != "filed":
+        return {"action": "表决事项须先报备社区，才能公示。"}
+    if opens_on is None:
+        return {"opens_on": "请填写表决开始日期。"}
+    if closes_on is None:
+        return {"closes_on": "请填写表决截止日期。"}
+    earliest = today() + timedelta(days=NOTICE_DAYS)
+    if opens_on < earliest:
+        return {"opens_on": f"表决须提前 {NOTICE_DAYS} 日公示（物业管理条例第十四条），"
+                            f"开始日期不得早于 {earliest:%Y-%m-%d}。"}
+    if closes_on < opens_on:
+        return {"closes_on": "截止日期不能早于开始日期。"}
+    vote.status, vote.publicized_on, vote.opens_on, vote.closes_on = "publicized", today(), opens_on, closes_on
+    _publish(vote.compound_id, "vote_notice", f"业主表决事项公示：{vote.title}", {
+        "matter": vote.matter, "matter_label": MATTERS[vote.matter], "title": vote.title,
+        "description": vote.description, "filed_at": timeutil.fmt_datetime(vote.filed_at),
+        "publicized_on": vote.publicized_on.isoformat(), "opens_on": opens_on.isoformat(),
+        "closes_on": closes_on.isoformat(),
+        "threshold": ("参与表决的专有部分面积和人数均占三分之二以上；同意的面积和人数均占参与表决的"
+                      + ("四分之三以上" if vote.matter in counting.SUPERMAJORITY else "过半数")),
+    }, user)
+    db.session.flush()
+    return {}
+
+
+def open_vote(vote: OwnerVote) -> dict:
+    if vote.status != "publicized":
+        return {"action": "只有已公示的表决可以开始。"}
+    if today() < vote.opens_on:
+        return {"action": f"公示的表决开始日期是 {vote.opens_on:%Y-%m-%d}，尚未到期。"}
+    vote.status = "open"
+    db.session.flush()
+    return {}
+
+
+def households_select(vote: OwnerVote, q: str = "", voted: str = ""):
+    """The compound's units for the ballot sheet, searchable, filtered by voted or not."""
+    stmt = (select(Household).join(Building, Household.building_id == Building.id)
+            .options(joinedload(Household.building)).where(Household.compound_id == vote.compound_id))
+    if q:
+        stmt = stmt.where(or_(Household.room.contains(q), Household.owner_name.contains(q),
+                              Building.name.contains(q)))
+    voted_ids = select(Ballot.household_id).where(Ballot.vote_id == vote.id)
+    if voted == "yes":
+        stmt = stmt.where(Household.id.in_(voted_ids))
+    elif voted == "no":
+        stmt = stmt.where(Household.id.not_in(voted_ids))
+    return stmt.order_by(Building.name, Household.room)
+
+
+def ballots_of(vote: OwnerVote, household_ids=None) -> dict[int, Ballot]:
+    stmt = select(Ballot).where(Ballot.vote_id == vote.id)
+    if household_ids is not None:
+        stmt = stmt.where(Ballot.household_id.in_(household_ids))
+    return {b.household_id: b for b in db.session.execute(stmt).scalars()}
+
+
+def area_centi(h: Household) -> int:
+    return int(Decimal(h.floor_area) * 100)
+
+
+def record_ballot(vote: OwnerVote, household: Household, choice: str, owner_key: str,
+                  developer: bool) -> tuple[Ballot | None, dict]:
+    """Record (or change, or with an empty choice withdraw) one unit's vote while it is open."""
+    if vote.status != "open":
+        return None, {"choice": "表决未在进行中，不能登记表决票。"}
+    if household.compound_id != vote.compound_id:
+        return None, {"choice": "该户不属于本小区。"}
+    ballot = db.session.execute(select(Ballot).where(
+        Ballot.vote_id == vote.id, Ballot.household_id == household.id)).scalar_one_or_none()
+    if not choice:
+        if ballot is not None:
+            db.session.delete(ballot)
+            db.session.flush()
+        return None, {}
+    if choice not in CHOICES:
+        return ballot, {"choice": "请选择同意、反对或弃权。"}
+    owner_key = (owner_key or "").strip() or household.owner_name
+    if len(owner_key) > 60:
+        return ballot, {"owner_key": "业主标识不能超过 60 个字。"}
+    if ballot is None:
+        ballot = Ballot(vote_id=vote.id, household_id=household.id)
+        db.session.add(ballot)
+    ballot.choice, ballot.owner_key, ballot.developer = choice, owner_key, developer
+    ballot.area_centi, ballot.recorded_at = area_centi(household), timeutil.now()
+    db.session.flush()
+    return ballot, {}
+
+
+def units_and_ballots(vote: OwnerVote) -> tuple[list[counting.Unit], dict[int, str]]:
+    """All units of the compound; a recorded ballot's owner key and developer flag win."""
+    cast = ballots_of(vote)
+    units, ballots = [], {}
+    for h in db.session.execute(households_select(vote)).scalars():
+        b = cast.get(h.id)
+        if b is None:
+            units.append(counting.Unit(h.id, area_centi(h), h.owner_name, False))
+        else:
+            units.append(counting.Unit(h.id, b.area_centi, b.owner_key, b.developer))
+            ballots[h.id] = b.choice
+    return units, ballots
+
+
+def tally(vote: OwnerVote) -> counting.Decision:
+    return counting.decide(vote.matter, *units_and_ballots(vote))
+
+
+def close_vote(vote: OwnerVote, user=None) -> tuple[counting.Decision | None, dict]:
+    """Count, store the result, publish it, and move linked fund applications on."""
+    if vote.status != "open":
+        return None, {"action": "只有表决中的表决可以计票。"}
+    if today() < vote.closes_on:
+        return None, {"action": f"公示的表决截止日期是 {vote.closes_on:%Y-%m-%d}，尚未到期，不能提前计票。"}
+    decision = tally(vote)
+    result = decision.as_dict()
+    vote.status, vote.result, vote.passed = "closed", result, decision.passed
+    vote.total_area_centi, vote.total_heads = decision.total_area, decision.total_heads
+    _publish(vote.compound_id, "vote_result", f"业主表决结果公示：{vote.title}",
+             {"title": vote.title, **result, "opens_on": vote.opens_on.isoformat(),
+              "closes_on": vote.closes_on.isoformat(), "counted_on": today().isoformat()}, user)
+    for app in db.session.execute(select(FundApplication).where(
+            FundApplication.vote_id == vote.id, FundApplication.status == "voting")).scalars():
+        app.status = "community" if decision.passed else "rejected"
+    db.session.flush()
+    return decision, {}
+
+
+# --- fund applications ---------------------------------------------------------------------
+
+def applicant_kind(m) -> str | None:
+    if m.role in policy.FIRM_ROLES:
+        return "firm"
+    if m.role == "committee_member":
+        return "committee"
+    return None
+
+
+def is_applicant(m, app: FundApplication) -> bool:
+    return policy.can(m, "apply", "fund_apply") and applicant_kind(m) == app.applicant
+
+
+def applications_select(m, q: str = "", status: str | None = None):
+    stmt = (select(FundApplication).where(policy.visible(m, FundApplication))
+            .options(joinedload(FundApplication.compound)))
+    if q:
+        stmt = stmt.where(or_(FundApplication.item.contains(q), FundApplication.contractor.contains(q)))
+    if status in FUND_STATUSES:
+        stmt = stmt.where(FundApplication.status == status)
+    return stmt.order_by(FundApplication.created_at.desc(), FundApplication.id.desc())
+
+
+def visible_compounds(m) -> list[tuple[int, str]]:
+    stmt = select(Compound.id, Compound.name).where(policy.visible(m, Compound)).order_by(Compound.name)
+    return [(r.id, r.name) for r in db.session.execute(stmt)]
+
+
+def linkable_votes(compound_ids: list[int]) -> list[OwnerVote]:
+    """The compounds' 使用维修资金 votes not yet tied to an application and not failed."""
+    taken = select(FundApplication.vote_id).where(FundApplication.vote_id.is_not(None))
+    stmt = (select(OwnerVote).options(joinedload(OwnerVote.compound))
+            .where(OwnerVote.compound_id.in_(compound_ids), OwnerVote.matter == "use_fund",
+                                    OwnerVote.id.not_in(taken), or_(OwnerVote.passed.is_(None), OwnerVote.passed))
+            .order_by(OwnerVote.id.desc()))
+    return list(db.session.execute(stmt).scalars())
+
+
+def _check_fields(item: str, budget_fen: int | None, contractor: str) -> dict:
+    if not item.strip():
+        return {"item": "请填写维修项目。"}
+    if budget_fen is None or budget_fen <= 0:
+        return {"budget": "预算金额必须大于 0。"}
+    if not contractor.strip():
+        return {"contractor": "请填写施工单位。"}
+    return {}
+
+
+def create_application(compound_id: int, applicant: str, item: str, budget_fen: int | None, contractor: str,
+                       quotes: str, emergency: bool, vote_choice: int | None) -> tuple[FundApplication | None, dict]:
+    """Apply: an emergency goes straight to community review; otherwise the application waits
+    for the linked 使用维修资金 vote (`vote_choice` an existing vote id, 0 = create one)."""
+    problems = _check_fields(item, budget_fen, contractor)
+    vote = None
+    if not problems and not emergency:
+        if vote_choice:
+            vote = next((v for v in linkable_votes([compound_id]) if v.id == vote_choice), None)
+            if vote is None:
+                problems = {"vote_id": "所选表决不属于本小区或已被其他申请使用。"}
+    if problems:
+        return None, problems
+    app = FundApplication(compound_id=compound_id, applicant=applicant, item=item.strip(), budget_fen=budget_fen,
+                          contractor=contractor.strip(), quotes=quotes.strip(), emergency=emergency)
+    if emergency:
+        app.status = "community"
+    else:
+        if vote is None:
+            vote, _ = create_vote(compound_id, "use_fund", f"使用维修资金：{app.item}",
+                                  f"预算 {budget_fen / 100:,.2f} 元，施工单位 {app.contractor}。\n{app.quotes}")
+        app.vote_id = vote.id
+        app.status = _status_after_vote(vote)
+    db.session.add(app)
+    db.session.flush()
+    return app, {}
+
+
+def _status_after_vote(vote: OwnerVote) -> str:
+    if vote.status != "closed":
+        return "voting"
+    return "community" if vote.passed else "rejected"
+
+
+def resubmit(app: FundApplication, item: str, budget_fen: int | None, contractor: str, quotes: str) -> dict:
+    """A returned application, corrected by its applicant, goes back to community review."""
+    if app.status != "returned":
+        return {"item": "只有被退回的申请可以修改后重新提交。"}
+    problems = _check_fields(item, budget_fen, contractor)
+    if problems:
+        return problems
+    app.item, app.budget_fen, app.contractor, app.quotes = item.strip(), budget_fen, contractor.strip(), quotes.strip()
+    app.status = "community"
+    db.session.flush()
+    return {}
+
+
+def review_level(m, app: FundApplication) -> str | None:
+    """The level this membership may review now, if any."""
+    level = app.status if app.status in REVIEW_LEVELS else None
+    return level if level and m.role == REVIEWER[level] and policy.can(m, "review", "fund_review") else None
+
+
+def review(app: FundApplication, m, approve: bool, reason: str, approved_fen: int | None = None,
+           user=None) -> dict:
+    level = review_level(m, app)
+    if level is None:
+        return {"decision": "该申请当前不在您的审核环节。"}
+    reason = (reason or "").strip()
+    if not approve:
+        if not reason:
+            return {"reason": "退回时必须填写理由。"}
+        app.reviews.append(FundReview(level=level, approve=False, reason=reason, user_id=getattr(user, "id", None)))
+        app.status = "returned"
+        db.session.flush()
+        return {}
+    if level == "district":
+        amount = app.budget_fen if approved_fen is None else approved_fen
+        if amount <= 0 or amount > app.budget_fen:
+            return {"approved": f"核准金额须大于 0 且不超过预算 {app.budget_fen / 100:,.2f} 元。"}
+        available = ledger.balance(app.compound_id, "maintenance_fund")
+        if available < amount:
+            return {"approved": f"专项维修资金余额 {available / 100:,.2f} 元，不足以支付 {amount / 100:,.2f} 元。"}
+    app.reviews.append(FundReview(level=level, approve=True, reason=reason, user_id=getattr(user, "id", None)))
+    app.status = NEXT_LEVEL[level]
+    db.session.flush()
+    if level == "district":
+        _pay(app, amount, user)
+    return {}
+
+
+def _pay(app: FundApplication, amount: int, user) -> None:
+    """The approved amount leaves the fund, and the use is published with its basis."""
+    entry = ledger.add_entry(app.compound_id, "maintenance_fund", today(), "使用支出", -amount,
+                             counterparty=app.contractor, note=f"维修资金使用：{app.item}", user=user)
+    reviews = [{"level": REVIEW_LEVELS[r.level], "approve": r.approve, "reason": r.reason,
+                "at": timeutil.fmt_datetime(r.reviewed_at)} for r in app.reviews]
+    vote = app.vote
+    pub = _publish(app.compound_id, "fund_use", f"{PUBLICATION_KINDS['fund_use']}：{app.item}", {
+        "item": app.item, "contractor": app.contractor, "budget_fen": app.budget_fen, "approved_fen": amount,
+        "emergency": app.emergency, "quotes": app.quotes,
+        "vote": ({"title": vote.title, "passed": vote.passed, "lines": (vote.result or {}).get("lines", [])}
+                 if vote else "应急维修，依规定免于业主表决"),
+        "reviews": reviews, "ledger_entry_id": entry.id,
+    }, user)
+    app.approved_fen, app.ledger_entry_id, app.publication_id = amount, entry.id, pub.id
+    db.session.flush()
+
+
+def fund_balance(compound_id: int) -> int:
+    return ledger.balance(compound_id, "maintenance_fund")
+
+
+def ballot_counts(vote: OwnerVote) -> dict[str, int]:
+    rows = db.session.execute(select(Ballot.choice, func.count()).where(Ballot.vote_id == vote.id)
+                              .group_by(Ballot.choice)).all()
+    return {c: int(n) for c, n in rows}
