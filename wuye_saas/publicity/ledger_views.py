@@ -1,3 +1,151 @@
-from ..web import tenant_blueprint
+"""Ledgers (账目): overview, entries, new entry, reversal, period statement, voucher download.
+There is deliberately no edit and no delete route: a correction is a reversing entry."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from werkzeug.datastructures import MultiDict
+
+from .. import timeutil
+from ..extensions import db
+from ..formutil import attach_errors
+from ..org.models import Compound
+from ..web import current_membership, get_or_404, page_arg, render, tenant_blueprint
+from ..money import fmt_yuan
+from . import accounts, ledger
+from .publications import may_publish
+from .forms import EntryForm, ReverseForm, yuan_to_fen
+from .models import LEDGER_KINDS, LedgerEntry, LedgerVoucher
 
 bp = tenant_blueprint("ledgers", __name__, "/ledgers")
+KIND = "<any(public_revenue, maintenance_fund, fee_account):kind>"
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/")
+def index():
+    m, today = current_membership(), timeutil.today()
+    q = request.args.get("q", "")
+    page = db.paginate(accounts.compounds_query(m, q), page=page_arg(), per_page=20, error_out=False)
+    ids = [c.id for c in page.items]
+    rows = [(c, accounts.kinds_for(c.id, today)) for c in page.items]
+    return render("publicity/ledgers/index.html", "publicity/ledgers/_compounds.html", page=page, rows=rows,
+                  bal=accounts.balances(ids), kinds=LEDGER_KINDS, args=request.args, q=q,
+                  keepers={k: accounts.keeper_of(k) for k in LEDGER_KINDS},
+                  can_add=bool(accounts.keepable(m, today)))
+
+
+@bp.route(f"/<int:compound_id>/{KIND}")
+def entries(compound_id: int, kind: str):
+    compound = get_or_404(Compound, compound_id)
+    m, today = current_membership(), timeutil.today()
+    q, start, end = request.args.get("q", ""), _date_arg("start"), _date_arg("end")
+    page = db.paginate(accounts.entries_query(compound.id, kind, q, start, end), page=page_arg(),
+                       per_page=30, error_out=False)
+    return render("publicity/ledgers/entries.html", "publicity/ledgers/_entries.html", compound=compound,
+                  kind=kind, kinds=LEDGER_KINDS, page=page, args=request.args, q=q,
+                  reversed_by=accounts.reversed_by([e.id for e in page.items]), who=accounts.entered_by(page.items),
+                  balance=ledger.balance(compound.id, kind), active=kind in accounts.kinds_for(compound.id, today),
+                  keeper=accounts.keeper_of(kind), may_write=accounts.keeps(m, compound.id, kind))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Without (compound, kind) a chooser of the ledgers the user keeps; with them the form."""
+    m, today = current_membership(), timeutil.today()
+    cid, kind = request.args.get("compound_id", ""), request.args.get("kind", "")
+    if not cid.isdigit() or kind not in LEDGER_KINDS:
+        return render("publicity/ledgers/choose.html", choices=accounts.keepable(m, today), kinds=LEDGER_KINDS)
+    compound = get_or_404(Compound, int(cid))
+    if not accounts.keeps(m, compound.id, kind):
+        abort(403)
+    form = EntryForm(data={"entry_date": today} if request.method == "GET" else None)
+    form.set_kind(kind)
+    if form.validate_on_submit():
+        uploads = [accounts.Upload(f.filename, f.read()) for f in request.files.getlist("vouchers") if f.filename]
+        d = accounts.EntryData(form.entry_date.data, form.direction.data, form.category.data,
+                               yuan_to_fen(form.amount.data), form.counterparty.data.strip(),
+                               (form.voucher_no.data or "").strip(), (form.note.data or "").strip())
+        entry, errors = accounts.record_entry(m, compound.id, kind, d, uploads,
+                                              current_app.config["UPLOAD_FOLDER"], today, user=m.user)
+        if entry is not None:
+            db.session.commit()
+            flash(f"已记账：{accounts.DIRECTIONS[d.direction]} · {entry.category} {fmt_yuan(abs(entry.amount_fen))}。", "success")
+            return redirect(url_for("ledgers.entries", compound_id=compound.id, kind=kind))
+        db.session.rollback()
+        attach_errors(form, errors)
+    status = 422 if request.method == "POST" else 200
+    return render("publicity/ledgers/new.html", form=form, compound=compound, kind=kind, kinds=LEDGER_KINDS), status
+
+
+@bp.route("/entries/<int:ledger_entry_id>")
+def entry(ledger_entry_id: int):
+    """One entry with its vouchers and reversal links; `?reverse=1` is the confirmation step."""
+    e = get_or_404(LedgerEntry, ledger_entry_id)
+    return _entry_page(e, ReverseForm(), request.args.get("reverse") == "1")
+
+
+def _entry_page(e: LedgerEntry, form, confirming: bool, status: int = 200):
+    m = current_membership()
+    rev = accounts.reversal_of(e)
+    may_reverse = accounts.keeps(m, e.compound_id, e.kind) and rev is None and e.reverses_id is None
+    return render("publicity/ledgers/entry.html", e=e, reversal=rev, form=form, kinds=LEDGER_KINDS,
+                  who=accounts.entered_by([e]),
+                  may_reverse=may_reverse,
+                  # a refused POST keeps the form so its message shows next to the field
+                  confirming=confirming and (may_reverse or bool(form.errors))), status
+
+
+@bp.route("/entries/<int:ledger_entry_id>/reverse", methods=["POST"])
+def reverse(ledger_entry_id: int):
+    e = get_or_404(LedgerEntry, ledger_entry_id)
+    m = current_membership()
+    if not accounts.keeps(m, e.compound_id, e.kind):
+        abort(403)
+    form = ReverseForm()
+    if form.validate_on_submit():
+        rev, problem = accounts.reverse_entry(e, form.reason.data, timeutil.today(), user=m.user)
+        if rev is not None:
+            db.session.commit()
+            flash("已生成冲销分录，原分录保持不变。", "success")
+            return redirect(url_for("ledgers.entry", ledger_entry_id=rev.id))
+        attach_errors(form, {"reason": problem})
+    return _entry_page(e, form, True, 422)
+
+
+@bp.route(f"/<int:compound_id>/{KIND}/statement")
+def statement(compound_id: int, kind: str):
+    compound = get_or_404(Compound, compound_id)
+    today = timeutil.today()
+    raw = MultiDict(request.args)
+    start = _date_arg("start") or date(today.year, 1, 1)
+    end = _date_arg("end") or today
+    errors = {}
+    for name in ("start", "end"):
+        if raw.get(name) and _date_arg(name) is None:
+            errors[name] = "日期格式不正确"
+    if start > end:
+        errors["end"] = "结束日期不能早于开始日期"
+    st = None if errors else ledger.statement(compound.id, kind, start, end)
+    return render("publicity/ledgers/statement.html", compound=compound, kind=kind, kinds=LEDGER_KINDS,
+                  st=st, start=start, end=end, errors=errors,
+                  may_publish=may_publish(current_membership(), compound.id, "ledger_statement", kind, today)), \
+        (422 if errors else 200)
+
+
+@bp.route("/vouchers/<int:ledger_voucher_id>")
+def voucher(ledger_voucher_id: int):
+    """A voucher file, only to those who see its entry (scope via the policy)."""
+    v = get_or_404(LedgerVoucher, ledger_voucher_id)
+    path = accounts.voucher_path(current_app.config["UPLOAD_FOLDER"], v.stored_name)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=v.content_type, download_name=v.filename,
+                     as_attachment=v.content_type == "application/pdf")

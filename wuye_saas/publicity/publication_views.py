@@ -1,3 +1,106 @@
-from ..web import tenant_blueprint
+"""Publications (公示) for staff: the list, publishing from a template, the detail page with the
+chain verification and the statement-vs-ledger re-check."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, request, url_for
+
+from sqlalchemy import select
+
+from .. import policy, timeutil
+from ..extensions import db
+from ..formutil import attach_errors
+from ..org.models import Compound
+from ..web import current_membership, get_or_404, page_arg, render, tenant_blueprint
+from . import chain, publications
+from . import templates_content as tc
+from .forms import DisclosureForm, StandingNoticeForm, StatementForm, texts_of
+from .models import LEDGER_KINDS, PUBLICATION_KINDS, Publication
 
 bp = tenant_blueprint("publications", __name__, "/publications")
+
+FORMS = {"standing_notice": StandingNoticeForm, "disclosure": DisclosureForm, "ledger_statement": StatementForm}
+
+
+@bp.route("/")
+def index():
+    m = current_membership()
+    args = request.args
+    cid = args.get("compound", "")
+    kind = args.get("kind") if args.get("kind") in PUBLICATION_KINDS else None
+    stmt = publications.publications_query(m, int(cid) if cid.isdigit() else None, kind, args.get("q", ""))
+    page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
+    compounds = db.session.execute(select(Compound).where(policy.visible(m, Compound))
+                                   .order_by(Compound.name)).scalars().all()
+    return render("publicity/publications/index.html", "publicity/publications/_list.html", page=page,
+                  args=args, kinds=PUBLICATION_KINDS, compounds=compounds,
+                  can_publish=bool(publications.publishable(m, timeutil.today())),
+                  filtered=any(v for k, v in args.items() if k != "page"))
+
+
+def _content(template: str, compound: Compound, kind: str | None, form, today: date) -> tuple[dict, str, date | None, date | None]:
+    """(content, title, period start, period end) from the form; raises tc.ContentProblem."""
+    if template == "standing_notice":
+        return tc.standing_notice(compound.id, today, texts_of(form)), tc.title_for(template, compound), None, None
+    start, end = form.start.data, form.end.data
+    if end > today:
+        raise tc.ContentProblem("公示期截止日期不能晚于今天", "end")
+    if template == "disclosure":
+        content = tc.disclosure(compound.id, start, end, texts_of(form))
+    else:
+        content = tc.ledger_statement(compound.id, kind, start, end)
+    return content, tc.title_for(template, compound, kind, start, end), start, end
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Without (compound, template) a chooser; with them the template's form and a preview of
+    the content. Publishing is final (the chain), so the preview comes first and the button
+    says so; the content is rebuilt from the data on POST."""
+    m, today = current_membership(), timeutil.today()
+    args = request.args
+    cid, template = args.get("compound_id", ""), args.get("template", "")
+    kind = args.get("kind") if args.get("kind") in LEDGER_KINDS else None
+    if not cid.isdigit() or template not in FORMS:
+        return render("publicity/publications/choose.html", choices=publications.publishable(m, today),
+                      templates=tc.TEMPLATES, kinds=LEDGER_KINDS)
+    compound = get_or_404(Compound, int(cid))
+    if not publications.may_publish(m, compound.id, template, kind, today):
+        abort(403)
+    defaults = {"start": _arg_date("start") or date(today.year, 1, 1), "end": _arg_date("end") or today}
+    form = FORMS[template](data=defaults if request.method == "GET" else None)
+    valid = request.method == "POST" and form.validate_on_submit()
+    preview, problem = None, None
+    if request.method == "GET" or valid:
+        try:
+            preview = _content(template, compound, kind, form, today)
+        except tc.ContentProblem as exc:
+            if exc.field and request.method == "POST":
+                attach_errors(form, {exc.field: str(exc)})
+            else:
+                problem = str(exc)
+    if valid and preview is not None:
+        content, title, start, end = preview
+        p = publications.publish(compound, template, content, title, user=m.user, start=start, end=end)
+        db.session.commit()
+        flash(f"已发布第 {p.seq} 号公示。", "success")
+        return redirect(url_for("publications.detail", publication_id=p.id))
+    status = 422 if request.method == "POST" else 200
+    return render("publicity/publications/new.html", form=form, compound=compound, tpl=template, kind=kind,
+                  templates=tc.TEMPLATES, kinds=LEDGER_KINDS, preview=preview, problem=problem), status
+
+
+def _arg_date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/<int:publication_id>")
+def detail(publication_id: int):
+    p = get_or_404(Publication, publication_id)
+    return render("publicity/publications/detail.html", p=p, kinds=PUBLICATION_KINDS,
+                  verdict=chain.verify(p.compound_id, upto_seq=p.seq), check=publications.recheck(p),
+                  objections=publications.objections_of([p.id]).get(p.id, []))

@@ -1,0 +1,74 @@
+"""Forms of ledger entries, reversals and publications."""
+from __future__ import annotations
+
+from wtforms import DateField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..fees.payment_forms import yuan_to_fen
+from ..formutil import Form
+from .accounts import CATEGORIES, DIRECTIONS
+from .templates_content import STANDING_DEFAULTS
+
+
+class EntryForm(Form):
+    entry_date = DateField("记账日期", validators=[InputRequired("请填写记账日期。")])
+    direction = RadioField("收支方向", choices=list(DIRECTIONS.items()), default="income",
+                           validators=[InputRequired("请选择收入或支出。")])
+    category = SelectField("类目", validators=[DataRequired("请选择类目。")])
+    amount = StringField("金额（元）", validators=[DataRequired("请填写金额。")])
+    counterparty = StringField("对方单位或个人", validators=[DataRequired("请填写对方单位或个人。"), Length(max=100)])
+    voucher_no = StringField("凭证号", validators=[Optional(), Length(max=40)])
+    note = StringField("摘要", validators=[Optional(), Length(max=200)])
+    vouchers = MultipleFileField("凭证文件", description="可选，PDF、JPG 或 PNG，每个不超过 5 MB。")
+
+    def set_kind(self, kind: str):
+        # Grouped by direction: the category must belong to the chosen direction (checked in logic).
+        self.category.choices = {DIRECTIONS[d]: [(c, c) for c in cats] for d, cats in CATEGORIES[kind].items()}
+
+    def validate_amount(self, field):
+        fen = yuan_to_fen(field.data)
+        if fen is None:
+            raise ValidationError("请填写金额，最多两位小数，例如 123.45。")
+        if fen <= 0:
+            raise ValidationError("金额必须大于 0。")
+
+
+class ReverseForm(Form):
+    reason = TextAreaField("冲销原因", validators=[DataRequired("请填写冲销原因。"), Length(max=180)])
+
+
+class PeriodMixin:
+    def validate_end(self, field):
+        if self.start.data and field.data and self.start.data > field.data:
+            raise ValidationError("结束日期不能早于开始日期。")
+
+
+class StandingNoticeForm(Form):
+    payer = StringField("收费对象", default=STANDING_DEFAULTS["payer"],
+                        validators=[DataRequired("请填写收费对象。"), Length(max=200)])
+    service_content = TextAreaField("服务内容", validators=[DataRequired("请填写服务内容。"), Length(max=2000)],
+                                    description="例如：共用部位和设施设备的维修养护、公共区域清洁、秩序维护、绿化养护等。")
+    items = StringField("收费项目", default=STANDING_DEFAULTS["items"],
+                        validators=[DataRequired("请填写收费项目。"), Length(max=200)])
+    basis_text = TextAreaField("收费依据", default=STANDING_DEFAULTS["basis_text"],
+                               validators=[DataRequired("请填写收费依据。"), Length(max=500)])
+
+
+class DisclosureForm(PeriodMixin, Form):
+    start = DateField("公示期起", validators=[InputRequired("请填写公示期起始日期。")])
+    end = DateField("公示期止", validators=[InputRequired("请填写公示期截止日期。")])
+    services = TextAreaField("服务事项", validators=[DataRequired("请填写服务事项。"), Length(max=2000)])
+    staff = TextAreaField("负责人员", validators=[DataRequired("请填写负责人员。"), Length(max=1000)],
+                          description="项目负责人、客服、维修等岗位的负责人及联系电话。")
+    quality = TextAreaField("质量要求", validators=[DataRequired("请填写质量要求。"), Length(max=2000)])
+    performance = TextAreaField("履行情况", validators=[DataRequired("请填写合同履行情况。"), Length(max=2000)])
+
+
+class StatementForm(PeriodMixin, Form):
+    start = DateField("公示期起", validators=[InputRequired("请填写公示期起始日期。")])
+    end = DateField("公示期止", validators=[InputRequired("请填写公示期截止日期。")])
+
+
+def texts_of(form) -> dict:
+    return {f.name: (f.data or "").strip() for f in form
+            if f.type in ("StringField", "TextAreaField")}

@@ -1,0 +1,197 @@
+"""The content of each publication template, built from the data.
+
+A content dict is {"lines": [{"key", "label", "value"}], …}: every line has a stable key so an
+objection (质询) can point at it. Ledger figures are also kept as numbers under "statements"
+(one snapshot per ledger used), so a later re-check can compare them with the ledger.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..fees.models import BASES, FeeAssignment, FeePolicy
+from ..money import fmt_yuan
+from ..org.models import Compound
+from . import ledger
+from .accounts import current_contract
+from .models import LEDGER_KINDS
+
+HOTLINE = "12358"  # 全国价格举报电话 (明码标价规定 第六条)
+
+TEMPLATES = {"standing_notice": "收费公示（明码标价）", "disclosure": "物业服务信息公开（民法典第943条）",
+             "ledger_statement": "账目收支公示"}
+
+# Defaults the firm may change before publishing.
+STANDING_DEFAULTS = {
+    "payer": "本小区全体业主及物业使用人",
+    "items": "物业服务费",
+    "basis_text": "《物业服务收费管理办法》《物业服务收费明码标价规定》、物业服务合同及本区物业服务收费政策",
+}
+
+
+class ContentProblem(ValueError):
+    """The data a template needs is missing or a period is wrong (message in Chinese; `field`
+    names the form field it belongs to, None for the compound's data)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def line(key: str, value: str, label: str | None = None, **extra) -> dict:
+    return {"key": key, "label": label or key, "value": value, **extra}
+
+
+def _num(d: Decimal) -> str:
+    """Decimal('0.8500') → '0.85'; Decimal('1') → '1.00'."""
+    s = format(Decimal(d).normalize(), "f")
+    whole, _, frac = s.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def _cn(d: date) -> str:
+    return f"{d.year}年{d.month:02d}月{d.day:02d}日"
+
+
+def fee_policy_of(compound_id: int, on: date) -> FeePolicy | None:
+    """The active version of the fee policy family assigned to the compound on that day."""
+    a = db.session.execute(select(FeeAssignment).where(
+        FeeAssignment.compound_id == compound_id, FeeAssignment.valid_from <= on,
+        or_(FeeAssignment.valid_to.is_(None), FeeAssignment.valid_to >= on))
+        .order_by(FeeAssignment.valid_from.desc()).limit(1)).scalar_one_or_none()
+    if a is None:
+        return None
+    family = func.coalesce(FeePolicy.family_id, FeePolicy.id)
+    return db.session.execute(select(FeePolicy).where(
+        family == a.family_id, FeePolicy.status == "active", FeePolicy.valid_from <= on,
+        or_(FeePolicy.valid_to.is_(None), FeePolicy.valid_to >= on))
+        .options(selectinload(FeePolicy.grades)).order_by(FeePolicy.valid_from.desc()).limit(1)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class Price:
+    regime: str
+    basis: str
+    standard: str                # the fee standard actually charged, as text
+    base: str | None = None      # 政府指导价: base price
+    spread: str | None = None    # 政府指导价: float range
+
+
+def price_of(compound_id: int, on: date) -> Price:
+    """The price from the contract and the compound's fee policy (as billing reads it)."""
+    c = current_contract(compound_id, on)
+    if c is None:
+        raise ContentProblem("该小区当前没有有效的物业服务合同")
+    p = fee_policy_of(compound_id, on)
+    g = next((x for x in (p.grades if p else []) if x.grade == c.service_grade), None)
+    if p is None or g is None:
+        # No district policy for this compound: the contract's rate is the market price.
+        return Price("市场调节价", BASES["per_m2"], f"{_num(c.fee_rate)} 元/㎡·月")
+    if p.basis == "per_household" and g.flat_fen is not None:
+        return Price(p.price_regime, BASES[p.basis], f"{fmt_yuan(g.flat_fen).lstrip('¥')} 元/户·月")
+    if p.price_regime == "政府指导价":
+        spread = g.float_percent or Decimal(0)
+        return Price(p.price_regime, BASES[p.basis], f"{_num(c.fee_rate)} 元/㎡·月",
+                     base=f"{_num(g.rate)} 元/㎡·月", spread=f"上下浮动不超过 {_num(spread)}%")
+    return Price(p.price_regime, BASES[p.basis], f"{_num(g.rate)} 元/㎡·月")
+
+
+def standing_notice(compound_id: int, on: date, texts: dict) -> dict:
+    """明码标价规定 第六条: the eleven items, and under 政府指导价 base price, float range and
+    actual price. `texts`: payer, service_content, items, basis_text (the firm's wording)."""
+    c = current_contract(compound_id, on)
+    if c is None:
+        raise ContentProblem("该小区当前没有有效的物业服务合同")
+    price = price_of(compound_id, on)
+    lines = [
+        line("企业名称", c.firm.name),
+        line("收费对象", texts["payer"]),
+        line("服务内容", texts["service_content"]),
+        line("服务标准", f"物业服务合同约定的{c.service_grade}物业服务标准"),
+        line("计费方式", f"{price.basis}，按月计收（{c.fee_mode}）"),
+        line("计费起始时间", _cn(c.start_date)),
+        line("收费项目", texts["items"]),
+        line("收费标准", price.standard),
+        line("价格管理形式", price.regime),
+        line("收费依据", texts["basis_text"]),
+        line("价格举报电话", HOTLINE),
+    ]
+    if price.regime == "政府指导价":
+        lines += [line("基准价", price.base), line("浮动幅度", price.spread),
+                  line("实际收费标准", price.standard)]
+    return {"template": "standing_notice", "lines": lines}
+
+
+def _snapshot(compound_id: int, kind: str, start: date, end: date) -> dict:
+    st = ledger.statement(compound_id, kind, start, end)
+    return {"kind": kind, "start": start.isoformat(), "end": end.isoformat(), "opening": st.opening,
+            "income": st.income, "spending": st.spending, "closing": st.closing,
+            "by_category": [list(r) for r in st.by_category]}
+
+
+def statement_lines(s: dict) -> list[dict]:
+    """The lines of a statement snapshot: opening, income and spending by category, totals."""
+    out = [line("期初余额", fmt_yuan(s["opening"]), fen=s["opening"])]
+    out += [line(f"收入:{c}", fmt_yuan(i), f"收入 · {c}", fen=i) for c, i, _ in s["by_category"] if i]
+    out += [line(f"支出:{c}", fmt_yuan(sp), f"支出 · {c}", fen=sp) for c, _, sp in s["by_category"] if sp]
+    out += [line("本期收入合计", fmt_yuan(s["income"]), fen=s["income"]),
+            line("本期支出合计", fmt_yuan(s["spending"]), fen=s["spending"]),
+            line("期末余额", fmt_yuan(s["closing"]), fen=s["closing"])]
+    return out
+
+
+def ledger_statement(compound_id: int, kind: str, start: date, end: date) -> dict:
+    if start > end:
+        raise ContentProblem("开始日期不能晚于结束日期", "end")
+    s = _snapshot(compound_id, kind, start, end)
+    return {"template": "ledger_statement", "ledger_kind": kind, "ledger": LEDGER_KINDS[kind], "lines": statement_lines(s),
+            "statements": [s]}
+
+
+def _summary(s: dict, spend_word: str) -> str:
+    cats = "、".join(f"{c} {fmt_yuan(i)}" for c, i, _ in s["by_category"] if i)
+    spent = "、".join(f"{c} {fmt_yuan(sp)}" for c, _, sp in s["by_category"] if sp)
+    return (f"期初余额 {fmt_yuan(s['opening'])}；本期收入 {fmt_yuan(s['income'])}"
+            + (f"（{cats}）" if cats else "")
+            + f"；本期{spend_word} {fmt_yuan(s['spending'])}" + (f"（{spent}）" if spent else "")
+            + f"；期末余额 {fmt_yuan(s['closing'])}")
+
+
+def disclosure(compound_id: int, start: date, end: date, texts: dict) -> dict:
+    """民法典 第943条: services, staff, quality, fee items and standards, performance,
+    maintenance-fund use, common parts' operation and income. `texts`: services, staff,
+    quality, performance (the firm's wording); the rest comes from the contract and ledgers."""
+    if start > end:
+        raise ContentProblem("开始日期不能晚于结束日期", "end")
+    c = current_contract(compound_id, end)
+    if c is None:
+        raise ContentProblem("该小区在公示期末没有有效的物业服务合同")
+    price = price_of(compound_id, end)
+    fund = _snapshot(compound_id, "maintenance_fund", start, end)
+    revenue = _snapshot(compound_id, "public_revenue", start, end)
+    lines = [
+        line("服务事项", texts["services"]),
+        line("负责人员", texts["staff"]),
+        line("质量要求", texts["quality"]),
+        line("收费项目和标准", f"物业服务费 {price.standard}（{price.regime}，{c.fee_mode}）"),
+        line("履行情况", texts["performance"]),
+        line("维修资金使用情况", _summary(fund, "使用")),
+        line("共有部分经营与收益情况", _summary(revenue, "支出")),
+    ]
+    return {"template": "disclosure", "lines": lines, "statements": [fund, revenue]}
+
+
+def title_for(template: str, compound: Compound, kind: str | None = None, start: date | None = None,
+              end: date | None = None) -> str:
+    period = f"（{start.isoformat()}至{end.isoformat()}）" if start and end else ""
+    if template == "standing_notice":
+        return f"{compound.name}物业服务收费公示"
+    if template == "disclosure":
+        return f"{compound.name}物业服务信息公开{period}"
+    label = LEDGER_KINDS[kind]
+    return f"{compound.name}{label}{'' if label.endswith('收支') else '收支'}公示{period}"
