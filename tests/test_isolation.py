@@ -33,10 +33,15 @@ BRANCHES = (1, 2)
 PUBLIC_PREFIX = "/p/"  # public resident pages: anonymous by design
 # The world fixture's attribute name → table, where they differ.
 WORLD_ATTRS = {"member": "committee_member", "cross": "cross_appointment"}
+# Integer route arguments that are not record ids: the value every probe compound has (the
+# board's publication number within a compound's chain; probe_world publishes number 1).
+FIXED_ARGS = {"seq": ["1"]}
 # Endpoints whose GET legitimately answers a district admin with something other than 200 on
 # its own records: endpoint → the expected status. Empty today; a new entry needs a reason.
 ADMIN_SPECIAL: dict[str, int] = {
     "claims.new": 403,  # a subsidy claim is submitted by the firm manager; the district decides it
+    "votes.new": 403,   # an owner vote is run by the compound's committee; the district only sees it
+    "funds.new": 403,   # a fund application comes from the firm or the committee; the district reviews it
 }
 
 
@@ -81,6 +86,8 @@ def collect_probes(app) -> list[Probe]:
                 ids[arg] = model
             elif isinstance(conv, AnyConverter):
                 choices[arg] = sorted(conv.items)
+            elif arg in FIXED_ARGS:
+                choices[arg] = FIXED_ARGS[arg]
             else:
                 bad.append(arg)
         if bad:
@@ -129,6 +136,9 @@ def probe_world(app, world):
                                                         household_class_id=ns.household_class,
                                                         valid_from=date(2024, 1, 1)))
                     _add_fee_records(ns, branch)
+                    _add_publicity_records(ns, branch)
+                    _add_check_records(ns, branch)
+                    _add_vote_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -168,6 +178,62 @@ def _add_fee_records(ns, branch: int) -> None:
                 paid_on=date(2026, 1, 5)),
         SubsidyClaim(compound_id=compound, firm_id=firm, month=date(2026, 1, 1), amount_fen=1000,
                      bill_count=1)])
+
+
+def _add_publicity_records(ns, branch: int) -> None:
+    """A public-revenue entry of the branch's compound with a voucher file on disk, and the
+    compound's first publication (number 1, which the board's <seq> routes are probed with)."""
+    from flask import current_app
+
+    from wuye_saas.publicity import chain
+    from wuye_saas.publicity.accounts import voucher_path
+    from wuye_saas.publicity.models import LedgerEntry, LedgerVoucher
+    compound = getattr(ns, f"compound{branch}")
+    entry = LedgerEntry(compound_id=compound, kind="public_revenue", entry_date=date(2026, 1, 2),
+                        category="停车费", amount_fen=50000, counterparty="探针")
+    db.session.add(entry)
+    db.session.flush()
+    name = f"probe-{ns.slug}-{branch}.pdf"
+    path = voucher_path(current_app.config["UPLOAD_FOLDER"], name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4 probe")
+    db.session.add(LedgerVoucher(entry_id=entry.id, filename="凭证.pdf", stored_name=name,
+                                 content_type="application/pdf", size=14))
+    chain.publish(compound, "ledger_statement", f"探针账目公示{branch}",
+                  {"lines": [{"key": "期末余额", "label": "期末余额", "value": "¥500.00"}]})
+
+
+def _add_check_records(ns, branch: int) -> None:
+    """A publication of the branch's compound (another helper's, when it made one) with an
+    objection on it, and one publicity requirement, so the checks routes are probed."""
+    from wuye_saas.publicity import chain
+    from wuye_saas.publicity.models import Objection, Publication, PublicityRequirement
+    compound = getattr(ns, f"compound{branch}")
+    pub_id = db.session.execute(select(Publication.id).where(Publication.compound_id == compound)
+                                .order_by(Publication.id).limit(1)).scalar()
+    if pub_id is None:
+        pub_id = chain.publish(compound, "standing_notice", f"探针公示{branch}",
+                               {"lines": [{"key": "firm", "label": "物业服务企业", "value": "探针"}]}).id
+    db.session.add_all([Objection(publication_id=pub_id, line="物业服务企业：探针", question="探针质询"),
+                        PublicityRequirement(kind="ledger_statement", ledger_kind="public_revenue",
+                                             frequency="quarterly", grace_days=15,
+                                             management_mode=[None, "专业物业"][branch - 1])])
+
+
+def _add_vote_records(ns, branch: int) -> None:
+    """An open owner vote of the branch's compound with one ballot, and a fund application
+    on it at district review, so the votes and funds routes are probed."""
+    from wuye_saas.votes.models import Ballot, FundApplication, FundReview, OwnerVote
+    vote = OwnerVote(compound_id=getattr(ns, f"compound{branch}"), matter="use_fund", title=f"探针表决{branch}",
+                     status="open", opens_on=date(2026, 1, 1), closes_on=date(2026, 1, 15))
+    db.session.add(vote)
+    db.session.flush()
+    fund = FundApplication(compound_id=vote.compound_id, applicant="firm", item=f"探针维修{branch}",
+                           budget_fen=100000, contractor="探针施工", vote_id=vote.id, status="district")
+    db.session.add_all([Ballot(vote_id=vote.id, household_id=getattr(ns, f"household{branch}"), choice="agree",
+                               area_centi=8850, owner_key="张三"), fund])
+    db.session.flush()
+    db.session.add(FundReview(application_id=fund.id, level="community", approve=True))
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:
@@ -265,7 +331,9 @@ def test_alpha_roles_see_only_their_scope(app, client, probe_world, role):
         for probe in probe_world.probes:
             for branch in BRANCHES if probe.ids else ():
                 record_ids = _ids_for(probe, ids, "alpha", branch)
-                expected.append((branch, probe.urls("alpha", record_ids), _visible(mem, probe, record_ids)))
+                # Public pages show any compound of the district, in scope or not.
+                expected.append((branch, probe.urls("alpha", record_ids),
+                                 probe.public or _visible(mem, probe, record_ids)))
     failures = []
     for _, urls, visible in expected:
         if visible:
