@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 
 from sqlalchemy import select
 
@@ -104,3 +104,23 @@ def detail(publication_id: int):
     return render("publicity/publications/detail.html", p=p, kinds=PUBLICATION_KINDS,
                   verdict=chain.verify(p.compound_id, upto_seq=p.seq), check=publications.recheck(p),
                   objections=publications.objections_of([p.id]).get(p.id, []))
+
+
+@bp.app_context_processor
+def _publicity_nav():
+    """The 账目公示与表决 menu for the acting membership: only what it may use."""
+    from ..votes.models import OwnerVote
+
+    mem = g.get("membership")
+    if mem is None or mem.role == "assessor":
+        return {"publicity_nav": []}
+    compounds = policy.reaches(mem, Publication)
+    staff = mem.role in ("district_admin", "street_staff", "community_staff")
+    items = [("ledgers.index", "journal-bookmark", "小区账目", compounds),
+             ("publications.index", "megaphone", "公示管理", compounds),
+             ("checks.index", "clipboard-check", "公示核对与质询", compounds),
+             ("checks.compliance", "alarm", "逾期与缺失公示", staff),
+             ("checks.schedule", "calendar-check", "公示要求", policy.can(mem, "manage", "publicity_config")),
+             ("votes.index", "check2-square", "业主表决", policy.reaches(mem, OwnerVote)),
+             ("funds.index", "tools", "维修资金使用", policy.reaches(mem, OwnerVote))]
+    return {"publicity_nav": [(e, icon, label) for e, icon, label, shown in items if shown]}
