@@ -60,6 +60,9 @@ def register(app) -> None:
             from .demo.fees import bill_recent_months
             money = bill_recent_months(result.tenant_id, bill_months)
             result.counts.update(money)
+        from .demo.publicity import seed_publicity
+        result.counts.update(seed_publicity(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        db.session.commit()
         result.seconds = time.perf_counter() - started
         for line in seed.summary(result, name, password):
             click.echo(line)

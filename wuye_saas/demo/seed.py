@@ -147,7 +147,8 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("committee_members", "委员"), ("party_orgs", "党组织"), ("instructors", "党建指导员"),
                 ("cross_appointments", "交叉任职"), ("fee_policies", "收费政策"),
                 ("fee_assignments", "收费政策适用小区"), ("users", "区县账号"), ("bills", "账单"),
-                ("payments", "缴费"), ("claims", "补贴申领")]
+                ("payments", "缴费"), ("claims", "补贴申领"), ("requirements", "公示要求"),
+                ("ledger_entries", "账目"), ("publications", "公示")]
 
 
 class DemoExists(Exception):
@@ -164,6 +165,8 @@ class SeedResult:
     counts: dict
     accounts: list = field(default_factory=list)  # (username, role label, scope name)
     seconds: float = 0.0  # set by the caller, commit included
+    demo_compound_id: int | None = None  # the demo committee's compound, served by the demo firm
+    demo_firm_id: int | None = None
 
 
 def _add_years(d: date, years: int) -> date:
@@ -721,6 +724,7 @@ def seed_demo(slug: str = "demo", name: str = DEFAULT_NAME, password: str = "dem
                 result.accounts.append((user.username, ROLE_LABELS[spec["role"]] + (
                     "（主任）" if spec["scope"].get("is_chair") else ""), mem.scope_label))
             b.counts["users"] = len(result.accounts)
+            result.demo_compound_id, result.demo_firm_id = b.compound_ids[0], b.firm_ids[0]
             audit.record_event("create", "seed", f"初始化演示数据：{name}", changes=b.counts,
                                entity_id=tenant.id)
         # Platform level (no district): created once, never overwritten.

@@ -59,4 +59,4 @@ def print_notice(compound_id: int, seq: int):
     c, p = _publication(compound_id, seq)
     online = url_for("board.publication", compound_id=c.id, seq=p.seq, _external=True)
     return render("publicity/board/print.html", c=c, p=p, online=online, kinds=PUBLICATION_KINDS,
-                  qr=segno.make(online, error="m").svg_inline(scale=4))
+                  qr=segno.make(online, error="m").svg_inline(scale=4, omitsize=True))
