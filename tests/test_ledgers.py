@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from wuye_saas.audit import AuditEvent
 from wuye_saas.extensions import db
 from wuye_saas.org.models import Contract
-from wuye_saas.publicity import ledger
+from wuye_saas.publicity import accounts, ledger
 from wuye_saas.publicity.models import LedgerEntry, LedgerKeeper, LedgerVoucher
 from wuye_saas.tenancy import tenant_scope
 from wuye_saas.timeutil import today
@@ -286,3 +286,32 @@ def test_ledger_index_shows_balances_in_scope(app, client, world):
     login(client, "alpha-district")
     html = client.get("/d/alpha/ledgers/?q=2号").get_data(as_text=True)
     assert "¥77,000.00" in html and "¥88,000.00" not in html
+
+
+def test_district_sets_who_keeps_each_ledger(app, client, world):
+    """The district's keeper setting decides who may write a kind of ledger."""
+
+    a = world["alpha"]
+    login(client, "alpha-firm")
+    assert client.get("/d/alpha/ledgers/keepers").status_code == 403
+    login(client, "alpha-district")
+    page = client.get("/d/alpha/ledgers/keepers").get_data(as_text=True)
+    assert 'name="public_revenue"' in page and "业委会/物管会" in page
+    # A value outside the two keepers is refused and nothing is written.
+    resp = post(client, "/d/alpha/ledgers/keepers", {"public_revenue": "street", "maintenance_fund": "committee",
+                                                      "fee_account": "firm"})
+    assert resp.status_code == 422
+    with app.app_context(), tenant_scope(a.tenant_id):
+        assert db.session.execute(select(LedgerKeeper)).first() is None
+    resp = post(client, "/d/alpha/ledgers/keepers", {"public_revenue": "firm", "maintenance_fund": "committee",
+                                                      "fee_account": "firm"})
+    assert resp.status_code == 302
+    with app.app_context(), tenant_scope(a.tenant_id):
+        rows = dict(db.session.execute(select(LedgerKeeper.kind, LedgerKeeper.keeper)).all())
+        assert rows == {"public_revenue": "firm", "maintenance_fund": "committee", "fee_account": "firm"}
+        assert accounts.keeper_of("public_revenue") == "firm"
+        events = db.session.execute(select(AuditEvent.label).where(AuditEvent.entity == "ledger_keeper")).all()
+        assert len(events) == 3
+    # Another district's setting is its own.
+    with app.app_context(), tenant_scope(world["beta"].tenant_id):
+        assert accounts.keeper_of("public_revenue") == "committee"

@@ -13,7 +13,7 @@ from .. import policy
 from ..extensions import db
 from ..org.models import Compound, Contract
 from . import ledger
-from .models import LEDGER_KINDS, LedgerEntry, LedgerKeeper, LedgerVoucher
+from .models import KEEPERS, LEDGER_KINDS, LedgerEntry, LedgerKeeper, LedgerVoucher
 
 # Who keeps a kind when the district has not said: owners' money with the committee (民法典
 # 第282条, 维修资金 by the owners' assembly), the fee account of 酬金制 with the firm.
@@ -40,6 +40,25 @@ VOUCHER_EXTS = {".pdf", ".png", ".jpg", ".jpeg"}
 def keeper_of(kind: str) -> str:
     row = db.session.execute(select(LedgerKeeper.keeper).where(LedgerKeeper.kind == kind)).scalar_one_or_none()
     return row or DEFAULT_KEEPERS[kind]
+
+
+def set_keepers(choices: dict[str, str]) -> list[str]:
+    """Store the district's keeper of each ledger kind ({kind: "firm" | "committee"}); the kinds
+    changed. Flushes; the caller commits. Entries already made stay as they are."""
+    changed = []
+    for kind, keeper in choices.items():
+        if kind not in LEDGER_KINDS or keeper not in KEEPERS:
+            raise ValueError(kind)
+        row = db.session.execute(select(LedgerKeeper).where(LedgerKeeper.kind == kind)).scalar_one_or_none()
+        if row is None:
+            db.session.add(LedgerKeeper(kind=kind, keeper=keeper))
+            if keeper != DEFAULT_KEEPERS[kind]:
+                changed.append(kind)
+        elif row.keeper != keeper:
+            row.keeper = keeper
+            changed.append(kind)
+    db.session.flush()
+    return changed
 
 
 def current_contract(compound_id: int, on: date) -> Contract | None:

@@ -11,12 +11,12 @@ from .. import timeutil
 from ..extensions import db
 from ..formutil import attach_errors
 from ..org.models import Compound
-from ..web import current_membership, get_or_404, page_arg, render, tenant_blueprint
+from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from ..money import fmt_yuan
 from . import accounts, ledger
 from .publications import may_publish
 from .forms import EntryForm, ReverseForm, yuan_to_fen
-from .models import LEDGER_KINDS, LedgerEntry, LedgerVoucher
+from .models import KEEPERS, LEDGER_KINDS, LedgerEntry, LedgerVoucher
 
 bp = tenant_blueprint("ledgers", __name__, "/ledgers")
 KIND = "<any(public_revenue, maintenance_fund, fee_account):kind>"
@@ -40,6 +40,25 @@ def index():
                   bal=accounts.balances(ids), kinds=LEDGER_KINDS, args=request.args, q=q,
                   keepers={k: accounts.keeper_of(k) for k in LEDGER_KINDS},
                   can_add=bool(accounts.keepable(m, today)))
+
+
+@bp.route("/keepers", methods=["GET", "POST"])
+def keepers():
+    """The district decides who keeps each kind of ledger (and so who publishes it)."""
+    require("manage", "publicity_config")
+    current = {kind: accounts.keeper_of(kind) for kind in LEDGER_KINDS}
+    if request.method == "POST":  # CSRF checked by CSRFProtect
+        chosen = {kind: request.form.get(kind, "") for kind in LEDGER_KINDS}
+        bad = [LEDGER_KINDS[k] for k, v in chosen.items() if v not in KEEPERS]
+        if bad:
+            flash(f"请为{'、'.join(bad)}选择记账人。", "error")
+            return render("publicity/ledgers/keepers.html", current=chosen, kinds=LEDGER_KINDS,
+                          keepers=KEEPERS), 422
+        changed = accounts.set_keepers(chosen)
+        db.session.commit()
+        flash("记账人设置已保存。" if changed else "记账人设置未改变。", "success")
+        return redirect(url_for("ledgers.keepers"))
+    return render("publicity/ledgers/keepers.html", current=current, kinds=LEDGER_KINDS, keepers=KEEPERS)
 
 
 @bp.route(f"/<int:compound_id>/{KIND}")
