@@ -52,6 +52,16 @@ def get_or_404(model, record_id: int):
     return obj
 
 
+def safe_local_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None (for next=/back= parameters).
+    Browsers read a backslash as a slash and drop tabs and newlines inside a URL, so a
+    backslash or a control character can turn "/…" into "//evil.example": refused too."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in target)):
+        return target
+    return None
+
+
 def page_arg() -> int:
     page = request.args.get("page", "1")
     return max(int(page), 1) if page.isdigit() else 1

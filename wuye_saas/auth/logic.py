@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..tenancy import Tenant, system_scope
@@ -17,6 +19,11 @@ def _failures(column, value, minutes: int) -> int:
     return db.session.execute(stmt).scalar_one()
 
 
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("no such user")
+
+
 def authenticate(username: str, password: str, ip: str, max_failures: int, lock_minutes: int):
     """(user, error message). Failures are limited per username, and more widely per
     address (a district office shares one outgoing address)."""
@@ -25,6 +32,9 @@ def authenticate(username: str, password: str, ip: str, max_failures: int, lock_
             or _failures(LoginAttempt.ip, ip, lock_minutes) >= max_failures * 4):
         return None, f"登录失败次数过多，请 {lock_minutes} 分钟后再试。"
     user = db.session.execute(select(User).filter_by(username=username)).scalar_one_or_none()
+    if user is None:
+        # Spend the same KDF time as a real check: response time must not reveal usernames.
+        check_password_hash(_dummy_hash(), password)
     if user is None or not user.check_password(password):
         db.session.add(LoginAttempt(username=username, ip=ip))
         db.session.commit()

@@ -9,6 +9,7 @@ from ..extensions import db, login_manager
 from . import logic
 from .forms import LoginForm, PasswordForm
 from .models import User
+from ..web import safe_local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -22,11 +23,8 @@ def _load_user(user_id: str):
 
 
 def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: never bounce a fresh login to another host. Browsers read a
-    # backslash as a slash ("/\evil.example" is "//evil.example"), so it is refused too.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    # Only same-site paths: never bounce a fresh login to another host (see safe_local_path).
+    return safe_local_path(target)
 
 
 def landing_for(membership) -> str:

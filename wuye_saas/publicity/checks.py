@@ -197,6 +197,8 @@ def timeline(obj: Objection) -> list[Step]:
     """The objection's history from its audit events: raised, answered, accepted/escalated
     (with the committee's note), decided."""
     events = db.session.execute(select(AuditEvent).where(
+        # AuditEvent is not tenant-filtered centrally (platform events have no district).
+        AuditEvent.tenant_id == obj.tenant_id,
         AuditEvent.entity == "objection", AuditEvent.entity_id == obj.id).order_by(AuditEvent.id)).scalars()
     steps: list[Step] = []
     for ev in events:

@@ -146,4 +146,7 @@ def ballot(owner_vote_id, household_id):
         flash(f"{household.room}：" + "；".join(errors.values()), "danger")
     else:
         flash(f"已登记 {household.room} 的表决意见。", "success")
-    return redirect(url_for("votes.ballots", owner_vote_id=vote.id, **request.args))
+    # Back to the same page of the sheet: only the sheet's own filters are carried over (an
+    # arbitrary query string would clash with url_for's own arguments).
+    keep = {k: v for k, v in request.args.items() if k in ("q", "voted", "page")}
+    return redirect(url_for("votes.ballots", owner_vote_id=vote.id, **keep))
