@@ -122,8 +122,11 @@ def bills():
 @bp.route("/bills/<int:bill_id>")
 def bill(bill_id: int):
     b = get_or_404(Bill, bill_id)
+    # Link the run only for those who may open it (a firm sees its own runs, not the district's).
+    run_open = db.session.scalar(select(BillingRun.id).where(
+        BillingRun.id == b.billing_run_id, policy.visible(current_membership(), BillingRun))) is not None
     return render_template("fees/billing/bill.html", bill=b, money=billing.bill_money(b),
-                           part_labels=billing.PART_LABELS)
+                           part_labels=billing.PART_LABELS, run_open=run_open)
 
 
 @bp.route("/bills/<int:bill_id>/credit", methods=["GET", "POST"])

@@ -24,7 +24,8 @@ def required(label):
 
 
 def chosen(label):
-    return InputRequired(f"请选择{label}")
+    # On the coerced id, so a blank or "None" choice cannot slip through to a NOT NULL column.
+    return DataRequired(f"请选择{label}")
 
 
 class Area:

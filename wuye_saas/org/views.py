@@ -22,8 +22,9 @@ def _build_form(res, obj):
     for name, fn in res.choices.items():
         field = getattr(form, name)
         # A blank first choice: a required select must be chosen on purpose, not defaulted.
+        # Its value is "" (not None, which renders as "None" and slips past InputRequired).
         blank = "请选择…" if field.flags.required else "—"
-        field.choices = [(None, blank)] + fn(mem, obj, request.args)
+        field.choices = [("", blank)] + fn(mem, obj, request.args)
     if res.prepare:
         res.prepare(form, obj, mem)
     return form
@@ -93,8 +94,10 @@ def _detail_fields(res, obj):
             target_table = next(iter(fks[field.name].foreign_keys)).column.table.name
             related = getattr(obj, field.name[:-3], None)
             value = getattr(related, "name", value)
-            if target_table in BY_TABLE:
-                target = BY_TABLE[target_table]
+            target = BY_TABLE.get(target_table)
+            # Link only records the user may open: a firm sees its compound, not the community.
+            if target and db.session.scalar(db.select(target.model.id).where(
+                    target.model.id == getattr(obj, field.name), policy.visible(current_membership(), target.model))):
                 link = url_for(f"org.{target.key}_detail", **{target.param: getattr(obj, field.name)})
         elif isinstance(value, bool):
             value = "是" if value else "否"

@@ -1,0 +1,58 @@
+"""Found by walking every page as every role: a required select left blank is refused with a
+Chinese message (it used to reach the database as NULL), and detail pages link only to
+records the reader may open."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from wuye_saas.extensions import db
+from wuye_saas.org import models as m
+from wuye_saas.tenancy import tenant_scope
+
+from .helpers import login, post
+from .test_billing import _bill_ids, fees, finish, start  # noqa: F401  (fees is a fixture)
+
+
+def _compounds(app, tid) -> int:
+    with app.app_context(), tenant_scope(tid):
+        return db.session.execute(select(func.count()).select_from(m.Compound)).scalar_one()
+
+
+def test_compound_without_community_is_refused_and_nothing_written(app, client, world):
+    a = world["alpha"]
+    login(client, "alpha-district")
+    before = _compounds(app, a.tenant_id)
+    form = client.get("/d/alpha/compounds/new").get_data(as_text=True)
+    assert '<option selected value="">请选择…</option>' in form
+    for blank in ("", "None"):  # the form's blank choice, and a hand-made request
+        resp = post(client, "/d/alpha/compounds/new", {"community_id": blank, "name": "新小区",
+                                                       "compound_type": "商品房", "management_mode": "专业物业"})
+        assert resp.status_code == 422
+        assert "请选择所属社区" in resp.get_data(as_text=True)
+    assert _compounds(app, a.tenant_id) == before
+
+
+def test_detail_links_only_what_the_reader_may_open(app, client, world):
+    a = world["alpha"]
+    community_link = f'href="/d/alpha/communities/{a.community1}"'
+    login(client, "alpha-firm")
+    page = client.get(f"/d/alpha/compounds/{a.compound1}").get_data(as_text=True)
+    assert "甲区第1社区" in page and community_link not in page
+    assert client.get(f"/d/alpha/communities/{a.community1}").status_code == 404
+    district = app.test_client()
+    login(district, "alpha-district")
+    assert community_link in district.get(f"/d/alpha/compounds/{a.compound1}").get_data(as_text=True)
+
+
+def test_bill_links_its_run_only_for_who_may_open_it(app, client, fees):  # noqa: F811
+    a = fees["a"]
+    login(client, "alpha-district")
+    br = finish(app, start(client, "2025-02", "district"))  # a district-wide run: not the firm's
+    bill = _bill_ids(app, a.tenant_id, fees["hA"])[0]
+    run_link = f'href="/d/alpha/fees/runs/{br}"'
+    assert run_link in client.get(f"/d/alpha/fees/bills/{bill}").get_data(as_text=True)
+    firm = app.test_client()
+    login(firm, "alpha-firm")
+    page = firm.get(f"/d/alpha/fees/bills/{bill}")
+    assert page.status_code == 200 and run_link not in page.get_data(as_text=True)
+    assert firm.get(f"/d/alpha/fees/runs/{br}").status_code == 404
