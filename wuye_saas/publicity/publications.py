@@ -107,8 +107,12 @@ def publications_query(m, compound_id: int | None = None, kind: str | None = Non
 
 
 def public_compounds_query(q: str = ""):
-    """Every compound of the district (the tenant filter applies), for residents to find theirs."""
-    stmt = select(Compound).order_by(Compound.name, Compound.id)
+    """Every compound of the district (the tenant filter applies), for residents to find theirs;
+    the most recently published first, then the rest by name."""
+    latest = (select(Publication.compound_id, func.max(Publication.published_at).label("at"))
+              .group_by(Publication.compound_id).subquery())
+    stmt = (select(Compound).outerjoin(latest, latest.c.compound_id == Compound.id)
+            .order_by(latest.c.at.is_(None), latest.c.at.desc(), Compound.name, Compound.id))
     if q.strip():
         stmt = stmt.where(Compound.name.contains(q.strip()) | Compound.address.contains(q.strip()))
     return stmt
