@@ -56,10 +56,6 @@ class TenantScoped:
         return mapped_column(ForeignKey("tenant.id"), index=True, nullable=False)
 
 
-def current_scope() -> Scope:
-    return _scope.get()
-
-
 def current_tenant_id() -> int | None:
     return _scope.get().tenant_id
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from .models import Publication
@@ -73,7 +73,3 @@ def verify(compound_id: int, upto_seq: int | None = None) -> Verdict:
         prev, expected_seq = p.content_hash, expected_seq + 1
     return Verdict(True, None, "公示内容及其之前的公示链完整，未被改动", n)
 
-
-def chain_length(compound_id: int) -> int:
-    return db.session.execute(select(func.count(Publication.id))
-                              .where(Publication.compound_id == compound_id)).scalar_one()
