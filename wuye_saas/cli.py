@@ -28,6 +28,22 @@ def register(app) -> None:
         db.engine.dispose()  # each work horse opens its own connections
         Worker([Queue(n, connection=conn) for n in names], connection=conn).work(burst=burst)
 
+    @app.cli.command("scheduler")
+    @click.option("--once", is_flag=True, help="检查并启动一次到期的定时任务后退出")
+    @click.option("--interval", type=click.IntRange(5, 3600), default=60, show_default=True,
+                  help="两次检查之间的秒数")
+    def scheduler(once: bool, interval: int):
+        """Start the periodic jobs (逾期诉求升级、任期提醒、统计快照) when due, for every district."""
+        from .jobs.schedule import run_due
+        from .timeutil import now
+
+        while True:
+            started = run_due(now())
+            if once:
+                click.echo(f"已启动 {len(started)} 个定时任务。")
+                return
+            time.sleep(interval)
+
     @app.cli.command("seed-demo")
     @click.option("--slug", default="demo", show_default=True, help="演示区县的标识（网址 /d/<标识>/）")
     @click.option("--name", default="潞州区（演示）", show_default=True, help="演示区县名称")

@@ -7,3 +7,11 @@ from .tenancy import Tenant  # noqa: F401
 from .fees.models import *  # noqa: F401,F403
 from .publicity.models import *  # noqa: F401,F403
 from .votes.models import *  # noqa: F401,F403
+from .demands.models import Demand, DemandCategory, DemandEvent, DemandPhoto  # noqa: F401
+from .meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee  # noqa: F401
+from .committees.models import (  # noqa: F401
+    Candidate, CommitteeSupervision, Formation, VettingCheck, VettingCriterion,
+)
+from .followups.models import FollowUp  # noqa: F401
+from .indicators.models import CompoundMonth  # noqa: F401
+from .jobs.schedule import ScheduleState  # noqa: F401

@@ -22,6 +22,11 @@ from .publicity.models import (
     LedgerEntry, LedgerKeeper, LedgerVoucher, Objection, Publication, PublicationCheck, PublicityRequirement,
 )
 from .votes.models import Ballot, FundApplication, FundReview, OwnerVote
+from .demands.models import Demand, DemandCategory, DemandEvent, DemandPhoto
+from .meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee
+from .committees.models import Candidate, CommitteeSupervision, Formation, VettingCheck, VettingCriterion
+from .followups.models import FollowUp
+from .indicators.models import CompoundMonth
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -48,6 +53,18 @@ WRITERS = {
     "vote": {"committee_member"},
     "fund_apply": FIRM_ROLES | {"committee_member"},
     "fund_review": {"community_staff", "street_staff", DISTRICT},
+    # Demands: staff take them in and dispatch; the assignee firm handles its own; the step
+    # functions check whose turn it is.
+    "demand_config": {DISTRICT},
+    "demand_intake": {"community_staff", "street_staff"},
+    "demand_dispatch": {"community_staff", "street_staff"},
+    "demand_handle": FIRM_ROLES | {"community_staff", "street_staff"},
+    "meeting": {"community_staff", "street_staff"},
+    "formation": {"community_staff"},
+    "vetting_config": {DISTRICT},
+    "supervision": {"community_staff", "street_staff"},
+    "followup": {DISTRICT, "street_staff", "community_staff"},
+    "snapshot": {DISTRICT},
 }
 
 
@@ -183,6 +200,68 @@ def visible(m: Membership, model):
                                (Objection, Objection.publication_id, Publication),
                                (Ballot, Ballot.vote_id, OwnerVote),
                                (FundReview, FundReview.application_id, FundApplication)):
+        if model is child:
+            parent_clause = visible(m, parent)
+            return false() if parent_clause is false() else col.in_(select(parent.id).where(parent_clause))
+    # Demands: a firm sees only what was dispatched to it; the committee its compound's.
+    if model in (DemandCategory, VettingCriterion):
+        return true()
+    if model is Demand:
+        if m.role in FIRM_ROLES:
+            return Demand.firm_id == m.firm_id
+        if m.role == "assessor":
+            return false()
+        return within(Demand.compound_id, comps)
+    # Meetings belong to their street or community; firms and committees see those about
+    # their compounds, community staff also their street's meetings (escalated matters).
+    if model is Meeting:
+        if m.role == "street_staff":
+            return Meeting.street_id == m.street_id
+        if m.role == "community_staff":
+            return _any(within(Meeting.community_id, comms),
+                        and_(Meeting.level == "street", Meeting.street_id.in_(
+                            select(Community.street_id).where(Community.id == m.community_id))))
+        if m.role == "assessor":
+            return false()
+        return within(Meeting.compound_id, comps)
+    if model is AgendaItem:
+        if m.role == "street_staff":
+            return AgendaItem.street_id == m.street_id
+        if m.role == "community_staff":
+            return _any(within(AgendaItem.community_id, comms),
+                        AgendaItem.meeting_id.in_(select(Meeting.id).where(visible(m, Meeting))))
+        meeting_clause = visible(m, Meeting)
+        return false() if meeting_clause is false() else AgendaItem.meeting_id.in_(
+            select(Meeting.id).where(meeting_clause))
+    # Formations and committee supervision: the community's work, open to its street and the
+    # compound's committee.
+    if model in (Formation, CommitteeSupervision):
+        if m.role not in ("street_staff", "community_staff", "committee_member"):
+            return false()
+        if model is Formation:
+            return within(Formation.compound_id, comps)
+        return within(CommitteeSupervision.committee_id,
+                      None if comps is None else select(Committee.id).where(Committee.compound_id.in_(comps)))
+    if model is FollowUp:
+        if m.role == "street_staff":
+            return _any(FollowUp.street_id == m.street_id, within(FollowUp.community_id, comms))
+        if m.role == "community_staff":
+            return within(FollowUp.community_id, comms)
+        if m.role == "committee_member":
+            return FollowUp.compound_id == m.compound_id
+        return false()
+    if model is CompoundMonth:
+        if m.role == "street_staff":
+            return CompoundMonth.street_id == m.street_id
+        if m.role == "community_staff":
+            return CompoundMonth.community_id == m.community_id
+        return false()
+    for child, col, parent in ((DemandEvent, DemandEvent.demand_id, Demand),
+                               (DemandPhoto, DemandPhoto.event_id, DemandEvent),
+                               (MeetingAttendee, MeetingAttendee.meeting_id, Meeting),
+                               (ActionItem, ActionItem.meeting_id, Meeting),
+                               (Candidate, Candidate.formation_id, Formation),
+                               (VettingCheck, VettingCheck.candidate_id, Candidate)):
         if model is child:
             parent_clause = visible(m, parent)
             return false() if parent_clause is false() else col.in_(select(parent.id).where(parent_clause))

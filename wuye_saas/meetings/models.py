@@ -1,0 +1,108 @@
+"""Meetings of a community (or a street), their agenda items and action items.
+
+An agenda item the meeting cannot settle is escalated: a new item is created for the street
+(`street_id` set, `meeting_id` empty, `escalated_from_id` pointing back) and waits in the
+street's list until a street meeting takes it on its agenda."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..org.models import Community, Compound, Street
+from ..tenancy import TenantScoped
+from ..timeutil import now
+
+KINDS = {"joint": "联席会议", "bench": "板凳会议", "tripartite": "三方项目推进组"}
+LEVELS = {"community": "社区", "street": "街道"}
+STATUSES = {"planned": "已安排", "held": "已召开", "published": "纪要已公示"}
+PARTIES = {"community": "社区", "committee": "业委会/物管会", "firm": "物业服务企业",
+           "party": "党组织/党员", "department": "职能部门", "resident": "居民代表", "other": "其他"}
+OUTCOMES = {"pending": "待议", "settled": "已议定", "escalated": "提交街道"}
+
+
+class Meeting(TenantScoped, db.Model):
+    __tablename__ = "meeting"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), default="community")
+    kind: Mapped[str] = mapped_column(String(12), default="joint")
+    title: Mapped[str] = mapped_column(String(100))
+    street_id: Mapped[int] = mapped_column(ForeignKey("street.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
+    scheduled_at: Mapped[datetime]
+    location: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(10), default="planned")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    held_at: Mapped[datetime | None]
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("publication.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    street: Mapped[Street] = relationship()
+    community: Mapped[Community | None] = relationship()
+    compound: Mapped[Compound | None] = relationship()
+    attendees: Mapped[list["MeetingAttendee"]] = relationship(back_populates="meeting",
+                                                               order_by="MeetingAttendee.id")
+    agenda: Mapped[list["AgendaItem"]] = relationship(back_populates="meeting", order_by="AgendaItem.id",
+                                                      foreign_keys="AgendaItem.meeting_id")
+    actions: Mapped[list["ActionItem"]] = relationship(back_populates="meeting", order_by="ActionItem.id")
+
+    @property
+    def audit_label(self):
+        return self.title
+
+
+class MeetingAttendee(TenantScoped, db.Model):
+    __tablename__ = "meeting_attendee"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    party: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(40))
+    organisation: Mapped[str] = mapped_column(String(100), default="")
+    present: Mapped[bool | None]
+
+    meeting: Mapped[Meeting] = relationship(back_populates="attendees")
+
+
+class AgendaItem(TenantScoped, db.Model):
+    __tablename__ = "agenda_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("street.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
+    demand_id: Mapped[int | None] = mapped_column(ForeignKey("demand.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(10), default="pending")
+    decision: Mapped[str] = mapped_column(Text, default="")
+    escalated_from_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id"), unique=True)
+
+    meeting: Mapped[Meeting | None] = relationship(back_populates="agenda", foreign_keys=[meeting_id])
+    escalated_from: Mapped["AgendaItem | None"] = relationship(remote_side=[id])
+
+    @property
+    def audit_label(self):
+        return self.title
+
+
+class ActionItem(TenantScoped, db.Model):
+    __tablename__ = "action_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id"), index=True)
+    task: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(60))
+    owner_party: Mapped[str] = mapped_column(String(12), default="other")
+    due_on: Mapped[date]
+    done_on: Mapped[date | None]
+    done_note: Mapped[str] = mapped_column(Text, default="")
+
+    meeting: Mapped[Meeting] = relationship(back_populates="actions")
+
+    @property
+    def audit_label(self):
+        return self.task
