@@ -11,4 +11,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export FLASK_APP=wsgi WUYE_DEMO=1
 .venv/bin/flask --app wsgi db upgrade
 .venv/bin/flask --app wsgi seed-demo   # exits 0 if the demo district already exists
-exec .venv/bin/flask --app wsgi run --host 127.0.0.1 --port 5000
+# The periodic jobs (overdue demands to the street, term reminders, monthly figures) run from a
+# scheduler beside the server; it stops with it.
+.venv/bin/flask --app wsgi scheduler &
+trap 'kill $! 2>/dev/null' EXIT
+.venv/bin/flask --app wsgi run --host 127.0.0.1 --port 5000
