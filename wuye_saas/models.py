@@ -15,3 +15,7 @@ from .committees.models import (  # noqa: F401
 from .followups.models import FollowUp  # noqa: F401
 from .indicators.models import CompoundMonth  # noqa: F401
 from .jobs.schedule import ScheduleState  # noqa: F401
+from .evaluation.models import (  # noqa: F401
+    Appeal, Assessment, AssessorAssignment, Evaluation, Evidence, ItemScore, Standard, StandardCategory,
+    StandardItem, Survey, SurveyResponse,
+)

@@ -27,6 +27,10 @@ from .meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee
 from .committees.models import Candidate, CommitteeSupervision, Formation, VettingCheck, VettingCriterion
 from .followups.models import FollowUp
 from .indicators.models import CompoundMonth
+from .evaluation.models import (
+    Appeal, Assessment, AssessorAssignment, Evaluation, Evidence, ItemScore, Standard, StandardCategory,
+    StandardItem, Survey, SurveyResponse,
+)
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -65,6 +69,17 @@ WRITERS = {
     "supervision": {"community_staff", "street_staff"},
     "followup": {DISTRICT, "street_staff", "community_staff"},
     "snapshot": {DISTRICT},
+    # Evaluation: the district builds standards, opens cycles, finalizes and decides appeals;
+    # firms self-report and appeal; community reviews, street confirms, assessors score theirs.
+    "standard": {DISTRICT},
+    "evaluation": {DISTRICT},
+    "self_report": FIRM_ROLES,
+    "review": {"community_staff"},
+    "confirm": {"street_staff"},
+    "assess": {"assessor"},
+    "appeal": {"firm_manager"},
+    "appeal_decide": {DISTRICT},
+    "survey": {DISTRICT, "community_staff"},
 }
 
 
@@ -256,7 +271,52 @@ def visible(m: Membership, model):
         if m.role == "community_staff":
             return CompoundMonth.community_id == m.community_id
         return false()
+    # Evaluation: standards are the district's published rules. A firm sees only its own
+    # assessments (never another firm's scores); a committee the published results of its
+    # compound and of the firm serving it; an assessor the evaluations it has items in, and of
+    # their scores only those items.
+    if model in (Standard, StandardCategory, StandardItem):
+        return true()
+    if model is AssessorAssignment:
+        return AssessorAssignment.membership_id == m.id if m.role == "assessor" else false()
+    assigned = select(AssessorAssignment.evaluation_id).where(AssessorAssignment.membership_id == m.id)
+    published = select(Evaluation.id).where(Evaluation.status == "published")
+    if model is Evaluation:
+        if m.role in ("street_staff", "community_staff"):
+            return true()
+        if m.role == "assessor":
+            return Evaluation.id.in_(assigned)
+        assessment_clause = visible(m, Assessment)
+        return false() if assessment_clause is false() else Evaluation.id.in_(
+            select(Assessment.evaluation_id).where(assessment_clause))
+    if model is Assessment:
+        firm_wide_of = and_(Assessment.compound_id.is_(None), within(Assessment.firm_id, firms))
+        if m.role in FIRM_ROLES:
+            return Assessment.firm_id == m.firm_id
+        if m.role == "assessor":
+            return Assessment.evaluation_id.in_(assigned)
+        if m.role == "committee_member":
+            return and_(Assessment.evaluation_id.in_(published),
+                        _any(Assessment.compound_id == m.compound_id, firm_wide_of))
+        return _any(within(Assessment.compound_id, comps), firm_wide_of)
+    if model is ItemScore:
+        if m.role == "assessor":
+            return ItemScore.id.in_(
+                select(ItemScore.id).join(Assessment, Assessment.id == ItemScore.assessment_id)
+                .join(AssessorAssignment, and_(AssessorAssignment.evaluation_id == Assessment.evaluation_id,
+                                               AssessorAssignment.item_id == ItemScore.item_id))
+                .where(AssessorAssignment.membership_id == m.id))
+        assessment_clause = visible(m, Assessment)
+        return false() if assessment_clause is false() else ItemScore.assessment_id.in_(
+            select(Assessment.id).where(assessment_clause))
+    if model is Survey:
+        if m.role not in ("street_staff", "community_staff"):
+            return false()
+        return within(Survey.compound_id, comps)
     for child, col, parent in ((DemandEvent, DemandEvent.demand_id, Demand),
+                               (Evidence, Evidence.item_score_id, ItemScore),
+                               (Appeal, Appeal.assessment_id, Assessment),
+                               (SurveyResponse, SurveyResponse.survey_id, Survey),
                                (DemandPhoto, DemandPhoto.event_id, DemandEvent),
                                (MeetingAttendee, MeetingAttendee.meeting_id, Meeting),
                                (ActionItem, ActionItem.meeting_id, Meeting),
