@@ -26,7 +26,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RQ_QUEUES": ["default", "imports"],
         "DEMO_MODE": demo,
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
-        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,   # five 5 MB photos and the form
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE") == "1",

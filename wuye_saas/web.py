@@ -136,6 +136,12 @@ def install(app) -> None:
         return render_template("errors/error.html", code=403, title="没有权限",
                                text="您的角色不能进行此操作。"), 403
 
+    @app.errorhandler(413)
+    def _too_large(e):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return render_template("errors/error.html", code=413, title="上传内容过大",
+                               text=f"一次提交的文件合计不能超过 {limit} MB，请压缩照片或分次上传。"), 413
+
     @app.errorhandler(CSRFError)
     def _csrf(e):
         return render_template("errors/error.html", code=400, title="请求已失效",
