@@ -113,6 +113,10 @@ def mark_checked(p: Publication, m: Membership) -> PublicationCheck:
 def raise_objection(p: Publication, m: Membership, line_key: str, question: str) -> Objection:
     if not is_committee_of(m, p):
         raise CheckProblem("只有本小区业委会（物管会）成员可以提出质询。", "line")
+    if p.kind == "meeting_minutes":
+        # Minutes are the community's record of a meeting the committee attended, not a firm's
+        # or committee's account: disagreement goes back to the meeting, not to an answerer.
+        raise CheckProblem("联席会议纪要由社区发布，不适用质询；如有异议请向社区提出，或列入下次联席会议议题。", "line")
     line = next((ln for ln in lines(p) if str(ln["key"]) == (line_key or "")), None)
     if line is None:
         raise CheckProblem("请选择公示中的一项内容。", "line")

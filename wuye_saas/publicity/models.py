@@ -22,6 +22,7 @@ PUBLICATION_KINDS = {
     "fund_use": "维修资金使用公示",
     "vote_notice": "业主表决事项公示",
     "vote_result": "业主表决结果公示",
+    "meeting_minutes": "联席会议纪要",
 }
 FREQUENCIES = {"monthly": "每月", "quarterly": "每季度", "half_yearly": "每半年", "yearly": "每年",
                "standing": "长期公示"}
