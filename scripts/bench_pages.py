@@ -27,9 +27,10 @@ from wuye_saas.extensions import db  # noqa: E402
 PAGES = {
     "demo-district": ["/d/demo/", "/d/demo/compounds/", "/d/demo/compounds/?mode=无人管理&street=1",
                       "/d/demo/households/", "/d/demo/households/?page=1500", "/d/demo/households/?q=王",
-                      "/d/demo/compounds/1", "/d/demo/firms/", "/d/demo/audit/"],
-    "demo-community": ["/d/demo/", "/d/demo/households/", "/d/demo/compounds/"],
-    "demo-firm": ["/d/demo/", "/d/demo/households/", "/d/demo/contracts/"],
+                      "/d/demo/compounds/1", "/d/demo/firms/", "/d/demo/audit/", "/d/demo/fees/collection",
+                      "/d/demo/fees/collection?by=street", "/d/demo/?level=street&street_id=1"],
+    "demo-community": ["/d/demo/", "/d/demo/households/", "/d/demo/compounds/", "/d/demo/fees/collection"],
+    "demo-firm": ["/d/demo/", "/d/demo/households/", "/d/demo/contracts/", "/d/demo/fees/collection"],
 }
 
 

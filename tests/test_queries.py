@@ -58,3 +58,40 @@ def test_list_queries_do_not_grow_with_rows(app, client, world, path):
         assert client.get(path).status_code == 200
     assert len(many) == len(few), f"{path}: {len(few)} queries with few rows, {len(many)} with more"
     assert len(many) <= 20
+
+
+def _compounds_with_snapshot(app, tid, n):
+    """n more compounds spread over alpha's two communities, then this month's snapshot."""
+    from wuye_saas.indicators import snapshots
+    from wuye_saas.timeutil import now
+    with app.app_context(), tenant_scope(tid):
+        comms = db.session.execute(db.select(m.Community.id).order_by(m.Community.id)).scalars().all()
+        start = db.session.execute(db.select(db.func.count(m.Compound.id))).scalar()
+        firm = db.session.execute(db.select(m.Firm).order_by(m.Firm.id)).scalars().first()
+        for i in range(n):
+            c = m.Compound(community_id=comms[i % 2], name=f"增{start + i}小区", compound_type="商品房",
+                           management_mode=m.MANAGEMENT_MODES[i % 4])
+            db.session.add_all([c, m.Contract(firm=firm, compound=c, start_date=date(2020, 1, 1),
+                                              end_date=date(2030, 1, 1), service_grade="三级",
+                                              fee_mode="包干制", fee_rate=Decimal("0.50"))])
+        db.session.flush()
+        snapshots.snapshot(tid, now().date(), now())
+        db.session.commit()
+
+
+@pytest.mark.parametrize("user,args", [("alpha-district", ""), ("alpha-district", "?level=community&community_id=1"),
+                                       ("alpha-street", ""), ("alpha-community", "")])
+def test_dashboard_queries_do_not_grow_with_compounds(app, client, world, user, args):
+    """The indicators board reads the snapshots grouped: 3 compounds or 30, the same statements."""
+    tid = world["alpha"].tenant_id
+    _compounds_with_snapshot(app, tid, 1)            # 3 compounds
+    login(client, user)
+    path = "/d/alpha/" + args.replace("community_id=1", f"community_id={world['alpha'].community1}")
+    with count_queries(app) as few:
+        html = client.get(path).get_data(as_text=True)
+    assert "三率与运行指标" in html and "还没有统计快照" not in html
+    _compounds_with_snapshot(app, tid, 27)           # 30 compounds
+    with count_queries(app) as many:
+        assert client.get(path).status_code == 200
+    assert len(many) == len(few), f"{path}: {len(few)} queries at 3 compounds, {len(many)} at 30"
+    assert len(many) <= 25

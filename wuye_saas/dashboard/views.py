@@ -1,10 +1,19 @@
-"""Each role's landing page: what its slice of the district holds."""
+"""Each role's landing page: what its slice of the district holds. Staff (district, street,
+community) also get the indicators board read from the monthly snapshots, with drill-down
+district → street → community → compound, its Excel export and (district) a refresh."""
+from io import BytesIO
+
+from flask import abort, redirect, request, send_file, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import policy
-from ..extensions import db
+from ..extensions import db, htmx
+from ..indicators import jobs as indicator_jobs
 from ..org import models as m
-from ..web import current_membership, render, tenant_blueprint
+from ..timeutil import local, now
+from ..web import current_membership, render, require, tenant_blueprint
+from . import board
 
 bp = tenant_blueprint("dashboard", __name__)
 
@@ -18,9 +27,20 @@ def _count(mem, model, *where):
     return db.session.execute(stmt).scalar_one()
 
 
+def _board(mem):
+    """The indicators board of the node the query arguments name (404 outside the scope)."""
+    try:
+        f = board.focus(mem, request.args.get("level"), request.args.get("street_id"),
+                        request.args.get("community_id"), request.args.get("compound_id"))
+    except board.NotInScope:
+        abort(404)
+    return board.board(mem, f)
+
+
 @bp.route("/")
 def home():
     mem = current_membership()
+    indicators = _board(mem) if board.is_staff(mem) else None
     stats = [(key, label, _count(mem, model)) for key, model, label in COUNTED]
     stats = [s for s in stats if s[2] or policy.can(mem, "create")]
     modes = dict(db.session.execute(
@@ -32,5 +52,31 @@ def home():
     party = dict(db.session.execute(
         select(m.Firm.party_status, func.count(m.Firm.id))
         .where(policy.visible(mem, m.Firm)).group_by(m.Firm.party_status)).all())
-    return render("dashboard/home.html", stats=stats, by_mode=by_mode, total=total,
-                  party=[(s, party.get(s, 0)) for s in m.PARTY_STATUSES])
+    return render("dashboard/home.html", "dashboard/_board.html" if indicators else None,
+                  stats=stats, by_mode=by_mode, total=total,
+                  party=[(s, party.get(s, 0)) for s in m.PARTY_STATUSES], ind=indicators)
+
+
+@bp.route("/indicators.xlsx")
+def export():
+    mem = current_membership()
+    if not board.is_staff(mem):
+        abort(403)   # the board is the staff's; other roles have none to export
+    data = _board(mem)
+    buf = BytesIO()
+    board.workbook(data).save(buf)
+    buf.seek(0)
+    f = data["focus"]
+    stamp = local(now()).strftime("%Y%m%d")
+    return send_file(buf, as_attachment=True, download_name=f"工作台指标-{f.title}-{stamp}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/indicators/refresh", methods=["POST"])
+def refresh():
+    """刷新本月数据: the snapshot job (the same one the scheduler runs), with its progress card."""
+    require("run", "snapshot")
+    run = indicator_jobs.submit(current_user)
+    if htmx:
+        return render("jobs/status.html", "dashboard/_refresh.html", run=run, back=url_for(".home"))
+    return redirect(url_for("jobs.status", job_run_id=run.id, back=url_for(".home")))

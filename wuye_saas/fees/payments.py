@@ -27,21 +27,33 @@ BUCKETS = {"current": "本月", "m1_3": "1–3 个月", "m4_6": "4–6 个月", 
 
 # --- balances --------------------------------------------------------------------------------
 
-def _credits():
-    return (select(CreditNote.bill_id, func.sum(CreditNote.resident_fen).label("resident"),
-                   func.sum(CreditNote.gov_fen).label("gov"), func.sum(CreditNote.firm_fen).label("firm"))
-            .group_by(CreditNote.bill_id).subquery("cn"))
+def _credits(bills=None):
+    stmt = select(CreditNote.bill_id, func.sum(CreditNote.resident_fen).label("resident"),
+                  func.sum(CreditNote.gov_fen).label("gov"), func.sum(CreditNote.firm_fen).label("firm"))
+    if bills is not None:
+        stmt = stmt.where(CreditNote.bill_id.in_(bills))
+    return stmt.group_by(CreditNote.bill_id).subquery("cn")
 
 
-def _payments():
-    return (select(Payment.bill_id, func.sum(Payment.amount_fen).label("paid"))
-            .group_by(Payment.bill_id).subquery("pay"))
+def _payments(bills=None):
+    stmt = select(Payment.bill_id, func.sum(Payment.amount_fen).label("paid"))
+    if bills is not None:
+        stmt = stmt.where(Payment.bill_id.in_(bills))
+    return stmt.group_by(Payment.bill_id).subquery("pay")
 
 
-def balance_select(m=None):
+def balance_select(m=None, *where):
     """One row per bill: Bill.id, due, paid, owed (+ credited gov/firm), limited to what the
-    membership sees when one is given. Callers add their own filters and grouping."""
-    cn, pay = _credits(), _payments()
+    membership sees when one is given and to the `where` filters on Bill. Callers add their
+    own grouping.
+
+    The scope and the filters also restrict the payment and credit-note sums: summing every
+    payment of the district first and joining afterwards made a community's 缴费率 read all
+    the district's payments (and, on PostgreSQL without statistics, re-aggregate them per
+    bill — minutes); see docs/benchmarks.md "缴费率"."""
+    bill_where = ([policy.visible(m, Bill)] if m is not None else []) + list(where)
+    bills = select(Bill.id).where(*bill_where) if bill_where else None
+    cn, pay = _credits(bills), _payments(bills)
     due = Bill.resident_fen - func.coalesce(cn.c.resident, 0)
     paid = func.coalesce(pay.c.paid, 0)
     stmt = (select(Bill.id.label("bill_id"), due.label("due"), paid.label("paid"),
@@ -49,7 +61,7 @@ def balance_select(m=None):
                    (Bill.gov_fen - func.coalesce(cn.c.gov, 0)).label("gov"),
                    (Bill.firm_fen - func.coalesce(cn.c.firm, 0)).label("firm"))
             .outerjoin(cn, cn.c.bill_id == Bill.id).outerjoin(pay, pay.c.bill_id == Bill.id))
-    return stmt.where(policy.visible(m, Bill)) if m is not None else stmt
+    return stmt.where(*bill_where) if bill_where else stmt
 
 
 @dataclass(frozen=True)
@@ -62,14 +74,14 @@ class Balance:
 
 
 def balance(bill_id: int) -> Balance:
-    row = db.session.execute(balance_select().where(Bill.id == bill_id)).one()
+    row = db.session.execute(balance_select(None, Bill.id == bill_id)).one()
     return Balance(row.due, row.paid, row.owed, row.gov, row.firm)
 
 
 def balances(bill_ids: list[int]) -> dict[int, Balance]:
     if not bill_ids:
         return {}
-    rows = db.session.execute(balance_select().where(Bill.id.in_(bill_ids))).all()
+    rows = db.session.execute(balance_select(None, Bill.id.in_(bill_ids))).all()
     return {r.bill_id: Balance(r.due, r.paid, r.owed, r.gov, r.firm) for r in rows}
 
 
@@ -208,10 +220,8 @@ class RowPagination(Pagination):
 
 def arrears_select(m, today: date, compound_id: int | None = None, bucket: str | None = None):
     """Households with an unpaid resident part: owed in total and per age bucket, owed desc."""
-    per_bill = balance_select(m).add_columns(
+    per_bill = balance_select(m, *([Bill.compound_id == compound_id] if compound_id else [])).add_columns(
         Bill.household_id, _bucket_of(Bill.month, today).label("bucket"), Bill.month)
-    if compound_id:
-        per_bill = per_bill.where(Bill.compound_id == compound_id)
     b = per_bill.subquery("b")
     owed = case((b.c.owed > 0, b.c.owed), else_=0)
     per_bucket = {k: func.sum(case((b.c.bucket == k, owed), else_=0)).label(k) for k in BUCKETS}
@@ -306,8 +316,8 @@ def collection(m, today: date, level: str = "compound", months: int = 12):
     collected counts payments up to what is due (a credit note after payment must not push a
     rate above 100%); billed is the resident part after credit notes."""
     month_list = [month_start(today, k) for k in range(months - 1, -1, -1)]
-    b = balance_select(m).add_columns(Bill.month, Bill.compound_id, Bill.firm_id) \
-        .where(Bill.month >= month_list[0], Bill.month <= month_list[-1]).subquery("b")
+    b = balance_select(m, Bill.month >= month_list[0], Bill.month <= month_list[-1]) \
+        .add_columns(Bill.month, Bill.compound_id, Bill.firm_id).subquery("b")
     collected = func.sum(case((b.c.paid > b.c.due, b.c.due), else_=b.c.paid))
     billed = func.sum(b.c.due)
     if level == "firm":
@@ -326,10 +336,13 @@ def collection(m, today: date, level: str = "compound", months: int = 12):
     for r in db.session.execute(stmt.group_by(key, label, b.c.month).order_by(label)):
         row = rows.setdefault(r.key, RateRow(r.key, r.label or "（未指定）", {}))
         row.cells[r.month] = (int(r.collected or 0), int(r.billed or 0))
+    # Every bill falls in exactly one row (an unknown firm or compound is its own row), so the
+    # total is the rows' sum: no second pass over the bills.
     total = RateRow(None, "合计", {})
-    for r in db.session.execute(select(b.c.month, collected.label("collected"), billed.label("billed"))
-                                .group_by(b.c.month)):
-        total.cells[r.month] = (int(r.collected or 0), int(r.billed or 0))
+    for row in rows.values():
+        for month, (c, bl) in row.cells.items():
+            tc, tb = total.cells.get(month, (0, 0))
+            total.cells[month] = (tc + c, tb + bl)
     return month_list, sorted(rows.values(), key=lambda x: x.label), total
 
 
