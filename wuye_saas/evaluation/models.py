@@ -243,6 +243,10 @@ class Survey(TenantScoped, db.Model):
     evaluation: Mapped[Evaluation] = relationship()
     compound: Mapped[Compound] = relationship()
 
+    @property
+    def audit_label(self):
+        return f"{self.compound.name if self.compound else ''}满意度测评"
+
 
 class SurveyResponse(TenantScoped, db.Model):
     """One household's answers ({item_id: "satisfied"|"basically"|"unsatisfied"}); one per
