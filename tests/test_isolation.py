@@ -42,6 +42,12 @@ ADMIN_SPECIAL: dict[str, int] = {
     "claims.new": 403,  # a subsidy claim is submitted by the firm manager; the district decides it
     "votes.new": 403,   # an owner vote is run by the compound's committee; the district only sees it
     "funds.new": 403,   # a fund application comes from the firm or the committee; the district reviews it
+    "committees.new_formation": 403,  # community staff open a 组建/换届; the district files nothing itself
+    "demands.new": 403,  # demands are entered by community/street staff; the district configures categories
+    "results.compound": 403,  # the committee's view of the firm serving its compound; the district has the rankings
+    "assessments.delete_evidence": 403,  # only the assessed firm removes its own evidence
+    "meetings.new": 403,   # meetings are run by community and street staff; the district reads them
+    "meetings.edit": 403,
 }
 
 
@@ -139,6 +145,12 @@ def probe_world(app, world):
                     _add_publicity_records(ns, branch)
                     _add_check_records(ns, branch)
                     _add_vote_records(ns, branch)
+                    _add_committee_records(ns, branch)
+                    _add_evaluation_records(ns, branch)
+                    _add_survey_records(ns, branch)
+                    _add_meeting_records(ns, branch)
+                    _add_demand_records(ns, branch)
+                    _add_appeal_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -234,6 +246,192 @@ def _add_vote_records(ns, branch: int) -> None:
                                area_centi=8850, owner_key="张三"), fund])
     db.session.flush()
     db.session.add(FundReview(application_id=fund.id, level="community", approve=True))
+
+
+def _add_demand_records(ns, branch: int) -> None:
+    """A category and a demand of the branch's compound dispatched to the branch's firm, resolved
+    with a photo file on disk, so the demand routes (detail, photo, category pages) are probed."""
+    from datetime import datetime
+
+    from flask import current_app
+
+    from wuye_saas.demands.logic import photo_path
+    from wuye_saas.demands.models import Demand, DemandCategory, DemandEvent, DemandPhoto
+    cat = DemandCategory(name=f"探针分类{branch}", deadline_hours=72, urgent_deadline_hours=24)
+    db.session.add(cat)
+    db.session.flush()
+    at = datetime(2026, 1, 5, 2, 0)
+    demand = Demand(number=f"SQ20260105-000{branch}", compound_id=getattr(ns, f"compound{branch}"),
+                    category_id=cat.id, channel="online", title=f"探针诉求{branch}", status="resolved",
+                    received_at=at, deadline_at=datetime(2026, 1, 8, 2, 0), assignee_kind="firm",
+                    firm_id=getattr(ns, f"firm{branch}"), assignee_name="探针物业", resolved_at=at)
+    db.session.add(demand)
+    db.session.flush()
+    event = DemandEvent(demand_id=demand.id, kind="resolved", actor="探针", note="已修复")
+    db.session.add(event)
+    db.session.flush()
+    name = f"probe-{ns.slug}-{branch}.png"
+    path = photo_path(current_app.config["UPLOAD_FOLDER"], name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\nprobe")
+    db.session.add(DemandPhoto(event_id=event.id, filename="现场.png", stored_name=name, content_type="image/png",
+                               size=13))
+
+
+def _add_meeting_records(ns, branch: int) -> None:
+    """A planned community meeting about the branch's compound (its edit page answers) with an
+    attendee, an escalated item (and the street's pending copy of it) and an action item, so the
+    meetings routes are probed."""
+    from wuye_saas.meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee
+    from wuye_saas.timeutil import now
+    meeting = Meeting(level="community", kind="joint", title=f"探针联席会议{branch}", street_id=getattr(ns, f"street{branch}"),
+                      community_id=getattr(ns, f"community{branch}"), compound_id=getattr(ns, f"compound{branch}"),
+                      scheduled_at=now(), status="planned")
+    db.session.add(meeting)
+    db.session.flush()
+    item = AgendaItem(meeting_id=meeting.id, street_id=meeting.street_id, community_id=meeting.community_id,
+                      compound_id=meeting.compound_id, title=f"探针议题{branch}", outcome="escalated", decision="提交街道")
+    db.session.add_all([MeetingAttendee(meeting_id=meeting.id, party="committee", name="委员", present=True), item])
+    db.session.flush()
+    db.session.add_all([
+        AgendaItem(street_id=meeting.street_id, community_id=meeting.community_id, compound_id=meeting.compound_id,
+                   title=f"探针议题{branch}", escalated_from_id=item.id),
+        ActionItem(meeting_id=meeting.id, agenda_item_id=item.id, task="探针事项", owner="物业", owner_party="firm",
+                   due_on=date(2026, 1, 31))])
+
+
+def _add_evaluation_records(ns, branch: int) -> None:
+    """An active standard, an open cycle on it with the branch's firm × compound assessment,
+    its item scores, an evidence file on disk, and (branch 1 only) the assessor assigned to the
+    assessor-scored item, so the evaluation, assessment, score and evidence routes are probed."""
+    from flask import current_app
+
+    from wuye_saas.auth.models import Membership
+    from wuye_saas.evaluation.models import (
+        Assessment, AssessorAssignment, Evaluation, Evidence, ItemScore, Standard, StandardCategory, StandardItem,
+    )
+    from wuye_saas.evaluation.workflow import evidence_path
+    std = Standard(name=f"探针考核标准{branch}", status="active", unit="compound")
+    db.session.add(std)
+    db.session.flush()
+    cat = StandardCategory(standard_id=std.id, name="日常管理")
+    db.session.add(cat)
+    db.session.flush()
+    items = [StandardItem(standard_id=std.id, category_id=cat.id, name="探针自评项", max_points=5, method="yesno",
+                          scorer="self", evidence_required=True),
+             StandardItem(standard_id=std.id, category_id=cat.id, name="探针测评项", max_points=5, method="yesno",
+                          scorer="assessor")]
+    ev = Evaluation(standard_id=std.id, kind="quarterly", name=f"探针季测评{branch}", status="open",
+                    period_start=date(2026, 1, 1), period_end=date(2026, 3, 31),
+                    self_report_due=date(2099, 4, 10), review_due=date(2099, 4, 20))
+    db.session.add_all(items + [ev])
+    db.session.flush()
+    a = Assessment(evaluation_id=ev.id, firm_id=getattr(ns, f"firm{branch}"), compound_id=getattr(ns, f"compound{branch}"))
+    db.session.add(a)
+    db.session.flush()
+    scores = [ItemScore(assessment_id=a.id, item_id=i.id) for i in items]
+    db.session.add_all(scores)
+    db.session.flush()
+    name = f"probe-{ns.slug}-{branch}.png"
+    path = evidence_path(current_app.config["UPLOAD_FOLDER"], name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\nprobe")
+    evidence = Evidence(item_score_id=scores[0].id, filename="名册.png", stored_name=name, content_type="image/png",
+                        size=13)
+    db.session.add(evidence)
+    if branch == 1:
+        assessor = db.session.execute(select(Membership.id).where(Membership.role == "assessor")).scalar_one()
+        db.session.add(AssessorAssignment(evaluation_id=ev.id, item_id=items[1].id, membership_id=assessor))
+    db.session.flush()
+    for table, row in (("evaluation", ev), ("assessment", a), ("item_score", scores[0]), ("evidence", evidence)):
+        setattr(ns, f"{table}{branch}", row.id)
+
+
+def _add_survey_records(ns, branch: int) -> None:
+    """An open satisfaction survey of the branch's compound with one answer, in the district's
+    first evaluation (the workflow probe's when it made one, else a small one of our own), so
+    the survey routes and the public answer page are probed."""
+    from wuye_saas.evaluation.models import Evaluation, Standard, StandardItem, Survey, SurveyResponse
+    ev_id = db.session.execute(select(Evaluation.id).order_by(Evaluation.id).limit(1)).scalar()
+    if ev_id is None:
+        std = Standard(name="探针测评标准")
+        db.session.add(std)
+        db.session.flush()
+        ev = Evaluation(standard_id=std.id, kind="quarterly", name="探针季测评", status="open",
+                        period_start=date(2026, 1, 1), period_end=date(2026, 3, 31),
+                        self_report_due=date(2026, 4, 10), review_due=date(2026, 4, 20))
+        db.session.add_all([StandardItem(standard_id=std.id, name="探针满意度", max_points=20, method="computed",
+                                         scorer="survey"), ev])
+        db.session.flush()
+        ev_id = ev.id
+    survey = Survey(evaluation_id=ev_id, compound_id=getattr(ns, f"compound{branch}"), opens_on=date(2026, 1, 1),
+                    closes_on=date(2099, 12, 31))
+    db.session.add(survey)
+    db.session.flush()
+    db.session.add(SurveyResponse(survey_id=survey.id, household_id=getattr(ns, f"household{branch}"),
+                                  answers={}, comment="探针意见"))
+
+
+def _add_committee_records(ns, branch: int) -> None:
+    """A 换届 of the branch's compound in joint review with a candidate checked on one criterion,
+    an open supervision of the branch's committee and a term-expiry follow-up of its community,
+    so the formation, vetting, supervision and follow-up routes are probed."""
+    from wuye_saas.committees.models import (
+        Candidate, CommitteeSupervision, Formation, VettingCheck, VettingCriterion,
+    )
+    from wuye_saas.followups.models import FollowUp
+    compound, committee = getattr(ns, f"compound{branch}"), getattr(ns, f"committee{branch}")
+    criterion = VettingCriterion(group="must_not", text=f"探针审查项{branch}", checked_by="派出所")
+    formation = Formation(compound_id=compound, kind="reelection", committee_kind="业委会", seats=3,
+                          previous_committee_id=committee, status="vetting", opened_on=date(2026, 1, 2))
+    db.session.add_all([criterion, formation])
+    db.session.flush()
+    candidate = Candidate(formation_id=formation.id, name=f"探针候选人{branch}", is_party_member=True)
+    db.session.add(candidate)
+    db.session.flush()
+    db.session.add_all([
+        VettingCheck(candidate_id=candidate.id, criterion_id=criterion.id, result="pass", unit="派出所"),
+        CommitteeSupervision(committee_id=committee, kind="correction", reason="探针整改",
+                             started_on=date(2026, 1, 3), due_on=date(2026, 2, 3)),
+        FollowUp(kind="term_expiry", key=f"probe:{branch}", title=f"探针提醒{branch}", compound_id=compound,
+                 committee_id=committee, community_id=getattr(ns, f"community{branch}"),
+                 street_id=getattr(ns, f"street{branch}"))])
+
+
+def _add_appeal_records(ns, branch: int) -> None:
+    """An open appeal on an assessment of the branch's firm and compound (the workflow probe's
+    when it made one, else one in a small published evaluation of our own with its results), so
+    the results and appeal routes are probed."""
+    from wuye_saas.evaluation.models import Appeal, Assessment, Evaluation, ItemScore, Standard, StandardItem
+    from wuye_saas.timeutil import now
+    firm, compound = getattr(ns, f"firm{branch}"), getattr(ns, f"compound{branch}")
+    a = db.session.execute(select(Assessment).where(Assessment.firm_id == firm, Assessment.compound_id == compound)
+                           .order_by(Assessment.id).limit(1)).scalar()
+    if a is None:
+        ev = db.session.execute(select(Evaluation).where(Evaluation.name == "探针考核结果")).scalar()
+        if ev is None:
+            std = Standard(name="探针结果标准", status="active", star_bands=[{"stars": 5, "min": "85"}])
+            db.session.add(std)
+            db.session.flush()
+            db.session.add(StandardItem(standard_id=std.id, name="探针项目", max_points=100, method="yesno",
+                                        scorer="community"))
+            ev = Evaluation(standard_id=std.id, kind="quarterly", name="探针考核结果", status="published",
+                            period_start=date(2025, 10, 1), period_end=date(2025, 12, 31),
+                            self_report_due=date(2026, 1, 10), review_due=date(2026, 1, 20), results_at=now(),
+                            published_at=now(), appeal_until=date(2099, 1, 1))
+            db.session.add(ev)
+            db.session.flush()
+        a = Assessment(evaluation_id=ev.id, firm_id=firm, compound_id=compound, status="finalized",
+                       base_total=100, bonus_total=0, total=100, stars=5, list_kind="red", rank=1,
+                       breakdown={"categories": [], "no_data": []})
+        db.session.add(a)
+        db.session.flush()
+    item_id = db.session.execute(select(StandardItem.id).where(StandardItem.standard_id == a.evaluation.standard_id)
+                                 .order_by(StandardItem.id).limit(1)).scalar()
+    if not db.session.execute(select(ItemScore.id).where(ItemScore.assessment_id == a.id,
+                                                         ItemScore.item_id == item_id)).first():
+        db.session.add(ItemScore(assessment_id=a.id, item_id=item_id, self_points=100, final_points=100))
+    db.session.add(Appeal(assessment_id=a.id, item_id=item_id, reason=f"探针申诉{branch}", old_points=100))
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:

@@ -29,20 +29,37 @@ def create_app(config: dict | None = None) -> Flask:
     from .audit_log.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .dashboard.views import bp as dashboard_bp
+    from .demands import views as demand_views
     from .fees import billing_views, claim_views, payment_views, policy_views
+    from .evaluation import standard_views
     from .importer.views import bp as import_bp
     from .jobs.views import bp as jobs_bp
+    from .meetings.views import bp as meetings_bp
     from .org.views import bp as org_bp
     from .public.views import bp as public_bp
     from .publicity import board_views, check_views, ledger_views, publication_views
     from .votes import fund_views, views as vote_views
     from .users.views import bp as users_bp
+    from .evaluation import survey_views
+    from .evaluation import assessment_views, cycle_views
+    from .evaluation import board_views as redblack_views, result_views
+    from .committees import views as committee_views
+    from .followups import views as followup_views
 
     web.install(app)
+    app.register_blueprint(standard_views.bp)
+    for bp in (cycle_views.bp, assessment_views.bp):
+        app.register_blueprint(bp)
+    for bp in (survey_views.bp, survey_views.public_bp):
+        app.register_blueprint(bp)
+    for bp in (result_views.bp, redblack_views.bp):
+        app.register_blueprint(bp)
+    for bp in (committee_views.bp, committee_views.registry_bp, followup_views.bp):
+        app.register_blueprint(bp)
     for bp in (auth_bp, admin_bp, dashboard_bp, org_bp, users_bp, import_bp, jobs_bp, audit_bp,
                policy_views.bp, billing_views.bp, payment_views.bp, claim_views.bp, public_bp,
                ledger_views.bp, publication_views.bp, board_views.bp, check_views.bp, vote_views.bp,
-               fund_views.bp):
+               fund_views.bp, meetings_bp, demand_views.bp, demand_views.public_bp):
         app.register_blueprint(bp)
 
     from .cli import register as register_cli

@@ -7,6 +7,7 @@ import time
 
 import click
 from flask import current_app
+from sqlalchemy import text
 
 from .extensions import db
 
@@ -78,6 +79,32 @@ def register(app) -> None:
             result.counts.update(money)
         from .demo.publicity import seed_publicity
         result.counts.update(seed_publicity(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        from .demo.committees import seed_committees
+        result.counts.update(seed_committees(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        from .demo.demands import seed_demands
+        result.counts.update(seed_demands(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        from .demo.meetings import seed_meetings
+        result.counts.update(seed_meetings(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        # The district's scoring standard in force, before the evaluation demos open cycles on it.
+        from .demo.evaluation_standards import seed_standards
+        result.counts.update(seed_standards(result.tenant_id))
+        from .demo.evaluation_workflow import seed_evaluation_workflow
+        result.counts.update(seed_evaluation_workflow(result.tenant_id, result.demo_compound_id, result.demo_firm_id,
+                                                      current_app.config["UPLOAD_FOLDER"]))
+        # After the evaluation workflow demo (its finished 季测评 and open 月抽查), before results.
+        from .demo.evaluation_surveys import seed_surveys
+        result.counts.update(seed_surveys(result.tenant_id, result.demo_compound_id))
+        # Last: finalize, compute and publish the finished 季测评; one appeal by the demo firm.
+        from .demo.evaluation_results import seed_results
+        result.counts.update(seed_results(result.tenant_id, result.demo_firm_id))
+        # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
+        # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
+        if db.engine.dialect.name == "postgresql":
+            db.session.commit()
+            db.session.execute(text("ANALYZE"))
+        # Last: the monthly snapshots read everything the seeds above wrote.
+        from .demo.indicators import seed_indicators
+        result.counts.update(seed_indicators(result.tenant_id))
         db.session.commit()
         result.seconds = time.perf_counter() - started
         for line in seed.summary(result, name, password):

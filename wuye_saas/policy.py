@@ -74,8 +74,9 @@ WRITERS = {
     "standard": {DISTRICT},
     "evaluation": {DISTRICT},
     "self_report": FIRM_ROLES,
-    "review": {"community_staff"},
-    "confirm": {"street_staff"},
+    # The district reviews and confirms firm-wide assessments (no community or street of its own).
+    "review": {"community_staff", DISTRICT},
+    "confirm": {"street_staff", DISTRICT},
     "assess": {"assessor"},
     "appeal": {"firm_manager"},
     "appeal_decide": {DISTRICT},

@@ -148,7 +148,15 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("cross_appointments", "交叉任职"), ("fee_policies", "收费政策"),
                 ("fee_assignments", "收费政策适用小区"), ("users", "区县账号"), ("bills", "账单"),
                 ("payments", "缴费"), ("claims", "补贴申领"), ("requirements", "公示要求"),
-                ("ledger_entries", "账目"), ("publications", "公示")]
+                ("ledger_entries", "账目"), ("publications", "公示"), ("vetting_criteria", "联审清单项"),
+                ("formations", "组建换届"), ("supervisions", "责令整改"), ("follow_ups", "任期届满提醒"),
+                ("demands", "诉求"),
+                ("meetings", "联席会议"), ("meeting_minutes", "会议纪要公示"),
+                ("standards", "评分标准"), ("standard_items", "评分项"),
+                ("evaluations", "考核周期"), ("assessments", "考核对象"),
+                ("surveys", "满意度测评"), ("survey_responses", "测评答卷"),
+                ("published_evaluations", "已发布考核"), ("consequence_follow_ups", "约谈/退出待办"),
+                ("appeals", "申诉"), ("snapshots", "统计快照（小区×月）")]
 
 
 class DemoExists(Exception):
