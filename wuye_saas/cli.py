@@ -7,9 +7,8 @@ import time
 
 import click
 from flask import current_app
-from sqlalchemy import text
 
-from .extensions import db
+from .extensions import db, refresh_statistics
 
 
 def register(app) -> None:
@@ -99,9 +98,8 @@ def register(app) -> None:
         result.counts.update(seed_results(result.tenant_id, result.demo_firm_id))
         # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
         # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
-        if db.engine.dialect.name == "postgresql":
-            db.session.commit()
-            db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        refresh_statistics()
         # Last: the monthly snapshots read everything the seeds above wrote.
         from .demo.indicators import seed_indicators
         result.counts.update(seed_indicators(result.tenant_id))

@@ -26,3 +26,13 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
+
+
+def refresh_statistics(*tables: str) -> None:
+    """ANALYZE after a bulk load on PostgreSQL: its planner works from table statistics, and
+    autovacuum may be off or not yet round (a community's 缴费率 took minutes on a freshly
+    billed district; docs/benchmarks.md). Nothing to do on SQLite."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE " + ", ".join(tables) if tables else "ANALYZE"))

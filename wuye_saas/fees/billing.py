@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..extensions import db
+from ..extensions import db, refresh_statistics
 from ..money import fmt_yuan
 from ..org.models import Community, Compound, Contract, Firm, Household, HouseholdClass, HouseholdClassLink, Street
 from ..tenancy import current_tenant_id, system_scope
@@ -33,6 +33,7 @@ SKIP_NO_CONTRACT = "该月没有有效的物业服务合同"
 SKIP_NO_ASSIGNMENT = "该月未分配收费政策"
 SKIP_NO_VERSION = "收费政策在该月没有已生效的版本"
 SKIP_NO_HOUSEHOLDS = "小区没有住户"
+STATISTICS_AFTER = 10_000    # bills issued by a run before the planner's statistics are refreshed
 CHUNK_HOUSEHOLDS = 20_000   # households per chunk (= per commit); a compound is never split
 
 
@@ -336,6 +337,8 @@ def run_billing(billing_run_id: int, report=lambda done, total, msg="": None) ->
         db.session.commit()  # a finished chunk survives a later failure
         issued, existing, done = issued + i, existing + e, done + sum(p.households for p in batch)
         report(done, total, f"已处理 {done}/{total} 户")
+    if issued >= STATISTICS_AFTER:
+        refresh_statistics("bill")
     br = db.session.get(BillingRun, billing_run_id)
     br.issued, br.existing = issued, existing
     br.skipped = {reason: len(names) for reason, names in skipped.items()}
