@@ -49,6 +49,7 @@ def app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SECRET_KEY": "test-secret",
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+        "LANDING_COUNTS_SECONDS": 0,   # tests look at counts right after changing the register
     })
     from flask_migrate import upgrade
     with app.app_context():

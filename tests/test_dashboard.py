@@ -2,6 +2,8 @@
 table shown, what other roles keep seeing, and the evaluation results card."""
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime
 from io import BytesIO
 
@@ -113,3 +115,29 @@ def test_excel_export_is_the_table_shown(app, client, world):
     rows = [list(r) for r in wb["分项"].iter_rows(values_only=True)]
     assert rows[0][0] == "月份" and [r[0] for r in rows[1:]] == ["2026-06", "2026-05"]
     assert [r[2] for r in rows[1:]] == ["0.0%", "100.0%"]
+
+
+def test_landing_counts_are_kept_a_short_while_per_membership(app, client, world, monkeypatch):
+    from wuye_saas.dashboard import views
+
+    a = world["alpha"]
+    monkeypatch.setitem(app.config, "LANDING_COUNTS_SECONDS", 60)
+    monkeypatch.setattr(views, "_counts_cache", {})
+    clock = [1000.0]
+    monkeypatch.setattr(views, "monotonic", lambda: clock[0])
+    login(client, "alpha-district")
+
+    def compounds_shown():
+        html = client.get("/d/alpha/").get_data(as_text=True)
+        card = re.search(r'stat-card[^"]*" href="/d/alpha/compounds/">\s*<div class="stat-value text-body">([\d,]+)<', html)
+        return int(card.group(1).replace(",", ""))
+
+    before = compounds_shown()
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.add(m.Compound(community_id=a.community1, name="新建小区", compound_type="商品房",
+                                  management_mode="专业物业"))
+        db.session.commit()
+    clock[0] += 59
+    assert compounds_shown() == before          # within the minute: the kept counts
+    clock[0] += 2
+    assert compounds_shown() == before + 1      # then counted again

@@ -72,6 +72,8 @@ def register(app) -> None:
         db.session.commit()
         from .demo import remember_accounts
         remember_accounts(current_app.instance_path, slug, name, password, result.accounts)
+        refresh_statistics()     # billing plans its household queries from them
+        db.session.commit()
         if bill_months:
             from .demo.fees import bill_recent_months
             money = bill_recent_months(result.tenant_id, bill_months)

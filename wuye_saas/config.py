@@ -35,6 +35,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_I18N_ENABLED": False,  # use WTForms' bundled zh messages (formutil.Form)
         "PER_PAGE": 20,
+        "LANDING_COUNTS_SECONDS": int(env.get("LANDING_COUNTS_SECONDS", "60")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
     }

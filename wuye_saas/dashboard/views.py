@@ -2,8 +2,9 @@
 community) also get the indicators board read from the monthly snapshots, with drill-down
 district → street → community → compound, its Excel export and (district) a refresh."""
 from io import BytesIO
+from time import monotonic
 
-from flask import abort, redirect, request, send_file, url_for
+from flask import abort, current_app, redirect, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -37,10 +38,8 @@ def _board(mem):
     return board.board(mem, f)
 
 
-@bp.route("/")
-def home():
-    mem = current_membership()
-    indicators = _board(mem) if board.is_staff(mem) else None
+def _register_counts(mem) -> dict:
+    """The register's live counts in the membership's scope (plain values, safe to keep)."""
     stats = [(key, label, _count(mem, model)) for key, model, label in COUNTED]
     stats = [s for s in stats if s[2] or policy.can(mem, "create")]
     modes = dict(db.session.execute(
@@ -52,9 +51,36 @@ def home():
     party = dict(db.session.execute(
         select(m.Firm.party_status, func.count(m.Firm.id))
         .where(policy.visible(mem, m.Firm)).group_by(m.Firm.party_status)).all())
+    return {"stats": stats, "by_mode": by_mode, "total": total,
+            "party": [(s, party.get(s, 0)) for s in m.PARTY_STATUSES]}
+
+
+# The landing page is the most requested page, and counting a large district's households takes
+# tens of milliseconds on PostgreSQL: the counts are kept per membership for a short while
+# (LANDING_COUNTS_SECONDS, per process). The indicators board is not cached: it reads snapshots.
+_counts_cache: dict[int, tuple[float, dict]] = {}
+
+
+def _counts(mem) -> dict:
+    ttl = current_app.config["LANDING_COUNTS_SECONDS"]
+    if ttl <= 0:
+        return _register_counts(mem)
+    hit = _counts_cache.get(mem.id)
+    if hit and hit[0] > monotonic():
+        return hit[1]
+    if len(_counts_cache) > 1000:
+        _counts_cache.clear()
+    value = _register_counts(mem)
+    _counts_cache[mem.id] = (monotonic() + ttl, value)
+    return value
+
+
+@bp.route("/")
+def home():
+    mem = current_membership()
+    indicators = _board(mem) if board.is_staff(mem) else None
     return render("dashboard/home.html", "dashboard/_board.html" if indicators else None,
-                  stats=stats, by_mode=by_mode, total=total,
-                  party=[(s, party.get(s, 0)) for s in m.PARTY_STATUSES], ind=indicators)
+                  ind=indicators, **_counts(mem))
 
 
 @bp.route("/indicators.xlsx")
