@@ -1,11 +1,15 @@
 """The demo district's accounts and publicity: the publicity schedule from RULES.md, two
-years of 专项维修资金 and 公共收益 entries for the compounds with a committee, the standing fee
-notice (明码标价) of every compound the demo firm serves, last quarter's 公共收益 statement of
-the demo compound, and one objection (质询) on it that the firm has answered."""
+years of 专项维修资金 and 公共收益 entries (公共收益 also where a firm collects it without a
+committee), and the publications a 红色物业 district shows (`_publish_history`): every firm's
+standing fee notice (明码标价) when its contract starts, and per the district's publicity
+requirements the periodic statements and disclosures of the periods the dashboard judges —
+most on time, some late, some never — each through the real publishing function, so every
+compound's hash chain verifies. The demo compound's last-quarter 公共收益 statement carries one
+objection (质询) that the firm has answered."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import insert, select
@@ -13,12 +17,16 @@ from sqlalchemy import insert, select
 from .. import audit
 from ..auth.models import Membership, User
 from ..extensions import db
-from ..org.models import Committee, Compound, Contract
+from ..indicators import definitions as ind
+from ..indicators import snapshots
+from ..org.models import Committee, Compound, Contract, Firm
 from ..publicity import checks, publications, schedule
 from ..publicity import templates_content as tc
-from ..publicity.models import LedgerEntry, LedgerKeeper
+from ..publicity.accounts import keeper_of
+from ..publicity.models import LEDGER_KINDS, LedgerEntry, LedgerKeeper
 from ..tenancy import current_tenant_id, tenant_scope
-from ..timeutil import today
+from ..timeutil import SHANGHAI, local, today
+from ..timeutil import now as utc_now
 
 NOTICE_TEXTS = {"payer": "本小区全体业主（物业使用人按约定代缴）",
                 "service_content": "公共区域保洁、秩序维护、绿化养护、共用设施设备日常维修养护、装修管理服务",
@@ -42,17 +50,22 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
         # Here the firms collect and keep the common parts' income (代收代管) and the committees
         # check it — so an objection goes from the committee to the firm.
         db.session.add(LedgerKeeper(kind="public_revenue", keeper="firm"))
-        with_committee = db.session.execute(select(Committee.compound_id).distinct()).scalars().all()
+        with_committee = set(db.session.execute(select(Committee.compound_id).distinct()).scalars())
+        # A firm collects the common parts' income where it serves, with a committee or not.
+        served = set(db.session.execute(select(Contract.compound_id).where(
+            Contract.start_date <= now, Contract.end_date >= now)).scalars())
         areas = dict(db.session.execute(select(Compound.id, Compound.area_m2)
-                                        .where(Compound.id.in_(with_committee))).all())
+                                        .where(Compound.id.in_(with_committee | served))).all())
         rows = []
-        for cid in with_committee:
-            area = areas.get(cid) or Decimal("20000")
-            # 首期交存: ≈ 100 元/㎡ (5–8% of the construction cost, 令165), then yearly interest.
-            deposit = int(area * 100 * 100)
+        for cid in sorted(with_committee | served):
             start = now - timedelta(days=730)
-            rows.append(_entry(cid, "maintenance_fund", start, "首期交存", deposit, "全体业主"))
-            rows.append(_entry(cid, "maintenance_fund", start + timedelta(days=365), "利息", deposit // 70, "开户银行"))
+            if cid in with_committee:
+                area = areas.get(cid) or Decimal("20000")
+                # 首期交存: ≈ 100 元/㎡ (5–8% of the construction cost, 令165), then yearly interest.
+                deposit = int(area * 100 * 100)
+                rows.append(_entry(cid, "maintenance_fund", start, "首期交存", deposit, "全体业主"))
+                rows.append(_entry(cid, "maintenance_fund", start + timedelta(days=365), "利息", deposit // 70,
+                                   "开户银行"))
             for month in range(24):
                 day = start + timedelta(days=30 * month + rng.randint(0, 25))
                 if day >= now:
@@ -69,21 +82,10 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
         audit.record_event("create", "ledger_entry", f"演示账目 {len(rows)} 笔", changes={"entries": len(rows)})
         counts["ledger_entries"] = len(rows)
 
-        firm_compounds = db.session.execute(select(Compound).join(Contract, Contract.compound_id == Compound.id)
-                                            .where(Contract.firm_id == demo_firm_id, Contract.start_date <= now,
-                                                   Contract.end_date >= now)).scalars().all()
         firm_user = _user_of("firm_manager", firm_id=demo_firm_id)
-        for c in firm_compounds:
-            publications.publish(c, "standing_notice", tc.standing_notice(c.id, now, NOTICE_TEXTS),
-                                 tc.title_for("standing_notice", c), user=firm_user)
-        compound = db.session.get(Compound, demo_compound_id)
-        start, end = _quarter_before(now)
         chair = _user_of("committee_member", compound_id=demo_compound_id)
-        statement = publications.publish(
-            compound, "ledger_statement", tc.ledger_statement(compound.id, "public_revenue", start, end),
-            tc.title_for("ledger_statement", compound, "public_revenue", start, end), user=firm_user,
-            start=start, end=end)
-        counts["publications"] = len(firm_compounds) + 1
+        made, statement = _publish_history(random.Random(seed + 1), demo_compound_id, demo_firm_id, firm_user, chair)
+        counts["publications"] = made
         _objection(statement, chair, firm_user)
         db.session.flush()
     return counts
@@ -104,7 +106,7 @@ def _user_of(role: str, **scope) -> User | None:
 
 def _objection(p, chair: User | None, firm_user: User | None) -> None:
     """The chair asks about the parking income line; the firm, keeper of 公共收益 here, answers."""
-    if chair is None or firm_user is None:
+    if p is None or chair is None or firm_user is None:
         return
     lines = checks.lines(p)
     target = next((ln for ln in lines if "停车" in ln.get("label", "") + ln.get("key", "")), lines[0] if lines else None)
@@ -119,3 +121,159 @@ def _objection(p, chair: User | None, firm_user: User | None) -> None:
     with audit.acting_as(firm_user.id, firm_user.display_name):
         checks.answer(obj, membership(firm_user),
                       "本季度地下车库改造，部分车位停用两个月，收费明细已张贴于物业服务中心公示栏。")
+
+
+# --- the publications -------------------------------------------------------------------------
+DISCLOSURE_TEXTS = {
+    "services": "公共区域保洁、秩序维护、绿化养护、共用设施设备日常维修养护、装修管理服务",
+    "staff": "项目经理 1 名，客服、保洁、秩序维护、工程维修人员按合同配置，名单张贴于物业服务中心",
+    "quality": "按物业服务合同约定的服务等级标准执行，接受业主委员会和社区监督",
+}
+PERFORMANCE = ["本期按合同完成各项服务，居民诉求均已按时限办结并回访。",
+               "本期完成共用设施设备巡检和养护，消防设施检测合格，绿化补植已完成。",
+               "本期完成楼道照明和单元门禁维修，电梯维保按期进行，未发生安全事故。"]
+LATE = 0.5   # of the publications not made on time, the share made late (the rest never)
+
+
+def _snapshot_days(on: date) -> list[date]:
+    """The days the dashboard's twelve monthly snapshots are taken for (snapshots.day_for)."""
+    current = ind.month_start(on)
+    return [min(on, ind.month_end(ind.add_months(current, -k))) for k in range(snapshots.HISTORY_MONTHS)]
+
+
+def _periods(req, on: date) -> list[tuple[date, date]]:
+    """The periods the snapshots judge, and the ones already over but not yet due."""
+    out = {schedule.due_period(req.frequency, req.grace_days, day)[:2] for day in _snapshot_days(on)}
+    start, _ = schedule.period_containing(on, req.frequency)
+    while True:
+        start, end = schedule.period_containing(start - timedelta(days=1), req.frequency)
+        if end + timedelta(days=req.grace_days) < on:
+            break
+        out.add((start, end))
+    return sorted(out)
+
+
+def _at(day: date, rng: random.Random, at_now: datetime) -> datetime:
+    """A moment of office hours (Shanghai) on the day, as naive UTC, never after now."""
+    loc = datetime.combine(day, time(9), SHANGHAI) + timedelta(minutes=rng.uniform(0, 510))
+    at = loc.astimezone(timezone.utc).replace(tzinfo=None)
+    return min(at, at_now - timedelta(minutes=rng.uniform(1, 30)))
+
+
+def _publish_history(rng: random.Random, demo_compound_id: int, demo_firm_id: int, firm_user: User | None,
+                     chair: User | None):
+    """Publish the district's history in each compound's chain order; (count, the demo compound's
+    last-quarter 公共收益 statement)."""
+    on, at_now = today(), utc_now()
+    compounds = {c.id: c for c in db.session.execute(select(Compound).order_by(Compound.id)).scalars()}
+    contracts: dict[int, list] = {}
+    for k, firm_name in db.session.execute(select(Contract, Firm.name).join(Firm, Firm.id == Contract.firm_id)
+                                           .order_by(Contract.start_date, Contract.id)):
+        contracts.setdefault(k.compound_id, []).append((k, firm_name))
+    committees: dict[int, list] = {}
+    for cm in db.session.execute(select(Committee).order_by(Committee.term_start)).scalars():
+        committees.setdefault(cm.compound_id, []).append(cm)
+    keepers = {kind: keeper_of(kind) for kind in LEDGER_KINDS}
+    reliable: dict[tuple, float] = {("firm", demo_firm_id): 0.95}
+
+    def firm_on(cid, day):
+        valid = [(k, n) for k, n in contracts.get(cid, []) if k.start_date <= day <= k.end_date]
+        return valid[-1] if valid else None   # the latest start
+
+    def responsible(req, c, end, deadline):
+        """(key, name, user, first and last day in office) of who publishes the period, or None: for a
+        disclosure the firm serving at the period's end (its content needs that contract), for a
+        statement whoever keeps the ledger when it is due."""
+        day = end if req.kind == "disclosure" else min(deadline, on)
+        if req.kind == "disclosure" or keepers.get(req.ledger_kind) == "firm":
+            hit = firm_on(c.id, day)
+            if hit is None or (req.ledger_kind == "fee_account" and hit[0].fee_mode != "酬金制"):
+                return None
+            k, name = hit
+            return (("firm", k.firm_id), name, firm_user if k.firm_id == demo_firm_id else None, k.start_date,
+                    k.end_date)
+        cm = next((x for x in reversed(committees.get(c.id, [])) if x.term_start <= day <= x.term_end), None)
+        if cm is None:
+            return None
+        return ("committee", c.id), cm.name, chair if c.id == demo_compound_id else None, cm.term_start, cm.term_end
+
+    def share(key):
+        if key not in reliable:   # firms mostly keep to the schedule; committees less so
+            reliable[key] = rng.betavariate(9, 2) if key[0] == "firm" else rng.betavariate(6, 2)
+        return reliable[key]
+
+    plan = []   # (compound id, at, template, ledger kind, start, end, publisher name, user)
+    # 明码标价: each firm posts its fee notice when its contract starts (before charging).
+    horizon = on - timedelta(days=730)
+    for cid, ks in contracts.items():
+        for k, name in ks:
+            if k.end_date < horizon or k.start_date > on:
+                continue
+            key = ("firm", k.firm_id)
+            if k.firm_id == demo_firm_id or rng.random() < share(key) + 0.1:
+                day = k.start_date + timedelta(days=rng.randint(0, 10))
+            else:
+                day = k.start_date + timedelta(days=rng.randint(40, 300))
+            if day <= min(on, k.end_date):
+                plan.append((cid, _at(day, rng, at_now), "standing_notice", None, None, None, name,
+                             firm_user if k.firm_id == demo_firm_id else None))
+
+    demo_quarter = _quarter_before(on)
+    for req in db.session.execute(schedule.requirements_select()).scalars():
+        if req.frequency == "standing" or req.kind not in ("ledger_statement", "disclosure"):
+            continue
+        for start, end in _periods(req, on):
+            deadline = end + timedelta(days=req.grace_days)
+            for c in compounds.values():
+                if req.management_mode and req.management_mode != c.management_mode:
+                    continue
+                who = responsible(req, c, end, deadline)
+                if who is None:
+                    continue
+                key, name, user, since, until = who
+                forced = (c.id == demo_compound_id and req.ledger_kind == "public_revenue"
+                          and (start, end) == demo_quarter)
+                roll, p = rng.random(), share(key)
+                if forced or roll < p:
+                    span = max(req.grace_days, 1)
+                    day = end + timedelta(days=min(req.grace_days, int(rng.triangular(1, span + 1, 1 + span * 0.7))))
+                elif roll < p + (1 - p) * LATE:
+                    day = deadline + timedelta(days=rng.randint(5, 75))
+                else:
+                    continue
+                day = max(day, since)   # a committee formed after the period publishes once in office
+                if forced:
+                    day = min(day, on)
+                if day > on or day > until + timedelta(days=30):
+                    continue   # not published yet, or the firm (committee) had left by then
+                plan.append((c.id, _at(day, rng, at_now), req.kind, req.ledger_kind, start, end, name, user))
+
+    plan.sort(key=lambda x: (x[0], x[1]))
+    made, statement = [], None
+    with db.session.no_autoflush:   # publish flushes each publication itself; its audit event can wait
+        for item in plan:
+            p = _publish_one(item, compounds[item[0]], rng)
+            made.append((p, item[1], item[6]))
+            if item[0] == demo_compound_id and item[3] == "public_revenue" and item[4:6] == demo_quarter:
+                statement = p
+    # When and by whom: neither is part of the hashed envelope, so the chains stay valid. One
+    # batched UPDATE at the end instead of one per publication.
+    for p, at, name in made:
+        p.published_at = at
+        if not p.publisher:
+            p.publisher = name
+    db.session.flush()
+    return len(made), statement
+
+
+def _publish_one(item: tuple, c: Compound, rng: random.Random):
+    """One planned publication, its content from the data as the publish page builds it."""
+    cid, at, template, kind, start, end, _name, user = item
+    if template == "standing_notice":
+        content = tc.standing_notice(cid, local(at).date(), NOTICE_TEXTS)
+    elif template == "disclosure":
+        content = tc.disclosure(cid, start, end, {**DISCLOSURE_TEXTS, "performance": rng.choice(PERFORMANCE)})
+    else:
+        content = tc.ledger_statement(cid, kind, start, end)
+    return publications.publish(c, template, content, tc.title_for(template, c, kind, start, end),
+                                user=user, start=start, end=end)
