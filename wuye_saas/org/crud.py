@@ -64,7 +64,11 @@ def list_query(res: Resource, membership, args):
     for flt in res.filters:
         value = args.get(flt.param)
         if value:
-            stmt = stmt.where(flt.clause(value))
+            try:
+                clause = flt.clause(value)
+            except ValueError:  # a hand-edited ?street=abc names no choice: not a 500
+                continue
+            stmt = stmt.where(clause)
     # Any foreign key can narrow the list (links from a parent's detail page).
     for key, col in res.fk_columns().items():
         value = args.get(key)
