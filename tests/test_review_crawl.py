@@ -12,14 +12,13 @@ from sqlalchemy import func, select
 from werkzeug.routing.converters import IntegerConverter
 
 from wuye_saas.extensions import db
-from wuye_saas.tenancy import system_scope
+from wuye_saas.tenancy import system_scope, tenant_scope
 
 from .factories import ROLES, USER_SUFFIX
 from .helpers import csrf_token, login
 from .test_isolation import (  # noqa: F401  (probe_world is a fixture)
     TENANTS, Probe, _first_rows, _ids_for, _membership_of, _models_by_table, _visible, probe_world,
 )
-from wuye_saas.tenancy import tenant_scope
 
 
 def _post_probes(app, world) -> list[Probe]:
