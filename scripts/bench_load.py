@@ -88,9 +88,15 @@ def serve(env, app: str, port: int, chdir: Path = ROOT) -> subprocess.Popen:
     sys.exit(f"server on {port} did not start")
 
 
+# One browser: Flask-Login's session protection ties the session to its User-Agent (a request
+# from another agent marks the session not fresh and rewrites the cookie on every response).
+AGENT = "bench-load/1.0"
+
+
 def session_cookie(port: int, username: str) -> str:
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", AGENT)]
     html = opener.open(f"http://127.0.0.1:{port}/login").read().decode()
     token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
     data = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrf_token": token}).encode()
@@ -101,7 +107,7 @@ def session_cookie(port: int, username: str) -> str:
 def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if cookie:
-        cmd += ["-H", f"Cookie: {cookie}"]
+        cmd += ["-H", f"Cookie: {cookie}", "-H", f"User-Agent: {AGENT}"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 

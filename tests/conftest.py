@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from wuye_saas import create_app
+from wuye_saas import create_app, pagecache
 from wuye_saas.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,7 @@ def _clean(app):
     with app.app_context():
         db.session.rollback()
         _wipe()
+    pagecache.clear()   # ids and versions start again in the next test's district
 
 
 @pytest.fixture(scope="session")

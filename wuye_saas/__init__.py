@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask, g, render_template, request
 
 from .config import load_config
-from .extensions import csrf, db, htmx, login_manager, migrate
+from .extensions import csrf, db, htmx, login_manager, migrate, ping_when_idle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,12 +18,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path, config))
 
     db.init_app(app)
+    with app.app_context():
+        ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
 
     from . import models  # noqa: F401  (every model registered before Alembic looks)
+    from . import pagecache  # noqa: F401  (its listeners: every commit bumps the district's version)
     from . import tenancy, web
     from .admin.views import bp as admin_bp
     from .audit_log.views import bp as audit_bp

@@ -21,7 +21,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     cfg = {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Idle connections are pinged before use (extensions.ping_when_idle), not every checkout.
+        "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS", "10")),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "RQ_QUEUES": ["default", "imports"],
         "DEMO_MODE": demo,
@@ -36,6 +37,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_I18N_ENABLED": False,  # use WTForms' bundled zh messages (formutil.Form)
         "PER_PAGE": 20,
         "LANDING_COUNTS_SECONDS": int(env.get("LANDING_COUNTS_SECONDS", "60")),
+        # Kept pages (pagecache.py): how long at most, and how much memory per process.
+        "PAGE_CACHE_SECONDS": int(env.get("PAGE_CACHE_SECONDS", "30")),
+        "PAGE_CACHE_BYTES": int(env.get("PAGE_CACHE_BYTES", str(32 * 1024 * 1024))),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
     }

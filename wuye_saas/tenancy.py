@@ -42,6 +42,8 @@ class Tenant(db.Model):
     name: Mapped[str] = mapped_column(String(80))
     region: Mapped[str] = mapped_column(String(120), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped after every committed write in the district; keys the kept pages (pagecache.py).
+    data_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     def __repr__(self):

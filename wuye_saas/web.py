@@ -7,7 +7,8 @@ from decimal import Decimal
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from . import policy, tenancy
 from .audit import reset_actor, set_actor
@@ -79,12 +80,43 @@ def render(template: str, partial: str | None = None, **ctx):
     return render_template(template, **ctx)
 
 
+# Every page of a district starts with this query; built once, so SQLAlchemy neither rebuilds
+# the statement nor recomputes its cache key per request (~0.3 ms of a kept page's ~1.5 ms).
+_ACTING = (select(Membership).join(Membership.tenant)
+           .where(Membership.id == bindparam("mid"), Membership.user_id == bindparam("uid"),
+                  tenancy.Tenant.slug == bindparam("slug"))
+           .options(contains_eager(Membership.tenant), joinedload(Membership.user)))
+
+
+def _preload_acting(slug: str) -> Membership | None:
+    """The session's membership with its user and district in one query, when it belongs to
+    the district in the address (the usual case): the checks below and Flask-Login's user
+    loader then find both in the identity map instead of querying again. Checks nothing itself.
+    Three tables, not the scope's four more: PostgreSQL plans a seven-way join for ~2 ms on every
+    request; the scope (a label in the page header) loads lazily when a page is rendered."""
+    uid, mid = session.get("_user_id"), session.get("membership_id")
+    if not (uid and isinstance(mid, int) and str(uid).isdigit()):
+        return None
+    with tenancy.system_scope():
+        return db.session.execute(_ACTING, {"mid": mid, "uid": int(uid), "slug": slug}).scalar_one_or_none()
+
+
 def install(app) -> None:
+    @app.url_value_preprocessor
+    def _reads_without_transaction(endpoint, values):
+        # GET and HEAD never write (every view keeps that rule), so on PostgreSQL they read in
+        # autocommit: no BEGIN and ROLLBACK round trips around every page. Under READ COMMITTED
+        # each statement sees the latest committed data either way. Runs before any query.
+        if request.method in ("GET", "HEAD") and db.engine.dialect.name == "postgresql":
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
     @app.url_value_preprocessor
     def _tenant_from_url(endpoint, values):
         if values and "tenant_slug" in values:
             slug = values.pop("tenant_slug")
-            tenant = tenancy.tenant_by_slug(slug)
+            # Held in g: the identity map keeps objects only while something refers to them.
+            g.preloaded = acting = _preload_acting(slug)
+            tenant = acting.tenant if acting is not None else tenancy.tenant_by_slug(slug)
             if tenant is None or not tenant.active:
                 abort(404)
             g.tenant = tenant
@@ -105,7 +137,7 @@ def install(app) -> None:
         mid = session.get("membership_id")
         if mid:
             with tenancy.system_scope():
-                m = db.session.get(Membership, mid, options=scope_loaded())
+                m = g.get("preloaded") or db.session.get(Membership, mid, options=scope_loaded())
                 ok = (m is not None and m.user_id == current_user.id and m.active
                       and m.tenant.active)
             g.membership = m if ok else None

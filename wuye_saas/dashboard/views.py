@@ -2,7 +2,6 @@
 community) also get the indicators board read from the monthly snapshots, with drill-down
 district → street → community → compound, its Excel export and (district) a refresh."""
 from io import BytesIO
-from time import monotonic
 
 from flask import abort, current_app, redirect, request, send_file, url_for
 from flask_login import current_user
@@ -12,6 +11,7 @@ from .. import policy
 from ..extensions import db, htmx
 from ..indicators import jobs as indicator_jobs
 from ..org import models as m
+from ..pagecache import Memo, cached_page
 from ..timeutil import local, now
 from ..web import current_membership, render, require, tenant_blueprint
 from . import board
@@ -57,25 +57,23 @@ def _register_counts(mem) -> dict:
 
 # The landing page is the most requested page, and counting a large district's households takes
 # tens of milliseconds on PostgreSQL: the counts are kept per membership for a short while
-# (LANDING_COUNTS_SECONDS, per process). The indicators board is not cached: it reads snapshots.
-_counts_cache: dict[int, tuple[float, dict]] = {}
+# (LANDING_COUNTS_SECONDS, per process), also across writes, which retire the kept page.
+_kept_counts = Memo(capacity=4096)
 
 
 def _counts(mem) -> dict:
     ttl = current_app.config["LANDING_COUNTS_SECONDS"]
     if ttl <= 0:
         return _register_counts(mem)
-    hit = _counts_cache.get(mem.id)
-    if hit and hit[0] > monotonic():
-        return hit[1]
-    if len(_counts_cache) > 1000:
-        _counts_cache.clear()
-    value = _register_counts(mem)
-    _counts_cache[mem.id] = (monotonic() + ttl, value)
+    value = _kept_counts.get(mem.id)
+    if value is None:
+        value = _register_counts(mem)
+        _kept_counts.put(mem.id, value, ttl)
     return value
 
 
 @bp.route("/")
+@cached_page
 def home():
     mem = current_membership()
     indicators = _board(mem) if board.is_staff(mem) else None

@@ -5,6 +5,7 @@ from flask import flash, g, redirect, request, url_for
 
 from .. import policy
 from ..extensions import db
+from ..pagecache import cached_page
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import crud
 from .resources import BY_KEY, BY_TABLE, NAV, RESOURCES, TABLE_LABELS
@@ -110,6 +111,7 @@ def _detail_fields(res, obj):
 def _register(res):
     model, key, param = res.model, res.key, res.param
 
+    @cached_page
     def list_view():
         mem = current_membership()
         stmt = crud.list_query(res, mem, request.args)

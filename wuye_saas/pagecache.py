@@ -1,0 +1,154 @@
+"""Keeping the most-read pages (the landing dashboard, the register lists) rendered.
+
+A kept page belongs to one acting membership, one exact address and one kind of response (full
+page or HTMX partial), and is valid while the district's `data_version` is the one it was
+rendered under. Every committed write in a district bumps that number *after* the commit, on its
+own short transaction: a page rendered from data read before a commit was keyed to the old
+number, so no reader can keep a page that misses a committed change (the process dying between
+commit and bump leaves a page stale until PAGE_CACHE_SECONDS). That bound also covers what
+depends on the clock (overdue deadlines, "today"). The CSRF token is bound to the browser
+session, so it is cut out of a kept page and the current session's token is put back on a hit.
+
+Pages are kept per process (PAGE_CACHE_BYTES each); the version lives in the database, so
+several web workers agree on what is stale without sharing memory.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from functools import wraps
+from itertools import chain
+from threading import Lock
+from time import monotonic
+
+from flask import Response, current_app, g, make_response, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
+
+from .extensions import db, htmx
+from .tenancy import Tenant, current_tenant_id
+
+_TOUCHED = "wuye_changed_tenants"
+_CSRF_MARK = b"\x00csrf\x00"
+
+
+class Memo:
+    """A small least-recently-used store with expiry, bounded by the total `size` of what it
+    holds (bytes for pages; 1 per entry unless told)."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._items: OrderedDict = OrderedDict()
+        self._size = 0
+        self._lock = Lock()   # threaded dev server: one store, several threads
+
+    def get(self, key, version=None):
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            expires, ver, size, value = item
+            if expires <= monotonic() or ver != version:
+                self._drop(key)
+                return None
+            self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value, ttl: float, version=None, size: int = 1) -> None:
+        if size > self.capacity:
+            return
+        with self._lock:
+            if key in self._items:
+                self._drop(key)
+            self._items[key] = (monotonic() + ttl, version, size, value)
+            self._size += size
+            while self._size > self.capacity:
+                self._drop(next(iter(self._items)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
+    def _drop(self, key) -> None:
+        self._size -= self._items.pop(key)[2]
+
+
+# Change tracking: which districts a transaction wrote to, bumped once it has committed.
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session, flush_context):
+    touched = session.info.setdefault(_TOUCHED, set())
+    for obj in chain(session.new, session.dirty, session.deleted):
+        tid = obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None)
+        if tid:
+            touched.add(tid)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state):
+    # Bulk INSERT/UPDATE/DELETE statements bypass the unit of work (bills, escalations).
+    if state.is_insert or state.is_update or state.is_delete:
+        tid = current_tenant_id()
+        if tid:
+            state.session.info.setdefault(_TOUCHED, set()).add(tid)
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_versions(session):
+    touched = session.info.pop(_TOUCHED, None)
+    if touched:
+        with db.engine.begin() as conn:
+            conn.execute(update(Tenant).where(Tenant.id.in_(sorted(touched)))
+                         .values(data_version=Tenant.data_version + 1))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop(_TOUCHED, None)
+
+
+# The kept pages.
+
+_pages: Memo | None = None
+
+
+def _store() -> Memo:
+    global _pages
+    if _pages is None:
+        _pages = Memo(current_app.config["PAGE_CACHE_BYTES"])
+    return _pages
+
+
+def clear() -> None:
+    if _pages is not None:
+        _pages.clear()
+
+
+def cached_page(view):
+    """Serve the view's 200 HTML from the store while the district has not changed."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        ttl = current_app.config["PAGE_CACHE_SECONDS"]
+        if ttl <= 0 or request.method != "GET" or "_flashes" in session:
+            return view(*args, **kwargs)
+        mem = g.membership
+        # Read before the view reads any data: see the module docstring.
+        version = g.tenant.data_version
+        partial = bool(htmx) and not htmx.history_restore_request
+        key = (mem.id, current_user.id, current_user.display_name, current_user.is_platform_admin,
+               request.full_path, partial)
+        store = _store()
+        kept = store.get(key, version)
+        if kept is not None:
+            resp = Response(kept.replace(_CSRF_MARK, generate_csrf().encode()), mimetype="text/html")
+            resp.headers["X-Page-Cache"] = "hit"
+            return resp
+        resp = make_response(view(*args, **kwargs))
+        if resp.status_code == 200 and resp.mimetype == "text/html" and not resp.direct_passthrough:
+            body = resp.get_data().replace(generate_csrf().encode(), _CSRF_MARK)
+            store.put(key, body, ttl, version, size=len(body))
+            resp.headers["X-Page-Cache"] = "miss"
+        return resp
+    return wrapper
