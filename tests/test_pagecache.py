@@ -2,7 +2,9 @@
 write, another person's page, another browser's CSRF token, a lost flash message."""
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -121,6 +123,28 @@ def test_a_kept_page_carries_the_csrf_token_of_the_browser_reading_it(app, world
     assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
     with app.app_context(), tenant_scope(a.tenant_id):
         assert db.session.execute(db.select(m.Street).filter_by(name="第二个浏览器的街道")).scalar_one()
+
+
+def test_browsers_get_the_kept_page_gzipped_with_their_own_token(app, world, clock):
+    one, two = app.test_client(), app.test_client()
+    login(one, "alpha-district")
+    login(two, "alpha-district")
+    plain = one.get("/d/alpha/").get_data(as_text=True)
+    for outcome in ("hit", "hit"):
+        resp = two.get("/d/alpha/", headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert resp.headers["X-Page-Cache"] == outcome
+        assert resp.headers["Content-Encoding"] == "gzip"
+        vary = {v.strip() for h in resp.headers.getlist("Vary") for v in h.split(",")}
+        assert {"Accept-Encoding", "HX-Request", "Cookie"} <= vary
+        packed = resp.get_data()
+        assert len(packed) * 3 < len(plain.encode())
+        html = gzip.decompress(packed).decode()
+        token = _token(html)
+        assert html.count(token) >= 3          # the meta tag, HTMX's header, the logout form
+        assert html.replace(token, "T") == plain.replace(_token(plain), "T")
+        assert zlib.decompress(packed, 16 + zlib.MAX_WBITS).decode() == html   # a strict reader too
+    # The token in the compressed page is the second browser's own.
+    assert two.post("/d/alpha/streets/new", data={"name": "压缩页面的街道", "csrf_token": token}).status_code == 302
 
 
 def test_a_waiting_message_is_shown_not_a_kept_page(app, client, world, clock):

@@ -153,7 +153,7 @@ def install(app) -> None:
 
     @app.after_request
     def _vary(resp):
-        resp.headers.add("Vary", "HX-Request")
+        resp.vary.add("HX-Request")   # the property: a second Vary header would be overwritten
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return resp
