@@ -143,6 +143,29 @@ def test_change_password(app, client, world):
     assert _login_post(client, "alpha-firm", "Better-pass-99").status_code == 302
 
 
+def test_changing_the_password_ends_the_other_sessions_only(app, world):
+    here, elsewhere = app.test_client(), app.test_client()
+    login(here, "alpha-district")
+    login(elsewhere, "alpha-district")
+    assert elsewhere.get("/d/alpha/compounds/").status_code == 200
+    resp = post(here, "/account/password", {"current": PASSWORD, "new": "Better-pass-99",
+                                            "confirm": "Better-pass-99"})
+    assert resp.status_code == 302
+    assert here.get("/d/alpha/compounds/").status_code == 200        # this browser goes on
+    gone = elsewhere.get("/d/alpha/compounds/")                    # the other one logs in again
+    assert gone.status_code == 302 and gone.headers["Location"].startswith("/login")
+
+
+def test_a_disabled_account_loses_its_open_sessions(app, client, world):
+    login(client, "alpha-street")
+    assert client.get("/d/alpha/").status_code == 200
+    with app.app_context(), system_scope():
+        db.session.execute(update(User).where(User.username == "alpha-street").values(active=False))
+        db.session.commit()
+    resp = client.get("/d/alpha/")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+
+
 def test_logout_is_a_post(client, world):
     login(client, "alpha-district")
     assert client.get("/logout").status_code == 405

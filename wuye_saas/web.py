@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from . import policy, tenancy
 from .audit import reset_actor, set_actor
-from .auth.models import ROLE_LABELS, Membership, scope_loaded
+from .auth.models import ROLE_LABELS, Membership, scope_loaded, session_user_id
 from .extensions import db, htmx
 from .money import fmt_yuan
 from .timeutil import fmt_datetime
@@ -94,11 +94,11 @@ def _preload_acting(slug: str) -> Membership | None:
     loader then find both in the identity map instead of querying again. Checks nothing itself.
     Three tables, not the scope's four more: PostgreSQL plans a seven-way join for ~2 ms on every
     request; the scope (a label in the page header) loads lazily when a page is rendered."""
-    uid, mid = session.get("_user_id"), session.get("membership_id")
-    if not (uid and isinstance(mid, int) and str(uid).isdigit()):
+    uid, mid = session_user_id(session.get("_user_id")), session.get("membership_id")
+    if not (uid and isinstance(mid, int)):
         return None
     with tenancy.system_scope():
-        return db.session.execute(_ACTING, {"mid": mid, "uid": int(uid), "slug": slug}).scalar_one_or_none()
+        return db.session.execute(_ACTING, {"mid": mid, "uid": uid, "slug": slug}).scalar_one_or_none()
 
 
 def install(app) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from hashlib import sha256
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
@@ -55,6 +56,11 @@ class User(UserMixin, db.Model):
     def is_active(self):  # Flask-Login: a disabled user cannot log in
         return self.active
 
+    def get_id(self) -> str:
+        """What the session remembers: the id and a fingerprint of the password, so changing
+        the password ends every other session of this person (see session_user_id)."""
+        return f"{self.id}:{sha256(self.password_hash.encode()).hexdigest()[:16]}"
+
     def set_password(self, password: str) -> None:
         # werkzeug's default is scrypt, a memory-hard KDF.
         self.password_hash = generate_password_hash(password)
@@ -102,6 +108,12 @@ class Membership(TenantScoped, db.Model):
                 scope = self.__dict__.get(kind)
                 return f"{self.role_label} · {scope.name if scope is not None else f'{label}#{scope_id}'}"
         return f"{self.role_label} · 全区"
+
+
+def session_user_id(session_value) -> int | None:
+    """The user id in a session's Flask-Login value ("<id>:<fingerprint>"), None if malformed."""
+    head = str(session_value or "").partition(":")[0]
+    return int(head) if head.isdigit() else None
 
 
 def scope_loaded():

@@ -8,7 +8,7 @@ from ..demo import remembered_accounts
 from ..extensions import db, login_manager
 from . import logic
 from .forms import LoginForm, PasswordForm
-from .models import User
+from .models import User, session_user_id
 from ..web import safe_local_path
 
 bp = Blueprint("auth", __name__)
@@ -18,8 +18,13 @@ login_manager.login_message = "请先登录。"
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+def _load_user(session_value: str):
+    """The session's user while its password is the one the session was opened with;
+    otherwise the session is anonymous (back to the login page). A disabled user is never
+    authenticated (UserMixin.is_authenticated is is_active)."""
+    user_id = session_user_id(session_value)
+    user = db.session.get(User, user_id) if user_id else None
+    return user if user is not None and user.get_id() == session_value else None
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -101,7 +106,8 @@ def change_password():
         else:
             current_user.set_password(form.new.data)
             db.session.commit()
-            flash("密码已修改。", "success")
+            login_user(current_user._get_current_object())   # this session carries the new fingerprint; others end
+            flash("密码已修改，其他设备上的登录已失效。", "success")
             return redirect(url_for("auth.choose"))
     return render_template("auth/password.html", form=form)
 
