@@ -163,6 +163,13 @@ def test_formation_flow_to_a_filed_committee(app, client, world):
     assert {n: c.status for n, c in cands.items()} == {"甲": "passed", "乙": "passed", "丙": "passed",
                                                        "丁": "rejected", "戊": "passed"}
     assert count(app, a, VettingCheck) == 5 * 11
+    # 未审 on a reviewed line takes that conclusion back: 戊 is no longer passed until re-reviewed.
+    data = {**all_pass(crits), f"result_{crits[0]}": ""}
+    assert post(client, f"{cand_url}/{cands['戊'].id}", data).status_code == 302
+    assert count(app, a, VettingCheck) == 5 * 11 - 1
+    assert candidates(app, a, f.id)["戊"].status == "pending"
+    assert post(client, f"{cand_url}/{cands['戊'].id}", all_pass(crits)).status_code == 302
+    assert count(app, a, VettingCheck) == 5 * 11 and candidates(app, a, f.id)["戊"].status == "passed"
 
     elect = f"{url}/election"
     day = today().isoformat()
@@ -203,7 +210,8 @@ def test_formation_flow_to_a_filed_committee(app, client, world):
                  AuditEvent.entity_id == f.committee_id) == 1
     assert count(app, a, AuditEvent, AuditEvent.entity == "committee_member", AuditEvent.action == "create") >= 3
     assert count(app, a, AuditEvent, AuditEvent.entity == "formation", AuditEvent.entity_id == f.id) >= 4
-    assert count(app, a, AuditEvent, AuditEvent.entity == "vetting_check") == 55
+    # 55 conclusions, one taken back and given again: 57 events.
+    assert count(app, a, AuditEvent, AuditEvent.entity == "vetting_check") == 57
     # Now the compound has a committee in term: a new 组建 is refused.
     resp = post(client, f"{BASE}/formations/new", {"compound_id": cid, "kind": "formation",
                                                    "committee_kind": "业委会", "seats": "3"})

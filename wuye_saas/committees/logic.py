@@ -313,12 +313,14 @@ def record_checks(f: Formation, c: Candidate, entries: list[dict], user_id: int 
         raise FormationProblem("候选人不属于该次组建。")
     active = {cr.id: cr for cr in db.session.execute(criteria_select(active_only=True)).scalars()}
     existing = {ch.criterion_id: ch for ch in c.checks}
-    prepared = []
+    prepared, withdrawn = [], []
     for e in entries:
         cid, result = e.get("criterion_id"), (e.get("result") or "").strip()
         if cid not in active:
             raise FormationProblem("清单中没有这一项，或该项已停用，请刷新页面后重试。")
         if not result:
+            if cid in existing:   # 未审 on a reviewed line: its conclusion is taken back
+                withdrawn.append(existing[cid])
             continue
         if result not in VETTING_RESULTS:
             raise FormationProblem("审查结论只能是“符合”或“不符合”。", f"result_{cid}")
@@ -330,8 +332,11 @@ def record_checks(f: Formation, c: Candidate, entries: list[dict], user_id: int 
         if len(unit) > 60 or len(note) > 200:
             raise FormationProblem("审查单位不超过 60 字，情况说明不超过 200 字。", f"result_{cid}")
         prepared.append((cid, result, unit, note))
-    if not prepared:
+    if not prepared and not withdrawn:
         raise FormationProblem("请至少填写一项审查结论。")
+    for ch in withdrawn:
+        c.checks.remove(ch)
+        db.session.delete(ch)
     for cid, result, unit, note in prepared:
         ch = existing.get(cid)
         if ch is None:
