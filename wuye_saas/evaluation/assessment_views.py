@@ -26,14 +26,6 @@ FIELD = re.compile(r"^s(\d+)-(points|occ|note|reason|veto|files)$")
 STEP_AREAS = {"self": "self_report", "review": "review", "confirm": "confirm", "assess": "assess"}
 
 
-@bp.app_template_filter("pts")
-def pts(value) -> str:
-    """Points as a short number: 5, 4.5, 10 (never 1E+1)."""
-    if value is None or value == "":
-        return ""
-    return format(Decimal(str(value)).quantize(CENT).normalize(), "f")
-
-
 def norm(value) -> str:
     """Points in the two-place form the inputs submit (compares a level with a stored score)."""
     if value is None or str(value).strip() == "":
@@ -71,7 +63,7 @@ def _page(a: Assessment, *, errors: dict | None = None, posted=None, status: int
     return render("evaluation/assessments/detail.html", a=a, ev=a.evaluation, scores=scores, groups=_groups(scores),
                   step=step, editable=editable, errors=errors or {}, posted=posted, notes=notes, form=Form(),
                   statuses=ASSESSMENT_STATUSES, ev_statuses=EVALUATION_STATUSES, methods=METHODS, scorers=SCORERS,
-                  kinds=ITEM_KINDS, veto_effects=VETO_EFFECTS, pending=workflow.pending_counts(a), pts=pts, norm=norm,
+                  kinds=ITEM_KINDS, veto_effects=VETO_EFFECTS, pending=workflow.pending_counts(a), norm=norm,
                   level_of=workflow.level_of, self_scorable=workflow.self_scorable,
                   closed_reason=workflow.self_report_closed(a) if workflow.is_firm_of(m, a) else None,
                   is_firm=workflow.is_firm_of(m, a), confirm=request.args.get("confirm")), status
@@ -222,7 +214,7 @@ def score(item_score_id):
     s = get_or_404(ItemScore, item_score_id)
     a = s.assessment
     m = current_membership()
-    return render("evaluation/assessments/score.html", s=s, a=a, ev=a.evaluation, item=s.item, pts=pts,
+    return render("evaluation/assessments/score.html", s=s, a=a, ev=a.evaluation, item=s.item,
                   statuses=ASSESSMENT_STATUSES, methods=METHODS, scorers=SCORERS, kinds=ITEM_KINDS,
                   veto_effects=VETO_EFFECTS, level=workflow.level_of(s.item),
                   may_delete=workflow.is_firm_of(m, a) and workflow.self_report_closed(a) is None)

@@ -523,7 +523,7 @@ def _standard_nav():
 
 @bp.app_template_filter("pts")
 def _pts(value) -> str:
-    """Points without trailing zeros: 5, 0.5, 12.25."""
+    """Points without trailing zeros: 5, 0.5, 12.25 (every evaluation page uses this one)."""
     if value is None or value == "":
         return "—"
     return standards.fmt_points(value)
