@@ -1,9 +1,11 @@
 """Load benchmark (issue #6): the district dashboard and the compound list of a district with
 1,000 compounds and ~300,000 households on PostgreSQL, served by gunicorn with 2 workers, under
-wrk on loopback, beside a bare Flask route served the same way in the same run.
+wrk on loopback, beside a bare Flask route served the same way in the same run. wrk sends what a
+browser sends: the logged-in session, one User-Agent, Accept-Encoding: gzip.
 
     .venv/bin/python scripts/bench_load.py                 # build the district, then measure
     .venv/bin/python scripts/bench_load.py --reuse         # measure again on the built database
+    .venv/bin/python scripts/bench_load.py --reuse --uncached   # the same without kept pages
 
 Needs PostgreSQL (DATABASE_URL's server; the database is dropped and re-created unless --reuse),
 wrk (Debian package `wrk`; installed with apt-get when missing and running as root) and gunicorn
@@ -128,9 +130,14 @@ def main():
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--reuse", action="store_true", help="不重建数据库，直接测量")
+    ap.add_argument("--uncached", action="store_true",
+                    help="PAGE_CACHE_SECONDS=0: every request renders the page (what a page costs right after a write)")
     args = ap.parse_args()
     ensure_tools()
     env = {**os.environ, "DATABASE_URL": args.database_url, "SECRET_KEY": "bench-load", "FLASK_APP": "wsgi"}
+    if args.uncached:
+        env["PAGE_CACHE_SECONDS"] = "0"
+    note = " (rendered every time)" if args.uncached else ""
     env.pop("REDIS_URL", None)
     env.pop("WUYE_DEMO", None)
     if not args.reuse:
@@ -141,8 +148,8 @@ def main():
     try:
         cookie = session_cookie(8601, f"{SLUG}-district")
         targets = [("bare Flask route", "http://127.0.0.1:8602/", ""),
-                   ("district dashboard", f"http://127.0.0.1:8601/d/{SLUG}/", cookie),
-                   ("compound list", f"http://127.0.0.1:8601/d/{SLUG}/compounds/", cookie)]
+                   ("district dashboard" + note, f"http://127.0.0.1:8601/d/{SLUG}/", cookie),
+                   ("compound list" + note, f"http://127.0.0.1:8601/d/{SLUG}/compounds/", cookie)]
         results = []
         for label, url, c in targets:
             wrk(url, c, 3, args.connections)  # warm-up: connections, caches, plans
