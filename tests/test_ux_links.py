@@ -56,3 +56,14 @@ def test_bill_links_its_run_only_for_who_may_open_it(app, client, fees):  # noqa
     page = firm.get(f"/d/alpha/fees/bills/{bill}")
     assert page.status_code == 200 and run_link not in page.get_data(as_text=True)
     assert firm.get(f"/d/alpha/fees/runs/{br}").status_code == 404
+
+
+def test_the_menu_keeps_the_section_of_a_form_page_lit(client, world):
+    """The lit menu item is the one whose address is the longest prefix of the page's."""
+    import re
+    login(client, "alpha-district")
+    for page, lit in (("/d/alpha/fees/policies/new", "/d/alpha/fees/policies/"),
+                      ("/d/alpha/fees/assignments/new", "/d/alpha/fees/assignments/"),
+                      ("/d/alpha/demands/", "/d/alpha/demands/")):
+        html = client.get(page).get_data(as_text=True)
+        assert re.findall(r'<a class="nav-link active" href="([^"]+)"', html) == [lit], page

@@ -101,13 +101,30 @@ def _preload_acting(slug: str) -> Membership | None:
         return db.session.execute(_ACTING, {"mid": mid, "uid": uid, "slug": slug}).scalar_one_or_none()
 
 
+def nav_links(items) -> list[tuple[str, str, str]]:
+    """A menu's (endpoint, icon, label) items as (url, icon, label): each address built once."""
+    return [(url_for(endpoint), icon, label) for endpoint, icon, label in items or []]
+
+
+def lit_link(*menus) -> str:
+    """The menu address that is the longest prefix of this page's, so a detail or form page
+    keeps its section lit."""
+    best = ""
+    for links in menus:
+        for url, _, _ in links:
+            if request.path.startswith(url.rstrip("/")) and len(url) > len(best):
+                best = url
+    return best
+
+
 def install(app) -> None:
     @app.url_value_preprocessor
     def _reads_without_transaction(endpoint, values):
         # GET and HEAD never write (every view keeps that rule), so on PostgreSQL they read in
         # autocommit: no BEGIN and ROLLBACK round trips around every page. Under READ COMMITTED
         # each statement sees the latest committed data either way. Runs before any query.
-        if request.method in ("GET", "HEAD") and db.engine.dialect.name == "postgresql":
+        if (request.method in ("GET", "HEAD") and endpoint != "static"
+                and db.engine.dialect.name == "postgresql"):
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
     @app.url_value_preprocessor
@@ -182,7 +199,8 @@ def install(app) -> None:
     @app.context_processor
     def _globals():
         return {"role_labels": ROLE_LABELS, "membership": g.get("membership"),
-                "tenant": g.get("tenant"), "can": lambda a, area="org": policy.can(g.get("membership"), a, area)}
+                "tenant": g.get("tenant"), "can": lambda a, area="org": policy.can(g.get("membership"), a, area),
+                "nav_links": nav_links, "lit_link": lit_link}
 
     app.jinja_env.filters["yuan"] = fmt_yuan
     app.jinja_env.filters["dt"] = fmt_datetime
