@@ -167,9 +167,11 @@ class Figures:
         return rate_value(getattr(self, num), getattr(self, den))
 
 
+_SUM_NAMES = [c.name for c in _sums()]   # once: building the expressions per row was half the board's time
+
+
 def _figures(row, label: str, **extra) -> Figures:
-    names = [c.name for c in _sums()]
-    return Figures(label, **{n: int(getattr(row, n) or 0) for n in names}, **extra)
+    return Figures(label, **{n: int(getattr(row, n) or 0) for n in _SUM_NAMES}, **extra)
 
 
 def series(mem, f: Focus) -> list[Figures]:
