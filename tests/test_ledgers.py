@@ -315,3 +315,80 @@ def test_district_sets_who_keeps_each_ledger(app, client, world):
     # Another district's setting is its own.
     with app.app_context(), tenant_scope(world["beta"].tenant_id):
         assert accounts.keeper_of("public_revenue") == "committee"
+
+
+def test_fee_income_is_posted_from_the_payments_month_by_month(app, client, world):
+    """缴费汇总入账: the month's payments of the compound's bills become one 物业费收入 entry;
+    a later payment shows as a difference; a reversal puts the month back to post."""
+    from wuye_saas.fees.payments import month_start
+    from wuye_saas.publicity import fee_income
+
+    from .test_payments import add_payment, make_bills
+    a = world["alpha"]
+    _make_fee_mode(app, world, "contract1", "酬金制")
+    last, this = month_start(today(), 1), month_start(today())
+    b1, b2, other = make_bills(app, a, [(a.household1, 1, last, 0, 0, 10000), (a.household1, 1, this, 0, 0, 10000),
+                                        (a.household2, 2, last, 0, 0, 10000)])
+    add_payment(app, a, b1, 10000, "R1", paid_on=last + timedelta(days=3))
+    add_payment(app, a, b2, 5050, "R2", paid_on=last + timedelta(days=20))   # paid ahead, received last month
+    add_payment(app, a, other, 7000, "R3", paid_on=last + timedelta(days=5))  # another compound's
+    url, action = f"/d/alpha/ledgers/{a.compound1}/fee_account", f"/d/alpha/ledgers/{a.compound1}/fee_account/from-payments"
+
+    login(client, "alpha-firm")
+    page = client.get(url).get_data(as_text=True)
+    row = re.search(rf'<tr data-month="{last:%Y-%m}">(.*?)</tr>', page, re.S).group(1)
+    assert re.findall(r'<td class="text-end[^"]*">([^<]*)</td>', row) == ["2", "¥150.50", "¥0.00", "¥150.50"]
+    assert "计入账目" in row
+
+    assert post(client, action, {"month": f"{last:%Y-%m}"}).status_code == 302
+    month_end = month_start(today()) - timedelta(days=1)
+    assert [(k, c, amt, n) for _, k, c, amt, _, n in _entries(app, world)] == [
+        ("fee_account", "物业费收入", 15050, "由缴费记录汇总：2 笔，实收 150.50 元")]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        first = db.session.execute(select(LedgerEntry)).scalar_one()
+        assert (first.entry_date, first.voucher_no, first.counterparty) == (
+            month_end, f"缴费汇总 {last:%Y-%m}", "业主缴费")
+        assert ledger.balance(a.compound1, "fee_account") == 15050
+    # Nothing left to post: refused with a message, nothing written.
+    resp = post(client, action, {"month": f"{last:%Y-%m}"})
+    assert resp.status_code == 302
+    assert "已全部入账" in client.get(resp.location).get_data(as_text=True)
+    assert len(_entries(app, world)) == 1
+    # A payment recorded afterwards is the difference, posted as a further entry.
+    add_payment(app, a, b1, 2000, "R4", paid_on=last + timedelta(days=25))
+    assert post(client, action, {"month": f"{last:%Y-%m}"}).status_code == 302
+    second = _entries(app, world)[-1]
+    assert second[3] == 2000 and "此前已入账 150.50 元" in second[5]
+    # A reversal of the first entry puts its amount back to post.
+    assert post(client, f"/d/alpha/ledgers/entries/{first.id}/reverse", {"reason": "重复入账"}).status_code == 302
+    with app.app_context(), tenant_scope(a.tenant_id):
+        rows = {r.month: r for r in fee_income.months(a.compound1, today())}
+    assert (rows[last].collected, rows[last].posted, rows[last].difference) == (17050, 2000, 15050)
+    assert (rows[this].collected, rows[this].payments) == (0, 0)
+    # A month that is not a month, or too far back: refused, nothing written.
+    for bad in ("", "2026-13", f"{month_start(today(), 12):%Y-%m}"):
+        post(client, action, {"month": bad})
+    assert len(_entries(app, world)) == 3
+
+
+def test_only_the_keeper_posts_fee_income_and_only_for_cost_plus_compounds(app, client, world):
+    from wuye_saas.fees.payments import month_start
+
+    from .test_payments import add_payment, make_bills
+    a = world["alpha"]
+    last = month_start(today(), 1)
+    (b1,) = make_bills(app, a, [(a.household1, 1, last, 0, 0, 10000)])
+    add_payment(app, a, b1, 10000, "R1", paid_on=last + timedelta(days=3))
+    action = f"/d/alpha/ledgers/{a.compound1}/fee_account/from-payments"
+    login(client, "alpha-firm")
+    assert post(client, action, {"month": f"{last:%Y-%m}"}).status_code == 409   # 包干制: no such ledger
+    _make_fee_mode(app, world, "contract1", "酬金制")
+    client.post("/logout")
+    login(client, "alpha-committee")        # sees the ledger, does not keep it
+    page = client.get(f"/d/alpha/ledgers/{a.compound1}/fee_account").get_data(as_text=True)
+    assert "缴费记录汇总" in page and "计入账目" not in page
+    assert post(client, action, {"month": f"{last:%Y-%m}"}).status_code == 403
+    client.post("/logout")
+    login(client, "beta-firm")              # another district
+    assert post(client, action, {"month": f"{last:%Y-%m}"}).status_code == 404
+    assert _entries(app, world) == []

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..indicators import definitions as ind
 from ..indicators import snapshots
 from ..org.models import Committee, Compound, Contract, Firm
-from ..publicity import checks, publications, schedule
+from ..publicity import checks, fee_income, publications, schedule
 from ..publicity import templates_content as tc
 from ..publicity.accounts import keeper_of
 from ..publicity.models import LEDGER_KINDS, LedgerEntry, LedgerKeeper
@@ -81,6 +81,9 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
             db.session.execute(insert(LedgerEntry), rows[i:i + 5000])
         audit.record_event("create", "ledger_entry", f"演示账目 {len(rows)} 笔", changes={"entries": len(rows)})
         counts["ledger_entries"] = len(rows)
+        # Under 酬金制 the firms have posted each past month's fee payments (缴费汇总入账);
+        # this month's are still to post, so the page shows what is waiting.
+        counts["ledger_entries"] += _post_fee_income(now)
 
         firm_user = _user_of("firm_manager", firm_id=demo_firm_id)
         chair = _user_of("committee_member", compound_id=demo_compound_id)
@@ -89,6 +92,17 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
         _objection(statement, chair, firm_user)
         db.session.flush()
     return counts
+
+
+def _post_fee_income(on: date) -> int:
+    posted = 0
+    for cid in sorted(set(db.session.execute(select(Contract.compound_id).where(
+            Contract.fee_mode == "酬金制", Contract.start_date <= on, Contract.end_date >= on)).scalars())):
+        for row in fee_income.months(cid, on)[1:]:
+            if row.difference:
+                fee_income.post(cid, row.month, on)
+                posted += 1
+    return posted
 
 
 def _entry(cid, kind, day, category, amount, counterparty) -> dict:

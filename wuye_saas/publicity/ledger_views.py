@@ -13,7 +13,7 @@ from ..formutil import attach_errors
 from ..org.models import Compound
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from ..money import fmt_yuan
-from . import accounts, ledger
+from . import accounts, fee_income, ledger
 from .publications import may_publish
 from .forms import EntryForm, ReverseForm, yuan_to_fen
 from .models import KEEPERS, LEDGER_KINDS, LedgerEntry, LedgerVoucher
@@ -68,11 +68,39 @@ def entries(compound_id: int, kind: str):
     q, start, end = request.args.get("q", ""), _date_arg("start"), _date_arg("end")
     page = db.paginate(accounts.entries_query(compound.id, kind, q, start, end), page=page_arg(),
                        per_page=30, error_out=False)
+    active = kind in accounts.kinds_for(compound.id, today)
+    incomes = fee_income.months(compound.id, today) if kind == fee_income.KIND and active else []
     return render("publicity/ledgers/entries.html", "publicity/ledgers/_entries.html", compound=compound,
                   kind=kind, kinds=LEDGER_KINDS, page=page, args=request.args, q=q,
                   reversed_by=accounts.reversed_by([e.id for e in page.items]), who=accounts.entered_by(page.items),
-                  balance=ledger.balance(compound.id, kind), active=kind in accounts.kinds_for(compound.id, today),
+                  balance=ledger.balance(compound.id, kind), active=active, incomes=incomes,
                   keeper=accounts.keeper_of(kind), may_write=accounts.keeps(m, compound.id, kind))
+
+
+@bp.route("/<int:compound_id>/fee_account/from-payments", methods=["POST"])
+def post_fee_income(compound_id: int):
+    """缴费汇总入账: the month's payments not yet in the 物业费收支 ledger, as one entry."""
+    compound = get_or_404(Compound, compound_id)
+    m, today = current_membership(), timeutil.today()
+    if not accounts.keeps(m, compound.id, fee_income.KIND):
+        abort(403)
+    if fee_income.KIND not in accounts.kinds_for(compound.id, today):
+        abort(409)   # not a 酬金制 compound: it keeps no 物业费收支 ledger
+    back = url_for("ledgers.entries", compound_id=compound.id, kind=fee_income.KIND)
+    try:   # CSRF checked by CSRFProtect
+        month = date.fromisoformat(request.form.get("month", "") + "-01")
+    except ValueError:
+        flash("请选择要汇总的月份。", "error")
+        return redirect(back)
+    try:
+        entry = fee_income.post(compound.id, month, today, user=m.user)
+    except ledger.LedgerProblem as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(f"已将{month:%Y年%m月}的缴费计入账目：{fmt_yuan(entry.amount_fen)}（#{entry.id}）。", "success")
+    return redirect(back)
 
 
 @bp.route("/new", methods=["GET", "POST"])
