@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..fees.models import Bill, Payment
 from ..fees.payments import month_start
+from ..org.models import Compound
 from . import ledger
 from .models import LedgerEntry
 
@@ -63,6 +64,8 @@ def months(compound_id: int, today: date, n: int = MONTHS) -> list[MonthIncome]:
 
 def post(compound_id: int, month: date, today: date, *, user=None) -> LedgerEntry:
     """Post the month's payments not yet in the ledger; LedgerProblem when there is nothing to post."""
+    # Two clicks at once must not post the same difference twice: one posting per compound at a time.
+    db.session.execute(select(Compound.id).where(Compound.id == compound_id).with_for_update())
     row = next((r for r in months(compound_id, today) if r.month == month), None)
     if row is None:
         raise ledger.LedgerProblem("只能汇总近 12 个月（含本月）的缴费。", "month")
