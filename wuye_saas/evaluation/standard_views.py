@@ -310,21 +310,28 @@ def category_edit(standard_category_id):
 def category_delete(standard_category_id):
     c = get_or_404(StandardCategory, standard_category_id)
     _write()
-    s = c.standard
+    name, n = c.name, sum(1 for i in c.standard.items if i.category_id == c.id)
+    return _delete_step(c.standard, "删除分类",
+                        f"确定删除分类“{name}”" + (f"及其中的 {n} 个评分项" if n else "") + "吗？",
+                        url_for("standards.category_delete", standard_category_id=c.id),
+                        lambda: standards.delete_category(c),
+                        lambda removed: f"已删除分类“{name}”" + (f"及其 {removed} 个评分项。" if removed else "。"))
+
+
+def _delete_step(s: Standard, title: str, question: str, action: str, remove, done):
+    """GET: the confirmation (or why this version cannot change); POST: remove, then the
+    builder with `done(what remove returned)`, or 409 with the reason and nothing written."""
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        name = c.name
         try:
-            n = standards.delete_category(c)
+            message = done(remove())
         except standards.StandardProblem as e:
             return _refused(s, e)
-        return _done(s, f"已删除分类“{name}”" + (f"及其 {n} 个评分项。" if n else "。"))
+        return _done(s, message)
     if standards.editable_problem(s):
-        return _locked_panel(s, "删除分类")
-    n = sum(1 for i in s.items if i.category_id == c.id)
-    return _confirm(s, "删除分类", f"确定删除分类“{c.name}”" + (f"及其中的 {n} 个评分项" if n else "") + "吗？",
-                    url_for("standards.category_delete", standard_category_id=c.id), "确认删除")
+        return _locked_panel(s, title)
+    return _confirm(s, title, question, action, "确认删除")
 
 
 # --- items ---------------------------------------------------------------------------------------
@@ -389,20 +396,10 @@ def item_edit(standard_item_id):
 def item_delete(standard_item_id):
     item = get_or_404(StandardItem, standard_item_id)
     _write()
-    s = item.standard
-    if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
-        name = item.name
-        try:
-            standards.delete_item(item)
-        except standards.StandardProblem as e:
-            return _refused(s, e)
-        return _done(s, f"已删除评分项“{name}”。")
-    if standards.editable_problem(s):
-        return _locked_panel(s, "删除评分项")
-    return _confirm(s, "删除评分项", f"确定删除{ITEM_KINDS[item.kind]}“{item.name}”吗？",
-                    url_for("standards.item_delete", standard_item_id=item.id), "确认删除")
+    name = item.name
+    return _delete_step(item.standard, "删除评分项", f"确定删除{ITEM_KINDS[item.kind]}“{name}”吗？",
+                        url_for("standards.item_delete", standard_item_id=item.id),
+                        lambda: standards.delete_item(item), lambda _: f"已删除评分项“{name}”。")
 
 
 # --- star bands, list rules, consequences, weights -----------------------------------------------
