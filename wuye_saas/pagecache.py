@@ -194,8 +194,8 @@ def cached_page(view):
         # Read before the view reads any data: see the module docstring.
         version = g.tenant.data_version
         partial = bool(htmx) and not htmx.history_restore_request
-        key = (mem.id, current_user.id, current_user.display_name, current_user.is_platform_admin,
-               request.full_path, partial)
+        user = current_user._get_current_object()
+        key = (mem.id, user.id, user.display_name, user.is_platform_admin, request.full_path, partial)
         store = _store()
         kept = store.get(key, version)
         if kept is not None:

@@ -148,14 +148,15 @@ def install(app) -> None:
     @app.before_request
     def _acting_membership():
         g.membership = None
-        if not current_user.is_authenticated:
+        user = current_user._get_current_object()   # the proxy looks the user up on every use
+        if not user.is_authenticated:
             return
-        g.actor_token = set_actor(current_user.id, current_user.display_name)
+        g.actor_token = set_actor(user.id, user.display_name)
         mid = session.get("membership_id")
         if mid:
             with tenancy.system_scope():
                 m = g.get("preloaded") or db.session.get(Membership, mid, options=scope_loaded())
-                ok = (m is not None and m.user_id == current_user.id and m.active
+                ok = (m is not None and m.user_id == user.id and m.active
                       and m.tenant.active)
             g.membership = m if ok else None
 
