@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from . import policy, tenancy
 from .audit import reset_actor, set_actor
-from .auth.models import ROLE_LABELS, Membership, scope_loaded, session_user_id
+from .auth.models import ROLE_LABELS, Membership, User, scope_loaded, session_user_id
 from .extensions import db, htmx
 from .money import fmt_yuan
 from .timeutil import fmt_datetime
@@ -85,7 +85,14 @@ def render(template: str, partial: str | None = None, **ctx):
 _ACTING = (select(Membership).join(Membership.tenant)
            .where(Membership.id == bindparam("mid"), Membership.user_id == bindparam("uid"),
                   tenancy.Tenant.slug == bindparam("slug"))
-           .options(contains_eager(Membership.tenant), joinedload(Membership.user)))
+           .options(contains_eager(Membership.tenant).load_only(
+                        tenancy.Tenant.id, tenancy.Tenant.slug, tenancy.Tenant.name, tenancy.Tenant.active,
+                        tenancy.Tenant.data_version),
+                    # What the session check, the header and the kept pages' key read; the rest of
+                    # the row (phone, login times) loads if a page asks for it.
+                    joinedload(Membership.user).load_only(
+                        User.id, User.username, User.display_name, User.password_hash, User.active,
+                        User.is_platform_admin)))
 
 
 def _preload_acting(slug: str) -> Membership | None:
