@@ -107,6 +107,29 @@ def test_each_membership_gets_its_own_page(app, world, clock):
     assert "甲区2号小区" not in resp.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("change, expect", [
+    ("UPDATE \"user\" SET active = false WHERE username = 'alpha-district'", 302),
+    ("UPDATE \"user\" SET password_hash = 'changed elsewhere' WHERE username = 'alpha-district'", 302),
+    ("UPDATE membership SET active = false WHERE user_id = "
+     "(SELECT id FROM \"user\" WHERE username = 'alpha-district')", 404),
+    ("UPDATE tenant SET active = false WHERE slug = 'alpha'", 404),
+])
+def test_a_kept_page_is_only_served_to_a_working_member(app, client, world, clock, change, expect):
+    """A kept page is answered when the request starts, before the user loader and the views'
+    checks: its own check must refuse whatever they refuse — here even for a change made
+    behind the product's back, which does not retire the page."""
+    login(client, "alpha-district")
+    client.get("/d/alpha/compounds/")
+    assert client.get("/d/alpha/compounds/").headers["X-Page-Cache"] == "hit"
+    with app.app_context(), db.engine.begin() as conn:   # no session: the version stays
+        conn.execute(text(change))
+    resp = client.get("/d/alpha/compounds/")
+    assert resp.status_code == expect
+    assert "X-Page-Cache" not in resp.headers
+    if expect == 302:
+        assert "/login" in resp.location
+
+
 def test_a_kept_page_carries_the_csrf_token_of_the_browser_reading_it(app, world, clock):
     a = world["alpha"]
     one, two = app.test_client(), app.test_client()

@@ -8,6 +8,8 @@ number, so no reader can keep a page that misses a committed change (the process
 commit and bump leaves a page stale until PAGE_CACHE_SECONDS). That bound also covers what
 depends on the clock (overdue deadlines, "today"). The CSRF token is bound to the browser
 session, so a kept page is cut at it and the current session's token is put back on a hit.
+A hit is answered when the request starts (`kept_response`, from the row that decided who is
+acting), a miss is rendered and kept by the view's `cached_page` wrapper.
 
 Pages are kept per process (PAGE_CACHE_BYTES each); the version lives in the database, so
 several web workers agree on what is stale without sharing memory.
@@ -23,7 +25,6 @@ from threading import Lock
 from time import monotonic
 
 from flask import Response, current_app, g, make_response, request, session
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
@@ -183,29 +184,45 @@ def _respond(page: KeptPage, outcome: str) -> Response:
     return resp
 
 
+def _may_keep() -> bool:
+    return (current_app.config["PAGE_CACHE_SECONDS"] > 0 and request.method == "GET"
+            and "_flashes" not in session)
+
+
+def _key(acting) -> tuple:
+    partial = bool(htmx) and not htmx.history_restore_request
+    return (acting.membership_id, acting.user_id, acting.display_name, acting.is_platform_admin,
+            request.full_path, partial)
+
+
+def kept_response(acting) -> Response | None:
+    """The kept page for this request, if its view keeps pages and one is valid. Called when
+    the request starts, with the row that decided who is acting (web._read_acting): a hit needs
+    no ORM object, no user loader and no view."""
+    view = current_app.view_functions.get(request.endpoint)
+    if not getattr(view, "keeps_page", False) or not _may_keep():
+        return None
+    page = _store().get(_key(acting), acting.data_version)
+    return _respond(page, "hit") if page is not None else None
+
+
 def cached_page(view):
-    """Serve the view's 200 HTML from the store while the district has not changed."""
+    """Keep the view's 200 HTML while the district has not changed (kept_response serves it)."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        ttl = current_app.config["PAGE_CACHE_SECONDS"]
-        if ttl <= 0 or request.method != "GET" or "_flashes" in session:
+        if not _may_keep():
             return view(*args, **kwargs)
-        mem = g.membership
-        # Read before the view reads any data: see the module docstring.
-        version = g.tenant.data_version
-        partial = bool(htmx) and not htmx.history_restore_request
-        user = current_user._get_current_object()
-        key = (mem.id, user.id, user.display_name, user.is_platform_admin, request.full_path, partial)
-        store = _store()
-        kept = store.get(key, version)
-        if kept is not None:
-            return _respond(kept, "hit")
+        acting = g.acting
+        # The version read when the request started, before the view read any data: see the
+        # module docstring.
+        version = acting.data_version
         resp = make_response(view(*args, **kwargs))
         # Only a plain page: a view that sets its own headers (HX-*, a download) is served as is.
         if (resp.status_code != 200 or resp.mimetype != "text/html" or resp.direct_passthrough
                 or set(resp.headers.keys()) - {"Content-Type", "Content-Length"}):
             return resp
         page = KeptPage(resp.get_data(), generate_csrf().encode())
-        store.put(key, page, ttl, version, size=page.size)
+        _store().put(_key(acting), page, current_app.config["PAGE_CACHE_SECONDS"], version, size=page.size)
         return _respond(page, "miss")
+    wrapper.keeps_page = True
     return wrapper

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import ForeignKey, String, event
+from sqlalchemy import ForeignKey, String, bindparam, event, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 
 from .extensions import db
@@ -130,6 +131,24 @@ def _stamp_tenant(session, flush_context, instances):
         if isinstance(obj, TenantScoped) and scope.tenant_id is not None and not scope.system:
             if obj.tenant_id != scope.tenant_id:
                 raise TenantScopeError(f"{type(obj).__name__} of another tenant in this scope")
+
+
+class TenantRef(NamedTuple):
+    """The district of a request's address as read when the request started (`g.tenant`)."""
+    id: int
+    slug: str
+    name: str
+    active: bool
+    data_version: int
+
+
+TENANT_REF_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.active, Tenant.data_version)
+_TENANT_REF = select(*TENANT_REF_COLUMNS).where(Tenant.slug == bindparam("slug"))
+
+
+def tenant_ref(slug: str) -> TenantRef | None:
+    row = db.session.connection().execute(_TENANT_REF, {"slug": slug}).one_or_none()
+    return TenantRef(*row) if row is not None else None
 
 
 def tenant_by_slug(slug: str) -> Tenant | None:

@@ -8,11 +8,11 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
-from . import policy, tenancy
+from . import pagecache, policy, tenancy
 from .audit import reset_actor, set_actor
-from .auth.models import ROLE_LABELS, Membership, User, scope_loaded, session_user_id
+from .auth.models import ROLE_LABELS, Membership, User, scope_loaded, session_user_id, session_value
 from .extensions import db, htmx
 from .money import fmt_yuan
 from .timeutil import fmt_datetime
@@ -80,32 +80,39 @@ def render(template: str, partial: str | None = None, **ctx):
     return render_template(template, **ctx)
 
 
-# Every page of a district starts with this query; built once, so SQLAlchemy neither rebuilds
-# the statement nor recomputes its cache key per request (~0.3 ms of a kept page's ~1.5 ms).
-_ACTING = (select(Membership).join(Membership.tenant)
+# Every page of a district starts with this one statement: the session's membership in the
+# district of the address, with its user and the district, as plain columns. Built once (no
+# statement construction or cache-key computation per request), run on the session's connection
+# without the ORM (no objects, no identity map): a kept page is answered from this row alone.
+_ACTING = (select(Membership.id.label("membership_id"), Membership.active.label("membership_active"),
+                  User.id.label("user_id"), User.password_hash, User.active.label("user_active"),
+                  User.display_name, User.is_platform_admin,
+                  *tenancy.TENANT_REF_COLUMNS)
+           .join_from(Membership, tenancy.Tenant, Membership.tenant_id == tenancy.Tenant.id)
+           .join(User, Membership.user_id == User.id)
            .where(Membership.id == bindparam("mid"), Membership.user_id == bindparam("uid"),
-                  tenancy.Tenant.slug == bindparam("slug"))
-           .options(contains_eager(Membership.tenant).load_only(
-                        tenancy.Tenant.id, tenancy.Tenant.slug, tenancy.Tenant.name, tenancy.Tenant.active,
-                        tenancy.Tenant.data_version),
-                    # What the session check, the header and the kept pages' key read; the rest of
-                    # the row (phone, login times) loads if a page asks for it.
-                    joinedload(Membership.user).load_only(
-                        User.id, User.username, User.display_name, User.password_hash, User.active,
-                        User.is_platform_admin)))
+                  tenancy.Tenant.slug == bindparam("slug")))
+
+# The acting membership as the ORM object views and templates use, when a page is rendered.
+# Three tables, not the scope's four more: PostgreSQL plans a seven-way join for ~2 ms; the
+# scope (a label in the page header) loads lazily.
+_MEMBERSHIP = (select(Membership).where(Membership.id == bindparam("mid"))
+               .options(joinedload(Membership.tenant), joinedload(Membership.user)))
 
 
-def _preload_acting(slug: str) -> Membership | None:
-    """The session's membership with its user and district in one query, when it belongs to
-    the district in the address (the usual case): the checks below and Flask-Login's user
-    loader then find both in the identity map instead of querying again. Checks nothing itself.
-    Three tables, not the scope's four more: PostgreSQL plans a seven-way join for ~2 ms on every
-    request; the scope (a label in the page header) loads lazily when a page is rendered."""
+def _read_acting(slug: str):
+    """The session's row of `_ACTING` for this district, or None. Checks nothing itself."""
     uid, mid = session_user_id(session.get("_user_id")), session.get("membership_id")
     if not (uid and isinstance(mid, int)):
         return None
-    with tenancy.system_scope():
-        return db.session.execute(_ACTING, {"mid": mid, "uid": uid, "slug": slug}).scalar_one_or_none()
+    return db.session.connection().execute(_ACTING, {"mid": mid, "uid": uid, "slug": slug}).one_or_none()
+
+
+def _may_act(row) -> bool:
+    """Whether the session acts as that membership: the user as Flask-Login's loader would
+    accept it (active, password unchanged since login), the membership and the district active."""
+    return bool(row.user_active and row.membership_active and row.tenant_active
+                and session.get("_user_id") == session_value(row.user_id, row.password_hash))
 
 
 def nav_links(items) -> list[tuple[str, str, str]]:
@@ -138,12 +145,13 @@ def install(app) -> None:
     def _tenant_from_url(endpoint, values):
         if values and "tenant_slug" in values:
             slug = values.pop("tenant_slug")
-            # Held in g: the identity map keeps objects only while something refers to them.
-            g.preloaded = acting = _preload_acting(slug)
-            tenant = acting.tenant if acting is not None else tenancy.tenant_by_slug(slug)
+            row = _read_acting(slug)
+            tenant = (tenancy.TenantRef(row.id, row.slug, row.name, row.active, row.data_version)
+                      if row is not None else tenancy.tenant_ref(slug))
             if tenant is None or not tenant.active:
                 abort(404)
             g.tenant = tenant
+            g.acting = row if row is not None and _may_act(row) else None
             g.tenant_token = tenancy.enter(tenant.id)
 
     @app.url_defaults
@@ -155,6 +163,18 @@ def install(app) -> None:
     @app.before_request
     def _acting_membership():
         g.membership = None
+        acting = g.get("acting")
+        if acting is not None:
+            # A district page of one of its working members (decided by _may_act).
+            g.actor_token = set_actor(acting.user_id, acting.display_name)
+            kept = pagecache.kept_response(acting)
+            if kept is not None:
+                return kept
+            with tenancy.system_scope():   # None if removed since the row was read: a 404
+                g.membership = db.session.execute(_MEMBERSHIP, {"mid": acting.membership_id}).scalar_one_or_none()
+            return
+        # Elsewhere (choosing a district, the platform pages, a district the session is not a
+        # working member of): the person Flask-Login loaded and the membership they last chose.
         user = current_user._get_current_object()   # the proxy looks the user up on every use
         if not user.is_authenticated:
             return
@@ -162,7 +182,7 @@ def install(app) -> None:
         mid = session.get("membership_id")
         if mid:
             with tenancy.system_scope():
-                m = g.get("preloaded") or db.session.get(Membership, mid, options=scope_loaded())
+                m = db.session.get(Membership, mid, options=scope_loaded())
                 ok = (m is not None and m.user_id == user.id and m.active
                       and m.tenant.active)
             g.membership = m if ok else None

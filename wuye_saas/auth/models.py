@@ -57,9 +57,7 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """What the session remembers: the id and a fingerprint of the password, so changing
-        the password ends every other session of this person (see session_user_id)."""
-        return f"{self.id}:{sha256(self.password_hash.encode()).hexdigest()[:16]}"
+        return session_value(self.id, self.password_hash)
 
     def set_password(self, password: str) -> None:
         # werkzeug's default is scrypt, a memory-hard KDF.
@@ -110,9 +108,15 @@ class Membership(TenantScoped, db.Model):
         return f"{self.role_label} · 全区"
 
 
-def session_user_id(session_value) -> int | None:
+def session_value(user_id: int, password_hash: str) -> str:
+    """What the session remembers of its user: the id and a fingerprint of the password, so
+    changing the password ends every other session of this person (see session_user_id)."""
+    return f"{user_id}:{sha256(password_hash.encode()).hexdigest()[:16]}"
+
+
+def session_user_id(value) -> int | None:
     """The user id in a session's Flask-Login value ("<id>:<fingerprint>"), None if malformed."""
-    head = str(session_value or "").partition(":")[0]
+    head = str(value or "").partition(":")[0]
     return int(head) if head.isdigit() else None
 
 
