@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from wuye_saas.audit import AuditEvent
 from wuye_saas.demands.models import Demand
 from wuye_saas.extensions import db
 from wuye_saas.jobs import JobRun, _REGISTRY, job
@@ -94,3 +95,9 @@ def test_every_scheduled_entry_is_a_registered_job():
         module, name = p.func.split(":")
         fn = getattr(importlib.import_module(module), name)
         assert fn.job_path == p.func and p.func in _REGISTRY, p.name
+
+
+def test_the_schedulers_bookkeeping_stays_out_of_the_audit_log(app, rq_worker, world, entries):
+    _tick(app, now() + timedelta(days=4))
+    with app.app_context(), system_scope():
+        assert db.session.execute(select(AuditEvent.id).where(AuditEvent.entity == "schedule_state")).first() is None

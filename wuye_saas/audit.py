@@ -59,7 +59,8 @@ def reset_actor(token) -> None:
     _actor.reset(token)
 
 
-def _plain(value):
+def plain(value):
+    """A column value as the audit trail stores it (JSON-safe)."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -74,7 +75,7 @@ def _columns(obj):
 
 
 def _snapshot(obj, exclude) -> dict:
-    return {a.key: _plain(getattr(obj, a.key)) for a in _columns(obj) if a.key not in exclude}
+    return {a.key: plain(getattr(obj, a.key)) for a in _columns(obj) if a.key not in exclude}
 
 
 def _diff(obj, exclude) -> dict:
@@ -91,12 +92,16 @@ def _diff(obj, exclude) -> dict:
         if attr.key in exclude:
             out[attr.key] = {"before": "***", "after": "***"}
         else:
-            out[attr.key] = {"before": _plain(before), "after": _plain(after)}
+            out[attr.key] = {"before": plain(before), "after": plain(after)}
     return out
 
 
+def _audited_class(cls) -> bool:
+    return getattr(cls, "__audit__", True) and hasattr(cls, "__tablename__")
+
+
 def _audited(obj) -> bool:
-    return getattr(type(obj), "__audit__", True) and hasattr(type(obj), "__tablename__")
+    return _audited_class(type(obj))
 
 
 def _label(obj) -> str:
@@ -115,6 +120,20 @@ def _event(obj, action: str, changes: dict) -> AuditEvent:
         label=_label(obj),
         changes=changes,
     )
+
+
+@event.listens_for(db.Model, "mapper_configured", propagate=True)
+def _keep_old_values(mapper, cls):
+    # A value set on a record whose loaded values a commit has expired would otherwise have no
+    # "before" in its history. A "set" listener with active_history makes SQLAlchemy load the
+    # old value first (one SELECT of the expired row), so the trail shows what was replaced.
+    if _audited_class(cls):
+        for attr in mapper.column_attrs:
+            event.listen(getattr(cls, attr.key), "set", _seen, active_history=True)
+
+
+def _seen(target, value, oldvalue, initiator):
+    """Nothing to do: registering it is what loads the old value."""
 
 
 @event.listens_for(Session, "after_flush")

@@ -41,6 +41,7 @@ SCHEDULE: list[Periodic] = [
 
 class ScheduleState(db.Model):
     __tablename__ = "schedule_state"
+    __audit__ = False  # the scheduler's bookkeeping, like JobRun: what its jobs do is audited
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
     name: Mapped[str] = mapped_column(String(60))

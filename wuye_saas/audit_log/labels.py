@@ -1,0 +1,401 @@
+"""The audit log's Chinese words: what each recorded entity, action, field and coded value is
+called. The single place to add a name when a new model, form field or `record_event` appears
+(tests/test_audit_log.py fails for an audited table or a recorded action without one).
+
+Field names come, in this order, from: a per-entity override; the labels of the forms that edit
+that entity; the system columns below (no form edits them); any form field whose label is the
+same everywhere in the product; the entity of an `…_id` column or a count of rows (`streets`).
+"""
+from __future__ import annotations
+
+import re
+import sys
+from functools import cache
+
+from wtforms import Form
+from wtforms.fields.core import UnboundField
+
+from ..audit import ACTIONS
+from ..auth.models import ROLE_LABELS
+from ..committees import models as committees
+from ..demands import models as demands
+from ..evaluation import models as evaluation
+from ..evaluation.standards import COMPUTED_LABELS, LIST_RULES
+from ..fees import models as fees
+from ..fees.billing import SCOPE_LABELS
+from ..followups import models as followups
+from ..importer.logic import KINDS as IMPORT_KINDS
+from ..jobs.schedule import SCHEDULE
+from ..meetings import models as meetings
+from ..org.resources import RESOURCES
+from ..publicity import models as publicity
+from ..votes import models as votes
+
+# --- entities ----------------------------------------------------------------------------------
+# Grouped as the sidebar groups the product; the filter lists them in this order. Besides tables
+# the log holds `record_event` summaries of bulk writes under "import" and "seed".
+ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
+    ("组织架构", {"tenant": "区县", "street": "街道", "community": "社区", "grid": "网格"}),
+    ("小区与住户", {"compound": "小区", "building": "楼栋", "household": "住户", "household_class": "困难类别",
+                "household_class_link": "住户困难类别"}),
+    ("物业企业", {"firm": "物业企业", "contract": "物业服务合同"}),
+    ("业委会", {"committee": "业委会/物管会", "committee_member": "委员", "formation": "业委会组建换届",
+              "candidate": "候选人", "vetting_criterion": "联审审查项", "vetting_check": "候选人联审结果",
+              "committee_supervision": "业委会监督措施"}),
+    ("党建", {"party_org": "党组织", "instructor": "党建指导员", "cross_appointment": "交叉任职"}),
+    ("收费管理", {"fee_policy": "收费政策", "fee_policy_grade": "收费政策单价", "fee_concession": "企业让利",
+              "fee_assignment": "收费政策分配", "billing_run": "账单开具", "bill": "账单",
+              "credit_note": "冲减单", "payment": "缴费记录", "subsidy_claim": "补贴申领"}),
+    ("账目公示与表决", {"ledger_keeper": "记账人设置", "ledger_entry": "账目", "ledger_voucher": "记账凭证",
+                 "publication": "公示", "publication_check": "公示核对", "objection": "质询",
+                 "publicity_requirement": "公示要求", "owner_vote": "业主表决", "ballot": "表决票",
+                 "fund_application": "维修资金使用申请", "fund_review": "维修资金使用审核"}),
+    ("基层治理", {"demand_category": "诉求分类", "demand": "诉求", "demand_event": "诉求办理记录",
+              "demand_photo": "诉求照片", "meeting": "联席会议", "meeting_attendee": "参会人员",
+              "agenda_item": "议题", "action_item": "落实事项", "follow_up": "待办督办"}),
+    ("考核评价", {"standard": "评分标准", "standard_category": "评分标准分类", "standard_item": "评分项",
+              "evaluation": "考核", "assessment": "考核对象", "item_score": "考核得分",
+              "evidence": "佐证材料", "assessor_assignment": "第三方测评分工", "survey": "居民满意度测评",
+              "survey_response": "居民满意度答卷", "appeal": "申诉", "compound_month": "月度统计快照"}),
+    ("账号与系统", {"user": "账号", "membership": "账号角色", "import": "数据导入", "seed": "演示数据",
+               "job_run": "后台任务", "schedule_state": "定时任务", "login_attempt": "登录失败记录",
+               "audit_event": "审计记录"}),
+]
+ENTITY_LABELS: dict[str, str] = {t: label for _, group in ENTITY_GROUPS for t, label in group.items()}
+OTHER_GROUP = "其他"
+
+# --- actions -----------------------------------------------------------------------------------
+ACTION_LABELS: dict[str, str] = ACTIONS | {"snapshot": "生成快照"}
+
+# --- fields ------------------------------------------------------------------------------------
+# Columns no form edits (or whose form label does not fit every table), and the keys of the
+# summaries that record_event writes.
+FIELD_LABELS: dict[str, str] = {
+    # ids, keys and bookkeeping
+    "id": "编号", "tenant_id": "区县", "status": "状态", "created_at": "创建时间", "updated_at": "更新时间",
+    "created_by_id": "创建人", "user_id": "账号", "name": "名称", "title": "标题", "kind": "类型",
+    "note": "备注", "reason": "原因", "decision": "处理意见", "detail": "说明", "description": "说明",
+    "sort": "排序", "active": "启用", "phone": "电话", "code": "编码", "category_id": "分类",
+    "direction": "方向", "unit": "单位", "outcome": "结果", "method": "方式", "quotes": "报价情况",
+    "month": "月份", "household_code": "户码", "username": "用户名", "display_name": "姓名",
+    "password_hash": "密码", "is_platform_admin": "平台管理员", "last_login_at": "最近登录",
+    "slug": "访问标识", "region": "所属地区", "data_version": "数据版本", "role": "角色", "is_chair": "主任",
+    "at": "时间", "actor": "操作人", "label": "说明", "key": "去重标识", "version": "版本", "level": "层级",
+    "result": "结果", "data": "附加信息", "filename": "文件名", "stored_name": "存储文件名",
+    "content_type": "文件类型", "size": "文件大小（字节）", "args": "参数", "changes": "变更内容",
+    "household_id": "住户", "building_id": "楼栋", "street_id": "街道", "community_id": "社区",
+    "firm_id": "物业企业", "compound_id": "小区", "committee_id": "业委会/物管会", "grid_id": "网格",
+    "item_id": "评分项", "evaluation_id": "考核", "standard_id": "评分标准", "policy_id": "收费政策",
+    "family_id": "收费政策", "demand_id": "诉求", "agenda_item_id": "议题", "vote_id": "业主表决",
+    "meeting_id": "会议", "publication_id": "公示", "assessment_id": "考核对象", "bill_id": "账单",
+    "candidate_id": "候选人", "criterion_id": "审查项", "formation_id": "组建换届", "event_id": "办理记录",
+    "entry_id": "账目", "item_score_id": "考核得分", "survey_id": "满意度测评", "membership_id": "测评账号",
+    "application_id": "维修资金使用申请", "household_class_id": "困难类别", "job_run_id": "后台任务",
+    "billing_run_id": "账单开具批次", "ledger_entry_id": "账目", "previous_committee_id": "上届业委会/物管会",
+    "escalated_from_id": "社区提交的议题", "reverses_id": "冲销的账目", "based_on_id": "来源版本",
+    "reviewer_id": "审核人", "reviewed_by_id": "社区审核人", "confirmed_by_id": "街道确认人",
+    "decided_by_id": "裁定人", "closed_by_id": "办结人", "asked_by": "提问人",
+    # times and dates
+    "accepted_at": "接单时间", "activated_at": "启用时间", "answered_at": "答复时间", "asked_at": "提问时间",
+    "appeal_until": "申诉截止日期", "checked_at": "核对时间", "closed_at": "关闭时间",
+    "computed_at": "结果计算时间", "confirmed_at": "街道确认时间", "deadline_at": "办理时限",
+    "decided_at": "决定时间", "dispatched_at": "派单时间", "done_on": "完成日期", "escalated_at": "升级街道时间",
+    "filed_at": "报备时间", "finalized_at": "定稿时间", "frozen_at": "冻结时间", "issued_at": "开具时间",
+    "last_at": "上次运行时间", "opened_on": "发起日期", "publicized_on": "公示日期", "published_at": "发布时间",
+    "received_at": "受理时间", "recorded_at": "登记时间", "resolved_at": "办结时间", "results_at": "结果计算时间",
+    "reviewed_at": "审核时间", "started_on": "开始日期", "submitted_at": "提交时间", "taken_at": "统计时间",
+    "uploaded_at": "上传时间", "finished_at": "完成时间", "valid_from": "开始日期", "valid_to": "截止日期",
+    "period_start": "期间开始", "period_end": "期间结束",
+    # money (integer 分, shown in 元) and amounts
+    "amount_fen": "金额", "approved_fen": "核准金额", "base_fen": "物业费", "billed_fen": "应收金额",
+    "budget_fen": "预算金额", "collected_fen": "实收金额", "firm_fen": "企业让利", "flat_fen": "每户单价（元/户·月）",
+    "gov_cap_fen": "政府承担封顶（元/小区·月）", "gov_fen": "政府承担", "holdback_fen": "质量保证金留存",
+    "resident_fen": "居民缴纳", "area": "面积（㎡）", "area_centi": "专有部分面积（㎡）",
+    "total_area_centi": "专有部分总面积（㎡）", "total_heads": "业主总人数", "rate": "单价（元/㎡·月）",
+    "float_percent": "浮动幅度（±%）", "percent": "让利比例（%）", "grade": "服务等级", "bill_count": "账单数",
+    # other system columns
+    "answers": "答卷", "applicant": "申请方", "approve": "审核意见", "base_total": "基本项得分",
+    "bonus_total": "加分", "breakdown": "得分明细", "classes": "困难类别", "close_note": "办理情况",
+    "comment": "意见建议", "consequences": "处理措施", "content": "公示内容", "content_hash": "内容指纹",
+    "prev_hash": "上一份指纹", "cycle_weights": "年度考核权重", "elected": "当选", "final_points": "最终得分",
+    "frozen": "已冻结（已开具账单）", "list_rules": "榜单规则", "new_points": "改定分值", "number": "诉求编号",
+    "old_points": "原分值", "passed": "表决通过", "publisher": "发布人", "rank": "排名",
+    "reopen_count": "重新办理次数", "resolution": "办理结果", "result_note": "选举情况", "return_note": "退回意见",
+    "review_occurrences": "审核扣分次数", "review_points": "审核得分", "review_reason": "改分理由",
+    "scope_id": "开具范围编号", "scope_kind": "开具范围类型", "scope_label": "开具范围", "self_note": "自评说明",
+    "self_occurrences": "自评扣分次数", "self_points": "自评得分", "seq": "公示序号", "star_bands": "星级分档",
+    "stars": "星级", "total": "总分", "vetoed": "一票否决", "owner_key": "业主标识", "developer": "开发商未售房屋",
+    "choice": "表决意见", "present": "出席", "list_kind": "榜单", "message": "结果说明", "progress": "进度",
+    "func": "任务函数", "issued": "开具账单数", "existing": "已有账单数", "skipped": "跳过的小区",
+    # keys of record_event summaries (counts of bulk writes)
+    "compounds": "小区数", "assessments": "考核对象数", "item_scores": "评分记录数", "evidence": "佐证材料数",
+    "filled": "补记的月份", "months": "月数", "escalated": "升级街道件数", "demands": "诉求件数",
+    "events": "办理记录数", "payments": "缴费笔数", "surveys": "测评小区数", "responses": "答卷份数",
+    "entries": "账目笔数", "file": "文件名", "rows": "行数", "class_links": "住户困难类别记录数",
+    "changed_results": "结果有变化的考核对象数", "changed_item_points": "得分有变化的评分记录数",
+    # keys inside JSON values (star bands, list rules, levels, results …)
+    "min": "最低分", "list": "榜单", "rule": "条件", "value": "数值", "points": "分值", "lines": "计票说明",
+    "categories": "分类得分", "bonus_raw": "加分（未封顶）", "no_data": "缺少数据",
+    "veto_effects": "否决后果", "vetoed_items": "否决项",
+}
+
+# Where one column means something particular in one entity (or a summary key does).
+ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
+    "tenant": {"name": "区县名称", "active": "启用"},
+    "user": {"active": "启用", "phone": "手机号"},
+    "membership": {"user_id": "账号", "active": "启用"},
+    "demand": {"closed_at": "关闭时间", "category_id": "诉求分类", "assignee_name": "承办人（单位）"},
+    "demand_event": {"kind": "办理环节", "note": "说明", "actor": "办理人", "assignee_kind": "承办方",
+                     "assignee": "承办人（单位）", "again": "改派", "level": "派单层级", "on_time": "按时办结",
+                     "satisfaction": "回访满意度", "channel": "受理渠道", "deadline_at": "办理时限",
+                     "reopen_count": "重新办理次数"},
+    "follow_up": {"kind": "督办类型", "closed_at": "办结时间", "due_on": "完成时限", "detail": "说明"},
+    "formation": {"kind": "类型", "committee_id": "成立的业委会/物管会"},
+    "vetting_check": {"result": "审查结论", "unit": "审查单位", "note": "说明", "user_id": "登记人", "at": "登记时间"},
+    "meeting": {"level": "召集层级", "status": "状态"},
+    "meeting_attendee": {"present": "出席"},
+    "agenda_item": {"decision": "议定结果 / 社区意见", "meeting_id": "会议"},
+    "action_item": {"agenda_item_id": "对应议题"},
+    "objection": {"decision": "裁决意见", "line": "质询的公示内容"},
+    "ledger_entry": {"user_id": "记账人", "kind": "账目类型", "amount_fen": "金额（收入为正，支出为负）"},
+    "ledger_keeper": {"kind": "账目类型", "keeper": "记账人"},
+    "publication": {"kind": "公示类型", "user_id": "发布人账号"},
+    "publication_check": {"user_id": "核对人"},
+    "owner_vote": {"result": "表决结果", "status": "状态"},
+    "fund_review": {"level": "审核层级", "reason": "意见", "user_id": "审核人"},
+    "fund_application": {"status": "状态"},
+    "subsidy_claim": {"amount_fen": "申领金额（政府承担部分）", "reason": "退回理由"},
+    "payment": {"amount_fen": "收款金额"},
+    "bill": {"base_fen": "物业费", "month": "账单月份"},
+    "credit_note": {"gov_fen": "冲减政府承担", "firm_fen": "冲减企业让利", "resident_fen": "冲减居民缴纳"},
+    "fee_policy_grade": {"rate": "单价（元/㎡·月）"},
+    "standard": {"unit": "考核单位", "note": "说明"},
+    "standard_item": {"kind": "评分项类型"},
+    "evaluation": {"kind": "考核类型", "name": "考核名称"},
+    "assessment": {"unit": "考核单位", "status": "状态", "total": "总分"},
+    "appeal": {"status": "状态", "decision": "裁定意见", "item_id": "申诉的评分项"},
+    "committee_supervision": {"kind": "监督措施"},
+    "schedule_state": {"name": "定时任务"},
+    "import": {"kind": "导入类型", "table": "数据表"},
+}
+
+# Internal columns not worth a line in the log: the follow-up's idempotency key is made of codes
+# and ids ("eval:1:82:exit") that say nothing the kind, subject and title do not.
+HIDDEN_FIELDS: dict[str, set[str]] = {"follow_up": {"key"}}
+
+# Which entity each record-editing form edits (the register's forms come from its resources).
+# Forms of actions (notes, decisions, passwords) are not listed: their field names are not columns.
+FORM_ENTITIES: dict[str, tuple[str, ...]] = {
+    "admin.forms:DistrictForm": ("tenant",),
+    "users.forms:AccountForm": ("user", "membership"),
+    "users.forms:MembershipForm": ("membership",),
+    "users.forms:ScopeForm": ("membership",),
+    "committees.forms:CandidateForm": ("candidate",),
+    "committees.forms:CriterionForm": ("vetting_criterion",),
+    "committees.forms:CriterionEditForm": ("vetting_criterion",),
+    "committees.forms:ElectionForm": ("formation",),
+    "committees.forms:FormationForm": ("formation",),
+    "committees.forms:SupervisionForm": ("committee_supervision",),
+    "committees.forms:EndSupervisionForm": ("committee_supervision",),
+    "demands.forms:CategoryForm": ("demand_category",),
+    "demands.forms:StaffDemandForm": ("demand",),
+    "demands.forms:DispatchForm": ("demand",),
+    "demands.forms:VisitForm": ("demand",),
+    "evaluation.cycle_forms:OpenForm": ("evaluation",),
+    "evaluation.result_forms:AppealForm": ("appeal",),
+    "evaluation.standard_forms:StandardForm": ("standard",),
+    "evaluation.standard_forms:CategoryForm": ("standard_category",),
+    "evaluation.standard_forms:ItemForm": ("standard_item",),
+    "evaluation.survey_forms:OpenForm": ("survey",),
+    "fees.billing_forms:CreditForm": ("credit_note",),
+    "fees.payment_forms:ClaimForm": ("subsidy_claim",),
+    "fees.payment_forms:PaymentForm": ("payment",),
+    "fees.policy_forms:PolicyForm": ("fee_policy",),
+    "fees.policy_forms:AssignForm": ("fee_assignment",),
+    "meetings.forms:MeetingForm": ("meeting",),
+    "meetings.forms:RecordForm": ("meeting",),
+    "meetings.forms:AttendeeForm": ("meeting_attendee",),
+    "meetings.forms:AgendaForm": ("agenda_item",),
+    "meetings.forms:OutcomeForm": ("agenda_item",),
+    "meetings.forms:ActionForm": ("action_item",),
+    "meetings.forms:DoneForm": ("action_item",),
+    "publicity.forms:EntryForm": ("ledger_entry",),
+    "publicity.check_forms:ObjectionForm": ("objection",),
+    "publicity.check_forms:AnswerForm": ("objection",),
+    "publicity.check_forms:RequirementForm": ("publicity_requirement",),
+    "votes.forms:VoteForm": ("owner_vote",),
+    "votes.forms:PublicizeForm": ("owner_vote",),
+    "votes.forms:BallotForm": ("ballot",),
+    "votes.forms:FundForm": ("fund_application",),
+    "votes.forms:ReviewForm": ("fund_review",),
+}
+
+_HINT = re.compile(r"（[^）]*(?:可选|选填|必填|例如|逗号分隔|保存时)[^）]*）")
+
+
+def clean_label(text: str) -> str:
+    """A form label as a column name: without input hints, and short."""
+    text = _HINT.sub("", str(text)).strip()
+    if len(text) > 12 and "（" in text:
+        text = text.split("（", 1)[0].strip()
+    return text
+
+
+def _form_classes():
+    """Every form class of the product defined at module level (not built per request)."""
+    seen, todo = [], list(Form.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        module = sys.modules.get(cls.__module__)
+        if (cls.__module__.startswith("wuye_saas.") and getattr(module, cls.__name__, None) is cls
+                and cls not in seen):
+            seen.append(cls)
+    return sorted(seen, key=lambda c: (c.__module__, c.__name__))
+
+
+def _fields(form) -> dict[str, str]:
+    out = {}
+    for klass in reversed(form.__mro__):
+        for name, field in vars(klass).items():
+            if isinstance(field, UnboundField):
+                text = field.kwargs.get("label") or (field.args[0] if field.args else None)
+                if text:
+                    out[name] = clean_label(text)
+    return out
+
+
+@cache
+def form_labels() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """({entity: {field: label}} of the forms that edit an entity, {field: label} of the fields
+    labelled the same in every form). Read once the app has imported every form module."""
+    by_entity: dict[str, dict[str, str]] = {}
+    everywhere: dict[str, set[str]] = {}
+    mapped = {res.form: (res.model.__tablename__,) for res in RESOURCES}
+    for form in _form_classes():
+        fields = _fields(form)
+        key = f"{form.__module__.removeprefix('wuye_saas.')}:{form.__name__}"
+        for entity in mapped.get(form, FORM_ENTITIES.get(key, ())):
+            for name, text in fields.items():
+                by_entity.setdefault(entity, {}).setdefault(name, text)
+        for name, text in fields.items():
+            everywhere.setdefault(name, set()).add(text)
+    same = {name: texts.pop() for name, texts in everywhere.items() if len(texts) == 1}
+    return by_entity, same
+
+
+def _plural_entity(key: str) -> str | None:
+    """`streets` → street, `fee_policies` → fee_policy: the counts of a seed or import summary."""
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("s", "")):
+        if key.endswith(suffix) and key[: -len(suffix)] + repl in ENTITY_LABELS:
+            return key[: -len(suffix)] + repl
+    return None
+
+
+def field_label(entity: str, key: str) -> str:
+    by_entity, same = form_labels()
+    for source in (ENTITY_FIELD_LABELS.get(entity, {}), by_entity.get(entity, {}), FIELD_LABELS, same):
+        if key in source:
+            return source[key]
+    if key.endswith("_id") and key[:-3] in ENTITY_LABELS:
+        return ENTITY_LABELS[key[:-3]]
+    plural = _plural_entity(key)
+    if plural:
+        return ENTITY_LABELS[plural] + "数"
+    return key
+
+
+def entity_label(entity: str) -> str:
+    return ENTITY_LABELS.get(entity, entity)
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+# --- coded values ------------------------------------------------------------------------------
+_YES_NO = {True: "是", False: "否"}
+PARTIES = meetings.PARTIES
+VALUE_LABELS: dict[str, dict[str, dict]] = {
+    "membership": {"role": ROLE_LABELS},
+    "formation": {"kind": committees.FORMATION_KINDS, "status": committees.FORMATION_STATUSES},
+    "vetting_criterion": {"group": committees.VETTING_GROUPS},
+    "vetting_check": {"result": committees.VETTING_RESULTS},
+    "candidate": {"status": committees.CANDIDATE_STATUSES},
+    "committee_supervision": {"kind": committees.SUPERVISION_KINDS},
+    "demand": {"channel": demands.CHANNELS, "urgency": demands.URGENCIES, "status": demands.STATUSES,
+               "assignee_kind": demands.ASSIGNEE_KINDS, "satisfaction": demands.SATISFACTION},
+    "demand_event": {"kind": demands.EVENT_KINDS, "channel": demands.CHANNELS,
+                     "assignee_kind": demands.ASSIGNEE_KINDS, "satisfaction": demands.SATISFACTION,
+                     "level": meetings.LEVELS},
+    "meeting": {"level": meetings.LEVELS, "kind": meetings.KINDS, "status": meetings.STATUSES},
+    "meeting_attendee": {"party": PARTIES},
+    "agenda_item": {"outcome": meetings.OUTCOMES},
+    "action_item": {"owner_party": PARTIES},
+    "follow_up": {"kind": followups.KINDS, "status": {"open": "待办", "closed": "已办结"}},
+    "standard": {"status": evaluation.STANDARD_STATUSES, "unit": evaluation.UNITS},
+    "standard_item": {"kind": evaluation.ITEM_KINDS, "method": evaluation.METHODS, "scorer": evaluation.SCORERS,
+                      "veto_effect": evaluation.VETO_EFFECTS, "computed_key": COMPUTED_LABELS},
+    "evaluation": {"kind": evaluation.CYCLE_KINDS, "status": evaluation.EVALUATION_STATUSES},
+    "assessment": {"status": evaluation.ASSESSMENT_STATUSES, "list_kind": evaluation.LISTS,
+                   "unit": evaluation.UNITS},
+    "appeal": {"status": evaluation.APPEAL_STATUSES},
+    "compound_month": {"list_kind": evaluation.LISTS},
+    "fee_policy": {"basis": fees.BASES, "gov_mode": fees.GOV_MODES, "status": fees.POLICY_STATUSES},
+    "subsidy_claim": {"status": fees.CLAIM_STATUSES},
+    "billing_run": {"scope_kind": SCOPE_LABELS},
+    "ledger_keeper": {"kind": publicity.LEDGER_KINDS, "keeper": publicity.KEEPERS},
+    "ledger_entry": {"kind": publicity.LEDGER_KINDS},
+    "publication": {"kind": publicity.PUBLICATION_KINDS},
+    "publicity_requirement": {"kind": publicity.PUBLICATION_KINDS, "ledger_kind": publicity.LEDGER_KINDS,
+                              "frequency": publicity.FREQUENCIES},
+    "objection": {"status": publicity.OBJECTION_STATUSES},
+    "owner_vote": {"matter": votes.MATTERS, "status": votes.VOTE_STATUSES},
+    "ballot": {"choice": votes.CHOICES},
+    "fund_application": {"status": votes.FUND_STATUSES, "applicant": publicity.KEEPERS},
+    "fund_review": {"level": votes.REVIEW_LEVELS, "approve": {True: "同意", False: "退回"}},
+    "schedule_state": {"name": {p.name: p.label for p in SCHEDULE}},
+    "import": {"kind": {k: v.label for k, v in IMPORT_KINDS.items()}, "table": ENTITY_LABELS},
+}
+# Keys inside JSON values, whatever the entity.
+NESTED_VALUE_LABELS: dict[str, dict] = {"list": evaluation.LISTS, "rule": LIST_RULES}
+
+
+def value_label(entity: str, key: str, value):
+    """The Chinese of a coded value, or the value itself."""
+    codes = VALUE_LABELS.get(entity, {}).get(key) or NESTED_VALUE_LABELS.get(key)
+    if codes is not None and isinstance(value, (str, bool)):
+        return codes.get(value, value)
+    if isinstance(value, bool):
+        return _YES_NO[value]
+    return value
+
+
+# --- summaries ---------------------------------------------------------------------------------
+# The summary of a record whose model has no audit_label or name: its values shown as the log shows
+# them (names for ids, Chinese for codes); used when the recorded label is empty or unfinished.
+SUMMARIES: dict[str, str] = {
+    "household_class_link": "{household_id} · {household_class_id}",
+    "vetting_check": "{candidate_id} · {criterion_id}：{result}",
+    "demand_event": "{demand_id} · {kind}",
+    "demand_photo": "{filename}",
+    "evidence": "{filename}",
+    "ledger_voucher": "{filename}",
+    "appeal": "申诉：{item_id}",
+    "survey": "{compound_id}满意度测评",
+    "assessment": "{firm_id} {compound_id}",
+    "item_score": "{assessment_id} · {item_id}",
+    "assessor_assignment": "{item_id} · {membership_id}",
+    "fee_policy_grade": "{policy_id} · {grade}",
+    "fee_concession": "{policy_id} · {household_class_id} 让利 {percent}%",
+    "credit_note": "{bill_id}：{reason}",
+    "ledger_keeper": "{kind}：{keeper}",
+    "publication": "{title}",
+    "publication_check": "已核对：{publication_id}",
+    "publicity_requirement": "{kind} · {frequency}",
+    "fund_review": "{application_id} · {level}：{approve}",
+    "ballot": "{household_id}：{choice}",
+    "owner_vote": "{title}",
+    "bill": "{household_id} {month}",
+    "schedule_state": "{name}",
+}
