@@ -1,6 +1,7 @@
-"""Each role's landing page: what its slice of the district holds. Staff (district, street,
-community) also get the indicators board read from the monthly snapshots, with drill-down
-district → street → community → compound, its Excel export and (district) a refresh."""
+"""Each role's landing page: what waits for it (待办, `todo.py`) and what its slice of the district
+holds. Staff (district, street, community) also get the indicators board read from the monthly
+snapshots, with drill-down district → street → community → compound, its Excel export and
+(district) a refresh."""
 from io import BytesIO
 
 from flask import abort, current_app, redirect, request, send_file, url_for
@@ -12,9 +13,9 @@ from ..extensions import db, htmx
 from ..indicators import jobs as indicator_jobs
 from ..org import models as m
 from ..pagecache import Memo, cached_page
-from ..timeutil import local, now
+from ..timeutil import local, now, today
 from ..web import current_membership, render, require, tenant_blueprint
-from . import board
+from . import board, todo
 
 bp = tenant_blueprint("dashboard", __name__)
 
@@ -77,8 +78,11 @@ def _counts(mem) -> dict:
 def home():
     mem = current_membership()
     indicators = _board(mem) if board.is_staff(mem) else None
-    return render("dashboard/home.html", "dashboard/_board.html" if indicators else None,
-                  ind=indicators, **_counts(mem))
+    if indicators and htmx and not htmx.history_restore_request:
+        return render("dashboard/home.html", "dashboard/_board.html", ind=indicators)   # a drill-down step
+    # 待办 is counted on every full page, never kept in `_kept_counts`: the kept page is retired by
+    # the next write in the district, so a handled item leaves the count on the next load.
+    return render("dashboard/home.html", ind=indicators, todo=todo.cards(mem, now(), today()), **_counts(mem))
 
 
 @bp.route("/indicators.xlsx")
