@@ -41,9 +41,9 @@ def _watch(page, problems):
             and problems.append(f"console: {m.text}"))
 
 
-def _login(browser, server, username, problems):
+def _login(browser, server, username, problems, viewport=None):
     """A fresh browser context per user: its own cookie jar, like a second person's browser."""
-    page = browser.new_context(locale="zh-CN").new_page()
+    page = browser.new_context(locale="zh-CN", **({"viewport": viewport} if viewport else {})).new_page()
     _watch(page, problems)
     page.goto(f"{server}/login")
     page.get_by_label("用户名").fill(username)
@@ -51,6 +51,9 @@ def _login(browser, server, username, problems):
     page.get_by_role("button", name="登录").click()
     from playwright.sync_api import expect
     expect(page).to_have_url(f"{server}/d/alpha/")
+    # The URL changes before the deferred scripts run; a click before htmx is ready would submit
+    # the form as a plain POST and leave the page.
+    page.wait_for_load_state("load")
     return page
 
 
