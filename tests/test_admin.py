@@ -197,3 +197,10 @@ def test_all_problems_shown_in_one_round(app, client, world, platform_admin):
     assert "“admin”是系统保留字" in html and "该用户名已被使用" in html
     assert html.count("请填写姓名") == 1
     assert _counts(app) == before
+
+
+def test_a_platform_admin_without_district_roles_goes_from_home_to_the_platform(client, platform_admin):
+    login(client, platform_admin)
+    resp = client.get("/choose")      # where the logo and "/" lead a signed-in person
+    assert resp.status_code == 302 and resp.headers["Location"] == "/admin/"
+    assert "没有区县角色" not in client.get("/admin/").get_data(as_text=True)

@@ -250,6 +250,7 @@ def test_public_red_black_board(app, world, client):
     black = page.split('data-list="black"', 1)[1]
     assert "甲区第2物业公司" in black and "55.00" in black
     assert "本次无红榜企业" in page
+    assert "共 1 次考核" in page                                     # counts evaluations, not firms
     assert "现场检查不符" not in page and "申诉" not in page          # no internal notes
     assert "2026年第一季度季测评" not in client.get("/p/beta/redblack").get_data(as_text=True)
     assert "/p/alpha/redblack" in client.get("/p/alpha/").get_data(as_text=True)     # linked from the board

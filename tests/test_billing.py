@@ -327,6 +327,12 @@ def test_runs_list_newest_first_and_roles(app, client, fees):
     login(client2, "alpha-community")
     assert client2.get("/d/alpha/fees/runs/").status_code == 403
     assert client2.get("/d/alpha/fees/runs/new").status_code == 403
+    # The firm does not see the district-wide runs: its empty list says where the bills are.
+    firm = app.test_client()
+    login(firm, "alpha-firm")
+    html = firm.get("/d/alpha/fees/runs/").get_data(as_text=True)
+    assert "本企业还没有发起过开具批次" in html and "还没有开具过账单" not in html
+    assert "/d/alpha/fees/bills/" in html
 
 
 def test_new_run_form_offers_each_role_its_scopes(app, client, fees):

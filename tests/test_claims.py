@@ -1,15 +1,16 @@
 """Subsidy claims (wuye_saas/fees/claims.py and claim_views.py)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from io import BytesIO
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from wuye_saas.audit import AuditEvent
 from wuye_saas.extensions import db
-from wuye_saas.fees.models import SubsidyClaim
+from wuye_saas.fees.models import Bill, SubsidyClaim
 from wuye_saas.tenancy import tenant_scope
 
 from .helpers import login, post
@@ -50,6 +51,30 @@ def test_firm_claims_the_sum_of_government_parts(app, client, world):
     with app.app_context(), tenant_scope(a.tenant_id):
         assert db.session.execute(select(AuditEvent.id).where(
             AuditEvent.entity == "subsidy_claim", AuditEvent.action == "create")).first()
+
+
+def test_the_district_sees_what_a_claim_is_made_of_and_a_later_change(app, client, world):
+    a = world["alpha"]
+    ids = _bills(app, a)
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.execute(update(Bill).where(Bill.id == ids[1]).values(classes="低保户"))
+        db.session.commit()
+    login(client, "alpha-firm")
+    post(client, "/d/alpha/fees/claims/new", {"compound_id": a.compound1, "month": "2026-06"})
+    claim = _claim(app, a, compound_id=a.compound1)
+    district = app.test_client()
+    login(district, "alpha-district")
+    html = district.get(f"/d/alpha/fees/claims/{claim.id}").get_data(as_text=True)
+    parts = html.split('data-testid="claim-parts"', 1)[1].split("</table>", 1)[0]
+    rows = [re.sub(r"<[^>]+>", " ", r).split() for r in re.findall(r"<tr>(.*?)</tr>", parts, re.S)[1:]]
+    # By class, the largest government part first; base = gov + firm + resident, gov after credit notes.
+    assert rows == [["低保户", "1", "¥50.00", "¥20.00"], ["一般住户", "2", "¥103.34", "¥10.00"],
+                    ["合计", "3", "¥153.34", "¥30.00"]]
+    assert f"compound={a.compound1}" in parts and "month=2026-06" in parts
+    assert 'data-testid="claim-drift"' not in html
+    add_credit(app, a, ids[1], gov=500)          # after the firm submitted
+    html = district.get(f"/d/alpha/fees/claims/{claim.id}").get_data(as_text=True)
+    assert 'data-testid="claim-drift"' in html and "按现有账单可申领 ¥25.00" in html
 
 
 def test_claim_refused_when_nothing_to_claim_or_already_claimed(app, client, world):

@@ -1,12 +1,14 @@
 """The staff dashboard: drill-down within the scope (404 outside it), the Excel export of the
-table shown, what other roles keep seeing, and the evaluation results card."""
+table shown, what other roles keep seeing, the evaluation results card, the breakdown's 缴费率 month,
+the compounds' own table and the charts' colours."""
 from __future__ import annotations
 
 import re
-
 from datetime import date, datetime
+from decimal import Decimal
 from io import BytesIO
 
+import pytest
 from openpyxl import load_workbook
 
 from wuye_saas.extensions import db
@@ -15,7 +17,9 @@ from wuye_saas.indicators.models import CompoundMonth
 from wuye_saas.org import models as m
 from wuye_saas.tenancy import tenant_scope
 
-from .helpers import login
+from .helpers import PASSWORD, login
+# The browser and server fixtures of the browser tests (pytest finds imported fixtures by name).
+from .test_browser import browser, server  # noqa: F401
 
 AT = datetime(2026, 6, 15, 4, 0)
 
@@ -145,3 +149,168 @@ def test_landing_counts_are_kept_a_short_while_per_membership(app, client, world
     assert compounds_shown() == (before if app.config["PAGE_CACHE_SECONDS"] else before + 1)
     clock[0] += app.config["PAGE_CACHE_SECONDS"]
     assert compounds_shown() == before + 1
+
+
+# --- the breakdown's 缴费率, the compounds' table, the charts' colours -----------------------------
+
+def _table(html: str) -> list[list[str]]:
+    """The drill-down table as text: the heading row, then one list of cells per row."""
+    table = html.split('data-testid="drill-table"', 1)[1].split("</table>", 1)[0]
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
+
+
+def _bills_in_may(app, a):
+    """May's bills only (the month before the June snapshot): compound 1 billed 200.00 yuan,
+    150.00 paid (75.0%); compound 2 billed 80.00, 20.00 paid (25.0%); the district
+    170.00 / 280.00 = 60.7%. Then May's and June's snapshots (June: no bills yet)."""
+    from wuye_saas.fees.models import Bill, BillingRun, FeePolicy, Payment
+    with app.app_context(), tenant_scope(a.tenant_id):
+        pol = FeePolicy(name="政策", valid_from=date(2024, 1, 1), status="active")
+        run = BillingRun(month=date(2026, 5, 1), scope_kind="district", scope_label="全区")
+        db.session.add_all([pol, run])
+        db.session.flush()
+        for branch, room, due, paid in ((1, "201", 10000, 10000), (1, "202", 10000, 5000), (2, "201", 8000, 2000)):
+            hh = m.Household(compound_id=getattr(a, f"compound{branch}"), building_id=getattr(a, f"building{branch}"),
+                             room=room, floor_area=Decimal("50.00"), household_code=f"MAY{branch}{room}")
+            db.session.add(hh)
+            db.session.flush()
+            bill = Bill(household_id=hh.id, compound_id=hh.compound_id, firm_id=getattr(a, f"firm{branch}"),
+                        policy_id=pol.id, billing_run_id=run.id, month=date(2026, 5, 1), area=50, rate=1,
+                        base_fen=due, gov_fen=0, firm_fen=0, resident_fen=due)
+            db.session.add(bill)
+            db.session.flush()
+            db.session.add(Payment(bill_id=bill.id, amount_fen=paid, method="现金", receipt_no=f"R{branch}{room}",
+                                   paid_on=date(2026, 5, 20)))
+        db.session.commit()
+    _snap(app, a, date(2026, 5, 1), datetime(2026, 5, 31, 4))
+    _snap(app, a)
+
+
+def test_breakdown_collection_rate_is_the_cards_month(app, client, world):
+    a = world["alpha"]
+    _bills_in_may(app, a)
+    login(client, "alpha-district")
+    html = client.get("/d/alpha/").get_data(as_text=True)
+    card = html.split('data-testid="collection"', 1)[1].split("</div></div>", 1)[0]
+    assert "60.7%" in card and "2026年05月账单缴费率" in card
+    rows = _table(html)
+    col = rows[0].index("缴费率（5月）")               # the month named in the heading
+    assert [(r[0], r[col]) for r in rows[1:]] == [("甲区第1街道", "75.0%"), ("甲区第2街道", "25.0%"),
+                                                  ("全区合计", "60.7%")]
+    assert rows[1][rows[0].index("小区数")] == "1"     # streets keep their counts and rates
+    # A compound's own table is its months, each with its own bills: June has none yet.
+    rows = _table(client.get(f"/d/alpha/?level=compound&compound_id={a.compound1}").get_data(as_text=True))
+    col = rows[0].index("缴费率")
+    assert [(r[0], r[col]) for r in rows[1:]] == [("2026-06", "—"), ("2026-05", "75.0%")]
+    # The export says the same.
+    wb = load_workbook(BytesIO(client.get("/d/alpha/indicators.xlsx").data))
+    sheet = [list(r) for r in wb["分项"].iter_rows(values_only=True)]
+    col = sheet[0].index("缴费率（5月）")
+    assert [(r[0], r[col]) for r in sheet[1:]] == [("甲区第1街道", "75.0%"), ("甲区第2街道", "25.0%"),
+                                                   ("全区合计", "60.7%")]
+    trend = [list(r) for r in wb["月度趋势"].iter_rows(values_only=True)]
+    col = trend[0].index("缴费率")
+    assert [(r[0], r[col]) for r in trend[1:]] == [("2026-05", "60.7%"), ("2026-06", "—")]
+
+
+def test_breakdown_collection_rate_in_the_current_month_and_without_bills(app, client, world):
+    a = world["alpha"]
+    _snap(app, a)
+    login(client, "alpha-district")
+    rows = _table(client.get("/d/alpha/").get_data(as_text=True))
+    assert "缴费率" in rows[0] and not any("缴费率（" in h for h in rows[0])   # no bills: no month to name
+    assert all(r[rows[0].index("缴费率")] == "—" for r in rows[1:])
+
+
+def test_community_table_shows_each_compound_as_it_is(app, client, world):
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.add(m.Compound(community_id=a.community1, name="甲区无人管理小区", compound_type="老旧小区",
+                                  management_mode="无人管理"))
+        db.session.commit()
+    _bills_in_may(app, a)
+    login(client, "alpha-community")                 # community 1: compound 1 and the new one
+    html = client.get("/d/alpha/").get_data(as_text=True)
+    rows = _table(html)
+    assert rows[0][:7] == ["小区", "管理模式", "业委会(物管会)", "物业服务", "党的组织", "无物业小区", "诉求受理"]
+    assert "小区数" not in rows[0] and "缴费率（5月）" in rows[0]
+    col = rows[0].index("缴费率（5月）")
+    assert [r[:6] + [r[col]] for r in rows[1:]] == [
+        ["甲区1号小区", "专业物业", "有", "有", "有", "否", "75.0%"],
+        ["甲区无人管理小区", "无人管理", "无", "无", "无", "是", "—"],
+        # the community's total: how many of its compounds, and the rates of the cards
+        ["甲区第1社区合计", "", "1/2（50.0%）", "1/2（50.0%）", "1/2（50.0%）", "1", "75.0%"]]
+    assert '<td class="text-center text-danger">无</td>' in html      # what is missing stands out
+    # The export is the table shown.
+    wb = load_workbook(BytesIO(client.get("/d/alpha/indicators.xlsx").data))
+    sheet = [list(r) for r in wb["分项"].iter_rows(values_only=True)]
+    assert sheet[0] == rows[0]
+    assert [[("" if v is None else str(v)) for v in r] for r in sheet[1:]] == [r for r in rows[1:]]
+    # The street above keeps its communities' counts and rates.
+    login(client, "alpha-street")
+    rows = _table(client.get("/d/alpha/").get_data(as_text=True))
+    assert rows[0][:3] == ["社区", "小区数", "业委会(物管会)组建率"]
+    assert rows[1][:3] == ["甲区第1社区", "2", "50.0%"]
+
+
+def test_every_chart_series_has_its_own_colour(app, world, server, browser):
+    """No series is left to Chart.js's defaults (the pale grey it gives lines beside coloured
+    bars): in each chart every series has an explicit colour of its own, and the 诉求办理 lines
+    differ in dash too."""
+    _bills_in_may(app, world["alpha"])
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(15_000)
+    page.goto(f"{server}/login")
+    page.get_by_label("用户名").fill("alpha-district")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{server}/d/alpha/")
+    page.wait_for_function("['rates', 'clearing', 'demands', 'money'].every("
+                           "id => Chart.getChart(document.getElementById('chart-' + id)))")
+    charts = page.evaluate("""() => Object.fromEntries(['rates', 'clearing', 'demands', 'money'].map(id => {
+        const chart = Chart.getChart(document.getElementById('chart-' + id));
+        return [id, chart.data.datasets.map(d => ({
+            label: d.label, type: d.type || chart.config.type, border: d.borderColor || null,
+            fill: d.backgroundColor || null, dash: (d.borderDash || []).join(',')}))];
+    }))""")
+    for id, series in charts.items():
+        for s in series:
+            assert s["border"] and s["fill"], (id, s)
+        colours = [s["fill"] if s["type"] == "bar" else s["border"] for s in series]
+        assert len(set(colours)) == len(colours), (id, series)
+    lines = {s["label"]: s for s in charts["demands"] if s["type"] == "line"}
+    assert set(lines) == {"按时办结率", "满意率"}
+    assert lines["按时办结率"]["border"] != lines["满意率"]["border"]
+    assert lines["按时办结率"]["dash"] != lines["满意率"]["dash"]
+    # …and the legend shows them apart: its boxes take each series' colours.
+    legend = page.evaluate("""() => Chart.getChart(document.getElementById('chart-demands')).legend.legendItems
+        .map(i => [i.text, i.strokeStyle, (i.lineDash || []).join(',')])""")
+    boxes = {text: (stroke, dash) for text, stroke, dash in legend}
+    assert boxes["按时办结率"] != boxes["满意率"] and boxes["满意率"][1]
+    page.close()
+
+
+@pytest.mark.parametrize("user", ["alpha-district", "alpha-community"])
+def test_breakdown_of_an_earlier_months_bills_costs_the_same_queries_for_more_compounds(app, client, world, user):
+    """The bills' month is read for all children in one grouped query: 2 compounds or 22, the
+    same statements."""
+    from .test_queries import count_queries
+    a = world["alpha"]
+    _bills_in_may(app, a)
+    login(client, user)
+    with count_queries(app) as few:
+        html = client.get("/d/alpha/").get_data(as_text=True)
+    assert "缴费率（5月）" in "".join(_table(html)[0])
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.add_all([m.Compound(community_id=(a.community1, a.community2)[i % 2], name=f"增{i}小区",
+                                       compound_type="商品房", management_mode=m.MANAGEMENT_MODES[i % 4])
+                            for i in range(20)])
+        db.session.commit()
+    _snap(app, a, date(2026, 5, 1), datetime(2026, 5, 31, 4))
+    _snap(app, a)
+    with count_queries(app) as many:
+        html = client.get("/d/alpha/").get_data(as_text=True)
+    rows = _table(html)
+    assert rows[-1][1] == "22" if user == "alpha-district" else len(rows) == 1 + 11 + 1   # heading, compounds, total
+    assert len(many) == len(few), f"{user}: {len(few)} queries at 2 compounds, {len(many)} at 22"

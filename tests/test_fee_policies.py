@@ -359,7 +359,10 @@ def test_simulation_page_shows_the_numbers_and_writes_nothing(app, client, world
     with app.app_context(), tenant_scope(world["alpha"].tenant_id):
         assert [count(t) for t in tables] == before
     # Without a choice the page asks for one; a bad month is a message, not an error.
-    assert "chart.umd.min.js" not in client.get(f"{BASE}/simulate").get_data(as_text=True)
+    blank = client.get(f"{BASE}/simulate").get_data(as_text=True)
+    assert "chart.umd.min.js" not in blank
+    # The unchosen street and compound submit as blank, not as the text "None" in the address.
+    assert 'value="None"' not in blank and '<option selected value="">—</option>' in blank
     resp = client.get(f"{BASE}/simulate?policy_id={pid}&scope=street&month=2025-13")
     assert resp.status_code == 422
     assert "月份格式应为 YYYY-MM" in resp.get_data(as_text=True) and "请选择街道" in resp.get_data(as_text=True)

@@ -13,7 +13,9 @@ from wuye_saas.org import models as m
 from wuye_saas.org.resources import CODE_ALPHABET
 from wuye_saas.org.validators import credit_code_problem
 from wuye_saas.tenancy import system_scope, tenant_by_slug, tenant_scope
-from wuye_saas.timeutil import today
+from wuye_saas.evaluation.models import AssessorAssignment, StandardItem
+from wuye_saas.fees.models import Bill, Payment
+from wuye_saas.timeutil import local, today
 
 from .helpers import login
 
@@ -156,6 +158,24 @@ def test_default_demo_district_is_realistic_and_usable(app):
     assert set(map(int, re.findall(r'/d/demo/compounds/(\d+)"', html))) == firm_compounds
     assert c.get(f"/d/demo/compounds/{other}").status_code == 404
     assert c.get(f"/d/demo/compounds/{min(firm_compounds)}").status_code == 200
+
+    # The story's bills were issued on their month's first morning, before anyone paid them.
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        issued = db.session.execute(select(Bill.month, Bill.issued_at).distinct()).all()
+        assert issued and all(local(at).date() == month for month, at in issued)
+        early = db.session.execute(select(func.count()).select_from(Payment).join(Bill, Bill.id == Payment.bill_id)
+                                   .where(Payment.paid_on < Bill.month)).scalar_one()
+        assert early == 0
+
+    # The demo assessor has the standard's third-party item to score in both cycles.
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        assigned = db.session.execute(select(StandardItem.name).join(
+            AssessorAssignment, AssessorAssignment.item_id == StandardItem.id)).scalars().all()
+        assert assigned == ["绿化养护", "绿化养护"]
+    c = app.test_client()
+    login(c, "demo-assessor", "demo1234")
+    page = c.get("/d/demo/evaluations/").get_data(as_text=True)
+    assert "月抽查" in page and "还没有与您相关的考核" not in page
 
     # A second run says so and changes nothing.
     before = row_counts(app)

@@ -67,3 +67,22 @@ def test_the_menu_keeps_the_section_of_a_form_page_lit(client, world):
                       ("/d/alpha/demands/", "/d/alpha/demands/")):
         html = client.get(page).get_data(as_text=True)
         assert re.findall(r'<a class="nav-link active" href="([^"]+)"', html) == [lit], page
+
+
+def test_every_menu_item_opens_a_page_headed_with_its_name(app, world):
+    """What the menu calls a page is what the page calls itself, for every role's menu."""
+    import re
+    seen = 0
+    for user in ("alpha-district", "alpha-street", "alpha-community", "alpha-firm", "alpha-committee"):
+        client = app.test_client()
+        login(client, user)
+        home = client.get("/d/alpha/").get_data(as_text=True)
+        items = re.findall(r'<a class="nav-link[^"]*" href="(/d/alpha/[^"]+)"><i class="bi bi-[^"]+"></i> ([^<]+)</a>', home)
+        assert len(items) >= 5, user
+        for href, label in items:
+            page = client.get(href).get_data(as_text=True)
+            heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+            assert heading, (user, href)
+            assert label.strip() in re.sub(r"<[^>]+>", "", heading.group(1)), (user, href, label)
+            seen += 1
+    assert seen > 40

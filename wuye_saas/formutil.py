@@ -7,6 +7,11 @@ class Form(FlaskForm):
         locales = ("zh",)
 
 
+def optional_int(value):
+    """A record picker's value: '' (the blank choice) → None; "None" too, from hand-made links."""
+    return int(value) if value not in (None, "", "None") else None
+
+
 def attach_errors(form, errors: dict) -> None:
     """Show a logic function's {field: message} refusals next to their fields; a field the
     form's own validators already faulted keeps its message (no duplicates)."""

@@ -87,6 +87,8 @@ def choose():
             abort(404)
         session["membership_id"] = chosen.id
         return redirect(_safe_next(request.args.get("next")) or landing_for(chosen))
+    if not memberships and current_user.is_platform_admin:
+        return redirect(url_for("admin.tenants"))   # nothing to choose: the platform is its work
     if len(memberships) == 1 and not current_user.is_platform_admin and "membership_id" not in session:
         session["membership_id"] = memberships[0].id
         return redirect(landing_for(memberships[0]))

@@ -6,14 +6,10 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..formutil import Form
+from ..formutil import Form, optional_int
 from ..org.models import COMMITTEE_KINDS
 from .logic import RECOMMENDERS
 from .models import FORMATION_KINDS, SUPERVISION_KINDS, VETTING_GROUPS
-
-
-def _opt_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class CriterionForm(Form):
@@ -32,7 +28,7 @@ class CriterionEditForm(CriterionForm):
 
 
 class FormationForm(Form):
-    compound_id = SelectField("小区", coerce=_opt_int, validators=[DataRequired("请选择小区。")])
+    compound_id = SelectField("小区", coerce=optional_int, validators=[DataRequired("请选择小区。")])
     kind = SelectField("类型", choices=list(FORMATION_KINDS.items()), validators=[DataRequired("请选择组建或换届。")],
                        description="组建：小区没有任期内的业委会（物管会）；换届：现任任期 180 天内届满或已届满。")
     committee_kind = SelectField("组织", choices=[(k, k) for k in COMMITTEE_KINDS],
@@ -43,7 +39,7 @@ class FormationForm(Form):
 
 class CandidateForm(Form):
     name = StringField("姓名", validators=[DataRequired("请填写候选人姓名。"), Length(max=40, message="姓名不能超过 40 个字。")])
-    household_id = SelectField("所在住户（可选）", coerce=_opt_int, validators=[Optional()], validate_choice=False)
+    household_id = SelectField("所在住户（可选）", coerce=optional_int, validators=[Optional()], validate_choice=False)
     phone = StringField("联系电话（保存时脱敏）", validators=[Optional(), Regexp(r"^[0-9\- ]{0,20}$", message="电话号码只能包含数字和 -")])
     recommended_by = SelectField("推荐方式", choices=[("", "请选择…")] + [(r, r) for r in RECOMMENDERS],
                                  validators=[DataRequired("请选择推荐方式。")])

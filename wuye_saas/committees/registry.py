@@ -358,7 +358,7 @@ LISTS: dict[str, RegistryList] = {x.key: x for x in [
         _committee_counts, ["state", "community", "q"], "没有符合条件的业委会（物管会）。"),
     RegistryList(
         "party", "委员党员占比", "star",
-        "任期内业委会（物管会）的委员人数、党员人数和占比；目标为党员过半（合肥：新成立或换届的业委会党员比例均超50%）。",
+        "任期内业委会（物管会）的委员人数、党员人数和占比；目标为党员过半（新成立或换届的业委会党员比例超过50%）。",
         lambda m, d, a: party_select(m, d, _a(a, "flag"), _a(a, "community"), _a(a, "q")),
         COMMITTEE_COLUMNS + [
             Column("委员", lambda r, d: r.members, width=8), Column("党员", lambda r, d: r.party, width=8),

@@ -79,7 +79,7 @@ def _compound_choices(m, day):
     """Every compound in scope, eligible ones marked: picking another gets the logic's reason."""
     options = logic.compound_options(m, day)
     rows = [(c, k) for c, k, _ in options if k]
-    return rows, [(None, "请选择…")] + [(c.id, f"{c.name}（可{FORMATION_KINDS[k]}）" if k else f"{c.name}（{note}）")
+    return rows, [("", "请选择…")] + [(c.id, f"{c.name}（可{FORMATION_KINDS[k]}）" if k else f"{c.name}（{note}）")
                                       for c, k, note in options]
 
 
@@ -115,7 +115,7 @@ def _households(f: Formation):
                               .join(Building, Building.id == Household.building_id)
                               .where(Household.compound_id == f.compound_id)
                               .order_by(Building.name, Household.room)).all()
-    return [(None, "（不关联住户）")] + [(hid, f"{b} {room}") for hid, b, room in rows]
+    return [("", "（不关联住户）")] + [(hid, f"{b} {room}") for hid, b, room in rows]
 
 
 def _formation_page(f: Formation, forms: dict | None = None, errors: list | None = None, status: int = 200,

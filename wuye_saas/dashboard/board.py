@@ -8,9 +8,10 @@ follows the policy: a node outside its scope is `NotInScope` (the view answers 4
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import SimpleNamespace
+from typing import Callable
 
 from sqlalchemy import case, func, select
 
@@ -152,6 +153,7 @@ class Figures:
     args: dict | None = None      # drill-down link
     month: date | None = None
     taken_at: datetime | None = None
+    mode: str | None = None       # a compound's 管理模式 (compound rows only)
 
     RATES = {"committee_rate": ("committee", "compounds"), "service_rate": ("service", "compounds"),
              "party_rate": ("party", "compounds"), "on_time_rate": ("on_time", "due"),
@@ -182,9 +184,11 @@ def series(mem, f: Focus) -> list[Figures]:
     return [_figures(r, f"{r.month:%Y-%m}", month=r.month, taken_at=r.taken_at) for r in reversed(rows)]
 
 
-def children(mem, f: Focus, months: list[Figures]) -> list[Figures]:
+def children(mem, f: Focus, months: list[Figures], bills: date | None = None) -> list[Figures]:
     """The table under the charts: the node's children in the latest month, or — for one
-    compound — its months."""
+    compound — its months. The children's bills are those of the month `bills` (the latest
+    month with bills, the one the 缴费率 card shows): this month's are issued after it ends, so
+    the latest month would show no 缴费率 at all. One more grouped query when it differs."""
     if not months:
         return []
     if f.child is None:
@@ -192,11 +196,22 @@ def children(mem, f: Focus, months: list[Figures]) -> list[Figures]:
     latest = months[-1].month
     key = {"street": CM.street_id, "community": CM.community_id, "compound": CM.compound_id}[f.child]
     model = {"street": Street, "community": Community, "compound": Compound}[f.child]
-    stmt = (select(key.label("key"), model.name.label("name"), *_sums()).join(model, model.id == key)
+    extra = [func.max(CM.management_mode).label("mode")] if f.child == "compound" else []
+    stmt = (select(key.label("key"), model.name.label("name"), *_sums(), *extra).join(model, model.id == key)
             .where(policy.visible(mem, CM), CM.month == latest, *f.where)
             .group_by(key, model.name).order_by(model.name))
     arg = f"{f.child}_id"
-    return [_figures(r, r.name, args={"level": f.child, arg: r.key}) for r in db.session.execute(stmt)]
+    rows = {r.key: _figures(r, r.name, args={"level": f.child, arg: r.key}, month=latest, mode=getattr(r, "mode", None))
+            for r in db.session.execute(stmt)}
+    if bills is not None and bills != latest:
+        billed = {r.key: r for r in db.session.execute(
+            select(key.label("key"), func.sum(CM.billed_fen).label("billed"),
+                   func.sum(CM.collected_fen).label("collected"))
+            .where(policy.visible(mem, CM), CM.month == bills, *f.where).group_by(key))}
+        for k, row in rows.items():
+            b = billed.get(k)
+            row.billed, row.collected = (int(b.billed or 0), int(b.collected or 0)) if b else (0, 0)
+    return list(rows.values())
 
 
 def distribution(mem, f: Focus, month: date) -> dict:
@@ -249,12 +264,91 @@ def chart_data(months: list[Figures]) -> dict:
     }
 
 
-COLUMNS = [("小区数", lambda r: r.compounds), ("业委会(物管会)组建率", lambda r: r.text("committee_rate")),
-           ("物业服务覆盖率", lambda r: r.text("service_rate")), ("党的组织覆盖率", lambda r: r.text("party_rate")),
-           ("无物业小区", lambda r: r.no_service), ("诉求受理", lambda r: r.received),
-           ("按时办结率", lambda r: r.text("on_time_rate")), ("逾期", lambda r: r.overdue),
-           ("满意率", lambda r: r.text("satisfaction_rate")), ("缴费率", lambda r: r.text("collection_rate")),
-           ("公示按时率", lambda r: r.text("publicity_rate"))]
+@dataclass(frozen=True)
+class Column:
+    """One column of the table under the charts (and of the Excel export): its heading (with a
+    note such as the bills' month, on a second line on the page), how a row shows it and how the
+    node's 合计 row does (the row's way when None), and the values the page marks in red."""
+    label: str
+    cell: Callable[[Figures], object]
+    sum_cell: Callable[[Figures], object] | None = None
+    align: str = "end"            # text-end, text-center, text-start
+    note: str | None = None
+    alert: tuple = ()
+
+    @property
+    def title(self) -> str:
+        return f"{self.label}（{self.note}）" if self.note else self.label
+
+    def total(self, r: Figures):
+        return (self.sum_cell or self.cell)(r)
+
+
+@dataclass(frozen=True)
+class Share:
+    """A 合计 over compounds shown 有/无: how many have it of how many, and the rate —
+    '9/15（60.0%）', the rate on a second line on the page."""
+    n: int
+    of: int
+    rate: str
+
+    def __str__(self) -> str:
+        return f"{self.n}/{self.of}（{self.rate}）"
+
+    def __html__(self) -> str:
+        return f'{self.n}/{self.of}<span class="d-block small fw-normal">（{self.rate}）</span>'
+
+
+def cell_text(value):
+    """A cell as the export writes it (numbers stay numbers)."""
+    return value if isinstance(value, (int, float, str)) or value is None else str(value)
+
+
+def _rate(rate):
+    return lambda r: r.text(rate)
+
+
+def _has(attr, yes="有", no="无"):
+    return lambda r: yes if getattr(r, attr) else no
+
+
+def _share(attr, rate):
+    return lambda r: Share(getattr(r, attr), r.compounds, r.text(rate))
+
+
+def _month_text(month: date, beside: date | None) -> str:
+    """'10月', or '2025年12月' when the year is not the one of `beside`."""
+    return f"{month.month}月" if beside and month.year == beside.year else f"{month.year}年{month.month}月"
+
+
+def _tail(bills: str | None) -> list[Column]:
+    return [Column("诉求受理", lambda r: r.received), Column("按时办结率", _rate("on_time_rate")),
+            Column("逾期", lambda r: r.overdue), Column("满意率", _rate("satisfaction_rate")),
+            Column("缴费率", _rate("collection_rate"), note=bills), Column("公示按时率", _rate("publicity_rate"))]
+
+
+# Months (one compound's table, the trend sheet): each month with its own bills.
+COLUMNS = [Column("小区数", lambda r: r.compounds), Column("业委会(物管会)组建率", _rate("committee_rate")),
+           Column("物业服务覆盖率", _rate("service_rate")), Column("党的组织覆盖率", _rate("party_rate")),
+           Column("无物业小区", lambda r: r.no_service), *_tail(None)]
+
+
+def columns(child: str | None, latest: date | None, bills: date | None) -> list[Column]:
+    """The columns of the table under the charts. Streets and communities get the 三率 over their
+    compounds; a community's compounds get what one compound has (its 管理模式, 有/无) rather
+    than rates over a single compound, with how many of all and the rates in the 合计 row. The
+    children's 缴费率 is of the month the card shows, named in the heading."""
+    if child is None:
+        return COLUMNS
+    note = _month_text(bills, latest) if bills else None
+    if child != "compound":
+        return [*COLUMNS[:5], *_tail(note)]
+    return [Column("管理模式", lambda r: r.mode or "", lambda r: "", "start"),
+            Column("业委会(物管会)", _has("committee"), _share("committee", "committee_rate"), "center", alert=("无",)),
+            Column("物业服务", _has("service"), _share("service", "service_rate"), "center", alert=("无",)),
+            Column("党的组织", _has("party"), _share("party", "party_rate"), "center", alert=("无",)),
+            Column("无物业小区", _has("no_service", "是", "否"), lambda r: r.no_service, "center", alert=("是",)),
+            *_tail(note)]
 
 
 # How each chart's table shows a month (the same texts as the cards and the export).
@@ -270,12 +364,17 @@ def board(mem, f: Focus) -> dict:
     months = series(mem, f)
     latest = months[-1] if months else None
     out = {"focus": f, "months": months, "latest": latest, "definitions": DEFINITIONS,
-           "levels": LEVELS, "star_levels": STARS, "list_labels": LIST_LABELS, "fmt": FMT, "columns": COLUMNS}
+           "levels": LEVELS, "star_levels": STARS, "list_labels": LIST_LABELS, "fmt": FMT,
+           "columns": columns(f.child, None, None)}
     if latest is None:
         return out
-    # The latest month with bills (this month's are issued after it ends).
+    # The latest month with bills (this month's are issued after it ends): the 缴费率 card's, and
+    # that of the children's table and its 合计 row (the latest month's figures, with its bills).
     billed = next((m for m in reversed(months) if m.billed), None)
-    out.update(billed=billed, rows=children(mem, f, months), dist=distribution(mem, f, latest.month),
+    bills = billed.month if billed else None
+    total = replace(latest, billed=billed.billed, collected=billed.collected) if billed else latest
+    out.update(billed=billed, rows=children(mem, f, months, bills), total=total,
+               columns=columns(f.child, latest.month, bills), dist=distribution(mem, f, latest.month),
                clearing=clearing(baseline(mem, f), latest.no_service), chart=chart_data(months))
     return out
 
@@ -286,21 +385,21 @@ def workbook(data: dict):
     """The table shown (children or months) and the month-by-month figures, as Excel."""
     from openpyxl import Workbook
 
-    f, months = data["focus"], data["months"]
+    f, months, cols = data["focus"], data["months"], data["columns"]
     wb = Workbook()
     ws = wb.active
     ws.title = "分项"
     first = LEVELS[f.child] if f.child else "月份"
-    ws.append([first, *[c for c, _ in COLUMNS]])
+    ws.append([first, *[c.title for c in cols]])
     for r in data.get("rows", []):
-        ws.append([r.label, *[fn(r) for _, fn in COLUMNS]])
-    if f.child and data.get("latest"):
-        ws.append([f"{f.title}合计", *[fn(data["latest"]) for _, fn in COLUMNS]])
+        ws.append([r.label, *[cell_text(c.cell(r)) for c in cols]])
+    if f.child and data.get("total"):
+        ws.append([f"{f.title}合计", *[cell_text(c.total(data["total"])) for c in cols]])
     trend = wb.create_sheet("月度趋势")
-    trend.append(["月份", *[c for c, _ in COLUMNS], "数据截至"])
+    trend.append(["月份", *[c.title for c in COLUMNS], "数据截至"])
     from ..timeutil import fmt_datetime
     for m in months:
-        trend.append([m.label, *[fn(m) for _, fn in COLUMNS], fmt_datetime(m.taken_at)])
+        trend.append([m.label, *[c.cell(m) for c in COLUMNS], fmt_datetime(m.taken_at)])
     notes = wb.create_sheet("口径说明")
     notes.append(["指标", "口径"])
     for label, text in DEFINITIONS.values():

@@ -32,6 +32,18 @@ TITLES = {
     "加装电梯": ["加装电梯意见征集", "加装电梯低层业主补偿协调"],
     "其他": ["小区公示栏内容未更新", "快递柜占用公共区域"],
 }
+# What a resident adds when reporting (in the resident's words, not an official's).
+DETAILS = {
+    "维修": ["已经好几天了，打过物业电话还没人来看。", "家里有老人，晚上上下楼很不方便，希望尽快修好。",
+             "之前报过一次，修完没几天又坏了。"],
+    "环境卫生": ["味道很大，夏天招蚊虫，希望按时清理。", "说过好几次了，一直没有改善。"],
+    "停车": ["晚上下班回来经常没地方停，救护车都进不来。", "希望物业加强管理，划好车位。"],
+    "安全隐患": ["担心出事，希望尽快排查处理。", "楼里住着好几户老人孩子，太危险了。"],
+    "收费争议": ["和房产证上的面积对不上，想请物业核对一下。", "不清楚是按什么标准收的，希望公示明细。"],
+    "文明养犬": ["孩子在小区里玩很害怕，希望物业提醒一下养犬户。", "晚上影响休息，沟通过没有效果。"],
+    "加装电梯": ["单元里大多数住户同意，想问问下一步怎么办。", "低层住户有顾虑，希望社区出面协调。"],
+    "其他": ["希望物业尽快处理。", "麻烦社区帮忙协调一下。"],
+}
 NAMES = ["李女士", "王先生", "张阿姨", "刘先生", "陈女士", "杨大爷", "赵先生", "孙女士"]
 VOLUNTEERS = ["党员志愿者 郝建国", "党员志愿者 申秀英"]
 DEPARTMENTS = ["区住建局", "区城管局", "街道综合执法队", "供电所"]
@@ -81,6 +93,12 @@ def seed_demands(tenant_id: int, demo_compound_id: int, demo_firm_id: int, seed:
     return counts
 
 
+def _detail(category: str, compound_id: int, received) -> str:
+    # Chosen without drawing from rng: the rest of the demo stays what it was.
+    options = DETAILS[category]
+    return options[(compound_id + received.day) % len(options)]
+
+
 def _one(rng, compound_id, received, at_now, cats, staff, firm_user, demo_firm_id):
     name = rng.choice(list(TITLES))
     cat = cats[name]
@@ -89,7 +107,7 @@ def _one(rng, compound_id, received, at_now, cats, staff, firm_user, demo_firm_i
     household = db.session.execute(select(Household).where(Household.compound_id == compound_id)
                                    .order_by(Household.id).offset(rng.randint(0, 40)).limit(1)).scalar_one_or_none()
     d = Demand(number=logic.next_number(received), compound_id=compound_id, category_id=cat.id, channel=channel,
-               urgency=urgency, title=rng.choice(TITLES[name]), description="居民反映情况属实，请尽快处理。",
+               urgency=urgency, title=rng.choice(TITLES[name]), description=_detail(name, compound_id, received),
                household_id=household.id if household else None, contact_name=rng.choice(NAMES),
                contact_phone=f"139{rng.randint(10000000, 99999999)}", status="new", received_at=received,
                deadline_at=logic.deadline_for(cat, urgency, received), created_by_id=None)

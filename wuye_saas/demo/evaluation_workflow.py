@@ -177,6 +177,13 @@ def _assessments(ev: Evaluation) -> list[Assessment]:
                                    .order_by(Assessment.id)).scalars())
 
 
+def _assign_assessor(ev: Evaluation) -> None:
+    """The district's first assessor account checks the items the standard gives to 第三方测评."""
+    found = cycles.assessors()
+    if found:
+        cycles.assign_assessors(ev, {item.id: found[0].id for item in cycles.assessor_items(ev)})
+
+
 def seed_evaluation_workflow(tenant_id: int, demo_compound_id: int | None, demo_firm_id: int | None, folder: str,
                              seed: int = 1151) -> dict:
     """The two demo cycles; nothing when there is no active standard or cycles exist already."""
@@ -199,6 +206,7 @@ def seed_evaluation_workflow(tenant_id: int, demo_compound_id: int | None, demo_
             return counts
         q = cycles.open_evaluation(district, std, "quarterly", s["name"], s["period_start"], s["period_end"], due,
                                    review_due, 7, firms, per_compound)
+        _assign_assessor(q)
         filler, by_a = _Filler(q, rng, folder, demo_firm_id), _scores_by_assessment(q)
         rows = _assessments(q)
         unlucky = next((a.id for a in reversed(rows) if a.firm_id != demo_firm_id), None)
@@ -215,6 +223,7 @@ def seed_evaluation_workflow(tenant_id: int, demo_compound_id: int | None, demo_
         firms = [f.id for f, _ in cycles.firms_in_period(s["period_start"], s["period_end"])]
         mth = cycles.open_evaluation(district, std, "monthly", s["name"], s["period_start"], s["period_end"],
                                      d + timedelta(days=7), d + timedelta(days=14), 7, firms, per_compound)
+        _assign_assessor(mth)
         filler, by_a = _Filler(mth, rng, folder, demo_firm_id), _scores_by_assessment(mth)
         rows = _assessments(mth)
         returned = next((a.id for a in rows if a.firm_id != demo_firm_id), None)

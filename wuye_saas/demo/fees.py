@@ -4,16 +4,16 @@ claims for the 国资托管 compounds. Runs after the district itself is committ
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from .. import audit
 from ..extensions import db
 from ..fees import billing, claims
-from ..fees.models import Bill, Payment
+from ..fees.models import Bill, BillingRun, Payment
 from ..tenancy import current_tenant_id, tenant_scope
-from ..timeutil import today
+from ..timeutil import SHANGHAI, today
 
 # Share of households that have paid, by how many months ago the bill is (最近一个月缴得最少).
 PAID_SHARE = {3: 0.93, 2: 0.88, 1: 0.64}
@@ -37,11 +37,20 @@ def bill_recent_months(tenant_id: int, months: int = 3, seed: int = 1151) -> dic
             month = _months_back(back, now)
             run = billing.create_run(billing.Scope("district", None, "全区"), month)
             outcome = billing.run_billing(run.id)
+            _issued_on_the_first(run.id, month)
             counts["bills"] += outcome["issued"]
             counts["payments"] += _payments(month, PAID_SHARE.get(back, 0.9), rng, now)
             counts["claims"] += _claims(month, approved=back > 1)
             db.session.commit()
     return counts
+
+
+def _issued_on_the_first(run_id: int, month: date) -> None:
+    """The run happened today; in the story it happened on the month's first morning, before
+    anyone paid (a bill paid before it was issued would puzzle whoever opens it)."""
+    issued = datetime.combine(month, time(9), SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
+    db.session.execute(update(Bill).where(Bill.month == month).values(issued_at=issued))
+    db.session.execute(update(BillingRun).where(BillingRun.id == run_id).values(created_at=issued))
 
 
 def _payments(month: date, share: float, rng: random.Random, now: date) -> int:

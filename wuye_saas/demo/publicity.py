@@ -77,6 +77,7 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
                     category, lo, hi = rng.choice(SPENDING)
                     rows.append(_entry(cid, "public_revenue", day, category, -rng.randint(lo, hi) // 10 * 10,
                                        "施工单位"))
+        _number_vouchers(rows)
         for i in range(0, len(rows), 5000):
             db.session.execute(insert(LedgerEntry), rows[i:i + 5000])
         audit.record_event("create", "ledger_entry", f"演示账目 {len(rows)} 笔", changes={"entries": len(rows)})
@@ -108,7 +109,16 @@ def _post_fee_income(on: date) -> int:
 def _entry(cid, kind, day, category, amount, counterparty) -> dict:
     return {"tenant_id": current_tenant_id(), "compound_id": cid, "kind": kind, "entry_date": day,
             "category": category, "amount_fen": amount, "counterparty": counterparty,
-            "voucher_no": "", "note": ""}
+            "voucher_no": "", "note": f"{day:%Y年%m月}{category}"}
+
+
+def _number_vouchers(rows: list[dict]) -> None:
+    """Voucher numbers as a bookkeeper writes them: 记-年月-号, numbered per compound and month."""
+    seq: dict = {}
+    for row in sorted(rows, key=lambda r: (r["compound_id"], r["entry_date"])):
+        key = (row["compound_id"], f"{row['entry_date']:%Y%m}")
+        seq[key] = seq.get(key, 0) + 1
+        row["voucher_no"] = f"记-{key[1]}-{seq[key]:03d}"
 
 
 def _user_of(role: str, **scope) -> User | None:

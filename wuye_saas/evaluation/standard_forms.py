@@ -8,7 +8,7 @@ from decimal import Decimal
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..formutil import Form
+from ..formutil import Form, optional_int
 from .models import CYCLE_KINDS, LISTS, METHODS, SCORERS, UNITS, VETO_EFFECTS
 from .rules import ScoreProblem, to_points
 from .standards import LIST_RULES, SCORE_RULES, ItemData
@@ -66,7 +66,7 @@ def levels_text(levels: list) -> str:
 
 class ItemForm(Form):
     name = StringField("评分项", validators=[DataRequired("请填写评分项名称。"), Length(max=100, message="评分项名称不能超过 100 个字。")])
-    category_id = SelectField("所属分类", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+    category_id = SelectField("所属分类", coerce=optional_int,
                               choices=[], validate_choice=False)
     criterion = TextAreaField("评分标准（细则）", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
     max_points = DecimalField("满分", places=2, validators=[Optional()])

@@ -89,4 +89,4 @@ def detail(subsidy_claim_id):
                 getattr(form, name).errors.append(msg)
         db.session.rollback()
     return render("fees/claims/detail.html", claim=claim, form=form, may_decide=may_decide,
-                  statuses=CLAIM_STATUSES), (422 if form.errors else 200)
+                  statuses=CLAIM_STATUSES, parts=claims.breakdown(claim)), (422 if form.errors else 200)

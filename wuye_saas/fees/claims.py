@@ -27,6 +27,22 @@ def claimable(firm_id: int, compound_id: int, month: date) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def breakdown(claim: SubsidyClaim) -> list[tuple[str, int, int, int]]:
+    """What the claim is made of, as the district checks it: the firm's bills of that compound
+    and month by household class — (class, bills, amount due, government part after credit
+    notes). Their total is what could be claimed now (see `claimable`)."""
+    credited = (select(CreditNote.bill_id, func.sum(CreditNote.gov_fen).label("gov"))
+                .group_by(CreditNote.bill_id).subquery())
+    rows = db.session.execute(
+        select(Bill.classes, func.count(Bill.id), func.sum(Bill.base_fen),
+               func.sum(Bill.gov_fen - func.coalesce(credited.c.gov, 0)))
+        .outerjoin(credited, credited.c.bill_id == Bill.id)
+        .where(Bill.firm_id == claim.firm_id, Bill.compound_id == claim.compound_id, Bill.month == claim.month)
+        .group_by(Bill.classes)).all()
+    out = [(classes or "一般住户", int(n), int(base), int(gov)) for classes, n, base, gov in rows]
+    return sorted(out, key=lambda r: (-r[3], r[0]))
+
+
 def claim_compounds(firm_id: int) -> list[tuple[int, str]]:
     """Compounds the firm has billed (what it can claim for)."""
     stmt = (select(Compound.id, Compound.name)

@@ -7,15 +7,11 @@ from decimal import Decimal, InvalidOperation
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..formutil import Form
+from ..formutil import Form, optional_int
 from ..money import to_fen
 from ..org.models import FEE_MODES, MANAGEMENT_MODES, SERVICE_GRADES
 from .models import BASES, GOV_MODES, PRICE_REGIMES
 from .policies import GradeData, PolicyData
-
-
-def optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 def plain(x: Decimal | None) -> Decimal | None:
@@ -121,7 +117,7 @@ def policy_form(classes, compounds, **kw) -> PolicyForm:
     cls = type("DistrictPolicyForm", (PolicyForm,), attrs)
     form = cls(**kw)
     form._conc_names = list(attrs)
-    form.for_compound_id.choices = [(None, "全区通用（不限小区）")] + compounds
+    form.for_compound_id.choices = [("", "全区通用（不限小区）")] + compounds
     return form
 
 

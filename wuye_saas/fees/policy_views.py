@@ -151,12 +151,12 @@ def assignments():
 
 def _assign_form():
     form = AssignForm()
-    form.family_id.choices = [(None, "请选择…")] + [
+    form.family_id.choices = [("", "请选择…")] + [
         (p.family_id, p.name + (f"（{p.for_compound.name}专用）" if p.for_compound_id else ""))
         for p in db.session.execute(policies.family_query()).scalars()]
-    form.compound_id.choices = [(None, "请选择…")] + _options(Compound)
-    form.street_id.choices = [(None, "—")] + _options(Street)
-    form.community_id.choices = [(None, "—")] + _options(Community, lambda c: f"{c.street.name} · {c.name}")
+    form.compound_id.choices = [("", "请选择…")] + _options(Compound)
+    form.street_id.choices = [("", "—")] + _options(Street)
+    form.community_id.choices = [("", "—")] + _options(Community, lambda c: f"{c.street.name} · {c.name}")
     if request.method == "GET" and request.args.get("family_id", "").isdigit():
         form.family_id.data = int(request.args["family_id"])
     return form
@@ -207,10 +207,10 @@ def simulate():
     form = SimulateForm(request.args if request.args else None)
     choices = db.session.execute(select(FeePolicy).where(FeePolicy.status.in_(("draft", "active")))
                                  .order_by(FeePolicy.family_id, FeePolicy.version)).scalars().all()
-    form.policy_id.choices = [(None, "请选择…")] + [
+    form.policy_id.choices = [("", "请选择…")] + [
         (p.id, f"{p.name} 第{p.version}版（{POLICY_STATUSES[p.status]}）") for p in choices]
-    form.street_id.choices = [(None, "—")] + _options(Street)
-    form.compound_id.choices = [(None, "—")] + _options(Compound)
+    form.street_id.choices = [("", "—")] + _options(Street)
+    form.compound_id.choices = [("", "—")] + _options(Compound)
     if not request.args:
         form.month.data = f"{today():%Y-%m}"
     result = None
@@ -232,9 +232,9 @@ def _fee_nav():
         return {"fee_nav": []}
     bills = policy.reaches(mem, Bill)
     items = [("fee_policies.index", "journal-richtext", "收费政策", True),
-             ("fee_policies.assignments", "diagram-3", "政策适用小区", policy.can(mem, "manage", AREA)),
-             ("fee_policies.simulate", "calculator", "收费测算", policy.can(mem, "manage", AREA)),
-             ("billing.runs", "lightning-charge", "计费批次", policy.can(mem, "run", "billing")),
+             ("fee_policies.assignments", "diagram-3", "收费政策分配", policy.can(mem, "manage", AREA)),
+             ("fee_policies.simulate", "calculator", "收费政策测算", policy.can(mem, "manage", AREA)),
+             ("billing.runs", "lightning-charge", "账单开具", policy.can(mem, "run", "billing")),
              ("billing.bills", "receipt", "账单", bills),
              ("payments.arrears", "exclamation-circle", "欠费管理", bills),
              ("payments.collection", "graph-up", "缴费率", bills),

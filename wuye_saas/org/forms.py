@@ -2,17 +2,13 @@
 Choices of foreign-key selects are filled by the view from what the user may see."""
 from __future__ import annotations
 
-from ..formutil import Form
+from ..formutil import Form, optional_int
 from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from . import models as m
 from .validators import area_problem, credit_code_problem
-
-
-def _opt_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 def _pick(choices):
@@ -48,21 +44,21 @@ class StreetForm(Form):
 
 
 class CommunityForm(Form):
-    street_id = SelectField("所属街道", coerce=_opt_int, validators=[chosen("所属街道")])
+    street_id = SelectField("所属街道", coerce=optional_int, validators=[chosen("所属街道")])
     name = StringField("社区名称", validators=[required("社区名称"), Length(max=60)])
     code = StringField("社区编码", validators=[Optional(), Length(max=20)])
 
 
 class GridForm(Form):
-    community_id = SelectField("所属社区", coerce=_opt_int, validators=[chosen("所属社区")])
+    community_id = SelectField("所属社区", coerce=optional_int, validators=[chosen("所属社区")])
     name = StringField("网格名称", validators=[required("网格名称"), Length(max=60)])
     keeper = StringField("网格员", validators=[Optional(), Length(max=40)])
     keeper_phone = StringField("网格员电话", validators=[Optional(), PHONE])
 
 
 class CompoundForm(Form):
-    community_id = SelectField("所属社区", coerce=_opt_int, validators=[chosen("所属社区")])
-    grid_id = SelectField("所属网格", coerce=_opt_int, validators=[Optional()])
+    community_id = SelectField("所属社区", coerce=optional_int, validators=[chosen("所属社区")])
+    grid_id = SelectField("所属网格", coerce=optional_int, validators=[Optional()])
     name = StringField("小区名称", validators=[required("小区名称"), Length(max=80)])
     address = StringField("地址", validators=[Optional(), Length(max=200)])
     compound_type = SelectField("小区类型", choices=_pick(m.COMPOUND_TYPES))
@@ -74,7 +70,7 @@ class CompoundForm(Form):
 
 
 class BuildingForm(Form):
-    compound_id = SelectField("所属小区", coerce=_opt_int, validators=[chosen("所属小区")])
+    compound_id = SelectField("所属小区", coerce=optional_int, validators=[chosen("所属小区")])
     name = StringField("楼栋号", validators=[required("楼栋号"), Length(max=40)])
     floors = IntegerField("层数", validators=[Optional(), NumberRange(1, 200, "层数应在 1–200 之间")])
     units = IntegerField("单元数", validators=[Optional(), NumberRange(1, 50, "单元数应在 1–50 之间")])
@@ -82,7 +78,7 @@ class BuildingForm(Form):
 
 
 class HouseholdForm(Form):
-    building_id = SelectField("所属楼栋", coerce=_opt_int, validators=[chosen("所属楼栋")])
+    building_id = SelectField("所属楼栋", coerce=optional_int, validators=[chosen("所属楼栋")])
     room = StringField("房号", validators=[required("房号"), Length(max=20)])
     floor = IntegerField("所在楼层", validators=[Optional(), NumberRange(-5, 200, "楼层不正确")])
     floor_area = DecimalField("产权面积（㎡）", places=2,
@@ -119,8 +115,8 @@ class FirmForm(Form):
 
 
 class ContractForm(Form):
-    firm_id = SelectField("物业服务企业", coerce=_opt_int, validators=[chosen("物业服务企业")])
-    compound_id = SelectField("服务小区", coerce=_opt_int, validators=[chosen("服务小区")])
+    firm_id = SelectField("物业服务企业", coerce=optional_int, validators=[chosen("物业服务企业")])
+    compound_id = SelectField("服务小区", coerce=optional_int, validators=[chosen("服务小区")])
     start_date = DateField("合同开始日期", validators=[InputRequired("请填写开始日期")])
     end_date = DateField("合同结束日期", validators=[InputRequired("请填写结束日期")])
     service_grade = SelectField("服务等级", choices=_pick(m.SERVICE_GRADES))
@@ -135,7 +131,7 @@ class ContractForm(Form):
 
 
 class CommitteeForm(Form):
-    compound_id = SelectField("所属小区", coerce=_opt_int, validators=[chosen("所属小区")])
+    compound_id = SelectField("所属小区", coerce=optional_int, validators=[chosen("所属小区")])
     kind = SelectField("类型", choices=_pick(m.COMMITTEE_KINDS))
     name = StringField("名称", validators=[required("名称"), Length(max=100)])
     term_start = DateField("任期开始", validators=[InputRequired("请填写任期开始日期")])
@@ -153,7 +149,7 @@ class CommitteeForm(Form):
 
 
 class CommitteeMemberForm(Form):
-    committee_id = SelectField("所属业委会/物管会", coerce=_opt_int, validators=[chosen("业委会/物管会")])
+    committee_id = SelectField("所属业委会/物管会", coerce=optional_int, validators=[chosen("业委会/物管会")])
     name = StringField("姓名", validators=[required("姓名"), Length(max=40)])
     position = SelectField("职务", choices=_pick(m.COMMITTEE_POSITIONS))
     is_party_member = BooleanField("中共党员")
@@ -164,10 +160,10 @@ class CommitteeMemberForm(Form):
 class PartyOrgForm(Form):
     kind = SelectField("组织类型", choices=_pick(m.PARTY_ORG_KINDS))
     name = StringField("组织名称", validators=[required("组织名称"), Length(max=100)])
-    parent_id = SelectField("上级党组织", coerce=_opt_int, validators=[Optional()])
-    community_id = SelectField("所在社区", coerce=_opt_int, validators=[Optional()])
-    compound_id = SelectField("所在小区", coerce=_opt_int, validators=[Optional()])
-    firm_id = SelectField("所在企业", coerce=_opt_int, validators=[Optional()])
+    parent_id = SelectField("上级党组织", coerce=optional_int, validators=[Optional()])
+    community_id = SelectField("所在社区", coerce=optional_int, validators=[Optional()])
+    compound_id = SelectField("所在小区", coerce=optional_int, validators=[Optional()])
+    firm_id = SelectField("所在企业", coerce=optional_int, validators=[Optional()])
     secretary = StringField("书记", validators=[Optional(), Length(max=40)])
     member_count = IntegerField("党员人数", default=0,
                                 validators=[InputRequired("请填写党员人数"), NumberRange(0, 100000, "人数不能为负")])
@@ -184,7 +180,7 @@ class PartyOrgForm(Form):
 
 
 class InstructorForm(Form):
-    firm_id = SelectField("派驻企业", coerce=_opt_int, validators=[chosen("派驻企业")])
+    firm_id = SelectField("派驻企业", coerce=optional_int, validators=[chosen("派驻企业")])
     name = StringField("姓名", validators=[required("姓名"), Length(max=40)])
     unit = StringField("工作单位", validators=[Optional(), Length(max=100)])
     phone = StringField("联系电话", validators=[Optional(), PHONE])
@@ -201,9 +197,9 @@ class CrossAppointmentForm(Form):
     direction = SelectField("任职方向", choices=_pick(m.APPOINTMENT_DIRECTIONS))
     home_role = StringField("原任职务", validators=[Optional(), Length(max=60)])
     appointed_role = StringField("交叉任职职务", validators=[required("交叉任职职务"), Length(max=60)])
-    community_id = SelectField("社区", coerce=_opt_int, validators=[chosen("社区")])
-    compound_id = SelectField("小区", coerce=_opt_int, validators=[Optional()])
-    firm_id = SelectField("物业企业", coerce=_opt_int, validators=[Optional()])
+    community_id = SelectField("社区", coerce=optional_int, validators=[chosen("社区")])
+    compound_id = SelectField("小区", coerce=optional_int, validators=[Optional()])
+    firm_id = SelectField("物业企业", coerce=optional_int, validators=[Optional()])
     start_date = DateField("开始日期", validators=[InputRequired("请填写开始日期")])
     end_date = DateField("结束日期", validators=[Optional()])
     note = TextAreaField("备注", validators=[Optional(), Length(max=500)])

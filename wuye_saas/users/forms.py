@@ -6,20 +6,16 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from ..auth.models import ROLE_LABELS
-from ..formutil import Form
+from ..formutil import Form, optional_int
 from .logic import ROLE_ORDER, SCOPES
 
 ROLE_CHOICES = [("", "请选择角色")] + [(r, ROLE_LABELS[r]) for r in ROLE_ORDER]
 PHONE = Regexp(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$", message="请填写 11 位手机号或带区号的固定电话")
 
 
-def _opt_int(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 def _scope_select(noun: str) -> SelectField:
     # validate_choice=False: users.logic checks the id belongs to this district, with a clear message.
-    return SelectField(f"所属{noun}", coerce=_opt_int, validate_choice=False, validators=[Optional()])
+    return SelectField(f"所属{noun}", coerce=optional_int, validate_choice=False, validators=[Optional()])
 
 
 class ScopeForm(Form):
