@@ -88,8 +88,8 @@ def test_firm_counts_the_demands_dispatched_to_it_and_the_count_drops_once_accep
     got = cards(client)
     assert got["demands_dispatched"].count == 2 and "待接单诉求" in got["demands_dispatched"].text
     assert "demands_accepted" not in got and "已逾期" not in got["demands_dispatched"].text
-    # The link opens the firm's 处理中 list: with nothing accepted yet, exactly those two.
-    assert got["demands_dispatched"].href == "/d/alpha/demands/?tab=handling"
+    # The link opens the firm's list filtered to 已派单: exactly those two.
+    assert got["demands_dispatched"].href == "/d/alpha/demands/?tab=all&status=dispatched"
     assert listed_numbers(client, got["demands_dispatched"].href) == numbers(app, a, mine)
     assert numbers(app, a, [undispatched, other]).isdisjoint(listed_numbers(client, got["demands_dispatched"].href))
 
@@ -102,6 +102,9 @@ def test_firm_counts_the_demands_dispatched_to_it_and_the_count_drops_once_accep
     assert got["demands_dispatched"].cache == "miss"
     assert got["demands_dispatched"].count == 1 and got["demands_accepted"].count == 1
     assert "处理中诉求" in got["demands_accepted"].text
+    # Each card's list holds its one state: the accepted one has left 待接单.
+    assert listed_numbers(client, got["demands_accepted"].href) == numbers(app, a, mine[:1])
+    assert listed_numbers(client, got["demands_dispatched"].href) == numbers(app, a, mine[1:])
 
     # An overdue one says so on its card.
     with app.app_context(), tenant_scope(a.tenant_id):

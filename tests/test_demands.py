@@ -337,6 +337,14 @@ def test_list_tabs_counts_and_filters(app, client, world):
     html = client.get(f"/d/alpha/demands/?q={number}").get_data(as_text=True)
     assert "诉求丙" in html and "诉求乙" not in html
     assert "没有符合条件的诉求。" in client.get("/d/alpha/demands/?q=不存在").get_data(as_text=True)
+    # One state: 已派单 holds only the dispatched one; the tab counts follow the filter.
+    html = client.get("/d/alpha/demands/?status=dispatched").get_data(as_text=True)
+    assert "诉求乙" in html and "诉求甲" not in html and "诉求丙" not in html
+    assert 'data-tab="new">待派单 <span class="badge rounded-pill text-bg-light border">0<' in html
+    assert '<option value="dispatched" selected>已派单</option>' in html
+    # An unknown state filters nothing.
+    html = client.get("/d/alpha/demands/?status=bogus").get_data(as_text=True)
+    assert all(f"诉求{t}" in html for t in "甲乙丙")
     # HTMX gets the partial.
     part = client.get("/d/alpha/demands/?tab=new", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in part and "诉求丙" in part and "诉求乙" not in part

@@ -107,15 +107,13 @@ def _demand_specs(m: Membership, at: datetime, batch: _Batch) -> list[_Spec]:
         return stmt.where(demands.overdue_clause(at)) if overdue else stmt
 
     if m.role in FIRM_ROLES:
-        # Dispatched to this firm: its turn to accept (接单), then to resolve (办结). The list's
-        # 处理中 tab holds both states; it has no tab for one of them alone.
+        # Dispatched to this firm: its turn to accept (接单), then to resolve (办结); each card opens
+        # the list filtered to its one state.
         return [
-            _Spec("demands_dispatched", "待接单诉求", "demands.index", {"tab": "handling"},
-                  batch.add(status("dispatched")), "其中 {n} 件已逾期", batch.add(status("dispatched", True)),
-                  exact=False, hint="在“处理中”列表中"),
-            _Spec("demands_accepted", "处理中诉求", "demands.index", {"tab": "handling"},
-                  batch.add(status("accepted")), "其中 {n} 件已逾期", batch.add(status("accepted", True)),
-                  exact=False, hint="在“处理中”列表中"),
+            _Spec("demands_dispatched", "待接单诉求", "demands.index", {"tab": "all", "status": "dispatched"},
+                  batch.add(status("dispatched")), "其中 {n} 件已逾期", batch.add(status("dispatched", True))),
+            _Spec("demands_accepted", "处理中诉求", "demands.index", {"tab": "all", "status": "accepted"},
+                  batch.add(status("accepted")), "其中 {n} 件已逾期", batch.add(status("accepted", True))),
         ]
     if m.role == "community_staff":
         return [

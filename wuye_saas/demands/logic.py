@@ -485,6 +485,7 @@ class Filters:
     channel: str = ""
     compound_id: int | None = None
     q: str = ""
+    status: str = ""        # one state of STATUSES, e.g. a firm's 已派单 (to accept) alone
 
 
 def default_tab(m: Membership) -> str:
@@ -508,6 +509,8 @@ def _filtered(m: Membership, f: Filters):
         stmt = stmt.where(Demand.channel == f.channel)
     if f.compound_id:
         stmt = stmt.where(Demand.compound_id == f.compound_id)
+    if f.status in STATUSES:
+        stmt = stmt.where(Demand.status == f.status)
     q = f.q.strip()
     if q:
         like = f"%{q}%"

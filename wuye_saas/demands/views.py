@@ -61,7 +61,8 @@ def _filters(m) -> logic.Filters:
         v = args.get(name, "")
         return int(v) if v.isdigit() else None
     return logic.Filters(tab=tab if tab in logic.TABS else "all", category_id=num("category"),
-                         channel=args.get("channel", ""), compound_id=num("compound"), q=args.get("q", ""))
+                         channel=args.get("channel", ""), compound_id=num("compound"), q=args.get("q", ""),
+                         status=args.get("status", ""))
 
 
 @bp.route("/")
@@ -75,7 +76,7 @@ def index():
     return render("demands/index.html", "demands/_results.html", page=page, f=f, args=request.args,
                   counts=logic.tab_counts(m, f, at), categories=logic.categories(), compounds=compounds,
                   at=at, overdue=_overdue, firm=m.role in policy.FIRM_ROLES,
-                  filtered=any(request.args.get(k) for k in ("q", "category", "channel", "compound")), **LABELS)
+                  filtered=any(request.args.get(k) for k in ("q", "category", "channel", "compound", "status")), **LABELS)
 
 
 @bp.route("/export.xlsx")
