@@ -95,6 +95,7 @@ def test_add_a_compound_and_find_it(app, world, server, browser):
     # Back to the list; typing in the search box filters the table in place (HTMX).
     page.get_by_role("navigation", name="breadcrumb").get_by_role("link", name="小区").click()
     expect(page.locator("#results")).to_contain_text("甲区2号小区")
+    page.wait_for_load_state("load")  # htmx listens only once its deferred script has run
     page.evaluate("window.__sameDocument = true")  # survives only if no full page load happens
     search = page.get_by_placeholder("搜索小区名称或地址")
     search.fill(NAME)

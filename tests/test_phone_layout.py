@@ -59,6 +59,7 @@ def test_phone_fits_the_screen_and_the_menu_opens_the_sidebar(app, world, server
     # (a table inside .table-responsive) fits the screen too.
     compounds.click()
     expect(page).to_have_url(f"{server}{COMPOUNDS}")
+    page.wait_for_load_state("load")  # 菜单 below needs Bootstrap's script, which runs after parsing
     expect(page.locator("main h1")).to_contain_text("小区")
     expect(compounds).to_be_hidden()
     assert _scroll_width(page) <= PHONE["width"]
