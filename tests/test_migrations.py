@@ -34,3 +34,30 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path):
         assert tables <= set(inspect(db.engine).get_table_names())
         assert _differences() == []
         db.engine.dispose()
+
+
+def test_room_key_upgrade_fills_the_key_of_every_existing_household(tmp_path):
+    from sqlalchemy import insert, text
+
+    from wuye_saas.org import models as m
+    from wuye_saas.tenancy import tenant_scope
+
+    from .factories import build_district
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "migrations-test",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'room_key.db'}"})
+    with app.app_context():
+        upgrade()
+        a = build_district("alpha", "甲区")
+        with tenant_scope(a.tenant_id):
+            db.session.execute(insert(m.Household), [
+                {"tenant_id": a.tenant_id, "compound_id": a.compound1, "building_id": a.building1, "room": room,
+                 "floor_area": 80, "household_code": f"MIG{i:05d}"} for i, room in enumerate(("1单元1001", "A-2-301"))])
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="5b1e7c2d9a40")      # the schema before the key
+        upgrade()
+        with db.engine.connect() as conn:
+            keys = dict(conn.execute(text("SELECT room, room_key FROM household")).all())
+        db.engine.dispose()
+    assert keys == {"101": "000101", "1单元1001": "000001单元001001", "A-2-301": "A-000002-000301"}

@@ -71,7 +71,9 @@ def plain(value):
 
 
 def _columns(obj):
-    return [a for a in inspect(obj).mapper.column_attrs]
+    # `__audit_derived__`: columns computed from others the trail already shows (left out).
+    derived = getattr(type(obj), "__audit_derived__", ())
+    return [a for a in inspect(obj).mapper.column_attrs if a.key not in derived]
 
 
 def _snapshot(obj, exclude) -> dict:

@@ -2,11 +2,12 @@
 households, the firms serving compounds, committees and party organisations."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from ..tenancy import TenantScoped
@@ -107,14 +108,31 @@ class HouseholdClass(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def room_order_key(room: str) -> str:
+    """The natural order of room numbers within a building — unit, then floor, then room:
+    1单元101 < 1单元102 < 1单元201 < 1单元1001 < 2单元101. Every run of digits is padded to six,
+    so plain text order in any database gives it."""
+    return _DIGITS.sub(lambda d: d.group().zfill(6), room or "")
+
+
+def _room_key_default(context) -> str:
+    # Bulk inserts (the importer, the demo) pass rooms without keys: the key follows the room.
+    return room_order_key(context.get_current_parameters().get("room", ""))
+
+
 class Household(TenantScoped, db.Model):
     """户: one exclusive unit (专有部分) with its legal floor area."""
 
     __tablename__ = "household"
+    __audit_derived__ = {"room_key"}   # follows room, which the log shows
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
     room: Mapped[str] = mapped_column(String(20))
+    room_key: Mapped[str] = mapped_column(String(80), default=_room_key_default, server_default="")
     floor: Mapped[int | None]
     floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     owner_name: Mapped[str] = mapped_column(String(60), default="")
@@ -128,6 +146,11 @@ class Household(TenantScoped, db.Model):
     building: Mapped[Building] = relationship()
     class_links: Mapped[list["HouseholdClassLink"]] = relationship(
         back_populates="household", cascade="all, delete-orphan")
+
+    @validates("room")
+    def _keep_room_key(self, _key, room):
+        self.room_key = room_order_key(room)
+        return room
 
     @property
     def audit_label(self):

@@ -183,7 +183,7 @@ RESOURCES: list[Resource] = [
                  Filter("class", "困难类别", _opts(m.HouseholdClass),
                         lambda v: m.Household.id.in_(select(m.HouseholdClassLink.household_id)
                                                      .where(m.HouseholdClassLink.household_class_id == int(v))))],
-        order_by=[m.Household.compound_id, m.Household.building_id, m.Household.floor, m.Household.room],
+        order_by=[m.Household.compound_id, m.Household.building_id, m.Household.room_key],
         load=[joinedload(m.Household.compound), joinedload(m.Household.building),
               joinedload(m.Household.class_links).joinedload(m.HouseholdClassLink.household_class)],
         choices={"building_id": _buildings_choice},
