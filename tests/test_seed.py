@@ -167,6 +167,17 @@ def test_default_demo_district_is_realistic_and_usable(app):
                                    .where(Payment.paid_on < Bill.month)).scalar_one()
         assert early == 0
 
+    # 无物业小区清零 under way: month by month fewer 无人管理 compounds without a contract, the
+    # ones cleared served by the 兜底 firm from a date inside the snapshots' year.
+    from wuye_saas.dashboard.board import NO_SERVICE
+    from wuye_saas.indicators.models import CompoundMonth as CM
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        per_month = [n for _, n in db.session.execute(
+            select(CM.month, func.count()).where(NO_SERVICE).group_by(CM.month).order_by(CM.month))]
+        none = db.session.execute(select(func.count()).where(m.Compound.management_mode == "无人管理")).scalar_one()
+    assert len(per_month) == 12 and per_month[0] == none
+    assert per_month == sorted(per_month, reverse=True) and per_month[-1] == none - none * 3 // 10
+
     # The demo assessor has the standard's third-party item to score in both cycles.
     with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
         assigned = db.session.execute(select(StandardItem.name).join(

@@ -441,7 +441,24 @@ class _Builder:
                 # A firm that left (contract not renewed): the owners now manage themselves.
                 end = self.days_ago(90, 1500)
                 rows.append(self._contract(i, r.choice(market), _add_years(end, -3) + timedelta(days=1), 3))
+        rows += self._cleared()
         self.insert(m.Contract, rows, "contracts")
+
+    def _cleared(self) -> list[dict]:
+        """无物业小区清零 under way: over the past year the 兜底 firm took on three in ten of the 无人管理
+        compounds, one every month or two. The register keeps their 摸排 mode (无人管理); from its
+        start the contract makes them covered, so the dashboard's 无物业小区 falls month by month.
+        Its own random stream: the rest of the demo stays as it was."""
+        r = random.Random(SEED + 1)
+        none = [i for i, s in enumerate(self.specs) if s["mode"] == "无人管理"]
+        lo, _ = RATE_RANGE["三级"]
+        rows = []
+        for n, i in enumerate(sorted(r.sample(none, k=len(none) * 3 // 10))):
+            start = self.today - timedelta(days=20 + 50 * n + r.randint(0, 10))
+            rows.append({"firm_id": self.firm_ids[STATE_FIRM], "compound_id": self.compound_ids[i],
+                         "start_date": start, "end_date": _add_years(start, 3) - timedelta(days=1),
+                         "service_grade": "三级", "fee_mode": "包干制", "fee_rate": Decimal(lo).scaleb(-2)})
+        return rows
 
     def _contract_history(self, i: int, firm: int, market: list[int]) -> list[dict]:
         current = self._contract(i, firm, self.days_ago(30, 1000), self.rng.choice([3, 3, 5]))
