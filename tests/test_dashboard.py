@@ -223,6 +223,30 @@ def test_breakdown_collection_rate_in_the_current_month_and_without_bills(app, c
     assert all(r[rows[0].index("缴费率")] == "—" for r in rows[1:])
 
 
+def test_management_modes_say_how_many_unmanaged_compounds_have_a_contract_now(app, client, world):
+    """The register keeps a compound's 摸排 mode (无人管理); once a firm serves it under a contract
+    it is no 无物业小区 — the modes card says how many of them that is."""
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        cleared, left = (m.Compound(community_id=a.community1, name=f"无人管理{k}", compound_type="老旧小区",
+                                    management_mode="无人管理") for k in "甲乙")
+        db.session.add_all([cleared, left])
+        db.session.flush()
+        db.session.add(m.Contract(firm_id=a.firm1, compound_id=cleared.id, start_date=date(2026, 3, 1),
+                                  end_date=date(2029, 2, 28), service_grade="三级", fee_mode="包干制",
+                                  fee_rate=Decimal("0.50")))
+        db.session.commit()
+    _snap(app, a)
+    login(client, "alpha-district")
+    html = client.get("/d/alpha/").get_data(as_text=True)
+    row = re.search(r'<li[^>]*data-mode="无人管理">(.*?)</li>', html, re.S).group(1)
+    assert "（其中 1 个已签物业服务合同，不再计入无物业小区）" in row and '<span class="fw-bold">2</span>' in row
+    assert re.search(r'<div class="stat-value text-danger">1 <span class="fs-6 fw-normal">个</span></div>\s*'
+                     r'<div class="stat-label">无物业小区', html)
+    row = re.search(r'<li[^>]*data-mode="专业物业">(.*?)</li>', html, re.S).group(1)
+    assert "其中" not in row
+
+
 def test_community_table_shows_each_compound_as_it_is(app, client, world):
     a = world["alpha"]
     with app.app_context(), tenant_scope(a.tenant_id):
