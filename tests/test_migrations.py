@@ -36,7 +36,7 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path):
         db.engine.dispose()
 
 
-def test_room_key_upgrade_fills_the_key_of_every_existing_household(tmp_path):
+def test_natural_keys_upgrade_fills_the_key_of_every_existing_household_and_building(tmp_path):
     from sqlalchemy import insert, text
 
     from wuye_saas.org import models as m
@@ -59,5 +59,7 @@ def test_room_key_upgrade_fills_the_key_of_every_existing_household(tmp_path):
         upgrade()
         with db.engine.connect() as conn:
             keys = dict(conn.execute(text("SELECT room, room_key FROM household")).all())
+            names = dict(conn.execute(text("SELECT name, name_key FROM building")).all())
         db.engine.dispose()
     assert keys == {"101": "000101", "1单元1001": "000001单元001001", "A-2-301": "A-000002-000301"}
+    assert names == {"1号楼": "000001号楼", "2号楼": "000002号楼"}

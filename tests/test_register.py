@@ -269,6 +269,21 @@ def test_households_are_listed_unit_then_floor_then_room(app, client, alpha):
     assert [set(e["changes"]) for e in update] == [{"room"}]
 
 
+def test_buildings_are_listed_as_numbered_names_are_read(app, client, alpha):
+    login(client, "alpha-district")
+    for name in ("10号楼", "2号楼", "B座"):
+        data = {**cases(alpha)["buildings"].data, "name": name}
+        assert post(client, "/d/alpha/buildings/new", data).status_code == 302
+    html = client.get(f"/d/alpha/buildings/?compound_id={alpha.compound1}").get_data(as_text=True)
+    listed = [re.sub(r"<[^>]+>", "", row.split("</td>", 1)[0]).strip() for row in _table_rows(html)]
+    assert listed == ["1号楼", "2号楼", "10号楼", "B座"]
+    # The household form's building picker reads the same way.
+    form = client.get(f"/d/alpha/households/new?building_id={alpha.building1}").get_data(as_text=True)
+    picker = re.search(r'<select[^>]*name="building_id".*?</select>', form, re.S).group(0)
+    assert [n for n in re.findall(r"<option[^>]*>([^<]+)</option>", picker) if " · " in n] == [
+        "甲区1号小区 · 1号楼", "甲区1号小区 · 2号楼", "甲区1号小区 · 10号楼", "甲区1号小区 · B座"]
+
+
 # --- specific validation ---------------------------------------------------------------
 
 def check_refused(app, client, alpha, key, data, field, message):

@@ -114,7 +114,7 @@ def _households(f: Formation):
     rows = db.session.execute(select(Household.id, Building.name, Household.room)
                               .join(Building, Building.id == Household.building_id)
                               .where(Household.compound_id == f.compound_id)
-                              .order_by(Building.id, Household.room_key)).all()
+                              .order_by(Building.name_key, Household.room_key)).all()
     return [("", "（不关联住户）")] + [(hid, f"{b} {room}") for hid, b, room in rows]
 
 

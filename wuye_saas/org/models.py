@@ -84,19 +84,43 @@ class Compound(TenantScoped, db.Model):
     grid: Mapped[Grid | None] = relationship()
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def natural_key(text: str) -> str:
+    """Text that sorts the way numbered names are read: 2号楼 < 10号楼, and rooms by unit, then
+    floor, then room — 1单元101 < 1单元102 < 1单元201 < 1单元1001 < 2单元101. Every run of digits
+    is padded to six, so plain text order in any database gives it."""
+    return _DIGITS.sub(lambda d: d.group().zfill(6), text or "")
+
+
+def _natural_key_of(source: str):
+    """Column default: the key of `source`, for bulk inserts (the importer, the demo) that pass
+    the text without its key. ORM writes set it through the model's validator."""
+    return lambda context: natural_key(context.get_current_parameters().get(source, ""))
+
+
 class Building(TenantScoped, db.Model):
     """楼栋."""
 
     __tablename__ = "building"
+    __audit_derived__ = {"name_key"}   # follows name, which the log shows
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     name: Mapped[str] = mapped_column(String(40))
+    # Long enough for a 40-character name of one-digit runs: 20 × 6 + 20.
+    name_key: Mapped[str] = mapped_column(String(140), default=_natural_key_of("name"), server_default="")
     floors: Mapped[int | None]
     units: Mapped[int | None]
     has_lift: Mapped[bool] = mapped_column(default=False)
     __table_args__ = (UniqueConstraint("tenant_id", "compound_id", "name"),)
 
     compound: Mapped[Compound] = relationship()
+
+    @validates("name")
+    def _keep_name_key(self, _key, name):
+        self.name_key = natural_key(name)
+        return name
 
 
 class HouseholdClass(TenantScoped, db.Model):
@@ -108,21 +132,6 @@ class HouseholdClass(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
 
-_DIGITS = re.compile(r"\d+")
-
-
-def room_order_key(room: str) -> str:
-    """The natural order of room numbers within a building — unit, then floor, then room:
-    1单元101 < 1单元102 < 1单元201 < 1单元1001 < 2单元101. Every run of digits is padded to six,
-    so plain text order in any database gives it."""
-    return _DIGITS.sub(lambda d: d.group().zfill(6), room or "")
-
-
-def _room_key_default(context) -> str:
-    # Bulk inserts (the importer, the demo) pass rooms without keys: the key follows the room.
-    return room_order_key(context.get_current_parameters().get("room", ""))
-
-
 class Household(TenantScoped, db.Model):
     """户: one exclusive unit (专有部分) with its legal floor area."""
 
@@ -132,7 +141,8 @@ class Household(TenantScoped, db.Model):
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
     room: Mapped[str] = mapped_column(String(20))
-    room_key: Mapped[str] = mapped_column(String(80), default=_room_key_default, server_default="")
+    # Long enough for a 20-character room of one-digit runs: 10 × 6 + 10.
+    room_key: Mapped[str] = mapped_column(String(80), default=_natural_key_of("room"), server_default="")
     floor: Mapped[int | None]
     floor_area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     owner_name: Mapped[str] = mapped_column(String(60), default="")
@@ -149,7 +159,7 @@ class Household(TenantScoped, db.Model):
 
     @validates("room")
     def _keep_room_key(self, _key, room):
-        self.room_key = room_order_key(room)
+        self.room_key = natural_key(room)
         return room
 
     @property

@@ -74,7 +74,7 @@ def _buildings_choice(mem, obj, args):
         compound_id = b.compound_id if b is not None else None
     where = m.Building.compound_id == compound_id if compound_id else None
     return options(m.Building, mem, label=lambda b: f"{b.compound.name} · {b.name}", where=where,
-                   order=[m.Building.compound_id, m.Building.name], load=[joinedload(m.Building.compound)])
+                   order=[m.Building.compound_id, m.Building.name_key], load=[joinedload(m.Building.compound)])
 
 
 def _household_prepare(form, obj, mem):
@@ -166,7 +166,7 @@ RESOURCES: list[Resource] = [
                  Column("层数", lambda o: o.floors or ""), Column("单元", lambda o: o.units or ""),
                  Column("电梯", lambda o: yes_no(o.has_lift))],
         search=[m.Building.name], search_hint="楼栋号",
-        order_by=[m.Building.compound_id, m.Building.name], load=[joinedload(m.Building.compound)],
+        order_by=[m.Building.compound_id, m.Building.name_key], load=[joinedload(m.Building.compound)],
         choices={"compound_id": _all(m.Compound)},
         title=lambda o: f"{o.compound.name} {o.name}",
         children=[("households", "building_id")],

@@ -124,7 +124,7 @@ def households_select(vote: OwnerVote, q: str = "", voted: str = ""):
         stmt = stmt.where(Household.id.in_(voted_ids))
     elif voted == "no":
         stmt = stmt.where(Household.id.not_in(voted_ids))
-    return stmt.order_by(Building.id, Household.room_key)
+    return stmt.order_by(Building.name_key, Household.room_key)
 
 
 def ballots_of(vote: OwnerVote, household_ids=None) -> dict[int, Ballot]:
