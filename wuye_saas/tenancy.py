@@ -142,8 +142,8 @@ class TenantRef(NamedTuple):
     data_version: int
 
 
-TENANT_REF_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.active, Tenant.data_version)
-_TENANT_REF = select(*TENANT_REF_COLUMNS).where(Tenant.slug == bindparam("slug"))
+_TENANT_REF = (select(Tenant.id, Tenant.slug, Tenant.name, Tenant.active, Tenant.data_version)
+               .where(Tenant.slug == bindparam("slug")))
 
 
 def tenant_ref(slug: str) -> TenantRef | None:

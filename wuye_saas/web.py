@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from . import pagecache, policy, tenancy
 from .audit import reset_actor, set_actor
 from .auth.models import ROLE_LABELS, Membership, User, scope_loaded, session_user_id, session_value
-from .extensions import db, htmx
+from .extensions import DirectReads, db, htmx
 from .money import fmt_yuan
 from .timeutil import fmt_datetime
 
@@ -82,12 +82,15 @@ def render(template: str, partial: str | None = None, **ctx):
 
 # Every page of a district starts with this one statement: the session's membership in the
 # district of the address, with its user and the district, as plain columns. Built once (no
-# statement construction or cache-key computation per request), run on the session's connection
-# without the ORM (no objects, no identity map): a kept page is answered from this row alone.
+# statement construction or cache-key computation per request), run without the ORM (no objects,
+# no identity map) — on PostgreSQL on a connection of its own (DirectReads), on SQLite on the
+# session's: a kept page is answered from this row alone.
 _ACTING = (select(Membership.id.label("membership_id"), Membership.active.label("membership_active"),
                   User.id.label("user_id"), User.password_hash, User.active.label("user_active"),
                   User.display_name, User.is_platform_admin,
-                  *tenancy.TENANT_REF_COLUMNS)
+                  tenancy.Tenant.id.label("tenant_id"), tenancy.Tenant.slug.label("tenant_slug"),
+                  tenancy.Tenant.name.label("tenant_name"), tenancy.Tenant.active.label("tenant_active"),
+                  tenancy.Tenant.data_version)
            .join_from(Membership, tenancy.Tenant, Membership.tenant_id == tenancy.Tenant.id)
            .join(User, Membership.user_id == User.id)
            .where(Membership.id == bindparam("mid"), Membership.user_id == bindparam("uid"),
@@ -100,12 +103,29 @@ _MEMBERSHIP = (select(Membership).where(Membership.id == bindparam("mid"))
                .options(joinedload(Membership.tenant), joinedload(Membership.user)))
 
 
+_ACTING_DIRECT = DirectReads(_ACTING)
+
+
 def _read_acting(slug: str):
     """The session's row of `_ACTING` for this district, or None. Checks nothing itself."""
     uid, mid = session_user_id(session.get("_user_id")), session.get("membership_id")
     if not (uid and isinstance(mid, int)):
         return None
-    return db.session.connection().execute(_ACTING, {"mid": mid, "uid": uid, "slug": slug}).one_or_none()
+    params = {"mid": mid, "uid": uid, "slug": slug}
+    if db.engine.dialect.name == "postgresql":
+        return _ACTING_DIRECT.row(db.engine, params)
+    return db.session.connection().execute(_ACTING, params).one_or_none()
+
+
+def _reads_without_transaction():
+    """GET and HEAD never write (every view keeps that rule), so on PostgreSQL they read in
+    autocommit: no BEGIN and ROLLBACK round trips around every page. Under READ COMMITTED each
+    statement sees the latest committed data either way. Before the session's first query;
+    once per request."""
+    if (request.method in ("GET", "HEAD") and not g.get("reads_set")
+            and db.engine.dialect.name == "postgresql"):
+        g.reads_set = True
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _may_act(row) -> bool:
@@ -133,26 +153,25 @@ def lit_link(*menus) -> str:
 
 def install(app) -> None:
     @app.url_value_preprocessor
-    def _reads_without_transaction(endpoint, values):
-        # GET and HEAD never write (every view keeps that rule), so on PostgreSQL they read in
-        # autocommit: no BEGIN and ROLLBACK round trips around every page. Under READ COMMITTED
-        # each statement sees the latest committed data either way. Runs before any query.
-        if (request.method in ("GET", "HEAD") and endpoint != "static"
-                and db.engine.dialect.name == "postgresql"):
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-    @app.url_value_preprocessor
     def _tenant_from_url(endpoint, values):
-        if values and "tenant_slug" in values:
-            slug = values.pop("tenant_slug")
-            row = _read_acting(slug)
-            tenant = (tenancy.TenantRef(row.id, row.slug, row.name, row.active, row.data_version)
-                      if row is not None else tenancy.tenant_ref(slug))
-            if tenant is None or not tenant.active:
-                abort(404)
-            g.tenant = tenant
-            g.acting = row if row is not None and _may_act(row) else None
-            g.tenant_token = tenancy.enter(tenant.id)
+        if endpoint == "static":
+            return
+        if not (values and "tenant_slug" in values):
+            _reads_without_transaction()
+            return
+        # A district page opens the session only if no kept page answers it.
+        slug = values.pop("tenant_slug")
+        row = _read_acting(slug)
+        if row is None:
+            _reads_without_transaction()
+        tenant = (tenancy.TenantRef(row.tenant_id, row.tenant_slug, row.tenant_name, row.tenant_active,
+                                    row.data_version)
+                  if row is not None else tenancy.tenant_ref(slug))
+        if tenant is None or not tenant.active:
+            abort(404)
+        g.tenant = tenant
+        g.acting = row if row is not None and _may_act(row) else None
+        g.tenant_token = tenancy.enter(tenant.id)
 
     @app.url_defaults
     def _tenant_slug_default(endpoint, values):
@@ -170,11 +189,13 @@ def install(app) -> None:
             kept = pagecache.kept_response(acting)
             if kept is not None:
                 return kept
+            _reads_without_transaction()
             with tenancy.system_scope():   # None if removed since the row was read: a 404
                 g.membership = db.session.execute(_MEMBERSHIP, {"mid": acting.membership_id}).scalar_one_or_none()
             return
         # Elsewhere (choosing a district, the platform pages, a district the session is not a
         # working member of): the person Flask-Login loaded and the membership they last chose.
+        _reads_without_transaction()
         user = current_user._get_current_object()   # the proxy looks the user up on every use
         if not user.is_authenticated:
             return
