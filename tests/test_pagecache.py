@@ -231,3 +231,21 @@ def test_an_idle_connection_cut_underneath_is_replaced(app, monkeypatch):
             assert conn.connection.dbapi_connection is not cut
     finally:
         engine.dispose()
+
+
+def test_the_request_start_read_survives_a_connection_the_database_cut(app, client, world):
+    """PostgreSQL reads the acting row on a connection of its own (extensions.DirectReads); when
+    the database ends it (a restart, an idle timeout), the next page opens another."""
+    from wuye_saas import web
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite reads the acting row on the session's connection")
+    login(client, "alpha-district")
+    assert client.get("/d/alpha/compounds/").status_code == 200
+    cut = web._ACTING_DIRECT._local.cursor.connection.info.backend_pid   # this thread's
+    with app.app_context():
+        assert db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": cut}).scalar() is True
+        db.session.commit()
+    resp = client.get("/d/alpha/compounds/")
+    assert resp.status_code == 200 and "甲区1号小区" in resp.get_data(as_text=True)
+    assert web._ACTING_DIRECT._local.cursor.connection.info.backend_pid != cut

@@ -62,7 +62,8 @@ class DirectReads:
     checkout, a session transaction, a reset and a check-in — about 0.23 ms of a kept page's
     1 ms, more than the round trip itself (docs/benchmarks.md). Autocommit: each read sees the
     latest committed data and holds no lock between requests. A connection cut since (database
-    restart, idle timeout) is replaced once; one inherited across a fork is left to the parent."""
+    restart, idle timeout) is replaced once; one inherited across a fork is left to the parent.
+    Each worker thread holds one such connection beside the pool's."""
 
     def __init__(self, stmt):
         self._stmt, self._local = stmt, threading.local()
@@ -70,7 +71,8 @@ class DirectReads:
     def row(self, engine, params: dict):
         try:
             return self._cursor(engine).execute(self._local.sql, params, prepare=True).fetchone()
-        except engine.dialect.loaded_dbapi.OperationalError:
+        except engine.dialect.loaded_dbapi.Error:
+            # Cut, or its prepared statement outlived a schema change: a fresh connection.
             self._local.cursor = None
             return self._cursor(engine).execute(self._local.sql, params, prepare=True).fetchone()
 
