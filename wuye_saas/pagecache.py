@@ -17,6 +17,7 @@ several web workers agree on what is stale without sharing memory.
 from __future__ import annotations
 
 import struct
+import weakref
 import zlib
 from collections import OrderedDict
 from functools import wraps
@@ -39,7 +40,10 @@ class Memo:
     """A small least-recently-used store with expiry, bounded by the total `size` of what it
     holds (bytes for pages; 1 per entry unless told)."""
 
+    _every: weakref.WeakSet = weakref.WeakSet()   # for `clear()`
+
     def __init__(self, capacity: int):
+        Memo._every.add(self)
         self.capacity = capacity
         self._items: OrderedDict = OrderedDict()
         self._size = 0
@@ -124,8 +128,9 @@ def _store() -> Memo:
 
 
 def clear() -> None:
-    if _pages is not None:
-        _pages.clear()
+    """Forget everything this process keeps: pages, landing counts, the board's figures."""
+    for memo in list(Memo._every):
+        memo.clear()
 
 
 class KeptPage:

@@ -45,6 +45,8 @@ class Tenant(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped after every committed write in the district; keys the kept pages (pagecache.py).
     data_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Bumped by every monthly snapshot (indicators/snapshots.py); keys the dashboard's kept figures.
+    snapshot_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     def __repr__(self):

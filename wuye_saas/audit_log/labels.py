@@ -79,7 +79,7 @@ FIELD_LABELS: dict[str, str] = {
     "direction": "方向", "unit": "单位", "outcome": "结果", "method": "方式", "quotes": "报价情况",
     "month": "月份", "household_code": "户码", "username": "用户名", "display_name": "姓名",
     "password_hash": "密码", "is_platform_admin": "平台管理员", "last_login_at": "最近登录",
-    "slug": "访问标识", "region": "所属地区", "data_version": "数据版本", "role": "角色", "is_chair": "主任",
+    "slug": "访问标识", "region": "所属地区", "data_version": "数据版本", "snapshot_version": "统计快照版本", "role": "角色", "is_chair": "主任",
     "at": "时间", "actor": "操作人", "label": "说明", "key": "去重标识", "version": "版本", "level": "层级",
     "result": "结果", "data": "附加信息", "filename": "文件名", "stored_name": "存储文件名",
     "content_type": "文件类型", "size": "文件大小（字节）", "args": "参数", "changes": "变更内容",

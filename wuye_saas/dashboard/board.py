@@ -18,9 +18,12 @@ from sqlalchemy import case, func, select
 from .. import policy
 from ..extensions import db
 from ..fees.payments import rate_text, rate_value
-from ..indicators.definitions import DEFINITIONS, NO_SERVICE_MODE
+from ..indicators.definitions import DEFINITIONS, NO_SERVICE_MODE, add_months
 from ..indicators.models import CompoundMonth as CM
+from ..indicators.snapshots import snapshot_version
 from ..org.models import MANAGEMENT_MODES, Community, Compound, Street
+from ..pagecache import Memo
+from ..tenancy import current_tenant_id
 
 LEVELS = {"district": "全区", "street": "街道", "community": "社区", "compound": "小区"}
 CHILD = {"district": "street", "street": "community", "community": "compound", "compound": None}
@@ -177,11 +180,16 @@ def _figures(row, label: str, **extra) -> Figures:
 
 
 def series(mem, f: Focus) -> list[Figures]:
-    """The node's last 12 snapshot months, oldest first."""
+    """The node's snapshot months of the 12 up to its latest, oldest first. Bounded by month, not
+    by LIMIT: a LIMIT after GROUP BY would aggregate every month kept, more each year."""
+    where = [policy.visible(mem, CM), *f.where]
+    latest = db.session.execute(select(func.max(CM.month)).where(*where)).scalar()
+    if latest is None:
+        return []
     stmt = (select(CM.month, func.max(CM.taken_at).label("taken_at"), *_sums())
-            .where(policy.visible(mem, CM), *f.where).group_by(CM.month).order_by(CM.month.desc()).limit(HISTORY))
-    rows = db.session.execute(stmt).all()
-    return [_figures(r, f"{r.month:%Y-%m}", month=r.month, taken_at=r.taken_at) for r in reversed(rows)]
+            .where(*where, CM.month >= add_months(latest, 1 - HISTORY)).group_by(CM.month).order_by(CM.month))
+    return [_figures(r, f"{r.month:%Y-%m}", month=r.month, taken_at=r.taken_at)
+            for r in db.session.execute(stmt)]
 
 
 def children(mem, f: Focus, months: list[Figures], bills: date | None = None) -> list[Figures]:
@@ -360,8 +368,30 @@ FMT = SimpleNamespace(
     publicity=lambda r: r.text("publicity_rate"))
 
 
+# What the snapshots alone decide (the months, the 清零 baseline, the latest month's modes, stars
+# and lists) changes only when a snapshot is taken — every 6 hours or 刷新本月数据 — not with the
+# district's other writes, which retire the kept pages. So it is kept per process, per scope and
+# node, while the district's `snapshot_version` is unchanged: the first view after an unrelated
+# write does not aggregate the year again. Names (the children's table) are always read live.
+_kept = Memo(capacity=1024)
+KEEP_SECONDS = 3600
+
+
+def _snapshot_figures(mem, f: Focus) -> tuple:
+    key = (current_tenant_id(), mem.role, mem.street_id, mem.community_id, f.level, tuple(sorted(f.args.items())))
+    version = snapshot_version()
+    kept = _kept.get(key, version)
+    if kept is None:
+        months = series(mem, f)
+        extra = (baseline(mem, f), distribution(mem, f, months[-1].month)) if months else (None, None)
+        kept = (tuple(months), *extra)
+        _kept.put(key, kept, KEEP_SECONDS, version)
+    return kept
+
+
 def board(mem, f: Focus) -> dict:
-    months = series(mem, f)
+    kept_months, base, dist = _snapshot_figures(mem, f)
+    months = [replace(m) for m in kept_months]   # the caller's own copies
     latest = months[-1] if months else None
     out = {"focus": f, "months": months, "latest": latest, "definitions": DEFINITIONS,
            "levels": LEVELS, "star_levels": STARS, "list_labels": LIST_LABELS, "fmt": FMT,
@@ -374,8 +404,8 @@ def board(mem, f: Focus) -> dict:
     bills = billed.month if billed else None
     total = replace(latest, billed=billed.billed, collected=billed.collected) if billed else latest
     out.update(billed=billed, rows=children(mem, f, months, bills), total=total,
-               columns=columns(f.child, latest.month, bills), dist=distribution(mem, f, latest.month),
-               clearing=clearing(baseline(mem, f), latest.no_service), chart=chart_data(months))
+               columns=columns(f.child, latest.month, bills), dist=dist,
+               clearing=clearing(base, latest.no_service), chart=chart_data(months))
     return out
 
 

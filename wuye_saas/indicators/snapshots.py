@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..org.models import Compound
-from ..tenancy import current_tenant_id, tenant_scope
+from ..tenancy import Tenant, current_tenant_id, tenant_scope
 from ..timeutil import local
 from . import definitions as d
 from .models import CompoundMonth
@@ -99,8 +99,16 @@ def snapshot(tenant_id: int, month: date, at: datetime) -> int:
         db.session.execute(delete(CompoundMonth).where(
             CompoundMonth.month == month, CompoundMonth.compound_id.not_in(select(Compound.id)))
             .execution_options(synchronize_session=False))
+        # Last, so the district row is locked only until the commit that follows.
+        db.session.execute(update(Tenant).where(Tenant.id == tenant_id)
+                           .values(snapshot_version=Tenant.snapshot_version + 1))
         db.session.flush()
     return len(rows)
+
+
+def snapshot_version() -> int:
+    """Changes with every snapshot of the current district (what the dashboard keeps is keyed to it)."""
+    return db.session.execute(select(Tenant.snapshot_version).where(Tenant.id == current_tenant_id())).scalar_one()
 
 
 def months_taken() -> set[date]:
