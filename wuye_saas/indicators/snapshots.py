@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -131,6 +131,3 @@ def refresh(tenant_id: int, at: datetime) -> dict:
             compounds = snapshot(tenant_id, month, at)
     return {"current": current, "filled": filled, "compounds": compounds}
 
-
-def latest_taken_at() -> datetime | None:
-    return db.session.execute(select(func.max(CompoundMonth.taken_at))).scalar()
