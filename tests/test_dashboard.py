@@ -373,3 +373,16 @@ def test_snapshot_figures_are_kept_across_other_writes_and_taken_again_with_each
     login(client, "alpha-community")
     html = client.get("/d/alpha/").get_data(as_text=True)
     assert re.search(r"/ 2 个小区", html) and not re.search(r"/ 3 个小区", html)
+
+
+def test_the_scheduled_refresh_bumps_the_snapshot_version_once(app, world):
+    """The refresh fills missing past months and re-takes this one in one transaction; the kept
+    figures must see it, so the version moves — once, at the end (the district row stays locked
+    from the bump to the commit)."""
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        before = snapshots.snapshot_version()
+        outcome = snapshots.refresh(a.tenant_id, AT)
+        db.session.commit()
+        assert len(outcome["filled"]) == 11
+        assert snapshots.snapshot_version() == before + 1

@@ -89,9 +89,10 @@ def _upsert(rows: list[dict]) -> None:
         db.session.execute(stmt)
 
 
-def snapshot(tenant_id: int, month: date, at: datetime) -> int:
+def snapshot(tenant_id: int, month: date, at: datetime, bump: bool = True) -> int:
     """Take (or re-take) the month's snapshot for every compound of the district; rows written.
-    A compound removed from the register keeps its past rows; its row of this month goes."""
+    A compound removed from the register keeps its past rows; its row of this month goes.
+    `bump=False` leaves `snapshot_version` to the caller (several months, one bump at the end)."""
     month = d.month_start(month)
     with tenant_scope(tenant_id):
         rows = compute_rows(month, at)
@@ -99,11 +100,17 @@ def snapshot(tenant_id: int, month: date, at: datetime) -> int:
         db.session.execute(delete(CompoundMonth).where(
             CompoundMonth.month == month, CompoundMonth.compound_id.not_in(select(Compound.id)))
             .execution_options(synchronize_session=False))
-        # Last, so the district row is locked only until the commit that follows.
-        db.session.execute(update(Tenant).where(Tenant.id == tenant_id)
-                           .values(snapshot_version=Tenant.snapshot_version + 1))
+        if bump:
+            _bump(tenant_id)
         db.session.flush()
     return len(rows)
+
+
+def _bump(tenant_id: int) -> None:
+    # Last before the commit: the district row stays locked (other writes bump data_version on
+    # it) only until the transaction ends.
+    db.session.execute(update(Tenant).where(Tenant.id == tenant_id)
+                       .values(snapshot_version=Tenant.snapshot_version + 1))
 
 
 def snapshot_version() -> int:
@@ -128,6 +135,7 @@ def refresh(tenant_id: int, at: datetime) -> dict:
         filled = missing_months(current, months_taken())
         compounds = 0
         for month in filled + [current]:
-            compounds = snapshot(tenant_id, month, at)
+            compounds = snapshot(tenant_id, month, at, bump=False)
+        _bump(tenant_id)
     return {"current": current, "filled": filled, "compounds": compounds}
 
