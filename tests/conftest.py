@@ -50,6 +50,9 @@ def app(tmp_path_factory):
         "SECRET_KEY": "test-secret",
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
         "LANDING_COUNTS_SECONDS": 0,   # tests look at counts right after changing the register
+        # The districts' signing keys: made at the first publication, in a folder of the run.
+        "PUBLICATION_KEYS_DIR": str(tmp_path_factory.mktemp("keys")),
+        "PUBLICATION_KEYS_AUTO_CREATE": True,
     })
     from flask_migrate import upgrade
     with app.app_context():
@@ -89,6 +92,7 @@ def rq_worker(app):
     env = dict(os.environ)
     # The worker must read uploads (imports) from the folder the test app saves them to.
     env["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"]
+    env["WUYE_KEYS_DIR"], env["WUYE_KEYS_AUTO_CREATE"] = app.config["PUBLICATION_KEYS_DIR"], "1"
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     time.sleep(1.0)

@@ -3,16 +3,19 @@ re-check, the public board and the A4 notice."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
+from html import unescape
 from decimal import Decimal
 
 import pytest
+import segno
 from sqlalchemy import select, text
 
 from wuye_saas.audit import AuditEvent
 from wuye_saas.extensions import db
 from wuye_saas.fees.models import FeeAssignment, FeePolicy, FeePolicyGrade
-from wuye_saas.publicity import chain, ledger, publications
+from wuye_saas.publicity import chain, keys, ledger, publications
 from wuye_saas.publicity.models import Objection, Publication
 from wuye_saas.tenancy import tenant_scope
 
@@ -187,17 +190,30 @@ def test_hash_chain_of_three_is_intact(app, client, world):
     with app.app_context(), tenant_scope(a.tenant_id):
         rows = db.session.execute(select(Publication).order_by(Publication.seq)).scalars().all()
         assert [r.prev_hash for r in rows] == ["", rows[0].content_hash, rows[1].content_hash]
-        assert chain.verify(a.compound1) == chain.Verdict(True, None, chain.verify(a.compound1).reason, 3)
+        assert [(r.hash_version, len(r.signature)) for r in rows] == [(2, 128)] * 3
+        (key,) = keys.trusted("alpha").values()
+        assert {r.key_id for r in rows} == {key.key_id}
+        v = chain.verify(a.compound1)
+        assert (v.status, v.broken_seq, v.checked, v.key_id, v.signed_seq, v.legacy) == (
+            "intact", None, 3, key.key_id, 3, False)
     client.post("/logout")
     for seq in (1, 2, 3):
         html = client.get(f"/p/alpha/c/{a.compound1}/p/{seq}").get_data(as_text=True)
         assert "<strong>完整</strong>" in html and "已被改动" not in html
+        assert f"签名有效：由本区密钥 <span class=\"font-monospace\">{key.key_id}</span>" in html
+    board = client.get(f"/p/alpha/c/{a.compound1}/").get_data(as_text=True)
+    assert "公示链完整：共 3 份，最新一份（第 3 号）由本区密钥" in board
 
 
 TAMPERS = {
     "content": "UPDATE publication SET content = :v WHERE seq = 2 AND compound_id = :c",
     "title": "UPDATE publication SET title = '改过的标题' WHERE seq = 2 AND compound_id = :c",
     "prev_hash": "UPDATE publication SET prev_hash = :h WHERE seq = 2 AND compound_id = :c",
+    # The date decides whether it was on time (scored), the publisher who answers for it.
+    "published_at": "UPDATE publication SET published_at = '2026-01-01 01:00:00' WHERE seq = 2 AND compound_id = :c",
+    "publisher": "UPDATE publication SET publisher = '别的单位' WHERE seq = 2 AND compound_id = :c",
+    "signature": "UPDATE publication SET signature = NULL WHERE seq = 2 AND compound_id = :c",
+    "hash_version": "UPDATE publication SET hash_version = 1 WHERE seq = 2 AND compound_id = :c",
 }
 
 
@@ -268,7 +284,16 @@ def test_board_shows_only_that_compounds_publications_and_objections(app, client
     assert "甲区1号小区" in index and "甲区2号小区" not in index and "乙区" not in index
 
 
-def test_a4_notice_has_qr_and_absolute_url(app, client, world):
+def _qr_target(html: str) -> str:
+    """What a notice's QR code carries: the address it was made from, proven by making the
+    same code from it (segno draws the same SVG for the same text)."""
+    target = unescape(re.search(r'data-testid="qr" data-target="([^"]+)"', html).group(1))
+    svg = re.search(r'data-testid="qr" data-target="[^"]+">(<svg.*?</svg>)', html, re.S).group(1)
+    assert svg == segno.make(target, error="m").svg_inline(scale=4, omitsize=True)
+    return target
+
+
+def test_a4_notice_carries_the_signed_chain_head(app, client, world):
     a = world["alpha"]
     login(client, "alpha-firm")
     post(client, _new(a.compound1, "standing_notice"), STANDING)
@@ -276,9 +301,21 @@ def test_a4_notice_has_qr_and_absolute_url(app, client, world):
     html = client.get(f"/p/alpha/c/{a.compound1}/p/1/print").get_data(as_text=True)
     url = f"http://localhost/p/alpha/c/{a.compound1}/p/1"
     assert "@page { size: A4" in html
-    assert '<div class="qr" data-testid="qr"><svg' in html
     assert f'data-testid="online-url">{url}<' in html
     assert "12358" in html and "0.85 元/㎡·月" in html
+    assert "<script>" not in html and "onclick" not in html   # script-src 'self': the button's JS is a file
+    with app.app_context(), tenant_scope(a.tenant_id):
+        p = db.session.execute(select(Publication)).scalar_one()
+        head, sig, key_id = p.content_hash, p.signature, p.key_id
+    grouped = " ".join(sig[i:i + 8] for i in range(0, 128, 8))
+    assert grouped in html and " ".join(head[i:i + 8] for i in range(0, 64, 8)) in html and key_id in html
+    target = _qr_target(html)
+    assert target == (f"http://localhost/p/alpha/c/{a.compound1}/verify?seq=1&h={head}&sig={sig}&k={key_id}")
+    page = client.get(target.removeprefix("http://localhost"))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "<strong>一致</strong>：签名有效，由本区密钥" in text and key_id in text
+    assert "公示链中仍有第 1 号公示“甲区1号小区物业服务收费公示”" in text
 
 
 def test_publication_list_follows_scope(app, client, world):

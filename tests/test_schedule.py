@@ -43,9 +43,8 @@ def _setup(app, a, reqs, pubs):
         for kind, ledger_kind, freq, grace, mode in reqs:
             schedule.add_requirement(kind, ledger_kind, freq, grace, mode)
         for compound, kind, ledger_kind, start, end, at in pubs:
-            p = chain.publish(compound, kind, "公示", {**LINES, "ledger_kind": ledger_kind} if ledger_kind else LINES,
-                              period_start=start, period_end=end)
-            p.published_at = at
+            chain.publish(compound, kind, "公示", {**LINES, "ledger_kind": ledger_kind} if ledger_kind else LINES,
+                              period_start=start, period_end=end, at=at)
         db.session.commit()
 
 

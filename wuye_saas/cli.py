@@ -1,4 +1,5 @@
-"""Command-line entry points: `flask --app wsgi worker`, `seed-demo`, `create-platform-admin`.
+"""Command-line entry points: `flask --app wsgi worker`, `seed-demo`, `create-platform-admin`,
+`publicity-keys`.
 
 Thin: each parses its options, calls a plain function and commits once."""
 from __future__ import annotations
@@ -129,3 +130,43 @@ def register(app) -> None:
             raise click.ClickException(str(exc)) from exc
         db.session.commit()
         click.echo(f"已创建平台管理员“{user.username}”。")
+
+    @app.cli.group("publicity-keys")
+    def publicity_keys():
+        """公示签名密钥（Ed25519，保存在数据库之外的密钥目录）."""
+
+    @publicity_keys.command("create")
+    @click.argument("slug")
+    @click.option("--env", "to_env", is_flag=True,
+                  help="不写私钥文件，而是打印私钥，放入环境变量 WUYE_SIGNING_KEY_<SLUG>")
+    def create_key_command(slug, to_env):
+        """Create the district's signing key; with one already there, rotate: the new key signs
+        from now on, the old public key stays trusted for old signatures, its private key file goes."""
+        from .publicity import keys
+        from .tenancy import system_scope, tenant_by_slug
+
+        with system_scope():
+            if tenant_by_slug(slug) is None:
+                raise click.ClickException(f"没有标识为“{slug}”的区县。")
+        old = [k.key_id for k in keys.trusted(slug).values() if k.retired_at is None]
+        key, private = keys.create(slug, write_private=not to_env)
+        click.echo(f"已创建签名密钥 {key.key_id}（指纹 {key.fingerprint}），自 {key.valid_from:%Y-%m-%d %H:%M} UTC 起签名。")
+        if old:
+            click.echo(f"已停用旧密钥 {'、'.join(old)}：其公钥保留，旧公示的签名仍可核验。")
+        if to_env:
+            name = "WUYE_SIGNING_KEY_" + slug.upper().replace("-", "_")
+            click.echo(f"请把下面一行放入每个 Web 进程和 worker 的环境（不要写入数据库或代码库）：\n"
+                       f"{name}={keys.env_value(key, private)}")
+
+    @publicity_keys.command("list")
+    @click.argument("slug")
+    def list_keys_command(slug):
+        """The district's trusted public keys (what the public board shows)."""
+        from .publicity import keys
+
+        found = keys.trusted(slug)
+        if not found:
+            click.echo(f"区县“{slug}”还没有签名密钥。")
+        for k in found.values():
+            state = f"{k.retired_at:%Y-%m-%d %H:%M} UTC 停用" if k.retired_at else "使用中"
+            click.echo(f"{k.key_id}  {state}  自 {k.valid_from:%Y-%m-%d %H:%M} UTC  指纹 {k.fingerprint}")

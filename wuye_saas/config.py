@@ -42,9 +42,22 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PAGE_CACHE_BYTES": int(env.get("PAGE_CACHE_BYTES", str(32 * 1024 * 1024))),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+        # Publication signing keys (publicity/keys.py): outside the database by design.
+        "PUBLICATION_KEYS_DIR": env.get("WUYE_KEYS_DIR") or str(Path(instance_path) / "keys"),
+        "PUBLICATION_KEYS_AUTO_CREATE": _auto_create_keys(env, demo),
+        "PUBLICATION_SIGNING_KEYS": {k: v for k, v in env.items() if k.startswith("WUYE_SIGNING_KEY_")},
     }
     cfg.update(overrides)
     return cfg
+
+
+def _auto_create_keys(env, demo: bool) -> bool:
+    """A district without a signing key gets one at its first publication in the embedded
+    setup (no DATABASE_URL) and the demo; elsewhere an operator creates it (publishing is
+    refused until then), unless WUYE_KEYS_AUTO_CREATE says otherwise."""
+    if env.get("WUYE_KEYS_AUTO_CREATE") in ("0", "1"):
+        return env["WUYE_KEYS_AUTO_CREATE"] == "1"
+    return demo or not env.get("DATABASE_URL")
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -15,6 +15,7 @@ from .audit import reset_actor, set_actor
 from .auth.models import ROLE_LABELS, Membership, User, scope_loaded, session_user_id, session_value
 from .extensions import DirectReads, db, htmx
 from .money import fmt_yuan
+from .publicity.keys import NoSigningKey
 from .timeutil import fmt_datetime
 
 
@@ -239,6 +240,11 @@ def install(app) -> None:
         limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
         return render_template("errors/error.html", code=413, title="上传内容过大",
                                text=f"一次提交的文件合计不能超过 {limit} MB，请压缩照片或分次上传。"), 413
+
+    @app.errorhandler(NoSigningKey)
+    def _no_signing_key(e):
+        db.session.rollback()   # nothing of the refused publication's request is kept
+        return render_template("errors/error.html", code=503, title="公示无法发布", text=str(e)), 503
 
     @app.errorhandler(CSRFError)
     def _csrf(e):

@@ -1,8 +1,8 @@
 """Forms of ledger entries, reversals and publications."""
 from __future__ import annotations
 
-from wtforms import DateField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import DateField, IntegerField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..fees.payment_forms import yuan_to_fen
 from ..formutil import Form
@@ -72,3 +72,29 @@ class StatementForm(PeriodMixin, Form):
 def texts_of(form) -> dict:
     return {f.name: (f.data or "").strip() for f in form
             if f.type in ("StringField", "TextAreaField")}
+
+
+def _compact_hex(value):
+    """Hex typed from paper: spaces, line breaks and upper case are fine."""
+    return "".join((value or "").split()).lower()
+
+
+def _hex_of(length: int, message: str):
+    def check(form, field):
+        if len(field.data) != length or any(ch not in "0123456789abcdef" for ch in field.data):
+            raise ValidationError(message)
+    return check
+
+
+class HeadForm(Form):
+    """A chain head from a printed notice: what its QR code carries, or typed from its text.
+    Short field names keep the QR code's address short."""
+    seq = IntegerField("公示编号", validators=[InputRequired("请填写公告上的公示编号。"),
+                                          NumberRange(min=1, max=10**9, message="公示编号应为正整数。")])
+    h = StringField("指纹（SHA-256）", filters=[_compact_hex],
+                    validators=[DataRequired("请填写公告上的指纹。"), _hex_of(64, "指纹应为 64 位十六进制数字（0-9、a-f）。")])
+    sig = StringField("签名", filters=[_compact_hex],
+                      validators=[DataRequired("请填写公告上的签名。"), _hex_of(128, "签名应为 128 位十六进制数字（0-9、a-f）。")])
+    k = StringField("签名密钥编号", filters=[lambda v: (v or "").strip()],
+                    validators=[Optional(), Length(max=40, message="密钥编号最多 40 位。")],
+                    description="可不填：不填时用本区公布的每把公钥核对。")

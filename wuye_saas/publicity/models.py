@@ -83,8 +83,10 @@ class LedgerVoucher(TenantScoped, db.Model):
 
 
 class Publication(TenantScoped, db.Model):
-    """公示: an immutable snapshot. `content_hash` is the SHA-256 of the canonical JSON of
-    `content`; `prev_hash` the content hash of the compound's previous publication (a chain)."""
+    """公示: an immutable snapshot. `content_hash` is the SHA-256 of the canonical form
+    (`hash_version`, see chain.py) of everything it shows; `prev_hash` the hash of the
+    compound's previous publication (a chain); `signature` the district key's Ed25519
+    signature of that chain head (publicity/keys.py), `key_id` the key that made it."""
 
     __tablename__ = "publication"
     __audit__ = False  # immutable; its creation is recorded by record_event, a change by the chain
@@ -101,6 +103,9 @@ class Publication(TenantScoped, db.Model):
     published_at: Mapped[datetime] = mapped_column(default=now)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     publisher: Mapped[str] = mapped_column(String(100), default="")
+    hash_version: Mapped[int] = mapped_column(server_default="1")   # rows before signing are v1
+    key_id: Mapped[str | None] = mapped_column(String(40))
+    signature: Mapped[str | None] = mapped_column(String(128))       # hex, 64 bytes
     __table_args__ = (UniqueConstraint("tenant_id", "compound_id", "seq"),)
 
     compound: Mapped[Compound] = relationship()

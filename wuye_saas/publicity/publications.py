@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -45,11 +45,13 @@ def publishable(m, today: date) -> list[tuple[Compound, str, str | None]]:
 
 
 def publish(compound: Compound, template: str, content: dict, title: str, *, user=None,
-            start: date | None = None, end: date | None = None) -> Publication:
+            start: date | None = None, end: date | None = None, at: datetime | None = None,
+            publisher: str | None = None) -> Publication:
     """Append to the compound's chain and audit it (Publication itself is not ORM-audited)."""
-    p = chain.publish(compound.id, template, title, content, user=user, period_start=start, period_end=end)
+    p = chain.publish(compound.id, template, title, content, user=user, period_start=start, period_end=end,
+                      at=at, publisher=publisher)
     audit.record_event("create", "publication", title, entity_id=p.id,
-                       changes={"seq": p.seq, "content_hash": p.content_hash})
+                       changes={"seq": p.seq, "content_hash": p.content_hash, "key_id": p.key_id})
     return p
 
 
