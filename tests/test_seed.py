@@ -15,6 +15,8 @@ from wuye_saas.org.validators import credit_code_problem
 from wuye_saas.tenancy import system_scope, tenant_by_slug, tenant_scope
 from wuye_saas.evaluation.models import AssessorAssignment, StandardItem
 from wuye_saas.fees.models import Bill, Payment
+from wuye_saas.publicity import chain, keys
+from wuye_saas.publicity.models import Publication
 from wuye_saas.timeutil import local, today
 
 from .helpers import login
@@ -218,6 +220,13 @@ def test_seed_is_deterministic_and_scales_down(app):
         assert res.exit_code == 0, res.output
     one, two = _snapshot(app, "d1"), _snapshot(app, "d2")
     assert one == two
+    # Two years of publications, each a signed v2 row whose (backdated) time is inside its hash.
+    with app.app_context(), tenant_scope(tenant_by_slug("d1").id):
+        pubs = db.session.execute(select(Publication)).scalars().all()
+        assert len(pubs) > 20 and {(p.hash_version, len(p.signature or "")) for p in pubs} == {(2, 128)}
+        assert (today() - local(min(p.published_at for p in pubs)).date()).days > 365
+        assert {p.key_id for p in pubs} == set(keys.trusted("d1"))
+        assert all(chain.verify(c).intact for c in {p.compound_id for p in pubs})
     assert len(one["compounds"]) == 12 and len(one["households"]) >= 720
     # The platform admin is created by the first run only.
     with app.app_context(), system_scope():

@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -139,11 +139,14 @@ def create(slug: str, *, write_private: bool = True) -> tuple[PublicKey, Ed25519
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        existing = trusted(slug)
         at = now().replace(microsecond=0)
+        if existing:   # strictly after the newest, so "newest signs" is never a tie
+            at = max(at, max(k.valid_from for k in existing.values()) + timedelta(seconds=1))
         private = Ed25519PrivateKey.generate()
         raw = _raw_public(private)
         key = PublicKey(f"{at:%Y%m%d%H%M%S}-{hashlib.sha256(raw).hexdigest()[:8]}", raw, at)
-        for old in trusted(slug).values():
+        for old in existing.values():
             if old.retired_at is None:
                 _write_public(folder, PublicKey(old.key_id, old.raw, old.valid_from, at))
                 (folder / f"{old.key_id}.key").unlink(missing_ok=True)
