@@ -264,6 +264,11 @@ def test_a_key_from_the_environment_signs(app, client, world, tmp_path, monkeypa
     _publish(app, a, 1)
     assert _row(app, a, 1).key_id == line.split(":")[0]
     assert "<strong>完整</strong>" in _page(client, a, 1)
+    # Rotated to a key file while the old key is still in the environment: the retired one never signs.
+    assert app.test_cli_runner().invoke(args=["publicity-keys", "create", "alpha"]).exit_code == 0
+    _publish(app, a, 1)
+    assert _row(app, a, 2).key_id not in (None, line.split(":")[0])
+    assert "<strong>完整</strong>" in _page(client, a, 2)
 
 
 def _v1(app, a, n):

@@ -119,7 +119,8 @@ def signer(slug: str) -> tuple[PublicKey, Ed25519PrivateKey] | None:
         key = keys.get(env[0])
         if key is None or key.raw != _raw_public(env[1]):
             raise RuntimeError(f"环境变量中的签名密钥 {env[0]} 与密钥目录中的公钥不符")
-        return key, env[1]
+        if key.retired_at is None:   # a retired one left in the environment after rotation never signs
+            return key, env[1]
     for key in reversed(keys.values()):
         if key.retired_at is not None:
             continue
