@@ -225,7 +225,8 @@ def test_seed_is_deterministic_and_scales_down(app):
         pubs = db.session.execute(select(Publication)).scalars().all()
         assert len(pubs) > 20 and {(p.hash_version, len(p.signature or "")) for p in pubs} == {(2, 128)}
         assert (today() - local(min(p.published_at for p in pubs)).date()).days > 365
-        assert {p.key_id for p in pubs} == set(keys.trusted("d1"))
+        (key,) = keys.trusted("d1").values()
+        assert {p.key_id for p in pubs} == {key.key_id} and key.valid_from == min(p.published_at for p in pubs)
         assert all(chain.verify(c).intact for c in {p.compound_id for p in pubs})
     assert len(one["compounds"]) == 12 and len(one["households"]) >= 720
     # The platform admin is created by the first run only.

@@ -46,11 +46,6 @@ def _quarter_before(d: date) -> tuple[date, date]:
 def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, seed: int = 1151) -> dict:
     rng, now = random.Random(seed), today()
     with tenant_scope(tenant_id), audit.acting_as(None, "演示数据初始化"):
-        # The demo district signs its publications like any other: its key, made here if the
-        # key directory has none (whatever WUYE_KEYS_AUTO_CREATE says — this is the demo).
-        slug = chain.district_slug()
-        if keys.signer(slug) is None:
-            keys.create(slug)
         counts = {"requirements": schedule.seed_defaults()}
         # Here the firms collect and keep the common parts' income (代收代管) and the committees
         # check it — so an objection goes from the committee to the firm.
@@ -278,6 +273,11 @@ def _publish_history(rng: random.Random, demo_compound_id: int, demo_firm_id: in
                 plan.append((c.id, _at(day, rng, at_now), req.kind, req.ledger_kind, start, end, name, user))
 
     plan.sort(key=lambda x: (x[0], x[1]))
+    # The demo district signs its publications like any other, with a key in use since its first
+    # one; made here if the key directory has none (whatever WUYE_KEYS_AUTO_CREATE says).
+    slug = chain.district_slug()
+    if plan and keys.signer(slug) is None:
+        keys.create(slug, valid_from=min(x[1] for x in plan))
     made, statement = 0, None
     with db.session.no_autoflush:   # publish flushes each publication itself; its audit event can wait
         for item in plan:

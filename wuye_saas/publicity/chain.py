@@ -109,7 +109,7 @@ def _problem(p: Publication, expected_seq: int, prev: str, seen_v2: bool, slug: 
     if p.hash_version not in (1, HASH_VERSION):
         return "broken", f"第 {p.seq} 号公示的指纹版本未知", None
     if digest(p) != p.content_hash:
-        return "broken", f"第 {p.seq} 号公示的内容已被改动", None
+        return "broken", f"第 {p.seq} 号公示在发布后被改动，与其指纹不符", None
     if p.hash_version == 1:
         if seen_v2 or p.signature:
             return "broken", f"第 {p.seq} 号是未签名的旧版公示，却排在已签名的公示之后", None

@@ -93,7 +93,7 @@ class HeadForm(Form):
                                           NumberRange(min=1, max=10**9, message="公示编号应为正整数。")])
     h = StringField("指纹（SHA-256）", filters=[_compact_hex],
                     validators=[DataRequired("请填写公告上的指纹。"), _hex_of(64, "指纹应为 64 位十六进制数字（0-9、a-f）。")])
-    sig = StringField("签名", filters=[_compact_hex],
+    sig = TextAreaField("签名", filters=[_compact_hex], render_kw={"rows": 2, "spellcheck": "false"},
                       validators=[DataRequired("请填写公告上的签名。"), _hex_of(128, "签名应为 128 位十六进制数字（0-9、a-f）。")])
     k = StringField("签名密钥编号", filters=[lambda v: (v or "").strip()],
                     validators=[Optional(), Length(max=40, message="密钥编号最多 40 位。")],

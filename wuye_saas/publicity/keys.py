@@ -132,7 +132,8 @@ def signer(slug: str) -> tuple[PublicKey, Ed25519PrivateKey] | None:
     return None
 
 
-def create(slug: str, *, write_private: bool = True) -> tuple[PublicKey, Ed25519PrivateKey]:
+def create(slug: str, *, write_private: bool = True,
+           valid_from: datetime | None = None) -> tuple[PublicKey, Ed25519PrivateKey]:
     """A new key pair for the district; it signs from now on and the previous key is retired
     (its public key stays, its private key file is removed). Serialised by a lock file, so two
     processes creating at once make one key each in turn, never a torn file."""
@@ -141,7 +142,7 @@ def create(slug: str, *, write_private: bool = True) -> tuple[PublicKey, Ed25519
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         existing = trusted(slug)
-        at = now().replace(microsecond=0)
+        at = (valid_from or now()).replace(microsecond=0)   # earlier only for the demo's history
         if existing:   # strictly after the newest, so "newest signs" is never a tie
             at = max(at, max(k.valid_from for k in existing.values()) + timedelta(seconds=1))
         private = Ed25519PrivateKey.generate()
