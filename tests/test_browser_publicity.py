@@ -87,6 +87,21 @@ def test_publish_object_answer_public_board(app, world, server, browser):
     expect(card).to_contain_text("已答复")
     public.screenshot(path=str(SCREENS / "board-objection.png"), full_page=True)
 
+    # --- the printed notice: its print button (a script file, no inline handler) and its QR code,
+    # which opens the verify page with the signed chain head --------------------------------------
+    public.goto(f"{server}/p/alpha/c/{a.compound1}/p/{seq}")
+    expect(public.get_by_test_id("verdict")).to_contain_text("签名有效：由本区密钥")
+    public.add_init_script("window.print = () => { window.__printed = (window.__printed || 0) + 1; };")
+    public.get_by_role("link", name="打印 A4 公告").click()
+    expect(public.get_by_test_id("chain-head")).to_contain_text(f"公示链头（第 {seq} 号发布时）")
+    public.get_by_role("button", name="打印公告").click()
+    assert public.evaluate("window.__printed") == 1
+    public.screenshot(path=str(SCREENS / "notice-a4.png"), full_page=True)
+    public.goto(public.get_by_test_id("qr").get_attribute("data-target"))
+    expect(public.get_by_test_id("head-result")).to_contain_text("一致：签名有效")
+    expect(public.get_by_test_id("head-result")).to_contain_text(title)
+    public.screenshot(path=str(SCREENS / "notice-verified.png"), full_page=True)
+
     with app.app_context(), tenant_scope(a.tenant_id):
         obj = db.session.execute(select(Objection).filter_by(publication_id=pid)).scalar_one()
         assert (obj.line, obj.question, obj.answer, obj.status) == (

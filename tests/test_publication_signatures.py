@@ -192,6 +192,9 @@ def test_a_typed_head_verifies_and_a_forged_or_mistyped_one_does_not(app, client
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422
     assert "指纹应为 64 位十六进制数字" in html and "签名应为 128 位十六进制数字" in html
+    assert html.count("invalid-feedback") == 3 and "公示编号应为正整数" not in html   # one message a field
+    html = client.get(url, query_string=dict(typed, seq="0")).get_data(as_text=True)
+    assert "公示编号应为正整数" in html and "head-result" not in html
     assert "head-result" not in html
     assert client.get(url).status_code == 200   # the empty form
     assert client.get(f"/p/beta/c/{a.compound1}/verify", query_string=typed).status_code == 404

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from wtforms import DateField, IntegerField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from ..fees.payment_forms import yuan_to_fen
 from ..formutil import Form
@@ -86,11 +86,17 @@ def _hex_of(length: int, message: str):
     return check
 
 
+def _positive(form, field):
+    if field.errors:            # not a number: WTForms has said so already
+        raise StopValidation()
+    if not 1 <= field.data <= 10**9:
+        raise ValidationError("公示编号应为正整数。")
+
+
 class HeadForm(Form):
     """A chain head from a printed notice: what its QR code carries, or typed from its text.
     Short field names keep the QR code's address short."""
-    seq = IntegerField("公示编号", validators=[InputRequired("请填写公告上的公示编号。"),
-                                          NumberRange(min=1, max=10**9, message="公示编号应为正整数。")])
+    seq = IntegerField("公示编号", validators=[InputRequired("请填写公告上的公示编号。"), _positive])
     h = StringField("指纹（SHA-256）", filters=[_compact_hex],
                     validators=[DataRequired("请填写公告上的指纹。"), _hex_of(64, "指纹应为 64 位十六进制数字（0-9、a-f）。")])
     sig = TextAreaField("签名", filters=[_compact_hex], render_kw={"rows": 2, "spellcheck": "false"},
