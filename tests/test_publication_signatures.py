@@ -305,3 +305,14 @@ def test_v1_rows_verify_as_before_and_say_what_v1_does_not_cover(app, client, wo
         db.session.execute(text("UPDATE publication SET title = '改过' WHERE seq = 1"))
         db.session.commit()
     assert "已被改动：第 1 号" in _page(client, a, 3)
+
+
+def test_the_automatic_key_is_made_once(app, tmp_path, monkeypatch):
+    """A process that waited for the key folder's lock while another made the district's first
+    key uses that key: it must not retire it (signatures it made would then be flagged)."""
+    monkeypatch.setitem(app.config, "PUBLICATION_KEYS_DIR", str(tmp_path))
+    with app.app_context():
+        first, _ = keys.create("alpha", if_missing=True)
+        again, _ = keys.create("alpha", if_missing=True)
+        assert again == first and list(keys.trusted("alpha").values()) == [first]
+        assert first.retired_at is None

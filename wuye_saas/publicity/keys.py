@@ -132,15 +132,19 @@ def signer(slug: str) -> tuple[PublicKey, Ed25519PrivateKey] | None:
     return None
 
 
-def create(slug: str, *, write_private: bool = True,
-           valid_from: datetime | None = None) -> tuple[PublicKey, Ed25519PrivateKey]:
+def create(slug: str, *, write_private: bool = True, valid_from: datetime | None = None,
+           if_missing: bool = False) -> tuple[PublicKey, Ed25519PrivateKey]:
     """A new key pair for the district; it signs from now on and the previous key is retired
-    (its public key stays, its private key file is removed). Serialised by a lock file, so two
-    processes creating at once make one key each in turn, never a torn file."""
+    (its public key stays, its private key file is removed). Serialised by a lock file; with
+    `if_missing` (the first publication's automatic key) a process that waited for the lock
+    uses the key the other one just made instead of retiring it."""
     folder = _district_dir(slug)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        found = signer(slug) if if_missing else None
+        if found is not None:
+            return found
         existing = trusted(slug)
         at = (valid_from or now()).replace(microsecond=0)   # earlier only for the demo's history
         if existing:   # strictly after the newest, so "newest signs" is never a tie
@@ -190,7 +194,7 @@ def sign(slug: str, compound_id: int, seq: int, head: str) -> tuple[str, str]:
     if found is None:
         if not current_app.config.get("PUBLICATION_KEYS_AUTO_CREATE"):
             raise NoSigningKey(slug)
-        found = create(slug)
+        found = create(slug, if_missing=True)
     key, private = found
     return key.key_id, private.sign(message(slug, compound_id, seq, head)).hex()
 
