@@ -10,7 +10,6 @@ import re
 from datetime import datetime
 from html import unescape
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, text
 
@@ -161,9 +160,24 @@ def test_a_printed_head_verifies_and_catches_truncation_and_replacement(app, cli
         db.session.commit()
     assert "<strong>完整</strong>" in _page(client, a, 1)
     html = client.get(held).get_data(as_text=True)
-    assert "公示链中已没有第 3 号公示" in html and "现在本小区的公示链只有 1 份" in html
+    assert "公示链中已没有第 3 号公示" in html and "现在本小区的公示链只到第 1 号，该号及之后的公示已被删除" in html
     assert "<strong>一致</strong>" not in html
     assert "<strong>一致</strong>" in client.get(earlier).get_data(as_text=True)
+
+    # A row cut from the middle: the notice of the cut one says it was removed; a later
+    # notice's row is still there, but the chain before it no longer holds.
+    _publish(app, a, 2)   # 2 and 3 again, new hashes
+    middle, later = _notice_head(client, a, 2), _notice_head(client, a, 3)
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.execute(text("DELETE FROM publication WHERE seq = 2 AND compound_id = :c"), {"c": a.compound1})
+        db.session.commit()
+    html = client.get(middle).get_data(as_text=True)
+    assert "公示链中已没有第 2 号公示" in html and "它已从公示链中被删除" in html
+    html = client.get(later).get_data(as_text=True)
+    assert "<strong>公示链不完整</strong>" in html and "第 2 号公示缺失" in html
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.execute(text("DELETE FROM publication WHERE seq = 3 AND compound_id = :c"), {"c": a.compound1})
+        db.session.commit()
 
     # Publishing again after the cut cannot bring the printed head back.
     _publish(app, a, 2)
@@ -207,7 +221,7 @@ def test_a_missing_public_key_file_says_the_signature_cannot_be_verified(app, cl
     monkeypatch.setitem(app.config, "PUBLICATION_KEYS_DIR", str(tmp_path))   # the key folder lost
     html = _page(client, a, 1)
     assert "<strong>完整</strong>" not in html
-    assert f"无法验证签名：第 1 号" in html and f"签名密钥 {key_id} 不在本区公布的可信公钥中" in html
+    assert "无法验证签名：第 1 号" in html and f"签名密钥 {key_id} 不在本区公布的可信公钥中" in html
     assert "本区尚未启用签名密钥" in client.get("/p/alpha/keys").get_data(as_text=True)
 
 

@@ -165,7 +165,7 @@ class HeadCheck:
     status: str                  # held | missing | different | broken | forged
     verdict: Verdict | None = None
     row: Publication | None = None
-    count: int = 0               # publications in the compound's chain now
+    last: int = 0                # the compound's last sequence number now (0: none)
 
 
 def check_head(compound_id: int, seq: int, head: str, signature: str, key_id: str | None = None) -> HeadCheck:
@@ -174,13 +174,13 @@ def check_head(compound_id: int, seq: int, head: str, signature: str, key_id: st
     sig = keys.check(district_slug(), compound_id, seq, head, key_id or None, signature)
     if not sig.valid:
         return HeadCheck(sig, "forged")
-    count = db.session.execute(select(db.func.count(Publication.id))
-                               .where(Publication.compound_id == compound_id)).scalar_one()
+    last = db.session.execute(select(db.func.max(Publication.seq))
+                              .where(Publication.compound_id == compound_id)).scalar_one() or 0
     row = db.session.execute(select(Publication).where(Publication.compound_id == compound_id,
                                                        Publication.seq == seq)).scalar_one_or_none()
     if row is None:
-        return HeadCheck(sig, "missing", count=count)
+        return HeadCheck(sig, "missing", last=last)
     if row.content_hash != head:
-        return HeadCheck(sig, "different", row=row, count=count)
+        return HeadCheck(sig, "different", row=row, last=last)
     verdict = verify(compound_id, upto_seq=seq)
-    return HeadCheck(sig, "held" if verdict.intact else "broken", verdict, row, count)
+    return HeadCheck(sig, "held" if verdict.intact else "broken", verdict, row, last)
