@@ -8,6 +8,7 @@ from wtforms import (BooleanField, DateField, DecimalField, IntegerField, Select
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from . import models as m
+from .pickers import Within
 from .validators import area_problem, credit_code_problem
 
 
@@ -58,7 +59,7 @@ class GridForm(Form):
 
 class CompoundForm(Form):
     community_id = SelectField("所属社区", coerce=optional_int, validators=[chosen("所属社区")])
-    grid_id = SelectField("所属网格", coerce=optional_int, validators=[Optional()])
+    grid_id = SelectField("所属网格", coerce=optional_int, validators=[Optional(), Within("community_id")])
     name = StringField("小区名称", validators=[required("小区名称"), Length(max=80)])
     address = StringField("地址", validators=[Optional(), Length(max=200)])
     compound_type = SelectField("小区类型", choices=_pick(m.COMPOUND_TYPES))
@@ -78,7 +79,10 @@ class BuildingForm(Form):
 
 
 class HouseholdForm(Form):
-    building_id = SelectField("所属楼栋", coerce=optional_int, validators=[chosen("所属楼栋")])
+    # Only narrows the buildings (and is checked against the building): the household's
+    # compound is always the building's.
+    compound_id = SelectField("所属小区", coerce=optional_int, validators=[Optional()])
+    building_id = SelectField("所属楼栋", coerce=optional_int, validators=[chosen("所属楼栋"), Within("compound_id")])
     room = StringField("房号", validators=[required("房号"), Length(max=20)])
     floor = IntegerField("所在楼层", validators=[Optional(), NumberRange(-5, 200, "楼层不正确")])
     floor_area = DecimalField("产权面积（㎡）", places=2,
@@ -162,7 +166,7 @@ class PartyOrgForm(Form):
     name = StringField("组织名称", validators=[required("组织名称"), Length(max=100)])
     parent_id = SelectField("上级党组织", coerce=optional_int, validators=[Optional()])
     community_id = SelectField("所在社区", coerce=optional_int, validators=[Optional()])
-    compound_id = SelectField("所在小区", coerce=optional_int, validators=[Optional()])
+    compound_id = SelectField("所在小区", coerce=optional_int, validators=[Optional(), Within("community_id")])
     firm_id = SelectField("所在企业", coerce=optional_int, validators=[Optional()])
     secretary = StringField("书记", validators=[Optional(), Length(max=40)])
     member_count = IntegerField("党员人数", default=0,
@@ -198,7 +202,7 @@ class CrossAppointmentForm(Form):
     home_role = StringField("原任职务", validators=[Optional(), Length(max=60)])
     appointed_role = StringField("交叉任职职务", validators=[required("交叉任职职务"), Length(max=60)])
     community_id = SelectField("社区", coerce=optional_int, validators=[chosen("社区")])
-    compound_id = SelectField("小区", coerce=optional_int, validators=[Optional()])
+    compound_id = SelectField("小区", coerce=optional_int, validators=[Optional(), Within("community_id")])
     firm_id = SelectField("物业企业", coerce=optional_int, validators=[Optional()])
     start_date = DateField("开始日期", validators=[InputRequired("请填写开始日期")])
     end_date = DateField("结束日期", validators=[Optional()])
