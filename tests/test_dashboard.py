@@ -386,3 +386,43 @@ def test_the_scheduled_refresh_bumps_the_snapshot_version_once(app, world):
         db.session.commit()
         assert len(outcome["filled"]) == 11
         assert snapshots.snapshot_version() == before + 1
+
+
+def _register_cards(html: str) -> dict[str, str]:
+    block = html.split('data-testid="register-counts"', 1)[1].split('<div class="row g-3">', 1)[0]
+    return {label: value for value, label in re.findall(
+        r'<div class="stat-value text-body">([^<]+)</div>\s*<div class="stat-label">([^<]+)</div>', block)}
+
+
+def _modes(html: str) -> dict[str, str]:
+    block = html.split("小区管理模式（", 1)[1].split("</div>\n  </div>", 1)[0]
+    return dict(re.findall(r'compounds/\?mode=[^"]*">([^<]+)</a><span>(\d+) 个', block))
+
+
+def test_lower_cards_follow_the_drilled_node(app, client, world):
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        # Street 2 gets three more households and an unmanaged compound: the district differs from street 1.
+        b2 = db.session.get(m.Building, a.building2)
+        for room in ("201", "202", "203"):
+            db.session.add(m.Household(compound_id=b2.compound_id, building=b2, room=room,
+                                       floor_area=Decimal("60.00"), household_code=f"EXTRA{room}"))
+        db.session.add(m.Compound(community_id=a.community2, name="无人小区", compound_type="老旧小区",
+                                  management_mode="无人管理"))
+        db.session.commit()
+    _snap(app, a)
+    login(client, "alpha-district")
+    district = client.get("/d/alpha/").get_data(as_text=True)
+    assert _register_cards(district) == {"街道": "2", "社区": "2", "小区": "3", "住户": "5",
+                                         "物业企业": "2", "业委会/物管会": "2"}
+    street = client.get(f"/d/alpha/?level=street&street_id={a.street1}").get_data(as_text=True)
+    assert _register_cards(street) == {"社区": "1", "小区": "1", "住户": "1", "物业企业": "1", "业委会/物管会": "1"}
+    assert _modes(street) == {"专业物业": "1", "自管": "0", "无人管理": "0", "国资托管": "0"}
+    assert f'/d/alpha/compounds/?mode=%E4%B8%93%E4%B8%9A%E7%89%A9%E4%B8%9A&amp;street={a.street1}' in street
+    # A drill-down step over HTMX swaps the cards with the board.
+    step = client.get(f"/d/alpha/?level=street&street_id={a.street2}", headers={"HX-Request": "true"})
+    html = step.get_data(as_text=True)
+    assert "<html" not in html and _register_cards(html)["住户"] == "4"
+    assert _modes(html)["无人管理"] == "1"
+    community = client.get(f"/d/alpha/?level=community&community_id={a.community2}").get_data(as_text=True)
+    assert _register_cards(community) == {"小区": "2", "住户": "4", "物业企业": "1", "业委会/物管会": "1"}

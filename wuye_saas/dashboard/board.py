@@ -111,6 +111,19 @@ def focus(mem, level: str | None, street_id=None, community_id=None, compound_id
     return Focus("compound", p.name, [CM.compound_id == p.id], args, crumbs + [(p.name, args)])
 
 
+def node_scope(f: Focus):
+    """The focus as a scope the policy understands: a street's node reaches what that street's
+    staff would, a community's what its staff would, a compound what its committee would. None
+    for the district (the membership's own scope is all there is). So every figure of a drilled
+    page — the register's counts under the board too — is the node's, never the district's."""
+    if f.level == "district":
+        return None
+    role = {"street": "street_staff", "community": "community_staff", "compound": "committee_member"}[f.level]
+    return SimpleNamespace(id=None, role=role, active=True, street_id=f.args.get("street_id"),
+                           community_id=f.args.get("community_id"), compound_id=f.args.get("compound_id"),
+                           firm_id=None)
+
+
 # --- aggregates ---------------------------------------------------------------------------------
 
 def _n(cond):
