@@ -15,6 +15,9 @@ from wuye_saas.org import models as m
 from wuye_saas.tenancy import tenant_scope
 
 from .helpers import form_data, login, post
+# The browser and server fixtures of the browser tests (pytest finds imported fixtures by name).
+from .test_browser import browser, server  # noqa: F401
+from .test_browser_fees import _login
 from .test_fee_policies import make_policy
 from .test_register import _row, cases, check_refused
 
@@ -121,3 +124,31 @@ def test_fee_assignment_refuses_a_community_of_another_street(app, client, world
     with app.app_context(), tenant_scope(ns.tenant_id):
         rows = db.session.execute(select(fm.FeeAssignment.compound_id, fm.FeeAssignment.valid_from)).all()
     assert [tuple(r) for r in rows] == [(ns.compound1, date(2024, 1, 1))]
+
+
+def test_cross_district_grid_is_refused(app, client, world):
+    alpha, beta = world["alpha"], world["beta"]
+    login(client, "alpha-district")
+    check_refused(app, client, alpha, "compounds", {"grid_id": beta.grid1}, "grid_id", "不是有效的选择")
+
+
+def test_choosing_a_parent_narrows_the_child_in_the_browser(app, world, server, browser):  # noqa: F811
+    from playwright.sync_api import expect
+
+    a = world["alpha"]
+    problems: list[str] = []
+    page = _login(browser, server, "alpha-district", problems)
+    page.goto(f"{server}/d/alpha/compounds/new")
+    grid = page.locator("select[name=grid_id] option")
+    expect(grid).to_have_count(3)                       # no community yet: both grids
+    with page.expect_response(lambda r: "/options/grid/under/community" in r.url):
+        page.select_option("select[name=community_id]", str(a.community2))
+    expect(grid).to_have_count(2)
+    assert grid.evaluate_all("os => os.map(o => o.value)") == ["", str(a.grid2)]
+    page.goto(f"{server}/d/alpha/households/new")
+    with page.expect_response(lambda r: "/options/building/under/compound" in r.url):
+        page.select_option("select[name=compound_id]", str(a.compound1))
+    building = page.locator("select[name=building_id] option")
+    expect(building).to_have_count(2)
+    assert building.evaluate_all("os => os.map(o => o.value)") == ["", str(a.building1)]
+    assert not problems, problems
