@@ -85,3 +85,42 @@ def test_register_refuses_text_longer_than_its_column(app, client, world, res):
             assert f"不能超过 {length} 个字" in message, (name, message)
     with app.app_context(), tenant_scope(alpha.tenant_id):
         assert db.session.scalar(select(func.count()).select_from(res.model)) == before
+
+
+def _form_classes():
+    import importlib
+    import pkgutil
+
+    import wuye_saas
+    from wuye_saas.formutil import Form
+    for info in pkgutil.walk_packages(wuye_saas.__path__, "wuye_saas."):
+        importlib.import_module(info.name)
+    todo, seen = list(Form.__subclasses__()), []
+    while todo:
+        cls = todo.pop()
+        if cls not in seen:
+            seen.append(cls)
+            todo.extend(cls.__subclasses__())
+    return seen
+
+
+def test_every_text_field_of_every_form_is_bounded(app):
+    """A text input is bounded by a length, a pattern or its own parsing check (an amount, a
+    month): none reaches the logic unbounded, where a column would cut or refuse it."""
+    from wtforms import PasswordField, StringField
+    from wtforms.fields.core import UnboundField
+    from wtforms.validators import Length, Regexp
+
+    unbounded = []
+    for cls in _form_classes():
+        for name in dir(cls):
+            field = getattr(cls, name, None)
+            if not isinstance(field, UnboundField) or not issubclass(field.field_class, StringField) \
+                    or issubclass(field.field_class, PasswordField) or field.field_class.__name__ == "HiddenField":
+                continue
+            validators = field.kwargs.get("validators") or []
+            if any(isinstance(v, Length) and v.max > 0 for v in validators) or \
+                    any(isinstance(v, Regexp) for v in validators) or hasattr(cls, f"validate_{name}"):
+                continue
+            unbounded.append(f"{cls.__module__}.{cls.__name__}.{name}")
+    assert unbounded == []
