@@ -176,13 +176,15 @@ for _res in RESOURCES:
     _register(_res)
 
 
-@bp.route("/options/<kind>/under/<parent_kind>")
+_CHILD_KINDS = ", ".join(k for k, v in pickers.KINDS.items() if v.parent)
+_PARENT_KINDS = ", ".join({v.parent: None for v in pickers.KINDS.values() if v.parent})
+
+
+@bp.route(f"/options/<any({_CHILD_KINDS}):kind>/under/<any({_PARENT_KINDS}):parent_kind>")
 def options(kind, parent_kind):
     """The <option>s of a child picker narrowed to its parent's pick (hx-get of pickers.follow).
     The parent's value comes as the parent select's own name (`source`), the child's current
     value as `keep`, so it stays chosen when still beneath the new parent."""
-    if kind not in pickers.KINDS or pickers.KINDS[kind].parent is None or parent_kind not in pickers.KINDS:
-        abort(404)
     mem = current_membership()
     raw = request.args.get(request.args.get("source", ""), "")
     parent_id = int(raw) if raw.isdigit() else None
