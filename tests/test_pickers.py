@@ -152,3 +152,34 @@ def test_choosing_a_parent_narrows_the_child_in_the_browser(app, world, server, 
     expect(building).to_have_count(2)
     assert building.evaluate_all("os => os.map(o => o.value)") == ["", str(a.building1)]
     assert not problems, problems
+
+
+def test_fund_application_refuses_a_vote_of_another_compound(app, client, alpha):
+    from wuye_saas.audit import acting_as
+    from wuye_saas.votes import logic as votes
+    from wuye_saas.votes.models import FundApplication
+
+    with app.app_context(), tenant_scope(alpha.tenant_id), acting_as(None, "测试"):
+        # The firm serves both compounds, so both compounds' votes are offered to it.
+        db.session.add(m.Contract(firm_id=alpha.firm1, compound_id=alpha.compound2, start_date=date(2024, 1, 1),
+                                  end_date=date(2030, 12, 31), service_grade="二级", fee_mode="包干制",
+                                  fee_rate=1))
+        vote, _ = votes.create_vote(alpha.compound2, "use_fund", "2号小区电梯更新", "")
+        db.session.commit()
+        vote_id = vote.id
+    login(client, "alpha-firm")
+    data = {"compound_id": alpha.compound1, "item": "屋面防水", "budget": "3000.00", "contractor": "建安公司",
+            "quotes": "", "vote_id": vote_id}
+    resp = post(client, "/d/alpha/funds/new", data)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert re.search(r'name="vote_id".*?<div class="invalid-feedback[^"]*">\s*所选表决不属于所选小区', html, re.S)
+    with app.app_context(), tenant_scope(alpha.tenant_id):
+        assert db.session.scalar(select(func.count()).select_from(FundApplication)) == 0
+    # Re-shown for compound 1, the vote list holds only "new draft" (compound 1 has no vote).
+    assert _option_values(html, "vote_id") == ["0"]
+    # Compound 2 over HTMX: its vote.
+    opts = client.get(f"/d/alpha/options/vote/under/compound?source=compound_id&compound_id={alpha.compound2}"
+                      f"&blank_value=0").get_data(as_text=True)
+    assert re.findall(r'value="(\d+)"', opts) == ["0", str(vote_id)]
+    assert post(client, "/d/alpha/funds/new", dict(data, compound_id=alpha.compound2)).status_code == 302

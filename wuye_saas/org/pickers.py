@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms.validators import ValidationError
 
 from .. import policy
 from ..extensions import db
+from ..votes.models import VOTE_STATUSES, FundApplication, OwnerVote
 from . import models as m
 
 
@@ -24,6 +25,7 @@ class Kind:
     fk: str | None = None              # this model's column naming that parent
     label: Callable[[Any], str] = lambda o: o.name
     order: tuple = ()
+    where: Callable[[], Any] | None = None   # which records of the model may be picked at all
 
 
 # The organisation tree, top to bottom.
@@ -35,6 +37,12 @@ KINDS: dict[str, Kind] = {
     "building": Kind(m.Building, "楼栋", "compound", "compound_id", order=(m.Building.name_key,)),
     "household": Kind(m.Household, "住户", "building", "building_id", label=lambda o: o.room,
                       order=(m.Household.room_key,)),
+    # A 维修资金 application's vote: the compound's 使用维修资金 votes not yet used, not failed.
+    "vote": Kind(OwnerVote, "表决", "compound", "compound_id",
+                 label=lambda v: f"{v.title}（{VOTE_STATUSES[v.status]}）", order=(OwnerVote.id.desc(),),
+                 where=lambda: (OwnerVote.matter == "use_fund")
+                 & OwnerVote.id.not_in(select(FundApplication.vote_id).where(FundApplication.vote_id.is_not(None)))
+                 & or_(OwnerVote.passed.is_(None), OwnerVote.passed)),
 }
 
 
@@ -59,6 +67,8 @@ def options(mem, kind: str, parent_kind: str | None = None, parent_id: int | Non
     """[(id, label)] of `kind` the membership may see, beneath the parent when one is given."""
     k = KINDS[kind]
     stmt = policy.scoped(select(k.model), mem, k.model).order_by(*k.order)
+    if k.where is not None:
+        stmt = stmt.where(k.where())
     if parent_id is not None:
         stmt = stmt.where(under(kind, parent_kind, parent_id))
     return [(o.id, k.label(o)) for o in db.session.execute(stmt).scalars()]
@@ -91,6 +101,9 @@ class Within:
             raise ValidationError(f"所选{KINDS[kind].noun}不属于所选{KINDS[self.parent_kind].noun}")
 
 
+BLANKS = ("", None, 0)
+
+
 def _withins(form):
     for field in form:
         for v in field.validators:
@@ -105,13 +118,14 @@ def follow(form, mem) -> None:
     for field, v in _withins(form):
         parent = form[v.parent_field]
         kind = v.kind_of(field)
+        # The choice that picks no record: "" (—, 请选择…), or 0 where it means "a new one".
+        blank_value, blank = next(((value, label) for value, label in field.choices if value in BLANKS), ("", "—"))
         if parent.data:
             keep = {i for i, _ in options(mem, kind, v.parent_kind, parent.data)}
             field.choices = [(value, label) for value, label in field.choices
-                             if value in ("", None) or optional_id(value) in keep]
-        blank = next((label for value, label in field.choices if value in ("", None)), "—")
+                             if value in BLANKS or optional_id(value) in keep]
         url = url_for("org.options", kind=kind, parent_kind=v.parent_kind, source=parent.name,
-                      keep=field.name, blank=blank)
+                      keep=field.name, blank=blank, blank_value=blank_value if blank_value is not None else "")
         trigger = "change"
         if any(p is parent for p, _ in _withins(form)):
             trigger = "change, htmx:afterSwap"  # its own options were just reloaded by its parent

@@ -187,7 +187,7 @@ def options(kind, parent_kind):
     value as `keep`, so it stays chosen when still beneath the new parent."""
     mem = current_membership()
     raw = request.args.get(request.args.get("source", ""), "")
-    parent_id = int(raw) if raw.isdigit() else None
+    parent_id = int(raw) if raw.isdigit() and int(raw) else None   # "" or 0: nothing picked yet
     if parent_id is not None and not pickers.parent_visible(mem, parent_kind, parent_id):
         abort(404)
     try:
@@ -196,6 +196,7 @@ def options(kind, parent_kind):
         abort(404)
     kept = request.args.get(request.args.get("keep", ""), "")
     return render_template("macros/_options.html", choices=choices, blank=request.args.get("blank", "—"),
+                           blank_value=request.args.get("blank_value", ""),
                            selected=int(kept) if kept.isdigit() else None)
 
 
