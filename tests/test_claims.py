@@ -195,6 +195,10 @@ def test_finance_list_filters_and_excel_export_with_totals(app, client, world):
     assert body == [("2026-06", "甲区1号小区", "甲区第1物业公司", 12, 3000, "已核准"),
                     ("2026-06", "甲区2号小区", "甲区第2物业公司", 3, 123.45, "已核准")]
     assert rows[-1][0] == "合计" and rows[-1][3] == 15 and rows[-1][4] == 3123.45
+    # Money is a number with a 元 format, the count a plain number.
+    sheet = load_workbook(BytesIO(resp.data)).active
+    assert sheet["E2"].data_type == "n" and sheet["E2"].number_format == '#,##0.00"元"'
+    assert sheet.cell(sheet.max_row, 5).number_format == '#,##0.00"元"' and sheet["D2"].number_format == "General"
     # The firm's export holds only its own claims.
     login(client, "alpha-firm")
     rows = list(load_workbook(BytesIO(client.get("/d/alpha/fees/claims/export.xlsx").data)).active.iter_rows(values_only=True))

@@ -109,18 +109,31 @@ def test_excel_export_is_the_table_shown(app, client, world):
     wb = load_workbook(BytesIO(resp.data))
     rows = [list(r) for r in wb["分项"].iter_rows(values_only=True)]
     assert rows[0][:5] == ["街道", "小区数", "业委会(物管会)组建率", "物业服务覆盖率", "党的组织覆盖率"]
-    assert rows[1][:5] == ["甲区第1街道", 1, "100.0%", "100.0%", "100.0%"]
-    assert rows[2][:5] == ["甲区第2街道", 1, "0.0%", "100.0%", "100.0%"]
-    assert rows[3][:3] == ["全区合计", 2, "50.0%"]
+    # Rates are numbers (fractions) with a percent format, not text like "50.0%".
+    assert rows[1][:5] == ["甲区第1街道", 1, 1.0, 1.0, 1.0]
+    assert rows[2][:5] == ["甲区第2街道", 1, 0.0, 1.0, 1.0]
+    assert rows[3][:3] == ["全区合计", 2, 0.5]
+    sheet = wb["分项"]
+    assert sheet["C4"].data_type == "n" and sheet["C4"].number_format == "0.0%"
+    assert sheet["B4"].number_format == "General"   # a count stays a plain number
+    # A rate with nothing to measure (no demand was due) is an empty cell, not "—".
+    due = rows[0].index("按时办结率")
+    assert rows[1][due] is None
     trend = [list(r) for r in wb["月度趋势"].iter_rows(values_only=True)]
     assert [r[0] for r in trend[1:]] == ["2026-05", "2026-06"]
-    assert trend[1][2] == "100.0%" and trend[2][2] == "50.0%" and trend[2][-1] == "2026-06-15 12:00"
+    assert trend[1][2] == 1.0 and trend[2][2] == 0.5 and trend[2][-1] == "2026-06-15 12:00"
+    assert wb["月度趋势"]["C3"].number_format == "0.0%"
     assert wb["口径说明"]["A2"].value == "业委会(物管会)组建率"
     # A compound's export is its months.
     wb = load_workbook(BytesIO(client.get(f"/d/alpha/indicators.xlsx?level=compound&compound_id={a.compound2}").data))
     rows = [list(r) for r in wb["分项"].iter_rows(values_only=True)]
     assert rows[0][0] == "月份" and [r[0] for r in rows[1:]] == ["2026-06", "2026-05"]
-    assert [r[2] for r in rows[1:]] == ["0.0%", "100.0%"]
+    assert [r[2] for r in rows[1:]] == [0.0, 1.0]
+    # A community's compounds: 有/无 per compound, the 合计 row's rate a percent number.
+    wb = load_workbook(BytesIO(client.get(f"/d/alpha/indicators.xlsx?level=community&community_id={a.community2}").data))
+    rows = [list(r) for r in wb["分项"].iter_rows(values_only=True)]
+    assert rows[1][:3] == ["甲区2号小区", "专业物业", "无"] and rows[2][2] == 0.0
+    assert wb["分项"]["C3"].number_format == "0.0%"
 
 
 def test_landing_counts_are_kept_a_short_while_per_membership(app, client, world, monkeypatch):
@@ -209,11 +222,11 @@ def test_breakdown_collection_rate_is_the_cards_month(app, client, world):
     wb = load_workbook(BytesIO(client.get("/d/alpha/indicators.xlsx").data))
     sheet = [list(r) for r in wb["分项"].iter_rows(values_only=True)]
     col = sheet[0].index("缴费率（5月）")
-    assert [(r[0], r[col]) for r in sheet[1:]] == [("甲区第1街道", "75.0%"), ("甲区第2街道", "25.0%"),
-                                                   ("全区合计", "60.7%")]
+    assert [(r[0], r[col]) for r in sheet[1:]] == [("甲区第1街道", 0.75), ("甲区第2街道", 0.25),
+                                                   ("全区合计", 0.607)]
     trend = [list(r) for r in wb["月度趋势"].iter_rows(values_only=True)]
     col = trend[0].index("缴费率")
-    assert [(r[0], r[col]) for r in trend[1:]] == [("2026-05", "60.7%"), ("2026-06", "—")]
+    assert [(r[0], r[col]) for r in trend[1:]] == [("2026-05", 0.607), ("2026-06", None)]
 
 
 def test_breakdown_collection_rate_in_the_current_month_and_without_bills(app, client, world):
@@ -268,11 +281,18 @@ def test_community_table_shows_each_compound_as_it_is(app, client, world):
         # the community's total: how many of its compounds, and the rates of the cards
         ["甲区第1社区合计", "", "1/2（50.0%）", "1/2（50.0%）", "1/2（50.0%）", "1", "75.0%"]]
     assert '<td class="text-center text-danger">无</td>' in html      # what is missing stands out
-    # The export is the table shown.
+    # The export is the table shown, its rates as percent numbers (the 合计 row's shares as their rate).
     wb = load_workbook(BytesIO(client.get("/d/alpha/indicators.xlsx").data))
-    sheet = [list(r) for r in wb["分项"].iter_rows(values_only=True)]
-    assert sheet[0] == rows[0]
-    assert [[("" if v is None else str(v)) for v in r] for r in sheet[1:]] == [r for r in rows[1:]]
+    sheet = wb["分项"]
+    assert [c.value for c in sheet[1]] == rows[0]
+
+    def shown(c):
+        if c.number_format == "0.0%":
+            return "—" if c.value is None else f"{c.value * 100:.1f}%"
+        return "" if c.value is None else str(c.value)
+    exported = [[shown(c) for c in r] for r in sheet.iter_rows(min_row=2)]
+    assert exported[:2] == rows[1:3]
+    assert exported[2] == [v.split("（")[1].rstrip("）") if "（" in v else v for v in rows[3]]
     # The street above keeps its communities' counts and rates.
     login(client, "alpha-street")
     rows = _table(client.get("/d/alpha/").get_data(as_text=True))
@@ -386,3 +406,43 @@ def test_the_scheduled_refresh_bumps_the_snapshot_version_once(app, world):
         db.session.commit()
         assert len(outcome["filled"]) == 11
         assert snapshots.snapshot_version() == before + 1
+
+
+def _register_cards(html: str) -> dict[str, str]:
+    block = html.split('data-testid="register-counts"', 1)[1].split('<div class="row g-3">', 1)[0]
+    return {label: value for value, label in re.findall(
+        r'<div class="stat-value text-body">([^<]+)</div>\s*<div class="stat-label">([^<]+)</div>', block)}
+
+
+def _modes(html: str) -> dict[str, str]:
+    block = html.split("小区管理模式（", 1)[1].split("</div>\n  </div>", 1)[0]
+    return dict(re.findall(r'compounds/\?mode=[^"]*">([^<]+)</a><span>(\d+) 个', block))
+
+
+def test_lower_cards_follow_the_drilled_node(app, client, world):
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        # Street 2 gets three more households and an unmanaged compound: the district differs from street 1.
+        b2 = db.session.get(m.Building, a.building2)
+        for room in ("201", "202", "203"):
+            db.session.add(m.Household(compound_id=b2.compound_id, building=b2, room=room,
+                                       floor_area=Decimal("60.00"), household_code=f"EXTRA{room}"))
+        db.session.add(m.Compound(community_id=a.community2, name="无人小区", compound_type="老旧小区",
+                                  management_mode="无人管理"))
+        db.session.commit()
+    _snap(app, a)
+    login(client, "alpha-district")
+    district = client.get("/d/alpha/").get_data(as_text=True)
+    assert _register_cards(district) == {"街道": "2", "社区": "2", "小区": "3", "住户": "5",
+                                         "物业企业": "2", "业委会/物管会": "2"}
+    street = client.get(f"/d/alpha/?level=street&street_id={a.street1}").get_data(as_text=True)
+    assert _register_cards(street) == {"社区": "1", "小区": "1", "住户": "1", "物业企业": "1", "业委会/物管会": "1"}
+    assert _modes(street) == {"专业物业": "1", "自管": "0", "无人管理": "0", "国资托管": "0"}
+    assert f'/d/alpha/compounds/?mode=%E4%B8%93%E4%B8%9A%E7%89%A9%E4%B8%9A&amp;street={a.street1}' in street
+    # A drill-down step over HTMX swaps the cards with the board.
+    step = client.get(f"/d/alpha/?level=street&street_id={a.street2}", headers={"HX-Request": "true"})
+    html = step.get_data(as_text=True)
+    assert "<html" not in html and _register_cards(html)["住户"] == "4"
+    assert _modes(html)["无人管理"] == "1"
+    community = client.get(f"/d/alpha/?level=community&community_id={a.community2}").get_data(as_text=True)
+    assert _register_cards(community) == {"小区": "2", "住户": "4", "物业企业": "1", "业委会/物管会": "1"}

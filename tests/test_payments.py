@@ -285,6 +285,8 @@ def test_arrears_page_filters_scope_and_export(app, client, world, frozen):
     assert rows[1][2:11] == ("101", "张*", 4, "2025-12", 95, 10, 15, 30, 40)
     assert rows[2][2] == "102" and rows[2][6] == 5
     assert rows[3][0] == "合计" and rows[3][6] == 100
+    assert all(ws.cell(r, c).number_format == '#,##0.00"元"' and ws.cell(r, c).data_type == "n"
+               for r in (2, 3, 4) for c in range(7, 12))
     # The district sees both firms' arrears, filtered by compound too.
     login(client, "alpha-district")
     html = client.get("/d/alpha/fees/arrears").get_data(as_text=True)

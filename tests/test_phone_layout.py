@@ -92,3 +92,38 @@ def test_desktop_shows_the_sidebar_without_pressing_anything(app, world, server,
     expect(page).to_have_url(f"{server}{COMPOUNDS}")
     assert _scroll_width(page) <= DESKTOP["width"]
     assert not problems, problems
+
+
+def test_dashboard_drill_table_is_whole_at_1366_and_keeps_its_names_on_a_phone(app, world, server, browser):  # noqa: F811
+    from datetime import date, datetime
+
+    from wuye_saas.extensions import db
+    from wuye_saas.indicators import snapshots
+    from wuye_saas.tenancy import tenant_scope
+
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        snapshots.snapshot(a.tenant_id, date(2026, 6, 1), datetime(2026, 6, 15, 4, 0))
+        db.session.commit()
+    street = f"{server}/d/alpha/?level=street&street_id={a.street1}"
+    fit = """() => { const t = document.querySelector('[data-testid=drill-table]');
+                     return [t.scrollWidth, t.parentElement.clientWidth]; }"""
+    problems: list[str] = []
+    page = _login(browser, server, "alpha-district", problems, {"width": 1366, "height": 900})
+    page.goto(street)
+    table_width, box_width = page.evaluate(fit)
+    assert table_width <= box_width, (table_width, box_width)   # no column cut off at the right
+    page.get_by_test_id("drill-table").screenshot(path=str(SCREENS / "dashboard-street-1366.png"))
+
+    phone = _login(browser, server, "alpha-district", problems, PHONE)
+    phone.goto(street)
+    assert _scroll_width(phone) <= PHONE["width"]
+    # The table scrolls inside its card; scrolled to its end, the community's name is still in view.
+    phone.evaluate("document.querySelector('[data-testid=drill-table]').parentElement.scrollLeft = 10000")
+    name = phone.get_by_test_id("drill-table").get_by_role("link", name="甲区第1社区")
+    box = name.bounding_box()
+    wrap = phone.evaluate("""() => { const r = document.querySelector('[data-testid=drill-table]')
+                                       .parentElement.getBoundingClientRect(); return [r.left, r.right]; }""")
+    assert wrap[0] <= box["x"] and box["x"] + box["width"] <= wrap[1], (box, wrap)
+    phone.screenshot(path=str(SCREENS / "phone-dashboard-street.png"), full_page=True)
+    assert not problems, problems

@@ -160,6 +160,12 @@ def test_pages_counts_export_and_access(app, client, small):
     assert "无党员业委会" in page and "居委会代行职责" in page and "过期业委会" not in page
     page = client.get("/d/alpha/registry/party?flag=under_half").get_data(as_text=True)
     assert "33.3%" in page and "未过半" in page
+    # Exported, the share is a number with a percent format, not the text "33.3%".
+    ws = load_workbook(BytesIO(client.get("/d/alpha/registry/party/export.xlsx?flag=under_half").data)).active
+    col = [c.value for c in ws[4]].index("党员占比") + 1
+    share = {ws.cell(r, 1).value: ws.cell(r, col) for r in range(5, ws.max_row + 1)}
+    assert share["未过半业委会"].value == 0.333 and share["未过半业委会"].number_format == "0.0%"
+    assert share["无党员业委会"].value == 0.0 and share["无党员业委会"].data_type == "n"
     # Export: the same filtered rows, counts on top.
     resp = client.get("/d/alpha/registry/committees/export.xlsx?state=expiring")
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")

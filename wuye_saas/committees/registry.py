@@ -21,9 +21,10 @@ from typing import Callable
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
-from .. import policy
+from .. import excel, policy
 from ..auth.models import Membership
 from ..extensions import db
+from ..fees.payments import rate_text
 from ..org.models import (
     APPOINTMENT_DIRECTIONS, MANAGEMENT_MODES, Committee, CommitteeMember, Community, Compound, Contract,
     CrossAppointment, Firm, Instructor, PartyOrg, Street,
@@ -261,7 +262,8 @@ def _all(stmt):
 
 
 def share_text(party: int, members: int) -> str:
-    return f"{party * 100 / members:.1f}%" if members else "—"
+    """As every rate is shown (half up, one decimal), so the page and the export's number agree."""
+    return rate_text(party, members)
 
 
 def days_left(term_end: date, day: date) -> int:
@@ -274,6 +276,7 @@ class Column:
     value: Callable           # (row, day) -> shown / exported value
     link: str | None = None   # "committee" / "compound" / "firm": the page the cell links to
     width: int = 14
+    number: Callable | None = None   # (row, day) -> the export's excel.Num, when the shown value is a rate
 
 
 @dataclass
@@ -362,7 +365,8 @@ LISTS: dict[str, RegistryList] = {x.key: x for x in [
         lambda m, d, a: party_select(m, d, _a(a, "flag"), _a(a, "community"), _a(a, "q")),
         COMMITTEE_COLUMNS + [
             Column("委员", lambda r, d: r.members, width=8), Column("党员", lambda r, d: r.party, width=8),
-            Column("党员占比", lambda r, d: share_text(r.party, r.members), width=10),
+            Column("党员占比", lambda r, d: share_text(r.party, r.members), width=10,
+                   number=lambda r, d: excel.pct(r.party, r.members)),
             Column("交叉任职", lambda r, d: r.cross, width=10),
             Column("未过半", lambda r, d: "未过半" if r.party * 2 <= r.members else "", width=8)],
         _party_counts, ["flag", "community", "q"], "没有符合条件的业委会（物管会）。"),
@@ -430,7 +434,7 @@ def workbook(spec: RegistryList, rows, day: date, counts):
     for cell in ws[4]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append([c.value(r, day) for c in spec.columns])
+        excel.append(ws, [(c.number or c.value)(r, day) for c in spec.columns])
     for i, c in enumerate(spec.columns):
         ws.column_dimensions[chr(ord("A") + i)].width = c.width
     return wb

@@ -15,7 +15,7 @@ from typing import Callable
 
 from sqlalchemy import case, func, select
 
-from .. import policy
+from .. import excel, policy
 from ..extensions import db
 from ..fees.payments import rate_text, rate_value
 from ..indicators.definitions import DEFINITIONS, NO_SERVICE_MODE, add_months
@@ -109,6 +109,19 @@ def focus(mem, level: str | None, street_id=None, community_id=None, compound_id
     crumbs.append((p.community, {"level": "community", "community_id": p.community_id}))
     args = {"level": "compound", "compound_id": p.id}
     return Focus("compound", p.name, [CM.compound_id == p.id], args, crumbs + [(p.name, args)])
+
+
+def node_scope(f: Focus):
+    """The focus as a scope the policy understands: a street's node reaches what that street's
+    staff would, a community's what its staff would, a compound what its committee would. None
+    for the district (the membership's own scope is all there is). So every figure of a drilled
+    page — the register's counts under the board too — is the node's, never the district's."""
+    if f.level == "district":
+        return None
+    role = {"street": "street_staff", "community": "community_staff", "compound": "committee_member"}[f.level]
+    return SimpleNamespace(id=None, role=role, active=True, street_id=f.args.get("street_id"),
+                           community_id=f.args.get("community_id"), compound_id=f.args.get("compound_id"),
+                           firm_id=None)
 
 
 # --- aggregates ---------------------------------------------------------------------------------
@@ -283,6 +296,8 @@ class Column:
     align: str = "end"            # text-end, text-center, text-start
     note: str | None = None
     alert: tuple = ()
+    number: Callable[[Figures], object] | None = None      # the export's cell when not the page's text
+    sum_number: Callable[[Figures], object] | None = None  # … and the 合计 row's
 
     @property
     def title(self) -> str:
@@ -290,6 +305,12 @@ class Column:
 
     def total(self, r: Figures):
         return (self.sum_cell or self.cell)(r)
+
+    def export(self, r: Figures):
+        return cell_text((self.number or self.cell)(r))
+
+    def export_total(self, r: Figures):
+        return cell_text((self.sum_number or self.number or self.sum_cell or self.cell)(r))
 
 
 @dataclass(frozen=True)
@@ -308,12 +329,21 @@ class Share:
 
 
 def cell_text(value):
-    """A cell as the export writes it (numbers stay numbers)."""
-    return value if isinstance(value, (int, float, str)) or value is None else str(value)
+    """A cell as the export writes it (numbers stay numbers, rates are excel.Num fractions)."""
+    return value if isinstance(value, (int, float, str, excel.Num)) or value is None else str(value)
 
 
 def _rate(rate):
     return lambda r: r.text(rate)
+
+
+def _fraction(rate):
+    return lambda r: excel.pct(*(getattr(r, a) for a in Figures.RATES[rate]))
+
+
+def _rate_column(label, rate, note=None) -> Column:
+    """A rate: its text on the page, its fraction with a percent format in the export."""
+    return Column(label, _rate(rate), note=note, number=_fraction(rate))
 
 
 def _has(attr, yes="有", no="无"):
@@ -330,14 +360,14 @@ def _month_text(month: date, beside: date | None) -> str:
 
 
 def _tail(bills: str | None) -> list[Column]:
-    return [Column("诉求受理", lambda r: r.received), Column("按时办结率", _rate("on_time_rate")),
-            Column("逾期", lambda r: r.overdue), Column("满意率", _rate("satisfaction_rate")),
-            Column("缴费率", _rate("collection_rate"), note=bills), Column("公示按时率", _rate("publicity_rate"))]
+    return [Column("诉求受理", lambda r: r.received), _rate_column("按时办结率", "on_time_rate"),
+            Column("逾期", lambda r: r.overdue), _rate_column("满意率", "satisfaction_rate"),
+            _rate_column("缴费率", "collection_rate", bills), _rate_column("公示按时率", "publicity_rate")]
 
 
 # Months (one compound's table, the trend sheet): each month with its own bills.
-COLUMNS = [Column("小区数", lambda r: r.compounds), Column("业委会(物管会)组建率", _rate("committee_rate")),
-           Column("物业服务覆盖率", _rate("service_rate")), Column("党的组织覆盖率", _rate("party_rate")),
+COLUMNS = [Column("小区数", lambda r: r.compounds), _rate_column("业委会(物管会)组建率", "committee_rate"),
+           _rate_column("物业服务覆盖率", "service_rate"), _rate_column("党的组织覆盖率", "party_rate"),
            Column("无物业小区", lambda r: r.no_service), *_tail(None)]
 
 
@@ -352,9 +382,12 @@ def columns(child: str | None, latest: date | None, bills: date | None) -> list[
     if child != "compound":
         return [*COLUMNS[:5], *_tail(note)]
     return [Column("管理模式", lambda r: r.mode or "", lambda r: "", "start"),
-            Column("业委会(物管会)", _has("committee"), _share("committee", "committee_rate"), "center", alert=("无",)),
-            Column("物业服务", _has("service"), _share("service", "service_rate"), "center", alert=("无",)),
-            Column("党的组织", _has("party"), _share("party", "party_rate"), "center", alert=("无",)),
+            Column("业委会(物管会)", _has("committee"), _share("committee", "committee_rate"), "center", alert=("无",),
+                   sum_number=_fraction("committee_rate")),
+            Column("物业服务", _has("service"), _share("service", "service_rate"), "center", alert=("无",),
+                   sum_number=_fraction("service_rate")),
+            Column("党的组织", _has("party"), _share("party", "party_rate"), "center", alert=("无",),
+                   sum_number=_fraction("party_rate")),
             Column("无物业小区", _has("no_service", "是", "否"), lambda r: r.no_service, "center", alert=("是",)),
             *_tail(note)]
 
@@ -422,14 +455,14 @@ def workbook(data: dict):
     first = LEVELS[f.child] if f.child else "月份"
     ws.append([first, *[c.title for c in cols]])
     for r in data.get("rows", []):
-        ws.append([r.label, *[cell_text(c.cell(r)) for c in cols]])
+        excel.append(ws, [r.label, *[c.export(r) for c in cols]])
     if f.child and data.get("total"):
-        ws.append([f"{f.title}合计", *[cell_text(c.total(data["total"])) for c in cols]])
+        excel.append(ws, [f"{f.title}合计", *[c.export_total(data["total"]) for c in cols]])
     trend = wb.create_sheet("月度趋势")
     trend.append(["月份", *[c.title for c in COLUMNS], "数据截至"])
     from ..timeutil import fmt_datetime
     for m in months:
-        trend.append([m.label, *[c.cell(m) for c in COLUMNS], fmt_datetime(m.taken_at)])
+        excel.append(trend, [m.label, *[c.export(m) for c in COLUMNS], fmt_datetime(m.taken_at)])
     notes = wb.create_sheet("口径说明")
     notes.append(["指标", "口径"])
     for label, text in DEFINITIONS.values():

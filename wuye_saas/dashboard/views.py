@@ -22,54 +22,75 @@ bp = tenant_blueprint("dashboard", __name__)
 COUNTED = [("streets", m.Street, "街道"), ("communities", m.Community, "社区"),
            ("compounds", m.Compound, "小区"), ("households", m.Household, "住户"),
            ("firms", m.Firm, "物业企业"), ("committees", m.Committee, "业委会/物管会")]
+# What a drilled node's cards leave out (the node itself and the levels above it).
+ABOVE = {"district": set(), "street": {"streets"}, "community": {"streets", "communities"},
+         "compound": {"streets", "communities", "compounds"}}
 
 
-def _count(mem, model, *where):
-    stmt = select(func.count(model.id)).where(policy.visible(mem, model), *where)
-    return db.session.execute(stmt).scalar_one()
-
-
-def _board(mem):
-    """The indicators board of the node the query arguments name (404 outside the scope)."""
+def _focus(mem):
+    """The node the query arguments name (404 outside the scope); None for roles without a board."""
+    if not board.is_staff(mem):
+        return None
     try:
-        f = board.focus(mem, request.args.get("level"), request.args.get("street_id"),
-                        request.args.get("community_id"), request.args.get("compound_id"))
+        return board.focus(mem, request.args.get("level"), request.args.get("street_id"),
+                           request.args.get("community_id"), request.args.get("compound_id"))
     except board.NotInScope:
         abort(404)
-    return board.board(mem, f)
 
 
-def _register_counts(mem) -> dict:
-    """The register's live counts in the membership's scope (plain values, safe to keep)."""
-    stats = [(key, label, _count(mem, model)) for key, model, label in COUNTED]
+def _register_counts(mem, f) -> dict:
+    """The register's live counts in the membership's scope and, on a drilled page, within the
+    node (plain values, safe to keep)."""
+    node = board.node_scope(f) if f is not None else None
+
+    def where(model):
+        return [policy.visible(mem, model)] + ([policy.visible(node, model)] if node else [])
+
+    left_out = ABOVE[f.level] if f is not None else set()
+    stats = [(key, label, db.session.execute(select(func.count(model.id)).where(*where(model))).scalar_one())
+             for key, model, label in COUNTED if key not in left_out]
     stats = [s for s in stats if s[2] or policy.can(mem, "create")]
     modes = dict(db.session.execute(
         select(m.Compound.management_mode, func.count(m.Compound.id))
-        .where(policy.visible(mem, m.Compound)).group_by(m.Compound.management_mode)).all())
+        .where(*where(m.Compound)).group_by(m.Compound.management_mode)).all())
     total = sum(modes.values())
     by_mode = [(mode, modes.get(mode, 0), round(modes.get(mode, 0) * 100 / total, 1) if total else 0)
                for mode in m.MANAGEMENT_MODES]
     party = dict(db.session.execute(
         select(m.Firm.party_status, func.count(m.Firm.id))
-        .where(policy.visible(mem, m.Firm)).group_by(m.Firm.party_status)).all())
+        .where(*where(m.Firm)).group_by(m.Firm.party_status)).all())
     return {"stats": stats, "by_mode": by_mode, "total": total,
-            "party": [(s, party.get(s, 0)) for s in m.PARTY_STATUSES]}
+            "party": [(s, party.get(s, 0)) for s in m.PARTY_STATUSES],
+            "list_args": _list_args(f)}
+
+
+def _list_args(f) -> dict:
+    """Query arguments narrowing the register's lists to the node, where a list has such a filter."""
+    if f is None or f.level == "district":
+        return {}
+    if f.level == "street":
+        return {"communities": {"street_id": f.args["street_id"]}, "compounds": {"street": f.args["street_id"]}}
+    if f.level == "community":
+        return {"compounds": {"community_id": f.args["community_id"]},
+                "grids": {"community_id": f.args["community_id"]}}
+    return {"households": {"compound_id": f.args["compound_id"]}, "committees": {"compound_id": f.args["compound_id"]}}
 
 
 # The landing page is the most requested page, and counting a large district's households takes
-# tens of milliseconds on PostgreSQL: the counts are kept per membership for a short while
-# (LANDING_COUNTS_SECONDS, per process), also across writes, which retire the kept page.
+# tens of milliseconds on PostgreSQL: the counts are kept per membership and node for a short
+# while (LANDING_COUNTS_SECONDS, per process), also across writes, which retire the kept page.
 _kept_counts = Memo(capacity=4096)
 
 
-def _counts(mem) -> dict:
+def _counts(mem, f) -> dict:
     ttl = current_app.config["LANDING_COUNTS_SECONDS"]
     if ttl <= 0:
-        return _register_counts(mem)
-    value = _kept_counts.get(mem.id)
+        return _register_counts(mem, f)
+    key = (mem.id, tuple(sorted(f.args.items())) if f is not None else ())
+    value = _kept_counts.get(key)
     if value is None:
-        value = _register_counts(mem)
-        _kept_counts.put(mem.id, value, ttl)
+        value = _register_counts(mem, f)
+        _kept_counts.put(key, value, ttl)
     return value
 
 
@@ -77,12 +98,14 @@ def _counts(mem) -> dict:
 @cached_page
 def home():
     mem = current_membership()
-    indicators = _board(mem) if board.is_staff(mem) else None
+    f = _focus(mem)
+    indicators = board.board(mem, f) if f is not None else None
     if indicators and htmx and not htmx.history_restore_request:
-        return render("dashboard/home.html", "dashboard/_board.html", ind=indicators)   # a drill-down step
+        # A drill-down step: the board and the register's cards under it, both of the node.
+        return render("dashboard/home.html", "dashboard/_board.html", ind=indicators, **_counts(mem, f))
     # 待办 is counted on every full page, never kept in `_kept_counts`: the kept page is retired by
     # the next write in the district, so a handled item leaves the count on the next load.
-    return render("dashboard/home.html", ind=indicators, todo=todo.cards(mem, now(), today()), **_counts(mem))
+    return render("dashboard/home.html", ind=indicators, todo=todo.cards(mem, now(), today()), **_counts(mem, f))
 
 
 @bp.route("/indicators.xlsx")
@@ -90,7 +113,7 @@ def export():
     mem = current_membership()
     if not board.is_staff(mem):
         abort(403)   # the board is the staff's; other roles have none to export
-    data = _board(mem)
+    data = board.board(mem, _focus(mem))
     buf = BytesIO()
     board.workbook(data).save(buf)
     buf.seek(0)

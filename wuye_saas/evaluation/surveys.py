@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import policy
 from ..auth.models import Membership
 from ..extensions import db
+from ..formutil import too_long
 from ..org.models import Community, Compound, Firm, Household
 from ..timeutil import local, today
 from .models import SURVEY_ANSWERS, Assessment, Evaluation, StandardItem, Survey, SurveyResponse
@@ -34,6 +35,7 @@ VALID_COVERAGE = Fraction(7, 10)
 # Once results are being fixed, a survey no longer changes (no new surveys, answers or dates).
 CLOSED_EVALUATION = ("finalized", "published")
 STATES = {"upcoming": "未开始", "open": "进行中", "closed": "已结束"}
+COMMENT_MAX = 1000  # a resident's comment: refused above this, never cut
 
 
 class SurveyProblem(ValueError):
@@ -317,10 +319,13 @@ def respond(survey: Survey, code: str, answers: dict, comment: str = "", on: dat
         if value not in SURVEY_ANSWERS:
             raise SurveyProblem(f"请选择您对“{item.name}”的评价。", f"q{item.id}")
         clean[str(item.id)] = value
+    comment = (comment or "").strip()
+    if problem := too_long(comment, COMMENT_MAX):
+        raise SurveyProblem(f"意见和建议{problem}。", "comment")
     if answered(survey.id, household.id):
         raise duplicate_problem()
     response = SurveyResponse(survey_id=survey.id, household_id=household.id, answers=clean,
-                              comment=(comment or "").strip()[:1000])
+                              comment=comment)
     db.session.add(response)
     try:
         db.session.flush()

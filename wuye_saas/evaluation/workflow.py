@@ -35,6 +35,7 @@ from sqlalchemy.orm import selectinload
 from .. import policy
 from ..auth.models import Membership
 from ..extensions import db
+from ..formutil import too_long
 from ..timeutil import now, today
 from .models import ASSESSMENT_STATUSES, EVALUATION_STATUSES, Assessment, Evidence, ItemScore, StandardItem
 from .rules import ScoreProblem, item_points
@@ -47,6 +48,8 @@ EVIDENCE_EXTS = {".pdf", ".png", ".jpg", ".jpeg"}
 HUMAN_SCORERS = ("self", "community", "street", "assessor")
 LEVEL_OF_SCORER = {"self": "community", "community": "community", "street": "street", "assessor": "assessor"}
 ACTIVE_CYCLE = ("open", "reviewing")
+# A self-report note, a review reason and a return note: refused above this, never cut.
+NOTE_MAX = 2000
 
 
 class WorkflowProblem(ValueError):
@@ -315,6 +318,8 @@ def save_self_report(m: Membership, a: Assessment, entries: dict[int, Entry], up
     values: dict[int, tuple[Decimal | None, int | None]] = {}
     for s in scores:
         e = entries.get(s.id, Entry())
+        if problem := too_long((e.text or "").strip(), NOTE_MAX):
+            errors[field_name(s, "note")] = f"“{s.item.name}”的说明{problem}。"
         if e.blank:
             values[s.id] = (None, None)
             continue
@@ -344,7 +349,7 @@ def save_self_report(m: Membership, a: Assessment, entries: dict[int, Entry], up
         pts, occ = values[s.id]
         e = entries.get(s.id, Entry())
         s.self_points, s.self_occurrences = pts, occ
-        s.self_note = (e.text or "").strip()[:2000]
+        s.self_note = (e.text or "").strip()
         for up in uploads.get(s.id, []):
             _store(s, up, folder, out)
     if submit:
@@ -363,6 +368,9 @@ def _score_level(m: Membership, scores: list[ItemScore], entries: dict[int, Entr
     for s in scores:
         e = entries.get(s.id, Entry())
         reason = (e.text or "").strip()
+        if problem := too_long(reason, NOTE_MAX):
+            errors[field_name(s, "reason")] = f"“{s.item.name}”的理由{problem}。"
+            continue
         if s.item.kind == "veto":
             occurred = _veto(e)
             if occurred is None:
@@ -392,7 +400,7 @@ def _score_level(m: Membership, scores: list[ItemScore], entries: dict[int, Entr
         raise WorkflowProblem(next(iter(errors.values())), errors=errors)
     for s, pts, occ, reason, vetoed in writes:
         s.review_points, s.review_occurrences, s.vetoed = pts, occ, vetoed
-        s.review_reason = reason[:2000]
+        s.review_reason = reason
         s.reviewer_id = m.user_id
 
 
@@ -421,7 +429,9 @@ def return_to_firm(m: Membership, a: Assessment, note: str) -> None:
     note = (note or "").strip()
     if not note:
         raise WorkflowProblem("请写明需要企业修改的内容。", "note")
-    a.status, a.return_note = "returned", note[:2000]
+    if problem := too_long(note, NOTE_MAX):
+        raise WorkflowProblem(f"退回意见{problem}。", "note")
+    a.status, a.return_note = "returned", note
     db.session.flush()
 
 
@@ -448,8 +458,10 @@ def send_back(m: Membership, a: Assessment, note: str) -> None:
     note = (note or "").strip()
     if not note:
         raise WorkflowProblem("请写明退回社区重新审核的理由。", "note")
+    if problem := too_long(note, NOTE_MAX):
+        raise WorkflowProblem(f"退回理由{problem}。", "note")
     # Back in the community's queue; the note stays on the assessment until the next step.
-    a.status, a.reviewed_at, a.reviewed_by_id, a.return_note = "submitted", None, None, note[:2000]
+    a.status, a.reviewed_at, a.reviewed_by_id, a.return_note = "submitted", None, None, note
     db.session.flush()
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import db, refresh_statistics
+from ..formutil import too_long
 from ..money import fmt_yuan
 from ..org.models import Community, Compound, Contract, Firm, Household, HouseholdClass, HouseholdClassLink, Street
 from ..tenancy import current_tenant_id, system_scope
@@ -458,6 +459,8 @@ def issue_credit(bill: Bill, amounts: dict[str, int], reason: str) -> CreditNote
     reason = (reason or "").strip()
     if not reason:
         raise BillingProblem("请填写冲减原因", "reason")
+    if problem := too_long(reason, CreditNote.reason.type.length):
+        raise BillingProblem(f"冲减原因{problem}", "reason")
     if not any(amounts.values()):
         raise BillingProblem("请至少填写一项冲减金额", "resident")
     credited = bill_money(bill)["credited"]
@@ -465,7 +468,7 @@ def issue_credit(bill: Bill, amounts: dict[str, int], reason: str) -> CreditNote
         left = getattr(bill, f"{part}_fen") - credited[part]
         if amounts.get(part, 0) > left:
             raise BillingProblem(f"{label}部分最多还可冲减 {fmt_yuan(left)}", part)
-    note = CreditNote(bill_id=bill.id, reason=reason[:200], **{f"{k}_fen": amounts.get(k, 0) for k in PART_LABELS})
+    note = CreditNote(bill_id=bill.id, reason=reason, **{f"{k}_fen": amounts.get(k, 0) for k in PART_LABELS})
     db.session.add(note)
     db.session.flush()
     return note

@@ -4,11 +4,11 @@ from __future__ import annotations
 from wtforms import DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..formutil import Form
+from ..formutil import Fits, Form
 
 
 class RunForm(Form):
-    month = StringField("账单月份", validators=[DataRequired("请填写账单月份")],
+    month = StringField("账单月份", validators=[DataRequired("请填写账单月份"), Fits(10)],
                         render_kw={"type": "month", "placeholder": "例如 2025-03"})
     # The choices depend on the role; the value is checked by billing.resolve_scope.
     scope = SelectField("开具范围", validate_choice=False, validators=[DataRequired("请选择开具范围")])

@@ -3,7 +3,6 @@ it and approved or rejected by the district; approved claims are what finance pa
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -113,22 +112,20 @@ def claim_firms(m) -> list[tuple[int, str]]:
 
 
 def workbook(claims: list[SubsidyClaim]):
-    """The filtered claims as Excel, with a totals line (amounts in 元 as numbers)."""
+    """The filtered claims as Excel, with a totals line (amounts in 元 as numbers, 元 format)."""
     from openpyxl import Workbook
+
+    from ..excel import append, yuan
     wb = Workbook()
     ws = wb.active
     ws.title = "补贴申领"
     ws.append(["月份", "小区", "物业企业", "账单数", "申领金额（元）", "状态", "审核时间", "理由"])
     for c in claims:
-        ws.append([f"{c.month:%Y-%m}", c.compound.name, c.firm.name, c.bill_count, _yuan(c.amount_fen),
+        append(ws, [f"{c.month:%Y-%m}", c.compound.name, c.firm.name, c.bill_count, yuan(c.amount_fen),
                    CLAIM_STATUSES[c.status], fmt_datetime(c.decided_at),
                    c.reason])
-    ws.append(["合计", "", "", sum(c.bill_count for c in claims),
-               _yuan(sum(c.amount_fen for c in claims)), "", "", ""])
+    append(ws, ["合计", "", "", sum(c.bill_count for c in claims),
+                yuan(sum(c.amount_fen for c in claims)), "", "", ""])
     for col, width in zip("ABCDEFGH", (10, 20, 24, 10, 16, 10, 18, 30)):
         ws.column_dimensions[col].width = width
     return wb
-
-
-def _yuan(fen: int) -> Decimal:
-    return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))

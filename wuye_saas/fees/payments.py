@@ -249,26 +249,24 @@ def arrears_rows(m, today: date, **filters) -> list:
 
 
 def arrears_workbook(rows, today: date):
-    """The filtered arrears list as an Excel workbook (amounts in 元, numbers not text)."""
+    """The filtered arrears list as an Excel workbook (amounts in 元, numbers with a 元 format)."""
     from openpyxl import Workbook
+
+    from ..excel import append, yuan
     wb = Workbook()
     ws = wb.active
     ws.title = "欠费明细"
     ws.append(["小区", "楼栋", "房号", "业主", "欠费账单数", "最早欠费月份", "欠费合计（元）",
                *[f"{v}（元）" for v in BUCKETS.values()]])
     for r in rows:
-        ws.append([r.compound, r.building, r.room, mask_name(r.owner_name), r.bills,
-                   f"{r.oldest:%Y-%m}", _money(r.owed), *[_money(getattr(r, k)) for k in BUCKETS]])
-    ws.append(["合计", "", "", "", sum(r.bills for r in rows), "", _money(sum(r.owed for r in rows)),
-               *[_money(sum(getattr(r, k) for r in rows)) for k in BUCKETS]])
+        append(ws, [r.compound, r.building, r.room, mask_name(r.owner_name), r.bills,
+                    f"{r.oldest:%Y-%m}", yuan(r.owed or 0), *[yuan(getattr(r, k) or 0) for k in BUCKETS]])
+    append(ws, ["合计", "", "", "", sum(r.bills for r in rows), "", yuan(sum(r.owed or 0 for r in rows)),
+                *[yuan(sum(getattr(r, k) or 0 for r in rows)) for k in BUCKETS]])
     ws.append([f"统计日：{today:%Y-%m-%d}"])
     for col in "ABCDEFGHIJK":
         ws.column_dimensions[col].width = 14
     return wb
-
-
-def _money(fen) -> Decimal:
-    return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
 
 
 def mask_name(name: str) -> str:

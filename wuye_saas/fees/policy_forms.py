@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from ..formutil import Form, optional_int
 from ..money import to_fen
 from ..org.models import FEE_MODES, MANAGEMENT_MODES, SERVICE_GRADES
+from ..org.pickers import Within
 from .models import BASES, GOV_MODES, PRICE_REGIMES
 from .policies import GradeData, PolicyData
 
@@ -135,7 +136,7 @@ class AssignForm(Form):
     target = SelectField("分配范围", choices=[("compound", "单个小区"), ("bulk", "按街道/社区批量")])
     compound_id = SelectField("小区", coerce=optional_int)
     street_id = SelectField("街道", coerce=optional_int)
-    community_id = SelectField("社区", coerce=optional_int)
+    community_id = SelectField("社区", coerce=optional_int, validators=[Within("street_id")])
     management_mode = SelectField("管理模式", choices=[("", "全部管理模式")] + [(m, m) for m in MANAGEMENT_MODES])
     valid_from = DateField("开始日期", validators=[DataRequired("请填写开始日期")])
     valid_to = DateField("截止日期", validators=[Optional()])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .. import policy
 from ..extensions import db
 from ..formutil import attach_errors
+from ..org import pickers
 from ..org.models import Community, Compound, HouseholdClass, Street
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
@@ -180,6 +181,7 @@ def assign():
             return redirect(url_for(".detail", fee_policy_id=family.id))
         db.session.rollback()
         attach_errors(form, errs)
+    pickers.follow(form, current_membership())
     return render("fees/policies/assign.html", form=form, **_ctx()), (422 if form.errors else 200)
 
 

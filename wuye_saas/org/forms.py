@@ -2,12 +2,13 @@
 Choices of foreign-key selects are filled by the view from what the user may see."""
 from __future__ import annotations
 
-from ..formutil import Form, optional_int
+from ..formutil import Fits, Form, optional_int
 from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 
 from . import models as m
+from .pickers import Within
 from .validators import area_problem, credit_code_problem
 
 
@@ -39,28 +40,28 @@ YEAR = NumberRange(1900, 2100, "建成年份应在 1900–2100 之间")
 
 
 class StreetForm(Form):
-    name = StringField("街道名称", validators=[required("街道名称"), Length(max=60)])
-    code = StringField("街道编码", validators=[Optional(), Length(max=20)])
+    name = StringField("街道名称", validators=[required("街道名称"), Fits(m.Street.name)])
+    code = StringField("街道编码", validators=[Optional(), Fits(m.Street.code)])
 
 
 class CommunityForm(Form):
     street_id = SelectField("所属街道", coerce=optional_int, validators=[chosen("所属街道")])
-    name = StringField("社区名称", validators=[required("社区名称"), Length(max=60)])
-    code = StringField("社区编码", validators=[Optional(), Length(max=20)])
+    name = StringField("社区名称", validators=[required("社区名称"), Fits(m.Community.name)])
+    code = StringField("社区编码", validators=[Optional(), Fits(m.Community.code)])
 
 
 class GridForm(Form):
     community_id = SelectField("所属社区", coerce=optional_int, validators=[chosen("所属社区")])
-    name = StringField("网格名称", validators=[required("网格名称"), Length(max=60)])
-    keeper = StringField("网格员", validators=[Optional(), Length(max=40)])
+    name = StringField("网格名称", validators=[required("网格名称"), Fits(m.Grid.name)])
+    keeper = StringField("网格员", validators=[Optional(), Fits(m.Grid.keeper)])
     keeper_phone = StringField("网格员电话", validators=[Optional(), PHONE])
 
 
 class CompoundForm(Form):
     community_id = SelectField("所属社区", coerce=optional_int, validators=[chosen("所属社区")])
-    grid_id = SelectField("所属网格", coerce=optional_int, validators=[Optional()])
-    name = StringField("小区名称", validators=[required("小区名称"), Length(max=80)])
-    address = StringField("地址", validators=[Optional(), Length(max=200)])
+    grid_id = SelectField("所属网格", coerce=optional_int, validators=[Optional(), Within("community_id")])
+    name = StringField("小区名称", validators=[required("小区名称"), Fits(m.Compound.name)])
+    address = StringField("地址", validators=[Optional(), Fits(m.Compound.address)])
     compound_type = SelectField("小区类型", choices=_pick(m.COMPOUND_TYPES))
     build_year = IntegerField("建成年份", validators=[Optional(), YEAR])
     area_m2 = DecimalField("建筑面积（㎡）", places=2, validators=[Optional(), Area()])
@@ -71,19 +72,22 @@ class CompoundForm(Form):
 
 class BuildingForm(Form):
     compound_id = SelectField("所属小区", coerce=optional_int, validators=[chosen("所属小区")])
-    name = StringField("楼栋号", validators=[required("楼栋号"), Length(max=40)])
+    name = StringField("楼栋号", validators=[required("楼栋号"), Fits(m.Building.name)])
     floors = IntegerField("层数", validators=[Optional(), NumberRange(1, 200, "层数应在 1–200 之间")])
     units = IntegerField("单元数", validators=[Optional(), NumberRange(1, 50, "单元数应在 1–50 之间")])
     has_lift = BooleanField("有电梯")
 
 
 class HouseholdForm(Form):
-    building_id = SelectField("所属楼栋", coerce=optional_int, validators=[chosen("所属楼栋")])
-    room = StringField("房号", validators=[required("房号"), Length(max=20)])
+    # Only narrows the buildings (and is checked against the building): the household's
+    # compound is always the building's.
+    compound_id = SelectField("所属小区", coerce=optional_int, validators=[Optional()])
+    building_id = SelectField("所属楼栋", coerce=optional_int, validators=[chosen("所属楼栋"), Within("compound_id")])
+    room = StringField("房号", validators=[required("房号"), Fits(m.Household.room)])
     floor = IntegerField("所在楼层", validators=[Optional(), NumberRange(-5, 200, "楼层不正确")])
     floor_area = DecimalField("产权面积（㎡）", places=2,
                               validators=[InputRequired("请填写产权面积"), Area()])
-    owner_name = StringField("业主姓名", validators=[Optional(), Length(max=60)])
+    owner_name = StringField("业主姓名", validators=[Optional(), Fits(m.Household.owner_name)])
     phone_masked = StringField("联系电话（脱敏）", validators=[Optional(), PHONE])
     household_code = StringField("户码", description="居民核验身份用；留空则自动生成", validators=[
         Optional(), Regexp(r"^[A-Z0-9]{6,16}$", message="户码为 6–16 位大写字母或数字")])
@@ -91,16 +95,16 @@ class HouseholdForm(Form):
 
 
 class HouseholdClassForm(Form):
-    name = StringField("类别名称", validators=[required("类别名称"), Length(max=20)])
+    name = StringField("类别名称", validators=[required("类别名称"), Fits(m.HouseholdClass.name)])
 
 
 class FirmForm(Form):
-    name = StringField("企业名称", validators=[required("企业名称"), Length(max=100)])
+    name = StringField("企业名称", validators=[required("企业名称"), Fits(m.Firm.name)])
     credit_code = StringField("统一社会信用代码", validators=[required("统一社会信用代码")])
     qualification = SelectField("资质等级", choices=_pick(m.QUALIFICATIONS))
-    legal_rep = StringField("法定代表人", validators=[Optional(), Length(max=40)])
+    legal_rep = StringField("法定代表人", validators=[Optional(), Fits(m.Firm.legal_rep)])
     contact_phone = StringField("联系电话", validators=[Optional(), PHONE])
-    address = StringField("地址", validators=[Optional(), Length(max=200)])
+    address = StringField("地址", validators=[Optional(), Fits(m.Firm.address)])
     party_status = SelectField("党组织状况", choices=_pick(m.PARTY_STATUSES))
     party_members = IntegerField("党员人数", default=0,
                                  validators=[InputRequired("请填写党员人数"), NumberRange(0, 100000, "人数不能为负")])
@@ -133,7 +137,7 @@ class ContractForm(Form):
 class CommitteeForm(Form):
     compound_id = SelectField("所属小区", coerce=optional_int, validators=[chosen("所属小区")])
     kind = SelectField("类型", choices=_pick(m.COMMITTEE_KINDS))
-    name = StringField("名称", validators=[required("名称"), Length(max=100)])
+    name = StringField("名称", validators=[required("名称"), Fits(m.Committee.name)])
     term_start = DateField("任期开始", validators=[InputRequired("请填写任期开始日期")])
     term_end = DateField("任期结束", validators=[InputRequired("请填写任期结束日期")])
     filing_status = SelectField("备案状态", choices=_pick(m.FILING_STATUSES))
@@ -150,7 +154,7 @@ class CommitteeForm(Form):
 
 class CommitteeMemberForm(Form):
     committee_id = SelectField("所属业委会/物管会", coerce=optional_int, validators=[chosen("业委会/物管会")])
-    name = StringField("姓名", validators=[required("姓名"), Length(max=40)])
+    name = StringField("姓名", validators=[required("姓名"), Fits(m.CommitteeMember.name)])
     position = SelectField("职务", choices=_pick(m.COMMITTEE_POSITIONS))
     is_party_member = BooleanField("中共党员")
     is_cross_appointed = BooleanField("交叉任职")
@@ -159,12 +163,12 @@ class CommitteeMemberForm(Form):
 
 class PartyOrgForm(Form):
     kind = SelectField("组织类型", choices=_pick(m.PARTY_ORG_KINDS))
-    name = StringField("组织名称", validators=[required("组织名称"), Length(max=100)])
+    name = StringField("组织名称", validators=[required("组织名称"), Fits(m.PartyOrg.name)])
     parent_id = SelectField("上级党组织", coerce=optional_int, validators=[Optional()])
     community_id = SelectField("所在社区", coerce=optional_int, validators=[Optional()])
-    compound_id = SelectField("所在小区", coerce=optional_int, validators=[Optional()])
+    compound_id = SelectField("所在小区", coerce=optional_int, validators=[Optional(), Within("community_id")])
     firm_id = SelectField("所在企业", coerce=optional_int, validators=[Optional()])
-    secretary = StringField("书记", validators=[Optional(), Length(max=40)])
+    secretary = StringField("书记", validators=[Optional(), Fits(m.PartyOrg.secretary)])
     member_count = IntegerField("党员人数", default=0,
                                 validators=[InputRequired("请填写党员人数"), NumberRange(0, 100000, "人数不能为负")])
 
@@ -181,8 +185,8 @@ class PartyOrgForm(Form):
 
 class InstructorForm(Form):
     firm_id = SelectField("派驻企业", coerce=optional_int, validators=[chosen("派驻企业")])
-    name = StringField("姓名", validators=[required("姓名"), Length(max=40)])
-    unit = StringField("工作单位", validators=[Optional(), Length(max=100)])
+    name = StringField("姓名", validators=[required("姓名"), Fits(m.Instructor.name)])
+    unit = StringField("工作单位", validators=[Optional(), Fits(m.Instructor.unit)])
     phone = StringField("联系电话", validators=[Optional(), PHONE])
     assigned_on = DateField("派驻日期", validators=[InputRequired("请填写派驻日期")])
     ended_on = DateField("结束日期", validators=[Optional()])
@@ -193,16 +197,16 @@ class InstructorForm(Form):
 
 
 class CrossAppointmentForm(Form):
-    person_name = StringField("姓名", validators=[required("姓名"), Length(max=40)])
+    person_name = StringField("姓名", validators=[required("姓名"), Fits(m.CrossAppointment.person_name)])
     direction = SelectField("任职方向", choices=_pick(m.APPOINTMENT_DIRECTIONS))
-    home_role = StringField("原任职务", validators=[Optional(), Length(max=60)])
-    appointed_role = StringField("交叉任职职务", validators=[required("交叉任职职务"), Length(max=60)])
+    home_role = StringField("原任职务", validators=[Optional(), Fits(m.CrossAppointment.home_role)])
+    appointed_role = StringField("交叉任职职务", validators=[required("交叉任职职务"), Fits(m.CrossAppointment.appointed_role)])
     community_id = SelectField("社区", coerce=optional_int, validators=[chosen("社区")])
-    compound_id = SelectField("小区", coerce=optional_int, validators=[Optional()])
+    compound_id = SelectField("小区", coerce=optional_int, validators=[Optional(), Within("community_id")])
     firm_id = SelectField("物业企业", coerce=optional_int, validators=[Optional()])
     start_date = DateField("开始日期", validators=[InputRequired("请填写开始日期")])
     end_date = DateField("结束日期", validators=[Optional()])
-    note = TextAreaField("备注", validators=[Optional(), Length(max=500)])
+    note = TextAreaField("备注", validators=[Optional(), Fits(500)])
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:

@@ -66,19 +66,18 @@ def _street_of_compound(value):
 
 
 def _buildings_choice(mem, obj, args):
-    """Buildings of the household's compound; from a blank form, every visible building."""
-    compound_id = obj.compound_id if obj is not None and obj.id else None
-    preset = args.get("building_id")
-    if compound_id is None and preset and preset.isdigit():
-        b = db.session.get(m.Building, int(preset))
-        compound_id = b.compound_id if b is not None else None
-    where = m.Building.compound_id == compound_id if compound_id else None
-    return options(m.Building, mem, label=lambda b: f"{b.compound.name} · {b.name}", where=where,
+    """Every visible building, named with its compound; pickers.follow narrows them to the
+    household's compound for display."""
+    return options(m.Building, mem, label=lambda b: f"{b.compound.name} · {b.name}",
                    order=[m.Building.compound_id, m.Building.name_key], load=[joinedload(m.Building.compound)])
 
 
 def _household_prepare(form, obj, mem):
     form.class_ids.choices = options(m.HouseholdClass, mem)
+    if not form.compound_id.data and form.building_id.data and not form.is_submitted():
+        # "新增住户" from a building's page: show the building's compound chosen.
+        b = db.session.get(m.Building, form.building_id.data)
+        form.compound_id.data = b.compound_id if b is not None else None
     if obj is not None and obj.id and not form.is_submitted():
         form.class_ids.data = [link.household_class_id for link in obj.class_links]
 
@@ -186,7 +185,7 @@ RESOURCES: list[Resource] = [
         order_by=[m.Household.compound_id, m.Household.building_id, m.Household.room_key],
         load=[joinedload(m.Household.compound), joinedload(m.Household.building),
               joinedload(m.Household.class_links).joinedload(m.HouseholdClassLink.household_class)],
-        choices={"building_id": _buildings_choice},
+        choices={"compound_id": _all(m.Compound), "building_id": _buildings_choice},
         title=lambda o: f"{o.compound.name} {o.building.name} {o.room}",
         prepare=_household_prepare, apply=_household_apply, facts=_household_facts,
     ),

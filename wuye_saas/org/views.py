@@ -1,13 +1,13 @@
 """The district register: list, detail, create, edit, delete for every Resource."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from .. import policy
 from ..extensions import db
 from ..pagecache import cached_page
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
-from . import crud
+from . import crud, pickers
 from .resources import BY_KEY, BY_TABLE, NAV, RESOURCES, TABLE_LABELS
 
 bp = tenant_blueprint("org", __name__)
@@ -29,6 +29,11 @@ def _build_form(res, obj):
     if res.prepare:
         res.prepare(form, obj, mem)
     return form
+
+
+def _show_form(res, form, obj):
+    pickers.follow(form, current_membership())
+    return render("org/form.html", res=res, form=form, obj=obj), (422 if form.errors else 200)
 
 
 def _save(res, form, obj) -> bool:
@@ -136,7 +141,7 @@ def _register(res):
         if _save(res, form, obj):
             flash(f"已新增{res.label}“{res.title(obj)}”。", "success")
             return redirect(url_for(f"org.{key}_detail", **{param: obj.id}))
-        return render("org/form.html", res=res, form=form, obj=None), (422 if form.errors else 200)
+        return _show_form(res, form, None)
 
     def edit_view(**kw):
         obj = get_or_404(model, kw[param])
@@ -145,7 +150,7 @@ def _register(res):
         if _save(res, form, obj):
             flash(f"已保存{res.label}“{res.title(obj)}”。", "success")
             return redirect(url_for(f"org.{key}_detail", **{param: obj.id}))
-        return render("org/form.html", res=res, form=form, obj=obj), (422 if form.errors else 200)
+        return _show_form(res, form, obj)
 
     def delete_view(**kw):
         obj = get_or_404(model, kw[param])
@@ -169,6 +174,30 @@ def _register(res):
 
 for _res in RESOURCES:
     _register(_res)
+
+
+_CHILD_KINDS = ", ".join(k for k, v in pickers.KINDS.items() if v.parent)
+_PARENT_KINDS = ", ".join({v.parent: None for v in pickers.KINDS.values() if v.parent})
+
+
+@bp.route(f"/options/<any({_CHILD_KINDS}):kind>/under/<any({_PARENT_KINDS}):parent_kind>")
+def options(kind, parent_kind):
+    """The <option>s of a child picker narrowed to its parent's pick (hx-get of pickers.follow).
+    The parent's value comes as the parent select's own name (`source`), the child's current
+    value as `keep`, so it stays chosen when still beneath the new parent."""
+    mem = current_membership()
+    raw = request.args.get(request.args.get("source", ""), "")
+    parent_id = int(raw) if raw.isdigit() and int(raw) else None   # "" or 0: nothing picked yet
+    if parent_id is not None and not pickers.parent_visible(mem, parent_kind, parent_id):
+        abort(404)
+    try:
+        choices = pickers.options(mem, kind, parent_kind, parent_id)
+    except ValueError:
+        abort(404)
+    kept = request.args.get(request.args.get("keep", ""), "")
+    return render_template("macros/_options.html", choices=choices, blank=request.args.get("blank", "—"),
+                           blank_value=request.args.get("blank_value", ""),
+                           selected=int(kept) if kept.isdigit() else None)
 
 
 @bp.app_context_processor

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..fees.payment_forms import yuan_to_fen
 from ..formutil import Form
+from ..org.pickers import Within
 from .models import CHOICES, MATTERS
 
 
@@ -43,7 +44,7 @@ class FundForm(Form):
     contractor = StringField("施工单位", validators=[DataRequired("请填写施工单位。"), Length(max=100)])
     quotes = TextAreaField("报价情况（比价、询价记录）", validators=[Optional(), Length(max=5000)])
     emergency = BooleanField("应急维修（电梯、屋面渗漏、水泵、外墙、排水、消防等危及安全的情形，可免于业主表决）")
-    vote_id = SelectField("业主表决", coerce=int, validators=[Optional()],
+    vote_id = SelectField("业主表决", coerce=int, validators=[Optional(), Within("compound_id")],
                           description="关联本小区已发起的“使用维修资金”表决，或新建一个表决草稿交业委会办理。")
 
     def validate_budget(self, field):

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..formutil import attach_errors
+from ..org import pickers
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import logic
 from .forms import FundForm, ResubmitForm, ReviewForm
@@ -44,6 +45,7 @@ def new():
             return redirect(url_for("funds.detail", fund_application_id=app.id))
         db.session.rollback()
         attach_errors(form, problems)
+    pickers.follow(form, m)
     return render("funds/new.html", form=form, has_compounds=bool(compounds)), (422 if form.errors else 200)
 
 
