@@ -486,3 +486,15 @@ def test_limits_are_counted_in_redis_when_it_is_configured(app, monkeypatch):
     assert load_config(app.instance_path)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/13"
     monkeypatch.delenv("REDIS_URL")
     assert load_config(app.instance_path)["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_passed_windows_are_dropped_at_a_login(app, client, world):
+    for name in ("guessed-1", "guessed-2"):
+        _login_post(client, name, "Wrong-pass-1")
+    with app.app_context():
+        db.session.execute(update(LoginLock).where(LoginLock.username == "guessed-1")
+                           .values(since=now() - timedelta(minutes=16)))
+        db.session.commit()
+    login(client, "alpha-district")
+    with app.app_context():
+        assert db.session.execute(select(LoginLock.username)).scalars().all() == ["guessed-2"]

@@ -49,7 +49,9 @@ def authenticate(username: str, password: str, max_failures: int, lock_minutes: 
                                .values(failures=max_failures))
             db.session.commit()
         return None, "用户名或密码错误。"
-    db.session.execute(delete(LoginLock).where(LoginLock.username == username))
+    # This username starts afresh; windows that have passed (guessed usernames too) are dropped.
+    db.session.execute(delete(LoginLock).where(
+        (LoginLock.username == username) | (LoginLock.since < now() - timedelta(minutes=lock_minutes))))
     if not user.active:
         return None, "该账号已停用，请联系区级管理员。"
     if needs_rehash(user.password_hash):
