@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from wuye_saas import create_app, pagecache
 from wuye_saas.extensions import db
+from wuye_saas.ratelimit import limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -53,6 +54,8 @@ def app(tmp_path_factory):
         # The districts' signing keys: made at the first publication, in a folder of the run.
         "PUBLICATION_KEYS_DIR": str(tmp_path_factory.mktemp("keys")),
         "PUBLICATION_KEYS_AUTO_CREATE": True,
+        # Cheap argon2id: the suite logs in thousands of times (test_auth checks the real defaults).
+        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 64, "ARGON2_PARALLELISM": 1,
     })
     from flask_migrate import upgrade
     with app.app_context():
@@ -81,6 +84,8 @@ def _clean(app):
         db.session.rollback()
         _wipe()
     pagecache.clear()   # ids and versions start again in the next test's district
+    with app.app_context():
+        limiter.reset()     # every test's requests come from the same address
 
 
 @pytest.fixture(scope="session")

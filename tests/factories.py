@@ -8,10 +8,9 @@ from decimal import Decimal
 from functools import cache
 from types import SimpleNamespace
 
-from werkzeug.security import generate_password_hash
 
 from wuye_saas.audit import acting_as
-from wuye_saas.auth.models import Membership, User
+from wuye_saas.auth.models import Membership, User, hash_password
 from wuye_saas.extensions import db
 from wuye_saas.org import models as m
 from wuye_saas.org.validators import credit_code_check_char
@@ -31,8 +30,8 @@ def credit_code(n: int) -> str:
 
 @cache
 def _password_hash() -> str:
-    # scrypt is slow on purpose (~0.15 s); every test user has the same password, so hash once.
-    return generate_password_hash(PASSWORD)
+    # Every test user has the same password: hash once.
+    return hash_password(PASSWORD)
 
 
 def make_user(username: str, display: str) -> User:

@@ -3,12 +3,18 @@ switching the district and role."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from werkzeug.security import generate_password_hash
 
-from wuye_saas.auth.models import LoginAttempt, Membership, User
+from wuye_saas.audit import AuditEvent
+from wuye_saas import create_app
+from wuye_saas.auth.models import LoginLock, LoginSession, Membership, User, hash_password, needs_rehash
+from wuye_saas.config import load_config
 from wuye_saas.extensions import db
 from wuye_saas.org.models import Street
 from wuye_saas.tenancy import system_scope, tenant_scope
@@ -86,7 +92,7 @@ def test_five_failures_lock_the_username_for_fifteen_minutes(app, client, world)
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     # Fifteen minutes later the lock has passed.
     with app.app_context():
-        db.session.execute(update(LoginAttempt).values(at=now() - timedelta(minutes=16)))
+        db.session.execute(update(LoginLock).values(since=now() - timedelta(minutes=16)))
         db.session.commit()
     assert _login_post(client, "alpha-street", PASSWORD).status_code == 302
 
@@ -96,7 +102,7 @@ def test_four_failures_do_not_lock_and_success_clears_them(app, client, world):
         _login_post(client, "alpha-street", "wrong-password-1")
     assert _login_post(client, "alpha-street", PASSWORD).status_code == 302
     with app.app_context():
-        left = db.session.execute(select(func.count(LoginAttempt.id))
+        left = db.session.execute(select(func.count()).select_from(LoginLock)
                                   .filter_by(username="alpha-street")).scalar_one()
     assert left == 0
 
@@ -108,15 +114,43 @@ def test_session_cookie_is_httponly_and_lax(client, world):
     assert "SameSite=Lax" in cookie
 
 
-def test_password_is_stored_as_a_werkzeug_hash(app, world):
+def test_password_is_stored_as_argon2id(app, world):
     with app.app_context():
         user = User(username="hash-check", display_name="哈希")
         user.set_password("Secret-9876")
-        assert user.password_hash != "Secret-9876" and "Secret-9876" not in user.password_hash
-        method = user.password_hash.split("$", 1)[0]
-        assert re.fullmatch(r"(scrypt:\d+:\d+:\d+|pbkdf2:sha256:\d+)", method), method
+        assert user.password_hash.startswith("$argon2id$") and "Secret-9876" not in user.password_hash
         assert user.check_password("Secret-9876") and not user.check_password("Secret-9877")
-    assert _hash_of(app, "alpha-district").startswith(("scrypt:", "pbkdf2:"))
+    assert _hash_of(app, "alpha-district").startswith("$argon2id$")
+
+
+def test_production_hashes_with_owasp_argon2id_parameters(app, monkeypatch):
+    for name in ("ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM"):
+        monkeypatch.delenv(name, raising=False)
+    cfg = load_config(app.instance_path)
+    assert (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"]) == (2, 19456, 1)
+    prod = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    with prod.app_context():
+        stored = hash_password("Secret-9876")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    with app.app_context():   # the suite's cheap parameters: a production hash is upgraded… downwards
+        assert needs_rehash(stored)
+
+
+@pytest.mark.parametrize("old", ["pbkdf2:sha256:600000", "scrypt:32768:8:1"])
+def test_an_old_werkzeug_hash_logs_in_and_is_rehashed_without_logging_anyone_out(app, world, old):
+    here, elsewhere = app.test_client(), app.test_client()
+    with app.app_context():
+        db.session.execute(update(User).filter_by(username="alpha-firm")
+                           .values(password_hash=generate_password_hash(PASSWORD, method=old)))
+        db.session.commit()
+    login(elsewhere, "alpha-firm")           # the first login upgrades the hash…
+    assert _hash_of(app, "alpha-firm").startswith("$argon2id$")
+    assert elsewhere.get("/d/alpha/").status_code == 200
+    login(here, "alpha-firm")                # …and the next one keeps it
+    upgraded = _hash_of(app, "alpha-firm")
+    assert here.get("/d/alpha/").status_code == 200 and elsewhere.get("/d/alpha/").status_code == 200
+    assert _login_post(app.test_client(), "alpha-firm", "Wrong-pass-1").status_code == 401
+    assert _hash_of(app, "alpha-firm") == upgraded
 
 
 def test_change_password(app, client, world):
@@ -137,7 +171,7 @@ def test_change_password(app, client, world):
 
     resp = change(PASSWORD, "Better-pass-99")
     assert resp.status_code == 302
-    assert _hash_of(app, "alpha-firm").startswith(("scrypt:", "pbkdf2:"))
+    assert _hash_of(app, "alpha-firm").startswith("$argon2id$")
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert _login_post(client, "alpha-firm", PASSWORD).status_code == 401
     assert _login_post(client, "alpha-firm", "Better-pass-99").status_code == 302
@@ -251,3 +285,216 @@ def test_next_on_this_site_is_followed(client, world):
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     resp = client.get("/d/alpha/firms/")
     assert resp.status_code == 302 and "next=" in resp.headers["Location"]
+
+
+# --- login sessions: revocable on the server, idle and absolute lifetimes ----------------------
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _copy(app, client):
+    """Another browser holding a copy of this browser's session cookie."""
+    other = app.test_client()
+    other.set_cookie("session", _cookie(client))
+    return other
+
+
+def _to_login(resp) -> bool:
+    return resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+
+
+def test_logout_ends_a_copied_session_cookie_too(app, client, world):
+    login(client, "alpha-district")
+    assert client.get("/d/alpha/compounds/").status_code == 200
+    assert client.get("/d/alpha/compounds/").headers.get("X-Page-Cache") == "hit"
+    copy = _copy(app, client)
+    assert copy.get("/d/alpha/compounds/").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
+    # Neither a kept page, nor a rendered one, nor the pages outside a district.
+    assert _to_login(copy.get("/d/alpha/compounds/"))
+    assert _to_login(copy.get("/d/alpha/"))
+    assert _to_login(copy.get("/choose"))
+    assert _to_login(copy.get("/account/password"))
+
+
+def test_an_idle_session_ends_and_a_used_one_goes_on(app, client, world):
+    login(client, "alpha-district")
+    with client.session_transaction() as s:
+        s["seen"] -= 119 * 60            # 1 h 59 min without a request: still open
+    assert client.get("/d/alpha/").status_code == 200
+    with client.session_transaction() as s:
+        assert abs(s["seen"] - time.time()) < 5   # the visit counted
+        s["seen"] -= 121 * 60            # 2 h 1 min: ended
+    assert _to_login(client.get("/d/alpha/"))
+    assert _to_login(client.get("/choose"))
+
+
+def test_a_session_ends_twelve_hours_after_login_however_busy(app, client, world):
+    login(client, "alpha-district")
+    with app.app_context():
+        db.session.execute(update(LoginSession).values(created_at=now() - timedelta(hours=11, minutes=59)))
+        db.session.commit()
+    assert client.get("/d/alpha/").status_code == 200
+    with app.app_context():
+        db.session.execute(update(LoginSession).values(created_at=now() - timedelta(hours=12, minutes=1)))
+        db.session.commit()
+    assert _to_login(client.get("/d/alpha/"))
+    assert _login_post(client, "alpha-district", PASSWORD).status_code == 302   # a new login is a new session
+    assert client.get("/d/alpha/").status_code == 200
+
+
+def test_a_session_cookie_without_its_row_is_not_a_login(app, client, world):
+    login(client, "alpha-district")
+    with client.session_transaction() as s:
+        s["sid"] = "made-up"
+    assert _to_login(client.get("/d/alpha/"))
+    with client.session_transaction() as s:
+        del s["sid"]
+    assert _to_login(client.get("/choose"))
+
+
+def test_the_district_admin_signs_a_person_out_everywhere(app, client, world):
+    person, elsewhere = app.test_client(), app.test_client()
+    login(person, "alpha-street")
+    login(elsewhere, "alpha-street")
+    login(client, "alpha-district")
+    with app.app_context():
+        uid = db.session.execute(select(User.id).filter_by(username="alpha-street")).scalar_one()
+    page = client.get(f"/d/alpha/users/{uid}/sessions")
+    assert page.status_code == 200 and "确认退出全部登录" in page.get_data(as_text=True)
+    assert person.get("/d/alpha/").status_code == 200          # the confirmation changed nothing
+    resp = post(client, f"/d/alpha/users/{uid}/sessions")
+    assert resp.status_code == 302
+    assert "退出全部 2 处登录" in client.get(resp.location).get_data(as_text=True)
+    assert _to_login(person.get("/d/alpha/")) and _to_login(elsewhere.get("/choose"))
+    assert client.get("/d/alpha/").status_code == 200          # the admin's own session goes on
+    with app.app_context():
+        ev = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "user", AuditEvent.entity_id == uid)
+                                .order_by(AuditEvent.id.desc())).scalars().first()
+    assert ev.label.startswith("退出全部登录") and ev.changes == {"sessions_ended": 2}
+    login(person, "alpha-street")                             # a new login works
+    assert person.get("/d/alpha/").status_code == 200
+    # Another district's admin cannot reach the person.
+    beta = app.test_client()
+    login(beta, "beta-district")
+    assert post(beta, f"/d/beta/users/{uid}/sessions").status_code == 404
+    assert person.get("/d/alpha/").status_code == 200
+
+
+def test_own_sign_out_elsewhere_keeps_this_browser(app, client, world):
+    other = app.test_client()
+    login(other, "alpha-firm")
+    login(client, "alpha-firm")
+    resp = post(client, "/account/sessions")
+    assert resp.status_code == 302
+    assert "已退出其他设备上的 1 处登录" in client.get(resp.location).get_data(as_text=True)
+    assert client.get("/d/alpha/").status_code == 200
+    assert _to_login(other.get("/d/alpha/"))
+
+
+def test_a_password_reset_by_the_district_ends_the_persons_sessions(app, client, world):
+    person = app.test_client()
+    login(person, "alpha-firm")
+    login(client, "alpha-district")
+    with app.app_context():
+        uid = db.session.execute(select(User.id).filter_by(username="alpha-firm")).scalar_one()
+    resp = post(client, f"/d/alpha/users/{uid}/password", {"password": "Fresh-pass-77", "confirm": "Fresh-pass-77"})
+    assert resp.status_code == 302
+    assert _to_login(person.get("/d/alpha/"))
+
+
+# --- limits: per username (atomic), per address (never against a right password), behind a proxy --
+
+def test_thirty_wrong_passwords_at_once_get_five_checks(app, world):
+    clients = [app.test_client() for _ in range(30)]
+    tokens = [csrf_token(c) for c in clients]
+    start = threading.Barrier(30)
+    said = [None] * 30
+
+    def attempt(i):
+        start.wait()
+        resp = clients[i].post("/login", data={"username": "alpha-street", "password": f"Wrong-pass-{i}",
+                                               "csrf_token": tokens[i]})
+        said[i] = (resp.status_code, "用户名或密码错误" in resp.get_data(as_text=True))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(code == 401 for code, _ in said)
+    assert sum(checked for _, checked in said) == 5      # the other 25 were refused unchecked
+    assert _login_post(app.test_client(), "alpha-street", PASSWORD).status_code == 401   # locked
+
+
+def test_an_address_that_failed_often_never_locks_out_a_right_password(app, client, world):
+    for i in range(20):   # 20 failures from one address (an office behind one NAT, or someone guessing)
+        assert _login_post(client, f"nobody-{i}", "Wrong-pass-1").status_code == 401
+    assert _login_post(client, "alpha-district", PASSWORD).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    # From that address a wrong password locks its username at once: no guessing across usernames…
+    assert _login_post(client, "alpha-street", "Wrong-pass-1").status_code == 401
+    resp = _login_post(client, "alpha-street", PASSWORD)
+    assert resp.status_code == 401 and "登录失败次数过多" in resp.get_data(as_text=True)
+    # …while the same username from elsewhere gets its five tries as usual.
+    elsewhere = app.test_client()
+    token = csrf_token(elsewhere)
+    resp = elsewhere.post("/login", data={"username": "alpha-community", "password": "Wrong-pass-1",
+                                          "csrf_token": token}, environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert resp.status_code == 401
+    assert _login_post(elsewhere, "alpha-community", PASSWORD, environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 302
+
+
+def _proxied_app(app, proxies: int):
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                       "SECRET_KEY": "test-secret", "TRUSTED_PROXIES": proxies,
+                       "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 64, "ARGON2_PARALLELISM": 1})
+
+
+@pytest.mark.parametrize("proxies, separate", [(1, True), (0, False)])
+def test_behind_the_trusted_proxy_each_client_counts_alone(app, world, proxies, separate):
+    web = _proxied_app(app, proxies)
+
+    def lookup(client, forwarded):   # nginx appends the client's address to X-Forwarded-For
+        return client.get("/p/alpha/bill?code=WRONG", headers={"X-Forwarded-For": forwarded},
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+
+    one, two = web.test_client(), web.test_client()
+    for _ in range(20):
+        assert lookup(one, "203.0.113.5") == 404
+    assert lookup(one, "203.0.113.5") == 429
+    # A client cannot escape by sending its own header: the proxy's last entry is the one trusted.
+    assert lookup(one, "198.51.100.1, 203.0.113.5") == 429
+    assert lookup(two, "203.0.113.6") == (404 if separate else 429)
+
+
+def test_https_through_the_proxy_gets_hsts_and_plain_http_does_not(app, world):
+    web = _proxied_app(app, 1)
+    c = web.test_client()
+    resp = c.get("/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"})
+    assert resp.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in c.get("/login", headers={"X-Forwarded-For": "203.0.113.5"}).headers
+    # Without a trusted proxy the header is the client's word and means nothing.
+    plain = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_limits_are_counted_in_redis_when_it_is_configured(app, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/13")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    assert load_config(app.instance_path)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/13"
+    monkeypatch.delenv("REDIS_URL")
+    assert load_config(app.instance_path)["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_passed_windows_are_dropped_at_a_login(app, client, world):
+    for name in ("guessed-1", "guessed-2"):
+        _login_post(client, name, "Wrong-pass-1")
+    with app.app_context():
+        db.session.execute(update(LoginLock).where(LoginLock.username == "guessed-1")
+                           .values(since=now() - timedelta(minutes=16)))
+        db.session.commit()
+    login(client, "alpha-district")
+    with app.app_context():
+        assert db.session.execute(select(LoginLock.username)).scalars().all() == ["guessed-2"]

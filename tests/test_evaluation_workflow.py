@@ -21,7 +21,7 @@ from wuye_saas.evaluation.models import (
 )
 from wuye_saas.extensions import db
 from wuye_saas.org import models as m
-from wuye_saas.tenancy import tenant_scope
+from wuye_saas.tenancy import system_scope, tenant_scope
 from wuye_saas.timeutil import today
 
 from .helpers import login, post
@@ -578,6 +578,38 @@ def test_assessor_sees_and_scores_only_assigned_items(app, client, ev_world):
     assert got["D"][3] == Decimal("3.00") and got["A"][3] is None
     # the assessor has no other step
     assert post(client, url(aid, "review"), {f"s{s['A']}-points": "0.00"}).status_code == 403
+
+
+def test_assessor_assignment_refuses_unknown_ids_and_keeps_the_existing_one(app, client, ev_world):
+    w, ns = ev_world, ev_world["ns"]
+    eid = open_cycle(app, w)
+    d_item = w["std"]["D"]
+    with app.app_context(), system_scope():
+        beta_assessor = db.session.execute(select(Membership.id).join(User)
+                                           .where(User.username == "beta-assessor")).scalar_one()
+        beta_user = db.session.execute(select(User.id).where(User.username == "beta-assessor")).scalar_one()
+    login(client, "alpha-district")
+    url_ = f"/d/alpha/evaluations/{eid}/assessors"
+    assert post(client, url_, {f"item-{d_item}": str(w["assessor"])}).status_code == 302
+
+    def kept():
+        with app.app_context(), tenant_scope(ns.tenant_id):
+            return db.session.execute(select(AssessorAssignment.item_id, AssessorAssignment.membership_id)).all()
+
+    for data in ({f"item-{d_item}": str(beta_assessor)},       # another district's membership
+                 {f"item-{d_item}": f"u{beta_user}"},          # not an id at all
+                 {f"item-{d_item}": f" {beta_user}"},
+                 {f"item-{d_item}": "-1"},
+                 {f"item-{d_item + 1000}": str(w["assessor"])}):  # an item that is not this cycle's
+        resp = post(client, url_, data)
+        assert resp.status_code == 422, data
+        assert "测评机构" in resp.get_data(as_text=True) or "考核项" in resp.get_data(as_text=True)
+        assert kept() == [(d_item, w["assessor"])], data
+    # A post that names no item changes nothing; choosing 未指派 on purpose still clears it.
+    assert post(client, url_, {"assessor": str(beta_user)}).status_code == 302
+    assert kept() == [(d_item, w["assessor"])]
+    assert post(client, url_, {f"item-{d_item}": ""}).status_code == 302
+    assert kept() == []
 
 
 # --- deadlines and scope ------------------------------------------------------------------------------

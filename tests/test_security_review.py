@@ -3,6 +3,7 @@ what the public pages show, and who may write what across firms, compounds and d
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -175,3 +176,33 @@ def test_street_staff_cannot_review_or_see_another_streets_fund_application(app,
     with app.app_context(), tenant_scope(ns.tenant_id):
         fa = db.session.get(FundApplication, fid)
         assert fa.status == "street" and fa.reviews == []
+
+
+# --- security headers: the CSP the pages satisfy (tests/test_browser_csp.py), referrer, HSTS ---------
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def test_no_template_has_inline_script_or_event_handler():
+    found = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = path.read_text()
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            if "src=" not in tag and 'type="application/json"' not in tag:
+                found.append(f"{path.relative_to(TEMPLATES)}: {tag}")
+        found += [f"{path.relative_to(TEMPLATES)}: {m}" for m in re.findall(r"\son[a-z]+\s*=", text)]
+        found += [f"{path.relative_to(TEMPLATES)}: {m}" for m in re.findall(r"javascript:|hx-on|js:", text)]
+    assert not found, found
+
+
+def test_every_response_carries_the_csp_and_referrer_policy(app, client, world):
+    login(client, "alpha-district")
+    for url in ("/login", "/d/alpha/compounds/", "/d/alpha/compounds/", "/p/alpha/bill", "/d/nowhere/"):
+        resp = client.get(url)
+        csp = resp.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in csp and "unsafe-eval" not in csp and "object-src 'none'" in csp, url
+        assert resp.headers["Referrer-Policy"] == "same-origin", url
+        assert "Strict-Transport-Security" not in resp.headers   # plain HTTP: no HSTS
+    assert resp.status_code == 404
+    kept = client.get("/d/alpha/compounds/")
+    assert kept.headers["X-Page-Cache"] == "hit" and "script-src 'self';" in kept.headers["Content-Security-Policy"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, render_template, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .extensions import csrf, db, htmx, login_manager, migrate, ping_when_idle
+from .ratelimit import limiter, too_many
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,6 +18,10 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config))
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address and scheme as the trusted proxies saw them (limits, HSTS, cookies).
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
     db.init_app(app)
     with app.app_context():
@@ -24,6 +30,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
+    app.register_error_handler(429, too_many)
 
     from . import models  # noqa: F401  (every model registered before Alembic looks)
     from . import pagecache  # noqa: F401  (its listeners: every commit bumps the district's version)

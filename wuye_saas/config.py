@@ -40,6 +40,20 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Kept pages (pagecache.py): how long at most, and how much memory per process.
         "PAGE_CACHE_SECONDS": int(env.get("PAGE_CACHE_SECONDS", "30")),
         "PAGE_CACHE_BYTES": int(env.get("PAGE_CACHE_BYTES", str(32 * 1024 * 1024))),
+        # Login sessions (auth/sessions.py): ended after this long without a request, and
+        # this long after the login whatever happens.
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "120")),
+        "SESSION_MAX_HOURS": int(env.get("SESSION_MAX_HOURS", "12")),
+        # Password hashing (auth/models.py): argon2id, OWASP's 19 MiB / 2 passes / 1 lane.
+        "ARGON2_TIME_COST": int(env.get("ARGON2_TIME_COST", "2")),
+        "ARGON2_MEMORY_KIB": int(env.get("ARGON2_MEMORY_KIB", "19456")),
+        "ARGON2_PARALLELISM": int(env.get("ARGON2_PARALLELISM", "1")),
+        # Request limits (ratelimit.py) shared by every web process through Redis when there is one.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_KEY_PREFIX": "wuye-limits",
+        "RATELIMIT_STRATEGY": "moving-window",
+        # How many proxies in front of the app set X-Forwarded-For/-Proto (nginx: 1). 0 trusts none.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         # Publication signing keys (publicity/keys.py): outside the database by design.

@@ -1,11 +1,36 @@
-"""The base form: Flask-WTF (CSRF) with WTForms' own Chinese messages for built-in checks."""
+"""The base form: Flask-WTF (CSRF) with WTForms' own Chinese messages for built-in checks, and
+no control characters in any text (web.refuse_control_characters guards the rest of a request)."""
+import re
+
+from flask import g, has_request_context
 from flask_wtf import FlaskForm
+from wtforms import StringField
 from wtforms.validators import Length, ValidationError
+
+# C0 control characters but tab, newline and carriage return: a NUL cannot be stored in
+# PostgreSQL text (it was a 500), and none of them belongs in what a person types.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_MESSAGE = "不能包含不可见的控制字符（如 NUL），请删除后重新输入"
 
 
 class Form(FlaskForm):
     class Meta:
         locales = ("zh",)
+
+    def validate(self, extra_validators=None):
+        """Text fields with a control character are refused with a message next to them, before
+        any other check (a validator may query with the value); the rest waits for a clean post."""
+        bad = [f for f in self if isinstance(f, StringField)
+               and any(isinstance(v, str) and CONTROL.search(v) for v in (f.raw_data or ()))]
+        if not bad:
+            return super().validate(extra_validators)
+        self._errors = None
+        for field in bad:
+            field.errors = [CONTROL_MESSAGE]
+        if has_request_context():
+            # Answered here with a message: the request guard need not refuse the post.
+            g.control_fields = g.get("control_fields", set()) - {f.name for f in bad}
+        return False
 
 
 def optional_int(value):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, g, has_request_context, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import Session, joinedload
 
-from . import pagecache, policy, tenancy
+from . import formutil, pagecache, policy, tenancy
 from .audit import reset_actor, set_actor
-from .auth.models import ROLE_LABELS, Membership, User, scope_loaded, session_user_id, session_value
+from .auth import sessions
+from .auth.models import ROLE_LABELS, LoginSession, Membership, User, scope_loaded
 from .extensions import DirectReads, db, htmx
 from .money import fmt_yuan
 from .publicity.keys import NoSigningKey
@@ -82,20 +84,24 @@ def render(template: str, partial: str | None = None, **ctx):
 
 
 # Every page of a district starts with this one statement: the session's membership in the
-# district of the address, with its user and the district, as plain columns. Built once (no
+# district of the address, with its user, its login session (auth/sessions.py) and the district,
+# as plain columns. Built once (no
 # statement construction or cache-key computation per request), run without the ORM (no objects,
 # no identity map) — on PostgreSQL on a connection of its own (DirectReads), on SQLite on the
 # session's: a kept page is answered from this row alone.
 _ACTING = (select(Membership.id.label("membership_id"), Membership.active.label("membership_active"),
-                  User.id.label("user_id"), User.password_hash, User.active.label("user_active"),
+                  User.id.label("user_id"), User.active.label("user_active"),
                   User.display_name, User.is_platform_admin,
+                  LoginSession.created_at.label("session_created"),
+                  LoginSession.revoked_at.label("session_revoked"),
                   tenancy.Tenant.id.label("tenant_id"), tenancy.Tenant.slug.label("tenant_slug"),
                   tenancy.Tenant.name.label("tenant_name"), tenancy.Tenant.active.label("tenant_active"),
                   tenancy.Tenant.data_version)
            .join_from(Membership, tenancy.Tenant, Membership.tenant_id == tenancy.Tenant.id)
            .join(User, Membership.user_id == User.id)
+           .join(LoginSession, LoginSession.user_id == User.id)
            .where(Membership.id == bindparam("mid"), Membership.user_id == bindparam("uid"),
-                  tenancy.Tenant.slug == bindparam("slug")))
+                  LoginSession.id == bindparam("sid"), tenancy.Tenant.slug == bindparam("slug")))
 
 # The acting membership as the ORM object views and templates use, when a page is rendered.
 # Three tables, not the scope's four more: PostgreSQL plans a seven-way join for ~2 ms; the
@@ -109,10 +115,10 @@ _ACTING_DIRECT = DirectReads(_ACTING)
 
 def _read_acting(slug: str):
     """The session's row of `_ACTING` for this district, or None. Checks nothing itself."""
-    uid, mid = session_user_id(session.get("_user_id")), session.get("membership_id")
-    if not (uid and isinstance(mid, int)):
+    uid, mid, sid = str(session.get("_user_id") or ""), session.get("membership_id"), sessions.current_sid()
+    if not (uid.isascii() and uid.isdigit() and isinstance(mid, int) and sid):
         return None
-    params = {"mid": mid, "uid": uid, "slug": slug}
+    params = {"mid": mid, "uid": int(uid), "sid": sid, "slug": slug}
     if db.engine.dialect.name == "postgresql":
         return _ACTING_DIRECT.row(db.engine, params)
     return db.session.connection().execute(_ACTING, params).one_or_none()
@@ -131,9 +137,18 @@ def _reads_without_transaction():
 
 def _may_act(row) -> bool:
     """Whether the session acts as that membership: the user as Flask-Login's loader would
-    accept it (active, password unchanged since login), the membership and the district active."""
+    accept it (active, its login session alive), the membership and the district active.
+    Decided before a kept page is served."""
     return bool(row.user_active and row.membership_active and row.tenant_active
-                and session.get("_user_id") == session_value(row.user_id, row.password_hash))
+                and sessions.alive(row.session_created, row.session_revoked))
+
+
+# What pages may load: scripts only from static/ (no inline script or handler: a stored text that
+# slipped through escaping could not run), no plugins, forms only to this site. Styles allow
+# inline `style=` attributes (layout widths, Chart.js canvases): they cannot run code.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'self'")
 
 
 def nav_links(items) -> list[tuple[str, str, str]]:
@@ -152,7 +167,28 @@ def lit_link(*menus) -> str:
     return best
 
 
+def _refuse_control_characters(endpoint, values):
+    """The request guard: a control character (formutil.CONTROL) in the address, the query, a
+    form field's name or an uploaded file's name is a 400, before anything reads it. In a form
+    field's value it is the form's to refuse with a message (formutil.Form); values no form
+    answered for are noted here, and the first write that follows is refused (_no_control_writes)."""
+    bad = formutil.CONTROL.search
+    if (bad(request.path) or any(bad(k) or bad(v) for k, v in request.args.items(multi=True))
+            or any(bad(k) for k in request.form) or any(bad(k) or bad(f.filename or "")
+                                                        for k, f in request.files.items(multi=True))):
+        abort(400, description="control")
+    g.control_fields = {k for k, v in request.form.items(multi=True) if bad(v)}
+
+
+@event.listens_for(Session, "before_flush")
+def _no_control_writes(session, flush_context, instances):
+    if has_request_context() and g.get("control_fields"):
+        abort(400, description="control")
+
+
 def install(app) -> None:
+    app.url_value_preprocessor(_refuse_control_characters)   # first: before the tenant is looked up
+
     @app.url_value_preprocessor
     def _tenant_from_url(endpoint, values):
         if endpoint == "static":
@@ -221,8 +257,14 @@ def install(app) -> None:
     @app.after_request
     def _vary(resp):
         resp.vary.add("HX-Request")   # the property: a second Vary header would be overwritten
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        headers = resp.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        headers.setdefault("Content-Security-Policy", CSP)
+        # Household codes travel in public addresses (?code=): never to another site.
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure:   # HTTPS as the trusted proxy saw it (TRUSTED_PROXIES, ProxyFix)
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return resp
 
     @app.errorhandler(404)
@@ -245,6 +287,13 @@ def install(app) -> None:
     def _no_signing_key(e):
         db.session.rollback()   # nothing of the refused publication's request is kept
         return render_template("errors/error.html", code=503, title="公示无法发布", text=str(e)), 503
+    @app.errorhandler(400)
+    def _bad_request(e):
+        if e.description == "control":
+            return render_template("errors/error.html", code=400, title="输入含有控制字符",
+                                   text="提交的内容或网址中含有不可见的控制字符（如 NUL），请删除后重新提交。"), 400
+        return render_template("errors/error.html", code=400, title="请求有误",
+                               text="请求的格式不正确，请返回上一页重新操作。"), 400
 
     @app.errorhandler(CSRFError)
     def _csrf(e):

@@ -58,7 +58,7 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
               "evidence": "佐证材料", "assessor_assignment": "第三方测评分工", "survey": "居民满意度测评",
               "survey_response": "居民满意度答卷", "appeal": "申诉", "compound_month": "月度统计快照"}),
     ("账号与系统", {"user": "账号", "membership": "账号角色", "import": "数据导入", "seed": "演示数据",
-               "job_run": "后台任务", "schedule_state": "定时任务", "login_attempt": "登录失败记录",
+               "job_run": "后台任务", "schedule_state": "定时任务", "login_lock": "登录失败计数", "login_session": "登录会话",
                "audit_event": "审计记录"}),
 ]
 ENTITY_LABELS: dict[str, str] = {t: label for _, group in ENTITY_GROUPS for t, label in group.items()}
@@ -142,7 +142,7 @@ FIELD_LABELS: dict[str, str] = {
 # Where one column means something particular in one entity (or a summary key does).
 ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
     "tenant": {"name": "区县名称", "active": "启用"},
-    "user": {"active": "启用", "phone": "手机号"},
+    "user": {"active": "启用", "phone": "手机号", "sessions_ended": "结束的登录数"},
     "membership": {"user_id": "账号", "active": "启用"},
     "demand": {"closed_at": "关闭时间", "category_id": "诉求分类", "assignee_name": "承办人（单位）"},
     "demand_event": {"kind": "办理环节", "note": "说明", "actor": "办理人", "assignee_kind": "承办方",

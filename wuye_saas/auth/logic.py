@@ -2,46 +2,62 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 
-from sqlalchemy import delete, func, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..tenancy import Tenant, system_scope
 from ..timeutil import now
-from .models import LoginAttempt, Membership, User, scope_loaded
+from .models import LoginLock, Membership, User, needs_rehash, scope_loaded, spend_check_time
 
 
-def _failures(column, value, minutes: int) -> int:
-    since = now() - timedelta(minutes=minutes)
-    stmt = select(func.count(LoginAttempt.id)).where(column == value, LoginAttempt.at >= since)
-    return db.session.execute(stmt).scalar_one()
+def count_attempt(username: str, lock_minutes: int) -> int:
+    """Count a login attempt for the username before its password is checked, in one atomic
+    statement; the attempts in its window, this one included. A window starts at the first
+    attempt and lasts `lock_minutes`. Committed at once, so concurrent attempts each see the
+    others: 30 wrong passwords at the same moment get no more checks than 30 one after another."""
+    at = now()
+    stale = LoginLock.since < at - timedelta(minutes=lock_minutes)
+    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(LoginLock)
+    stmt = (insert.values(username=username, failures=1, since=at)
+            .on_conflict_do_update(index_elements=[LoginLock.username], set_={
+                "failures": case((stale, 1), else_=LoginLock.failures + 1),
+                "since": case((stale, at), else_=LoginLock.since)})
+            .returning(LoginLock.failures))
+    n = db.session.execute(stmt).scalar_one()
+    db.session.commit()
+    return n
 
 
-@cache
-def _dummy_hash() -> str:
-    return generate_password_hash("no such user")
-
-
-def authenticate(username: str, password: str, ip: str, max_failures: int, lock_minutes: int):
-    """(user, error message). Failures are limited per username, and more widely per
-    address (a district office shares one outgoing address)."""
+def authenticate(username: str, password: str, max_failures: int, lock_minutes: int,
+                 address_flooding: bool = False):
+    """(user, error message). At most `max_failures` wrong passwords per username in
+    `lock_minutes`. An address that has already failed too often (`address_flooding`, counted
+    by the caller) never stops a right password: its wrong password locks the username at once,
+    so it cannot go on guessing across many usernames."""
     username = username.strip()
-    if (_failures(LoginAttempt.username, username, lock_minutes) >= max_failures
-            or _failures(LoginAttempt.ip, ip, lock_minutes) >= max_failures * 4):
+    if count_attempt(username, lock_minutes) > max_failures:
         return None, f"登录失败次数过多，请 {lock_minutes} 分钟后再试。"
     user = db.session.execute(select(User).filter_by(username=username)).scalar_one_or_none()
     if user is None:
         # Spend the same KDF time as a real check: response time must not reveal usernames.
-        check_password_hash(_dummy_hash(), password)
+        spend_check_time(password)
     if user is None or not user.check_password(password):
-        db.session.add(LoginAttempt(username=username, ip=ip))
-        db.session.commit()
+        if address_flooding:
+            db.session.execute(update(LoginLock).where(LoginLock.username == username)
+                               .values(failures=max_failures))
+            db.session.commit()
         return None, "用户名或密码错误。"
+    # This username starts afresh; windows that have passed (guessed usernames too) are dropped.
+    db.session.execute(delete(LoginLock).where(
+        (LoginLock.username == username) | (LoginLock.since < now() - timedelta(minutes=lock_minutes))))
     if not user.active:
         return None, "该账号已停用，请联系区级管理员。"
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    if needs_rehash(user.password_hash):
+        # An older hash (werkzeug's pbkdf2/scrypt, weaker parameters) becomes today's; the
+        # login sessions do not depend on it, so nobody is logged out.
+        user.set_password(password)
     user.last_login_at = now()
     return user, None
 

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from hashlib import sha256
+from functools import cache
 
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from ..extensions import db
 from ..tenancy import Tenant, TenantScoped
@@ -56,15 +59,52 @@ class User(UserMixin, db.Model):
     def is_active(self):  # Flask-Login: a disabled user cannot log in
         return self.active
 
-    def get_id(self) -> str:
-        return session_value(self.id, self.password_hash)
-
     def set_password(self, password: str) -> None:
-        # werkzeug's default is scrypt, a memory-hard KDF.
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
+
+
+# Passwords: argon2id with OWASP's parameters (Password Storage Cheat Sheet: 19 MiB, 2
+# passes, 1 lane), set by ARGON2_* in config.py. Hashes of other parameters or of werkzeug's
+# pbkdf2/scrypt (before argon2id) still verify and are rehashed at the next login (needs_rehash).
+
+@cache
+def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID)
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return _hasher_for(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    if stored.startswith("$argon2"):
+        try:
+            return _hasher().verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+    return check_password_hash(stored, password)   # werkzeug's pbkdf2/scrypt, from before
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("no such user")
+
+
+def spend_check_time(password: str) -> None:
+    """A check against a hash of nobody's: an unknown username costs as long as a real one."""
+    verify_password(_dummy_hash(_hasher()), password)
+
+
+def needs_rehash(stored: str) -> bool:
+    return not stored.startswith("$argon2") or _hasher().check_needs_rehash(stored)
 
 
 class Membership(TenantScoped, db.Model):
@@ -108,18 +148,6 @@ class Membership(TenantScoped, db.Model):
         return f"{self.role_label} · 全区"
 
 
-def session_value(user_id: int, password_hash: str) -> str:
-    """What the session remembers of its user: the id and a fingerprint of the password, so
-    changing the password ends every other session of this person (see session_user_id)."""
-    return f"{user_id}:{sha256(password_hash.encode()).hexdigest()[:16]}"
-
-
-def session_user_id(value) -> int | None:
-    """The user id in a session's Flask-Login value ("<id>:<fingerprint>"), None if malformed."""
-    head = str(value or "").partition(":")[0]
-    return int(head) if head.isdigit() else None
-
-
 def scope_loaded():
     """Loader options so a membership's district and scope need no later (tenant-filtered)
     lazy load: memberships of several districts are shown side by side."""
@@ -129,15 +157,26 @@ def scope_loaded():
             joinedload(Membership.compound)]
 
 
-class LoginAttempt(db.Model):
-    """Failed logins, for rate limiting per username and per address."""
+class LoginLock(db.Model):
+    """Login attempts per username in the current window (auth/logic.count_attempt): counted
+    before the password is checked, in one atomic statement."""
 
-    __tablename__ = "login_attempt"
+    __tablename__ = "login_lock"
     __audit__ = False
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(60))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=now)
+    username: Mapped[str] = mapped_column(String(60), primary_key=True)
+    failures: Mapped[int]
+    since: Mapped[datetime]
 
-    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),
-                      Index("ix_login_attempt_ip_at", "ip", "at"))
+
+class LoginSession(db.Model):
+    """One login of one browser: its random id is in the signed session cookie, and every
+    request checks this row (web._ACTING, auth.views._load_user), so logging out, a password
+    change or an admin's 退出全部登录 ends a copied cookie too. Idle time is kept in the cookie
+    (web.session_problem): a GET never writes."""
+
+    __tablename__ = "login_session"
+    __audit__ = False   # bookkeeping like LoginLock; revocations by others are audited
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    revoked_at: Mapped[datetime | None]

@@ -1,14 +1,16 @@
 """Log in, choose the district and role to act in, change password, log out."""
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
+from .. import ratelimit
 from ..audit import acting_as
 from ..demo import remembered_accounts
 from ..extensions import db, login_manager
-from . import logic
+from . import logic, sessions
 from .forms import LoginForm, PasswordForm
-from .models import User, session_user_id
+from .models import LoginSession, User
 from ..web import safe_local_path
 
 bp = Blueprint("auth", __name__)
@@ -18,13 +20,23 @@ login_manager.login_message = "请先登录。"
 
 
 @login_manager.user_loader
-def _load_user(session_value: str):
-    """The session's user while its password is the one the session was opened with;
-    otherwise the session is anonymous (back to the login page). A disabled user is never
-    authenticated (UserMixin.is_authenticated is is_active)."""
-    user_id = session_user_id(session_value)
-    user = db.session.get(User, user_id) if user_id else None
-    return user if user is not None and user.get_id() == session_value else None
+def _load_user(user_id: str):
+    """The session's user while its login session is alive (auth/sessions.py); otherwise the
+    session is anonymous (back to the login page). A disabled user is never authenticated
+    (UserMixin.is_authenticated is is_active). One query, user and login session together."""
+    sid = sessions.current_sid()
+    if not (sid and user_id.isascii() and user_id.isdigit()):
+        return None
+    acting = g.get("acting")
+    if acting is not None and acting.user_id == int(user_id):
+        # The request-start row (web._ACTING) has checked this very session; the user is in the
+        # identity map already (loaded with the membership): no second query.
+        return db.session.get(User, acting.user_id)
+    row = db.session.execute(
+        select(User, LoginSession.created_at, LoginSession.revoked_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == int(user_id), LoginSession.id == sid)).one_or_none()
+    return row[0] if row is not None and sessions.alive(row[1], row[2]) else None
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -49,9 +61,13 @@ def login():
     error = None
     if form.validate_on_submit():
         cfg = current_app.config
-        user, error = logic.authenticate(form.username.data, form.password.data,
-                                         request.remote_addr or "", cfg["LOGIN_MAX_FAILURES"],
-                                         cfg["LOGIN_LOCK_MINUTES"])
+        # Failures per client address (after ProxyFix), in the shared limiter.
+        per_address = ratelimit.address_failures(request.remote_addr or "", 4 * cfg["LOGIN_MAX_FAILURES"],
+                                                 cfg["LOGIN_LOCK_MINUTES"])
+        user, error = logic.authenticate(form.username.data, form.password.data, cfg["LOGIN_MAX_FAILURES"],
+                                         cfg["LOGIN_LOCK_MINUTES"], ratelimit.over(per_address))
+        if user is None:
+            ratelimit.count(per_address)
         if user is not None:
             memberships = logic.usable_memberships(user)
             if not memberships and not user.is_platform_admin:
@@ -67,6 +83,7 @@ def login():
                     target, membership_id = url_for("auth.choose", next=nxt), None
                 session.clear()  # no session fixation across the login
                 login_user(user)
+                sessions.open_session(user.id)
                 if membership_id:
                     session["membership_id"] = membership_id
                 with acting_as(user.id, user.display_name):  # the last-login stamp is theirs
@@ -107,15 +124,29 @@ def change_password():
             form.new.errors.append(problem)
         else:
             current_user.set_password(form.new.data)
+            sessions.revoke(current_user.id, keep=sessions.current_sid())   # this browser goes on
             db.session.commit()
-            login_user(current_user._get_current_object())   # this session carries the new fingerprint; others end
             flash("密码已修改，其他设备上的登录已失效。", "success")
             return redirect(url_for("auth.choose"))
     return render_template("auth/password.html", form=form)
 
 
+@bp.route("/account/sessions", methods=["POST"])
+@login_required
+def sign_out_elsewhere():
+    """The person's own 退出其他设备: every other session ends, this browser goes on."""
+    n = sessions.revoke(current_user.id, keep=sessions.current_sid())
+    db.session.commit()
+    flash(f"已退出其他设备上的 {n} 处登录。" if n else "没有其他设备上的登录。", "success" if n else "info")
+    return redirect(url_for("auth.change_password"))
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # The row, not only the cookie: a copy of this cookie must not open pages afterwards.
+        sessions.end(sessions.current_sid())
+        db.session.commit()
     logout_user()
     session.clear()
     flash("您已退出登录。", "info")

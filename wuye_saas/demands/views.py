@@ -13,6 +13,7 @@ from .. import policy
 from ..extensions import db
 from ..formutil import Form, attach_errors
 from ..org.models import Compound
+from ..ratelimit import PUBLIC_DEMANDS, limiter
 from ..timeutil import fmt_datetime, local, now
 from ..web import current_membership, get_or_404, page_arg, public_blueprint, render, require, tenant_blueprint
 from . import logic
@@ -334,6 +335,7 @@ def _public_compound(compound_id: int) -> Compound:
 
 
 @public_bp.route("/c/<int:compound_id>/demand", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_DEMANDS, methods=["POST"])   # no login: a flood of demands is refused
 def submit(compound_id):
     c = _public_compound(compound_id)
     form = PublicDemandForm()

@@ -18,12 +18,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert
-from werkzeug.security import generate_password_hash
 
 from .. import audit
 from ..admin.logic import normalise_slug, slug_problem
 from ..auth.logic import password_problem
-from ..auth.models import ROLE_LABELS, Membership, User
+from ..auth.models import ROLE_LABELS, Membership, User, hash_password
 from ..extensions import db
 from ..fees.models import FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade
 from ..org import models as m
@@ -736,8 +735,8 @@ def seed_demo(slug: str = "demo", name: str = DEFAULT_NAME, password: str = "dem
         with tenant_scope(tenant.id):
             b = _Builder(tenant.id, compounds, households)
             b.build()
-            # Same password for the six accounts: hash it once (scrypt is the slow part).
-            pw_hash = generate_password_hash(password)
+            # Same password for the six accounts: hash it once (the KDF is the slow part).
+            pw_hash = hash_password(password)
             for spec in _account_specs(b):
                 user = User(username=f"{slug}-{spec['suffix']}", display_name=spec["name"],
                             password_hash=pw_hash)

@@ -164,18 +164,29 @@ def enter_review(evaluation_id):
     return redirect(url_for("evaluations.detail", evaluation_id=ev.id))
 
 
+def _assessor_choice() -> dict[int, int | None]:
+    """The posted item-<id> selects as {item id: membership id, None for 未指派}. An item not
+    posted is left as it is; a value or item that is not a plain id is refused, never read as
+    未指派 (that silently removed assignments)."""
+    choice = {}
+    for key, raw in request.form.items():
+        if not key.startswith("item-"):
+            continue
+        item = key[len("item-"):]
+        if not (item.isascii() and item.isdigit()) or not (raw == "" or (raw.isascii() and raw.isdigit())):
+            raise cycles.CycleProblem("所选测评机构账号不存在或已停用。", "assessors")
+        choice[int(item)] = int(raw) if raw else None
+    return choice
+
+
 @bp.route("/<int:evaluation_id>/assessors", methods=["POST"])
 def assign(evaluation_id):
     ev = get_or_404(Evaluation, evaluation_id)
     require("open", "evaluation")
     if not Form().validate_on_submit():
         abort(400)
-    choice = {}
-    for item in cycles.assessor_items(ev):
-        raw = request.form.get(f"item-{item.id}", "")
-        choice[item.id] = int(raw) if raw.isdigit() else None
     try:
-        n = cycles.assign_assessors(ev, choice)
+        n = cycles.assign_assessors(ev, _assessor_choice())
     except cycles.CycleProblem as e:
         db.session.rollback()
         return _detail(ev, 422, assign_error=e.message)

@@ -3,7 +3,6 @@
 dates, the printable A4 poster with its QR code, and the residents' public answer page."""
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import segno
@@ -14,8 +13,8 @@ from .. import policy
 from ..extensions import db
 from ..formutil import attach_errors
 from ..org.models import Compound
-from ..public.views import Limiter
 from ..publicity.check_views import ListPage
+from ..ratelimit import WRONG_SURVEY_CODES, limiter
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, public_blueprint, render, require, tenant_blueprint
 from . import surveys
@@ -179,20 +178,9 @@ def poster(survey_id):
 
 # --- residents' pages (no login) -----------------------------------------------------------
 
-class FailureLimit(Limiter):
-    """Wrong household codes per client address: at most `limit` in `window` seconds, so codes
-    cannot be guessed to answer for others. Right codes are never counted (a whole compound may
-    answer from behind one address)."""
-
-    def blocked(self, key: str) -> bool:
-        with self.lock:
-            q = self.hits[key]
-            while q and q[0] <= time.monotonic() - self.window:
-                q.popleft()
-            return len(q) >= self.limit
-
-
-wrong_codes = FailureLimit(limit=10, window=600)
+def _wrong_code(resp) -> bool:
+    # Only wrong household codes count: a whole compound may answer from behind one address.
+    return bool(g.get("wrong_household_code"))
 
 
 def _public_compound(compound_id: int):
@@ -204,6 +192,7 @@ def _public_compound(compound_id: int):
 
 
 @public_bp.route("/c/<int:compound_id>/survey", methods=["GET", "POST"])
+@limiter.limit(WRONG_SURVEY_CODES, methods=["POST"], deduct_when=_wrong_code)   # codes cannot be guessed
 def answer(compound_id):
     c = _public_compound(compound_id)
     current, upcoming, last = surveys.public_surveys(c.id)
@@ -221,29 +210,24 @@ def answer(compound_id):
     form = answer_form(items)
     if request.method == "POST":
         status = 422
-        addr = request.remote_addr or "?"
         if form.validate_on_submit():
-            if wrong_codes.blocked(addr):
-                attach_errors(form, {"household_code": "户码错误次数过多，请 10 分钟后再试。"})
-                status = 429
-            else:
-                answers = {i.id: form[f"q{i.id}"].data for i in items}
-                try:
-                    surveys.respond(survey, form.household_code.data, answers, form.comment.data or "")
-                    db.session.commit()
-                except surveys.SurveyProblem as e:
-                    db.session.rollback()
-                    if e.field == "household_code" and surveys.household_in(c.id, form.household_code.data) is None:
-                        wrong_codes.allow(addr)
-                    if e.field in form:
-                        attach_errors(form, {e.field: e.message})
-                    else:
-                        problem = e.message
-                except IntegrityError:
-                    db.session.rollback()
-                    attach_errors(form, {"household_code": surveys.duplicate_problem().message})
+            answers = {i.id: form[f"q{i.id}"].data for i in items}
+            try:
+                surveys.respond(survey, form.household_code.data, answers, form.comment.data or "")
+                db.session.commit()
+            except surveys.SurveyProblem as e:
+                db.session.rollback()
+                if e.field == "household_code" and surveys.household_in(c.id, form.household_code.data) is None:
+                    g.wrong_household_code = True
+                if e.field in form:
+                    attach_errors(form, {e.field: e.message})
                 else:
-                    return redirect(url_for("survey_public.thanks", compound_id=c.id))
+                    problem = e.message
+            except IntegrityError:
+                db.session.rollback()
+                attach_errors(form, {"household_code": surveys.duplicate_problem().message})
+            else:
+                return redirect(url_for("survey_public.thanks", compound_id=c.id))
     form.survey_id.data = str(survey.id) if survey else ""
     return render("evaluation/surveys/public/answer.html", c=c, survey=survey, current=current, upcoming=upcoming,
                   last=last, items=items, form=form, problem=problem,

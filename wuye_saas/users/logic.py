@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from ..audit import record_event
+from ..auth import sessions
 from ..auth.logic import password_problem
 from ..auth.models import ROLE_LABELS, ROLE_SCOPE, Membership, User, scope_loaded
 from ..extensions import db
@@ -264,5 +266,14 @@ def reset_password(user: User, tenant_id: int, password: str) -> dict[str, str]:
     if problem:
         return {"password": problem}
     user.set_password(password)
+    sessions.revoke(user.id)   # whoever knew the old password is out
     db.session.flush()
     return {}
+
+
+def sign_out_everywhere(user: User) -> int:
+    """End every open session of the user (a lost phone, a shared computer): how many. Audited,
+    since the login sessions themselves are not."""
+    n = sessions.revoke(user.id)
+    record_event("update", "user", f"退出全部登录：{user.audit_label}", {"sessions_ended": n}, entity_id=user.id)
+    return n

@@ -144,6 +144,20 @@ def membership_status(membership_id: int):
     return render_template("users/confirm_status.html", m=m, target=target, error=None)
 
 
+@bp.route("/<int:user_id>/sessions", methods=["GET", "POST"])
+def sign_out(user_id: int):
+    """退出全部登录: a confirmation page, then every open session of the person ends."""
+    user = _user_or_404(user_id)
+    _manage()
+    if request.method == "POST":
+        n = logic.sign_out_everywhere(user)
+        db.session.commit()
+        flash(f"已让“{user.display_name}”退出全部 {n} 处登录，其需重新登录。" if n
+              else f"“{user.display_name}”当前没有登录。", "success" if n else "info")
+        return redirect(url_for("users.detail", user_id=user.id))
+    return render_template("users/confirm_sign_out.html", user=user)
+
+
 @bp.route("/<int:user_id>/password", methods=["GET", "POST"])
 def reset_password(user_id: int):
     user = _user_or_404(user_id)
