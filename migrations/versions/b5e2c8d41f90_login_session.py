@@ -3,7 +3,7 @@ login_lock: per-username attempts counted atomically, replacing login_attempt (p
 failures moved to the shared request limiter)
 
 Revision ID: b5e2c8d41f90
-Revises: 3f6a9c1d2b7e
+Revises: b4e2d7a91c35
 Create Date: 2026-12-06 08:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'b5e2c8d41f90'
-down_revision = '3f6a9c1d2b7e'
+down_revision = 'b4e2d7a91c35'
 branch_labels = None
 depends_on = None
 
