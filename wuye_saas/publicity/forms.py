@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from wtforms import DateField, IntegerField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
 from ..fees.payment_forms import yuan_to_fen
 from ..formutil import Form
@@ -79,13 +79,6 @@ def _compact_hex(value):
     return "".join((value or "").split()).lower()
 
 
-def _hex_of(length: int, message: str):
-    def check(form, field):
-        if len(field.data) != length or any(ch not in "0123456789abcdef" for ch in field.data):
-            raise ValidationError(message)
-    return check
-
-
 def _positive(form, field):
     if field.errors:            # not a number: WTForms has said so already
         raise StopValidation()
@@ -98,9 +91,9 @@ class HeadForm(Form):
     Short field names keep the QR code's address short."""
     seq = IntegerField("公示编号", validators=[InputRequired("请填写公告上的公示编号。"), _positive])
     h = StringField("指纹（SHA-256）", filters=[_compact_hex],
-                    validators=[DataRequired("请填写公告上的指纹。"), _hex_of(64, "指纹应为 64 位十六进制数字（0-9、a-f）。")])
+                    validators=[DataRequired("请填写公告上的指纹。"), Regexp(r"^[0-9a-f]{64}$", message="指纹应为 64 位十六进制数字（0-9、a-f）。")])
     sig = TextAreaField("签名", filters=[_compact_hex], render_kw={"rows": 2, "spellcheck": "false"},
-                      validators=[DataRequired("请填写公告上的签名。"), _hex_of(128, "签名应为 128 位十六进制数字（0-9、a-f）。")])
+                      validators=[DataRequired("请填写公告上的签名。"), Regexp(r"^[0-9a-f]{128}$", message="签名应为 128 位十六进制数字（0-9、a-f）。")])
     k = StringField("签名密钥编号", filters=[lambda v: (v or "").strip()],
                     validators=[Optional(), Length(max=40, message="密钥编号最多 40 位。")],
                     description="可不填：不填时用本区公布的每把公钥核对。")
