@@ -76,8 +76,7 @@ def test_the_firm_sees_only_its_own_file_and_objects_within_the_window(app, worl
     mine = add(app, ns, ns.firm1, "criticised", today() - timedelta(days=2))
     other = add(app, ns, ns.firm2, "criticised", today())
     login(client, "alpha-firm")
-    assert client.get(f"{BASE}/").headers["Location"].endswith(f"{BASE}/mine")
-    assert client.get(f"{BASE}/mine").headers["Location"].endswith(f"{BASE}/firms/{ns.firm1}")
+    assert client.get(f"{BASE}/").headers["Location"].endswith(f"{BASE}/firms/{ns.firm1}")
     page = client.get(f"{BASE}/firms/{ns.firm1}").get_data(as_text=True)
     assert "77.00" in page and "受到通报批评" in page
     for url in (f"{BASE}/firms/{ns.firm2}", f"{BASE}/records/{other}", f"{BASE}/warning",
@@ -153,8 +152,8 @@ def test_register_of_grades_filter_and_warning_list(app, world, client):
     login(client, "alpha-committee")
     page = client.get(f"{BASE}/").get_data(as_text=True)
     assert "甲区第1物业公司" in page and "甲区第2物业公司" not in page and "查看档案" not in page
-    assert client.get(f"{BASE}/firms/{ns.firm1}").status_code == 404
-    assert client.get(f"{BASE}/warning").status_code == 404
+    assert client.get(f"{BASE}/firms/{ns.firm1}").status_code == 403
+    assert client.get(f"{BASE}/warning").status_code == 403
 
 
 def test_rule_and_kinds_are_the_districts(app, world, client):
@@ -211,3 +210,39 @@ def test_public_credit_page_shows_grades_and_records_without_personal_data(app, 
     assert "甲区district" not in page                # nobody who wrote it
     other = client.get("/p/beta/credit/").get_data(as_text=True)
     assert "甲区第1物业公司" not in other
+
+
+def test_grade_in_the_firm_register_and_on_the_firms_landing_page(app, world, client):
+    from wuye_saas.org import models as m
+
+    from .test_queries import count_queries
+    ns = world["alpha"]
+    seeded(app, ns)
+    add(app, ns, ns.firm2, "criticised", today())                      # 77.00 → A
+    login(client, "alpha-district")
+    with count_queries(app) as few:
+        page = client.get("/d/alpha/firms/").get_data(as_text=True)
+    assert "信用等级" in page
+    row2 = page.split("甲区第2物业公司", 1)[1].split("</tr>", 1)[0]
+    assert ">A<" in row2 or "A</td>" in row2
+    detail = client.get(f"/d/alpha/firms/{ns.firm2}").get_data(as_text=True)
+    assert "A（77.00 分）" in detail
+
+    def more():
+        from wuye_saas.credit import records
+        k = db.session.execute(select(CreditRecordKind).where(CreditRecordKind.code == "honour_city")).scalar_one()
+        for i in range(12):
+            f = m.Firm(name=f"加测物业{i}", credit_code=f"91140400MA0{i:06d}X"[:18], party_status="无")
+            db.session.add(f)
+            db.session.flush()
+            records._new_record(f.id, k, today(), k.name, "staff", "x", None)
+    _in(app, ns, more)
+    with count_queries(app) as many:
+        page = client.get("/d/alpha/firms/").get_data(as_text=True)
+    assert "加测物业0" in page
+    assert len(many) == len(few), f"{len(few)} statements with 2 firms, {len(many)} with 14"
+    client.post("/logout")
+    login(client, "alpha-firm")
+    page = client.get("/d/alpha/").get_data(as_text=True)
+    card = page.split('data-testid="credit-card"', 1)[1].split("</section>", 1)[0]
+    assert "AA" in card and "80.00" in card                            # firm 1: base 80, no records

@@ -38,7 +38,7 @@ def _credit_nav():
     if m is None:
         return {"credit_nav": []}
     if m.role in policy.FIRM_ROLES:
-        items = [("credit.mine", "shield-check", "我的信用档案")]
+        items = [("credit.index", "shield-check", "我的信用档案")]
     elif m.role == "assessor":
         items = []
     else:
@@ -98,9 +98,9 @@ def _paged(rows: list):
 def index():
     m, args = current_membership(), request.args
     if m.role in policy.FIRM_ROLES:
-        return redirect(url_for("credit.mine"))
+        return redirect(url_for("credit.firm", firm_id=m.firm_id))     # a firm's file is its own
     if m.role == "assessor":
-        abort(404)
+        abort(403)
     firms = _firms(m, args.get("q", "").strip())
     st = grading.standings(today(), [f.id for f in firms]) if firms else {}
     grade = args.get("grade", "")
@@ -114,7 +114,7 @@ def index():
 def warning():
     m = current_membership()
     if not policy.reaches(m, CreditRecord) or m.role in policy.FIRM_ROLES:
-        abort(404)
+        abort(403)
     firms = {f.id: f for f in _firms(m)}
     st = grading.standings(today(), list(firms)) if firms else {}
     rows = sorted(((firms[i], s) for i, s in st.items() if s.warned), key=lambda r: (-r[1].serious_count,
@@ -122,19 +122,11 @@ def warning():
     return render("credit/warning.html", rows=rows, rule=defaults.rule())
 
 
-@bp.route("/mine")
-def mine():
-    m = current_membership()
-    if m.role not in policy.FIRM_ROLES:
-        abort(404)
-    return redirect(url_for("credit.firm", firm_id=m.firm_id))
-
-
 def _file_firm(firm_id: int) -> Firm:
     """The firm, when the acting membership may read its file (a committee sees grades only)."""
     firm = get_or_404(Firm, firm_id)
     if not policy.reaches(current_membership(), CreditRecord):
-        abort(404)
+        abort(403)
     return firm
 
 
@@ -250,7 +242,7 @@ def evidence(credit_evidence_id):
 def objections():
     m = current_membership()
     if not policy.reaches(m, CreditObjection):
-        abort(404)
+        abort(403)
     status = request.args.get("status", "open")
     stmt = (select(CreditObjection).where(policy.visible(m, CreditObjection))
             .options(joinedload(CreditObjection.record), joinedload(CreditObjection.firm))
