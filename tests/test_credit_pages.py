@@ -44,7 +44,9 @@ def test_staff_record_with_evidence_and_refusals(app, world, client):
             ({"kind_id": k, "occurred_on": d.isoformat(), "evidence": "  "}, "请填写事实与依据"),
             ({"kind_id": k, "occurred_on": (d + timedelta(days=1)).isoformat(), "evidence": "x"}, "发生日期不能晚于今天"),
             ({"kind_id": k, "occurred_on": (d - timedelta(days=365)).isoformat(), "evidence": "x"}, "已过期，无需登记"),
-            ({"kind_id": k, "occurred_on": "", "evidence": "x"}, "请填写发生日期")):
+            ({"kind_id": k, "occurred_on": "", "evidence": "x"}, "请填写发生日期"),
+            ({"kind_id": str(kind_id(app, ns, "eval_red")), "occurred_on": d.isoformat(), "evidence": "x"},
+             "由发布的考核结果自动生成，不能手工登记")):
         resp = post(client, url, data)
         assert resp.status_code == 422 and message in resp.get_data(as_text=True), message
     resp = post(client, url, {"kind_id": k, "occurred_on": d.isoformat(), "evidence": "x",

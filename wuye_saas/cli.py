@@ -98,6 +98,9 @@ def register(app) -> None:
         # Last: finalize, compute and publish the finished 季测评; one appeal by the demo firm.
         from .demo.evaluation_results import seed_results
         result.counts.update(seed_results(result.tenant_id, result.demo_firm_id))
+        # After the published 季测评 (its lists' records): a year of staff records, an objection.
+        from .demo.credit import seed_credit
+        result.counts.update(seed_credit(result.tenant_id, result.demo_firm_id))
         # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
         # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
         db.session.commit()

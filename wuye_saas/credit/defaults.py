@@ -39,8 +39,10 @@ KINDS = [
 BANDS = [{"grade": "AAA", "min": "85"}, {"grade": "AA", "min": "80"}, {"grade": "A", "min": "70"},
          {"grade": "B", "min": "60"}]
 LOWEST = "C"
-# Without an annual result: the configured base (a proposal: the middle band, A).
-BASE_POINTS = Decimal("70")
+# Without an annual result: the configured base (a proposal: AA's floor, so one bad record takes
+# a firm to A and one honour of the highest level to AAA).
+BASE_POINTS = Decimal("80")
+
 OBJECTION_DAYS = 15
 WARNING_BAD_COUNT = 3
 # 月抽查 lists are frequent and partial: by default only 季测评 and 年度考核 lists become records.

@@ -16,7 +16,8 @@ BASE_SOURCES = {"evaluation": "最近一次年度考核总分（没有时用基�
 
 
 class RecordForm(Form):
-    kind_id = SelectField("记录类型", validators=[DataRequired("请选择记录类型。")])
+    # The logic checks the kind (and says why an automatic one cannot be chosen).
+    kind_id = SelectField("记录类型", validators=[DataRequired("请选择记录类型。")], validate_choice=False)
     occurred_on = DateField("发生日期", validators=[InputRequired("请填写发生日期。")])
     evidence = TextAreaField("事实与依据", validators=[DataRequired("请填写事实与依据。"),
                                                    Length(max=2000, message="事实与依据不能超过 2000 个字。")],

@@ -41,6 +41,11 @@ class CreditRecordKind(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "code"),)
 
     @property
+    def automatic(self) -> bool:
+        """Written from published evaluations only (records.sync_evaluation), never by hand."""
+        return self.code.startswith("eval_")
+
+    @property
     def audit_label(self):
         return self.name
 
@@ -51,7 +56,7 @@ class CreditRule(TenantScoped, db.Model):
     __tablename__ = "credit_rule"
     id: Mapped[int] = mapped_column(primary_key=True)
     base_source: Mapped[str] = mapped_column(String(10), default="evaluation")   # "evaluation" | "fixed"
-    base_points: Mapped[Decimal] = mapped_column(POINTS, default=Decimal("70"))
+    base_points: Mapped[Decimal] = mapped_column(POINTS, default=Decimal("80"))
     # [{"grade": "AAA", "min": "85"}, …] highest first; below the last band: C.
     bands: Mapped[list] = mapped_column(JSON, default=list)
     objection_days: Mapped[int] = mapped_column(default=15)

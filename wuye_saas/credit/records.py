@@ -3,7 +3,8 @@ and the district's decisions, and the records that follow published evaluations.
 functions: they flush (the caller commits) or raise CreditProblem having written nothing.
 
 Rules:
-- staff records: district and street staff, on a firm they reach, of an active kind, dated
+- staff records: district and street staff, on a firm they reach, of an active kind (not one
+  of those written from evaluations), dated
   today or earlier but not so long ago that the record would already have expired; evidence
   text required (files optional: PDF, JPG or PNG). Points, nature and seriousness are copied
   from the kind; valid_until = occurred_on + the kind's validity days.
@@ -87,6 +88,8 @@ def add_record(m: Membership, firm: Firm, kind_id, occurred_on: date | None, evi
     kind = db.session.get(CreditRecordKind, int(kind_id)) if str(kind_id or "").isdigit() else None
     if kind is None or not kind.active:
         raise CreditProblem("请选择记录类型。", "kind_id")
+    if kind.automatic:
+        raise CreditProblem("该类记录由发布的考核结果自动生成，不能手工登记。", "kind_id")
     if occurred_on is None:
         raise CreditProblem("请填写发生日期。", "occurred_on")
     if occurred_on > today():

@@ -151,7 +151,7 @@ def new_record(firm_id):
     form = RecordForm(data={"occurred_on": today()} if request.method == "GET" else None)
     form.kind_id.choices = [("", "请选择…")] + [
         (str(k.id), f"{NATURES[k.nature]} · {k.name}（{'+' if k.nature == 'good' else '−'}{k.points} 分"
-                    f"{'，列入黑名单' if k.serious else ''}）") for k in kinds]
+                    f"{'，列入黑名单' if k.serious else ''}）") for k in kinds if not k.automatic]
     if form.validate_on_submit():
         uploads = [Upload(x.filename, x.read()) for x in request.files.getlist("files") if x.filename]
         try:
