@@ -137,7 +137,8 @@ FIELD_LABELS: dict[str, str] = {
     "occurred_on": "发生日期", "valid_until": "有效期至", "source": "来源", "source_ref": "来源标识",
     "revoked_at": "撤销时间", "revoked_on": "撤销日期", "revoked_by_id": "撤销人", "revoke_reason": "撤销原因",
     "record_id": "信用记录", "kind_id": "记录类型", "filed_by_id": "提出人", "quarter_end": "季度末",
-    "base": "基础分", "good": "优良记录分", "bad": "不良记录分", "score": "信用分",
+    "base": "基础分", "good": "优良记录分", "bad": "不良记录分", "score": "信用分", "firms": "企业数",
+    "grades": "各等级企业数",
     # keys of record_event summaries (counts of bulk writes)
     "compounds": "小区数", "assessments": "考核对象数", "item_scores": "评分记录数", "evidence": "佐证材料数",
     "filled": "补记的月份", "months": "月数", "escalated": "升级街道件数", "demands": "诉求件数",

@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, insert, or_, select
 
+from .. import audit
 from ..evaluation.models import Assessment, Evaluation
 from ..extensions import db
 from ..org.models import Firm
+from ..tenancy import current_tenant_id
 from ..timeutil import SHANGHAI, now
 from .defaults import LOWEST, rule
 from .models import BLACKLIST, CreditGrade, CreditRecord, CreditRule
@@ -133,17 +135,22 @@ def last_finished_quarter_end(d: date) -> date:
 
 def take_snapshot(qe: date) -> int:
     """Keep every firm's grade at the quarter end `qe` (a finished day); firms that already have
-    one for it keep theirs. The number of snapshots written. Flushes; the caller commits."""
+    one for it keep theirs. One bulk insert and one audit summary; the number of snapshots
+    written. Flushes; the caller commits."""
     have = set(db.session.execute(select(CreditGrade.firm_id).where(CreditGrade.quarter_end == qe)).scalars())
-    at, written = now(), 0
-    for fid, s in standings(qe).items():
-        if fid in have:
-            continue
-        db.session.add(CreditGrade(firm_id=fid, quarter_end=qe, base=s.base, good=s.good, bad=s.bad,
-                                   score=s.score, grade=s.grade, taken_at=at))
-        written += 1
+    at, tid = now(), current_tenant_id()
+    rows = [{"tenant_id": tid, "firm_id": fid, "quarter_end": qe, "base": s.base, "good": s.good, "bad": s.bad,
+             "score": s.score, "grade": s.grade, "taken_at": at}
+            for fid, s in standings(qe).items() if fid not in have]
+    if rows:
+        db.session.execute(insert(CreditGrade), rows)
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r["grade"]] = counts.get(r["grade"], 0) + 1
+        audit.record_event("snapshot", "credit_grade", f"{qe:%Y-%m-%d} 季度信用等级", changes={
+            "quarter_end": qe.isoformat(), "firms": len(rows), "grades": counts})
     db.session.flush()
-    return written
+    return len(rows)
 
 
 def history(firm_id: int) -> list[CreditGrade]:

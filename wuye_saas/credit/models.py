@@ -184,6 +184,7 @@ class CreditGrade(TenantScoped, db.Model):
     """信用等级 of a firm at a quarter's end, kept as computed then (history does not move)."""
 
     __tablename__ = "credit_grade"
+    __audit__ = False   # derived figures, written in bulk; the snapshot itself is audited
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
     quarter_end: Mapped[date]
