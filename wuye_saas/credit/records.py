@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..auth.models import Membership
@@ -37,7 +38,6 @@ from .defaults import rule
 from .models import CreditEvidence, CreditObjection, CreditRecord, CreditRecordKind
 
 TEXT_MAX = 2000
-STAFF = {policy.DISTRICT, "street_staff"}
 # List → kind code of its record.
 LIST_KINDS = {"red": "eval_red", "yellow": "eval_yellow", "black": "eval_black"}
 VETO_KIND = "eval_veto"
@@ -76,7 +76,7 @@ def _new_record(firm_id: int, kind: CreditRecordKind, occurred_on: date, title: 
 # --- staff records ---------------------------------------------------------------------------------
 
 def may_record(m: Membership) -> bool:
-    return bool(m and m.active and m.role in STAFF)
+    return policy.can(m, "record", "credit")
 
 
 def add_record(m: Membership, firm: Firm, kind_id, occurred_on: date | None, evidence: str,
@@ -112,11 +112,11 @@ def add_record(m: Membership, firm: Firm, kind_id, occurred_on: date | None, evi
 
 
 def may_revoke(m: Membership, rec: CreditRecord) -> bool:
-    return bool(m and m.active and m.role == policy.DISTRICT and rec.revoked_at is None)
+    return policy.can(m, "revoke", "credit_decide") and rec.revoked_at is None
 
 
 def revoke(m: Membership, rec: CreditRecord, reason: str) -> None:
-    if not (m and m.active and m.role == policy.DISTRICT):
+    if not policy.can(m, "revoke", "credit_decide"):
         raise CreditProblem("只有区级管理员可以撤销信用记录。", "reason")
     if rec.revoked_at is not None:
         raise CreditProblem("该记录已撤销。", "reason")
@@ -146,13 +146,16 @@ def objection_problem(rec: CreditRecord) -> str | None:
     return None
 
 
+def _objector(m: Membership, rec: CreditRecord) -> bool:
+    return policy.can(m, "object", "credit_object") and m.firm_id == rec.firm_id
+
+
 def may_object(m: Membership, rec: CreditRecord) -> bool:
-    return bool(m and m.active and m.role == "firm_manager" and m.firm_id == rec.firm_id
-                and objection_problem(rec) is None)
+    return _objector(m, rec) and objection_problem(rec) is None
 
 
 def file_objection(m: Membership, rec: CreditRecord, reason: str) -> CreditObjection:
-    if not (m and m.active and m.role == "firm_manager" and m.firm_id == rec.firm_id):
+    if not _objector(m, rec):
         raise CreditProblem("只有本企业的负责人可以对本企业的记录提出异议。", "reason")
     problem = objection_problem(rec)
     if problem:
@@ -165,7 +168,7 @@ def file_objection(m: Membership, rec: CreditRecord, reason: str) -> CreditObjec
 
 
 def decide_objection(m: Membership, obj: CreditObjection, uphold: bool, decision: str) -> None:
-    if not (m and m.active and m.role == policy.DISTRICT):
+    if not policy.can(m, "decide", "credit_decide"):
         raise CreditProblem("只有区级管理员可以裁定异议。", "decision")
     if obj.status != "open":
         raise CreditProblem("该异议已裁定。", "decision")
@@ -190,7 +193,7 @@ def _wanted(ev: Evaluation) -> dict[int, _Listing]:
     rows = db.session.execute(
         select(Assessment).where(Assessment.evaluation_id == ev.id,
                                  (Assessment.list_kind.is_not(None)) | Assessment.vetoed.is_(True))
-        .order_by(Assessment.id)).scalars()
+        .options(joinedload(Assessment.compound)).order_by(Assessment.id)).scalars()
     out: dict[int, _Listing] = {}
     for a in rows:
         entry = out.setdefault(a.firm_id, _Listing(set(), []))

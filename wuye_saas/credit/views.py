@@ -18,7 +18,7 @@ from ..publicity.accounts import Upload, voucher_path
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, public_blueprint, render, require, tenant_blueprint
 from . import defaults, grading, records
-from .forms import BASE_SOURCES, DecideForm, KindForm, ObjectionForm, RecordForm, RevokeForm, RuleForm
+from .forms import DecideForm, KindForm, ObjectionForm, RecordForm, RevokeForm, RuleForm
 from .models import (
     BLACKLIST, NATURES, OBJECTION_STATUSES, SOURCES, CreditEvidence, CreditObjection, CreditRecord,
     CreditRecordKind, CreditRule,
@@ -139,7 +139,7 @@ def firm(firm_id):
         .order_by(CreditRecord.occurred_on.desc(), CreditRecord.id.desc())).scalars())
     return render("credit/firm.html", f=f, records=recs, s=grading.standing(f.id, d), today=d,
                   history=grading.history(f.id), natures=NATURES, sources=SOURCES, states=STATES,
-                  o_statuses=OBJECTION_STATUSES, may_record=records.may_record(m) and policy.can(m, "record", "credit"))
+                  o_statuses=OBJECTION_STATUSES, may_record=records.may_record(m))
 
 
 @bp.route("/firms/<int:firm_id>/records/new", methods=["GET", "POST"])
@@ -295,7 +295,7 @@ def _rule_form(r: CreditRule, formdata=None) -> RuleForm:
 def _settings_page(form: RuleForm, status: int = 200):
     kinds = db.session.execute(select(CreditRecordKind).order_by(CreditRecordKind.nature.desc(),
                                                                  CreditRecordKind.sort)).scalars().all()
-    return render("credit/settings.html", form=form, kinds=kinds, natures=NATURES, sources=BASE_SOURCES), status
+    return render("credit/settings.html", form=form, kinds=kinds, natures=NATURES), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])
