@@ -289,3 +289,19 @@ def test_appeal_that_lifts_a_veto_revokes_the_listing_record(app, world, client)
     assert reason == "2026年第一季度季测评结果经申诉改判，不再一票否决"
     s = standing(app, ns, ns.firm1, today())
     assert (str(s.score), s.grade, s.warned) == ("80.00", "AA", False)
+
+
+def test_snapshot_command(app, world):
+    ns = world["alpha"]
+    seeded(app, ns)
+    runner = app.test_cli_runner()
+    res = runner.invoke(args=["credit-snapshot", "alpha", "--quarter-end", "2026-03-31"])
+    assert res.exit_code == 0 and "新保存 2 家企业" in res.output, res.output
+    res = runner.invoke(args=["credit-snapshot", "alpha", "--quarter-end", "2026-03-31"])
+    assert "新保存 0 家企业" in res.output
+    res = runner.invoke(args=["credit-snapshot", "alpha", "--quarter-end", "2026-03-30"])
+    assert res.exit_code != 0 and "不是已结束的季度末" in res.output
+    res = runner.invoke(args=["credit-snapshot", "nowhere"])
+    assert res.exit_code != 0 and "不存在" in res.output
+    assert _in(app, ns, lambda: db.session.execute(select(CreditGrade.quarter_end).distinct()).scalars().all()) \
+        == [date(2026, 3, 31)]
