@@ -98,7 +98,7 @@ def _paged(rows: list):
 def index():
     m, args = current_membership(), request.args
     if m.role in policy.FIRM_ROLES:
-        return redirect(url_for("credit.firm", firm_id=m.firm_id))     # a firm's file is its own
+        return _file_page(get_or_404(Firm, m.firm_id))      # a firm's register is its own file
     if m.role == "assessor":
         abort(403)
     firms = _firms(m, args.get("q", "").strip())
@@ -132,7 +132,11 @@ def _file_firm(firm_id: int) -> Firm:
 
 @bp.route("/firms/<int:firm_id>")
 def firm(firm_id):
-    f, m, d = _file_firm(firm_id), current_membership(), today()
+    return _file_page(_file_firm(firm_id))
+
+
+def _file_page(f: Firm):
+    m, d = current_membership(), today()
     recs = list(db.session.execute(
         select(CreditRecord).where(CreditRecord.firm_id == f.id, policy.visible(m, CreditRecord))
         .options(joinedload(CreditRecord.kind), joinedload(CreditRecord.objection))
