@@ -4,6 +4,7 @@ and its filter, the 警示名单, the rule and kinds, the public credit page wit
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -248,3 +249,22 @@ def test_grade_in_the_firm_register_and_on_the_firms_landing_page(app, world, cl
     page = client.get("/d/alpha/").get_data(as_text=True)
     card = page.split('data-testid="credit-card"', 1)[1].split("</section>", 1)[0]
     assert "AA" in card and "80.00" in card                            # firm 1: base 80, no records
+
+
+def test_register_of_grades_is_paginated(app, world, client):
+    from wuye_saas.org import models as m
+    ns = world["alpha"]
+    seeded(app, ns)
+
+    def more():
+        for i in range(22):
+            db.session.add(m.Firm(name=f"分页物业{i:02d}", credit_code=f"91140400MB0{i:06d}X"[:18], party_status="无"))
+    _in(app, ns, more)
+    login(client, "alpha-district")
+    one = client.get(f"{BASE}/").get_data(as_text=True)
+    two = client.get(f"{BASE}/?page=2").get_data(as_text=True)
+    assert one.count("data-firm=") == 20 and two.count("data-firm=") == 4
+    assert "共 24 家，第 1/2 页" in one and "共 24 家，第 2/2 页" in two
+    # Equal scores (80.00): by name, so the pages do not overlap.
+    first, second = (set(re.findall(r"分页物业\d\d|甲区第\d物业公司", html)) for html in (one, two))
+    assert not first & second and len(first | second) == 24

@@ -78,8 +78,16 @@ class Page:
     def next_num(self):
         return self.page + 1
 
-    def iter_pages(self, **_):
-        return range(1, self.pages + 1)
+    def iter_pages(self, left_edge=1, right_edge=1, left_current=2, right_current=2):
+        """Page numbers with None for a gap, as the pager macro expects (1 … 4 5 [6] 7 8 … 30)."""
+        last = 0
+        for n in range(1, self.pages + 1):
+            if (n <= left_edge or n > self.pages - right_edge
+                    or self.page - left_current <= n <= self.page + right_current):
+                if last + 1 != n:
+                    yield None
+                yield n
+                last = n
 
 
 def _firms(m, q: str = "") -> list[Firm]:
