@@ -305,3 +305,33 @@ def test_snapshot_command(app, world):
     assert res.exit_code != 0 and "不存在" in res.output
     assert _in(app, ns, lambda: db.session.execute(select(CreditGrade.quarter_end).distinct()).scalars().all()) \
         == [date(2026, 3, 31)]
+
+
+def test_appeal_that_lifts_a_firm_off_the_black_list_revokes_the_listing_record(app, world, client):
+    from wuye_saas.auth.models import Membership, User
+    seeded(app, world["alpha"])
+    ns, std, ev, a1, a2 = finalized_and_published(app, world, client)
+    assert str(standing(app, ns, ns.firm2, today()).score) == "74.00"                 # 80 − 6 (黑榜)
+
+    def manage_firm2():
+        uid = db.session.execute(select(User.id).where(User.username == "alpha-firm")).scalar_one()
+        db.session.execute(select(Membership).where(Membership.user_id == uid)).scalar_one().firm_id = ns.firm2
+    _in(app, ns, manage_firm2)
+    client.post("/logout")
+    login(client, "alpha-firm")
+    post(client, f"/d/alpha/results/assessments/{a2}/appeal", {"item_id": str(std.items["b1"]), "reason": "多计扣分"})
+    client.post("/logout")
+    login(client, "alpha-district")
+    appeal_id = _in(app, ns, lambda: db.session.execute(select(Appeal.id)).scalar_one())
+    # b1: 30 − 7 × 2 = 16 instead of 0 → 71.00, 3★: off the 黑榜, onto the 黄榜 (below 75).
+    post(client, f"/d/alpha/appeals/{appeal_id}/decide", {"outcome": "uphold", "occurrences": "7", "decision": "复核"})
+    assert wait_for_job(app, _latest_run(app, ns, ev.id))["status"] == "done"
+    assert _in(app, ns, lambda: db.session.get(Assessment, a2).list_kind) == "yellow"
+    assert eval_records(app, ns) == [(ns.firm2, "eval_black", "-6.00", "evaluation", True),
+                                     (ns.firm2, "eval_yellow", "-3.00", "appeal", False)]
+    reason = _in(app, ns, lambda: db.session.execute(select(CreditRecord.revoke_reason).where(
+        CreditRecord.revoked_at.is_not(None))).scalar_one())
+    assert reason == "2026年第一季度季测评结果经申诉改判，不再列入黑榜"
+    assert str(standing(app, ns, ns.firm2, today()).score) == "77.00"                 # 80 − 3
+    # The recompute again (重新计算) writes and revokes nothing.
+    assert _in(app, ns, lambda: records.sync_evaluation(db.session.get(Evaluation, ev.id), "appeal")) == (0, 0)
