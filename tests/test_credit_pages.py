@@ -157,6 +157,10 @@ def test_register_of_grades_filter_and_warning_list(app, world, client):
     assert "甲区第1物业公司" in page and "甲区第2物业公司" not in page and "查看档案" not in page
     assert client.get(f"{BASE}/firms/{ns.firm1}").status_code == 403
     assert client.get(f"{BASE}/warning").status_code == 403
+    # … also beside the results of the firm serving its compound.
+    card = client.get("/d/alpha/results/compound").get_data(as_text=True).split('data-testid="firm-credit"', 1)[1]
+    card = card.split("</div>\n</div>", 1)[0]
+    assert "甲区第1物业公司" in card and ">AA<" in card and "80.00" in card and "甲区第2物业公司" not in card
 
 
 def test_rule_and_kinds_are_the_districts(app, world, client):
