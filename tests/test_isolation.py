@@ -151,6 +151,7 @@ def probe_world(app, world):
                     _add_meeting_records(ns, branch)
                     _add_demand_records(ns, branch)
                     _add_appeal_records(ns, branch)
+                    _add_credit_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -432,6 +433,35 @@ def _add_appeal_records(ns, branch: int) -> None:
                                                          ItemScore.item_id == item_id)).first():
         db.session.add(ItemScore(assessment_id=a.id, item_id=item_id, self_points=100, final_points=100))
     db.session.add(Appeal(assessment_id=a.id, item_id=item_id, reason=f"探针申诉{branch}", old_points=100))
+
+
+def _add_credit_records(ns, branch: int) -> None:
+    """The district's credit kinds (once), a record of the branch's firm with an evidence file on
+    disk and the firm's objection to it, and a kept quarter grade, so the credit routes are probed."""
+    from flask import current_app
+
+    from wuye_saas.credit.defaults import seed_defaults
+    from wuye_saas.credit.models import (
+        CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind,
+    )
+    from wuye_saas.publicity.accounts import voucher_path
+    if branch == 1:
+        seed_defaults()
+    kind = db.session.execute(select(CreditRecordKind).where(CreditRecordKind.code == "criticised")).scalar_one()
+    firm = getattr(ns, f"firm{branch}")
+    rec = CreditRecord(firm_id=firm, kind_id=kind.id, nature="bad", points=-kind.points, title=f"探针通报{branch}",
+                       occurred_on=date(2026, 1, 5), valid_until=date(2027, 1, 5), source="staff", evidence="探针")
+    db.session.add(rec)
+    db.session.flush()
+    name = f"probe-credit-{ns.slug}-{branch}.pdf"
+    path = voucher_path(current_app.config["UPLOAD_FOLDER"], name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4 probe")
+    db.session.add_all([
+        CreditEvidence(record_id=rec.id, filename="通报.pdf", stored_name=name, content_type="application/pdf",
+                       size=14),
+        CreditObjection(record_id=rec.id, firm_id=firm, reason="探针异议"),
+        CreditGrade(firm_id=firm, quarter_end=date(2025, 12, 31), base=80, good=0, bad=0, score=80, grade="AA")])
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:

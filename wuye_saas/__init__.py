@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .evaluation import board_views as redblack_views, result_views
     from .committees import views as committee_views
     from .followups import views as followup_views
+    from .credit import views as credit_views
 
     web.install(app)
     app.register_blueprint(standard_views.bp)
@@ -64,6 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
     for bp in (survey_views.bp, survey_views.public_bp):
         app.register_blueprint(bp)
     for bp in (result_views.bp, redblack_views.bp):
+        app.register_blueprint(bp)
+    for bp in (credit_views.bp, credit_views.public_bp):
         app.register_blueprint(bp)
     for bp in (committee_views.bp, committee_views.registry_bp, followup_views.bp):
         app.register_blueprint(bp)

@@ -99,6 +99,9 @@ def register(app) -> None:
         # Last: finalize, compute and publish the finished 季测评; one appeal by the demo firm.
         from .demo.evaluation_results import seed_results
         result.counts.update(seed_results(result.tenant_id, result.demo_firm_id))
+        # After the published 季测评 (its lists' records): a year of staff records, an objection.
+        from .demo.credit import seed_credit
+        result.counts.update(seed_credit(result.tenant_id, result.demo_firm_id))
         # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
         # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
         db.session.commit()
@@ -110,6 +113,28 @@ def register(app) -> None:
         result.seconds = time.perf_counter() - started
         for line in seed.summary(result, name, password):
             click.echo(line)
+
+    @app.cli.command("credit-snapshot")
+    @click.argument("slug")
+    @click.option("--quarter-end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="季度末日期（YYYY-MM-DD）；默认为最近一个已结束的季度")
+    def credit_snapshot_command(slug, quarter_end):
+        """Keep every firm's credit grade at a quarter end (firms that have one keep it)."""
+        from . import audit
+        from .credit import grading
+        from .tenancy import tenant_by_slug, tenant_scope
+        from .timeutil import today
+
+        tenant = tenant_by_slug(slug)
+        if tenant is None:
+            raise click.ClickException(f"区县“{slug}”不存在。")
+        qe = quarter_end.date() if quarter_end else grading.last_finished_quarter_end(today())
+        if qe != grading.quarter_end(qe) or qe >= today():
+            raise click.ClickException(f"{qe:%Y-%m-%d} 不是已结束的季度末（3月31日、6月30日、9月30日或12月31日）。")
+        with tenant_scope(tenant.id), audit.acting_as(None, "命令行"):
+            written = grading.take_snapshot(qe)
+            db.session.commit()
+        click.echo(f"{tenant.name} {qe:%Y-%m-%d} 季度信用等级：新保存 {written} 家企业。")
 
     @app.cli.command("create-platform-admin")
     @click.argument("username")

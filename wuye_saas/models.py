@@ -19,3 +19,6 @@ from .evaluation.models import (  # noqa: F401
     Appeal, Assessment, AssessorAssignment, Evaluation, Evidence, ItemScore, Standard, StandardCategory,
     StandardItem, Survey, SurveyResponse,
 )
+from .credit.models import (  # noqa: F401
+    CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
+)

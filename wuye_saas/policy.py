@@ -31,6 +31,9 @@ from .evaluation.models import (
     Appeal, Assessment, AssessorAssignment, Evaluation, Evidence, ItemScore, Standard, StandardCategory,
     StandardItem, Survey, SurveyResponse,
 )
+from .credit.models import (
+    CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
+)
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -81,6 +84,12 @@ WRITERS = {
     "appeal": {"firm_manager"},
     "appeal_decide": {DISTRICT},
     "survey": {DISTRICT, "community_staff"},
+    # Credit file: district and street staff record (with evidence); the district revokes,
+    # configures and decides objections; the firm's manager objects to its own records.
+    "credit": {DISTRICT, "street_staff"},
+    "credit_decide": {DISTRICT},
+    "credit_config": {DISTRICT},
+    "credit_object": {"firm_manager"},
 }
 
 
@@ -326,6 +335,25 @@ def visible(m: Membership, model):
         if model is child:
             parent_clause = visible(m, parent)
             return false() if parent_clause is false() else col.in_(select(parent.id).where(parent_clause))
+    # Credit: the kinds and the rule are the district's published rules. A firm sees its own
+    # file, staff the files of the firms serving their compounds; a committee only its firm's
+    # grade (the register of grades), never the records.
+    if model in (CreditRecordKind, CreditRule):
+        return true()
+    if model in (CreditRecord, CreditObjection):
+        if m.role in FIRM_ROLES:
+            return model.firm_id == m.firm_id
+        if m.role in ("street_staff", "community_staff"):
+            return within(model.firm_id, firms)
+        return false()
+    if model is CreditEvidence:
+        parent_clause = visible(m, CreditRecord)
+        return false() if parent_clause is false() else CreditEvidence.record_id.in_(
+            select(CreditRecord.id).where(parent_clause))
+    if model is CreditGrade:
+        if m.role == "assessor":
+            return false()
+        return within(CreditGrade.firm_id, firms)
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

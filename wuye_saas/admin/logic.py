@@ -124,6 +124,9 @@ def create_district(*, name: str, slug: str, region: str, username: str, display
     if user is None:  # checked above; only a race could get here
         db.session.rollback()
         return None, errors
+    from ..credit.defaults import seed_defaults  # lazy: credit is another area
+    with tenant_scope(tenant.id):
+        seed_defaults()    # the kinds of credit records and the grading rule the district starts with
     return tenant, {}
 
 

@@ -18,6 +18,7 @@ from wtforms.fields.core import UnboundField
 from ..audit import ACTIONS
 from ..auth.models import ROLE_LABELS
 from ..committees import models as committees
+from ..credit import models as credit
 from ..demands import models as demands
 from ..evaluation import models as evaluation
 from ..evaluation.standards import COMPUTED_LABELS, LIST_RULES
@@ -57,6 +58,8 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
               "evaluation": "考核", "assessment": "考核对象", "item_score": "考核得分",
               "evidence": "佐证材料", "assessor_assignment": "第三方测评分工", "survey": "居民满意度测评",
               "survey_response": "居民满意度答卷", "appeal": "申诉", "compound_month": "月度统计快照"}),
+    ("信用档案", {"credit_record_kind": "信用记录类型", "credit_rule": "信用评价规则", "credit_record": "信用记录",
+              "credit_evidence": "信用证明材料", "credit_objection": "信用异议", "credit_grade": "季度信用等级"}),
     ("账号与系统", {"user": "账号", "membership": "账号角色", "import": "数据导入", "seed": "演示数据",
                "job_run": "后台任务", "schedule_state": "定时任务", "login_lock": "登录失败计数", "login_session": "登录会话",
                "audit_event": "审计记录"}),
@@ -127,6 +130,15 @@ FIELD_LABELS: dict[str, str] = {
     "stars": "星级", "total": "总分", "vetoed": "一票否决", "owner_key": "业主标识", "developer": "开发商未售房屋",
     "choice": "表决意见", "present": "出席", "list_kind": "榜单", "message": "结果说明", "progress": "进度",
     "func": "任务函数", "issued": "开具账单数", "existing": "已有账单数", "skipped": "跳过的小区",
+    # credit file
+    "nature": "性质", "validity_days": "有效期（天）", "serious": "严重失信", "basis": "依据",
+    "base_source": "基础分来源", "base_points": "基础分", "bands": "等级分档", "objection_days": "异议期（天）",
+    "warning_bad_count": "警示名单不良记录条数", "evaluation_kinds": "自动生成记录的考核类型",
+    "occurred_on": "发生日期", "valid_until": "有效期至", "source": "来源", "source_ref": "来源标识",
+    "revoked_at": "撤销时间", "revoked_on": "撤销日期", "revoked_by_id": "撤销人", "revoke_reason": "撤销原因",
+    "record_id": "信用记录", "kind_id": "记录类型", "filed_by_id": "提出人", "quarter_end": "季度末",
+    "base": "基础分", "good": "优良记录分", "bad": "不良记录分", "score": "信用分", "firms": "企业数",
+    "grades": "各等级企业数",
     # keys of record_event summaries (counts of bulk writes)
     "compounds": "小区数", "assessments": "考核对象数", "item_scores": "评分记录数", "evidence": "佐证材料数",
     "filled": "补记的月份", "months": "月数", "escalated": "升级街道件数", "demands": "诉求件数",
@@ -177,11 +189,15 @@ ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
     "committee_supervision": {"kind": "监督措施"},
     "schedule_state": {"name": "定时任务"},
     "import": {"kind": "导入类型", "table": "数据表"},
+    "credit_record": {"evidence": "事实与依据", "points": "分值（优良为正，不良为负）"},
+    "credit_objection": {"reason": "异议理由", "decision": "裁定理由", "filed_at": "提出时间"},
+    "credit_grade": {"grade": "信用等级"},
+    "credit_record_kind": {"points": "分值"},
 }
 
 # Internal columns not worth a line in the log: the follow-up's idempotency key is made of codes
 # and ids ("eval:1:82:exit") that say nothing the kind, subject and title do not.
-HIDDEN_FIELDS: dict[str, set[str]] = {"follow_up": {"key"}}
+HIDDEN_FIELDS: dict[str, set[str]] = {"follow_up": {"key"}, "credit_record": {"source_ref"}}
 
 # Which entity each record-editing form edits (the register's forms come from its resources).
 # Forms of actions (notes, decisions, passwords) are not listed: their field names are not columns.
@@ -355,6 +371,10 @@ VALUE_LABELS: dict[str, dict[str, dict]] = {
     "fund_application": {"status": votes.FUND_STATUSES, "applicant": publicity.KEEPERS},
     "fund_review": {"level": votes.REVIEW_LEVELS, "approve": {True: "同意", False: "退回"}},
     "schedule_state": {"name": {p.name: p.label for p in SCHEDULE}},
+    "credit_record_kind": {"nature": credit.NATURES},
+    "credit_record": {"nature": credit.NATURES, "source": credit.SOURCES},
+    "credit_objection": {"status": credit.OBJECTION_STATUSES},
+    "credit_rule": {"base_source": {"evaluation": "最近一次年度考核总分", "fixed": "固定基础分"}},
     "import": {"kind": {k: v.label for k, v in IMPORT_KINDS.items()}, "table": ENTITY_LABELS},
 }
 # Keys inside JSON values, whatever the entity.
@@ -398,4 +418,6 @@ SUMMARIES: dict[str, str] = {
     "owner_vote": "{title}",
     "bill": "{household_id} {month}",
     "schedule_state": "{name}",
+    "credit_evidence": "{filename}",
+    "credit_grade": "{firm_id} {quarter_end}：{grade}",
 }

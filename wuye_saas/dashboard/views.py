@@ -105,7 +105,13 @@ def home():
         return render("dashboard/home.html", "dashboard/_board.html", ind=indicators, **_counts(mem, f))
     # 待办 is counted on every full page, never kept in `_kept_counts`: the kept page is retired by
     # the next write in the district, so a handled item leaves the count on the next load.
-    return render("dashboard/home.html", ind=indicators, todo=todo.cards(mem, now(), today()), **_counts(mem, f))
+    # A firm sees its own credit grade on its landing page (three statements, firm roles only).
+    credit = None
+    if mem.role in policy.FIRM_ROLES and mem.firm_id:
+        from ..credit.grading import standing  # lazy: credit is another area
+        credit = standing(mem.firm_id, today())
+    return render("dashboard/home.html", ind=indicators, todo=todo.cards(mem, now(), today()), credit=credit,
+                  **_counts(mem, f))
 
 
 @bp.route("/indicators.xlsx")

@@ -155,7 +155,9 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("evaluations", "考核周期"), ("assessments", "考核对象"),
                 ("surveys", "满意度测评"), ("survey_responses", "测评答卷"),
                 ("published_evaluations", "已发布考核"), ("consequence_follow_ups", "约谈/退出待办"),
-                ("appeals", "申诉"), ("snapshots", "统计快照（小区×月）")]
+                ("appeals", "申诉"), ("credit_kinds", "信用记录类型"), ("credit_records", "信用记录"),
+                ("credit_objections", "信用异议"), ("credit_grades", "季度信用等级"),
+                ("snapshots", "统计快照（小区×月）")]
 
 
 class DemoExists(Exception):
@@ -735,7 +737,10 @@ def seed_demo(slug: str = "demo", name: str = DEFAULT_NAME, password: str = "dem
         with tenant_scope(tenant.id):
             b = _Builder(tenant.id, compounds, households)
             b.build()
-            # Same password for the six accounts: hash it once (the KDF is the slow part).
+            # The credit kinds and rule a new district starts with, before evaluations publish lists.
+            from ..credit.defaults import seed_defaults
+            b.counts["credit_kinds"] = seed_defaults()
+                        # Same password for the six accounts: hash it once (the KDF is the slow part).
             pw_hash = hash_password(password)
             for spec in _account_specs(b):
                 user = User(username=f"{slug}-{spec['suffix']}", display_name=spec["name"],

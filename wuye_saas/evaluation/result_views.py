@@ -351,7 +351,12 @@ def compound():
                                     .where(Assessment.evaluation_id.in_(ev_ids))
                                     .group_by(Assessment.evaluation_id)).all()) if ev_ids else {}
     compound_obj = db.session.get(Compound, m.compound_id) if m.compound_id else None
-    return render("evaluation/results/compound.html", **_ctx(rows=rows, sizes=sizes, compound=compound_obj))
+    # The credit grade of the firm serving the compound today, beside its results.
+    from ..credit.grading import standings  # lazy: credit is another area
+    firms = db.session.execute(select(Firm).where(policy.visible(m, Firm)).order_by(Firm.name)).scalars().all()
+    credit = standings(today(), [f.id for f in firms]) if firms else {}
+    return render("evaluation/results/compound.html", **_ctx(rows=rows, sizes=sizes, compound=compound_obj,
+                                                             firms=firms, credit=credit))
 
 
 # --- appeals ------------------------------------------------------------------------------------

@@ -460,7 +460,9 @@ def compute_results(run, evaluation_id: int) -> None:
     if ev.status == "published":
         # Results changed after publication (an upheld appeal): new list consequences too.
         from .publishing import open_consequences
+        from ..credit.records import sync_evaluation  # lazy: credit is another area
         outcome["follow_ups"] = open_consequences(ev)
+        outcome["credit_records"], outcome["credit_revoked"] = sync_evaluation(ev, "appeal")
     run.result = outcome
     run.message = f"已写入 {outcome['assessments']} 个参评对象的结果。"
 

@@ -106,6 +106,27 @@ def _compound_facts(c):
     return [("现物业服务企业", firms.get(c.id, "无（无有效合同）"))]
 
 
+def _credit_standing(firm):
+    """The firm's credit standing today; the whole district's computed once per request (a fixed
+    number of statements however many firms a page lists)."""
+    from flask import g
+
+    from ..credit.grading import standings  # lazy: credit is another area
+    if "credit_standings" not in g:
+        g.credit_standings = standings(today())
+    return g.credit_standings.get(firm.id)
+
+
+def _credit_grade(firm) -> str:
+    s = _credit_standing(firm)
+    return s.grade if s else ""
+
+
+def _firm_facts(firm):
+    s = _credit_standing(firm)
+    return [("信用等级", f"{s.grade}（{s.score} 分{'，列入警示名单' if s.warned else ''}）")] if s else []
+
+
 def _classes_of(h) -> str:
     return "、".join(link.household_class.name for link in h.class_links)
 
@@ -197,12 +218,13 @@ RESOURCES: list[Resource] = [
         key="firms", model=m.Firm, label="物业企业", form=forms.FirmForm, icon="briefcase",
         columns=[Column("企业名称", lambda o: o.name, link=True), Column("统一社会信用代码", lambda o: o.credit_code),
                  Column("资质", lambda o: o.qualification), Column("党组织状况", lambda o: o.party_status),
-                 Column("党员", lambda o: o.party_members)],
+                 Column("党员", lambda o: o.party_members), Column("信用等级", _credit_grade)],
         search=[m.Firm.name, m.Firm.credit_code], search_hint="企业名称或信用代码",
         filters=[Filter("party", "党组织状况", _fixed(m.PARTY_STATUSES), lambda v: m.Firm.party_status == v),
                  Filter("qualification", "资质等级", _fixed(m.QUALIFICATIONS), lambda v: m.Firm.qualification == v)],
         order_by=[m.Firm.name],
         children=[("contracts", "firm_id"), ("instructors", "firm_id"), ("party_orgs", "firm_id")],
+        facts=_firm_facts,
     ),
     Resource(
         key="contracts", model=m.Contract, label="物业服务合同", form=forms.ContractForm, icon="file-earmark-text",

@@ -127,12 +127,18 @@ def voucher_path(folder: str, stored_name: str) -> Path:
     return Path(folder) / "vouchers" / stored_name
 
 
-def _store(entry: LedgerEntry, up: Upload, folder: str) -> LedgerVoucher:
+def save_upload(up: Upload, folder: str) -> tuple[str, str]:
+    """Write a checked upload (voucher_problem is None) under a random name; (name, type)."""
     ext, ctype = _sniff(up.data)
     name = f"{uuid.uuid4().hex}.{ext}"   # random: the stored name never comes from the user
     path = voucher_path(folder, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(up.data)
+    return name, ctype
+
+
+def _store(entry: LedgerEntry, up: Upload, folder: str) -> LedgerVoucher:
+    name, ctype = save_upload(up, folder)
     v = LedgerVoucher(entry_id=entry.id, filename=Path(up.filename).name[:200], stored_name=name,
                       content_type=ctype, size=len(up.data))
     db.session.add(v)

@@ -1,0 +1,41 @@
+"""The demo district's credit file: a year of records, firms in every grade, one on the 黑名单 and
+on the 警示名单, the demo firm's objection decided, four quarters of kept grades, and the records
+the published 季测评 wrote."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from wuye_saas.credit import grading
+from wuye_saas.credit.models import CreditGrade, CreditObjection, CreditRecord
+from wuye_saas.extensions import db
+from wuye_saas.tenancy import tenant_by_slug, tenant_scope
+from wuye_saas.timeutil import today
+
+from .helpers import login
+from .test_seed import SMALL, seed
+
+
+def test_demo_credit_file(app, client):
+    res = seed(app, "seed-demo", "--slug", "cdemo", *SMALL)
+    assert res.exit_code == 0, res.output
+    assert "信用记录" in res.output
+    with app.app_context():
+        tid = tenant_by_slug("cdemo").id
+        with tenant_scope(tid):
+            st = grading.standings(today())
+            grades = {s.grade for s in st.values()}
+            assert {"AAA", "AA", "A", "B", "C", "黑名单"} <= grades, grades
+            assert sum(1 for s in st.values() if s.warned) >= 2
+            sources = set(db.session.execute(select(CreditRecord.source)).scalars())
+            assert {"staff", "evaluation"} <= sources
+            first = db.session.execute(select(func.min(CreditRecord.occurred_on))).scalar()
+            assert (today() - first).days >= 300                       # a year of records
+            o = db.session.execute(select(CreditObjection)).scalar_one()
+            assert o.status == "upheld" and o.record.revoked_at is not None
+            quarters = db.session.execute(select(func.count(func.distinct(CreditGrade.quarter_end)))).scalar()
+            assert quarters == 4
+    login(client, "cdemo-district", "demo1234")
+    page = client.get("/d/cdemo/credit/warning").get_data(as_text=True)
+    assert "黑名单" in page
+    page = client.get("/d/cdemo/credit/").get_data(as_text=True)
+    assert "长治市" in page and "AAA" in page
