@@ -185,13 +185,11 @@ def test_who_sees_and_runs_votes(app, client, world):
     ns = world["alpha"]
     login(client, "alpha-committee")
     vid = new_vote(client, title="选聘物业")
-    client.post("/logout")
     # The community sees its compound's vote but cannot run it.
     login(client, "alpha-community")
     assert "选聘物业" in client.get("/d/alpha/votes/").get_data(as_text=True)
     assert client.get(f"/d/alpha/votes/{vid}").status_code == 200
     assert post(client, f"/d/alpha/votes/{vid}/file").status_code == 403
-    client.post("/logout")
     # A committee member of the other compound: 404 everywhere, not on its list.
     add_member(app, ns, "alpha-committee2", "committee_member", compound_id=ns.compound2)
     login(client, "alpha-committee2")
@@ -199,7 +197,6 @@ def test_who_sees_and_runs_votes(app, client, world):
     assert client.get(f"/d/alpha/votes/{vid}/ballots").status_code == 404
     assert post(client, f"/d/alpha/votes/{vid}/file").status_code == 404
     assert "选聘物业" not in client.get("/d/alpha/votes/").get_data(as_text=True)
-    client.post("/logout")
     login(client, "beta-committee")
     assert client.get(f"/d/beta/votes/{vid}").status_code == 404
     assert vote_row(app, ns, vid)["status"] == "draft"
@@ -213,3 +210,33 @@ def test_list_filters_and_empty_state(app, client, world):
     html = client.get("/d/alpha/votes/?matter=raise_fund").get_data(as_text=True)
     assert "续筹维修资金" in html and "水泵" not in html
     assert "没有符合条件的表决" in client.get("/d/alpha/votes/?q=电梯").get_data(as_text=True)
+
+
+def test_vote_notice_states_what_is_voted_on(app, client, world):
+    """The 15-day notice, on the public board and on the printed A4 sheet, says what owners vote
+    on: matter, description, options, period, who may vote and the legal pass conditions."""
+    ns = world["alpha"]
+    add_units(app, ns)
+    login(client, "alpha-committee")
+    vid = new_vote(client, matter="raise_fund", title="补建专项维修资金")
+    base = f"/d/alpha/votes/{vid}"
+    assert post(client, f"{base}/file").status_code == 302
+    opens = today() + timedelta(days=15)
+    closes = opens + timedelta(days=7)
+    assert post(client, f"{base}/publicize", {"opens_on": opens.isoformat(),
+                                              "closes_on": closes.isoformat()}).status_code == 302
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        seq = db.session.execute(select(Publication.seq).where(Publication.compound_id == ns.compound1)).scalar_one()
+        assert chain.verify(ns.compound1).intact
+    period = f"{opens.year}年{opens.month}月{opens.day}日 至 {closes.year}年{closes.month}月{closes.day}日"
+    for url in (f"/p/alpha/c/{ns.compound1}/p/{seq}", f"/p/alpha/c/{ns.compound1}/p/{seq}/print"):
+        page = client.get(url).get_data(as_text=True)
+        assert "筹集建筑物及其附属设施的维修资金（民法典第二百七十八条）" in page
+        assert "水泵老化" in page                               # the description
+        assert "同意、反对、弃权（每户选其一）" in page
+        assert period in page
+        # Who may vote: the compound's four units, 388.50 ㎡, one owner of two units counted once.
+        assert "现登记专有部分 4 户，总面积 388.50 ㎡" in page and "同一业主拥有多个专有部分按一人计算" in page
+        # 筹集维修资金 needs three quarters (民法典 第278条), participation two thirds.
+        assert "同意的专有部分面积占参与表决面积的四分之三以上（≥ 3/4）" in page
+        assert "参与表决人数占总人数的三分之二以上（≥ 2/3）" in page

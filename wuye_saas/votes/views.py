@@ -11,9 +11,9 @@ from ..extensions import db, htmx
 from ..formutil import attach_errors
 from ..org.models import Household
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
-from . import logic
+from . import counting, logic
 from .forms import BallotForm, PublicizeForm, VoteForm
-from .models import CHOICES, MATTERS, SUPERMAJORITY, VOTE_STATUSES, Ballot, OwnerVote
+from .models import CHOICES, MATTERS, VOTE_STATUSES, Ballot, OwnerVote
 
 bp = tenant_blueprint("votes", __name__, "/votes")
 
@@ -59,7 +59,7 @@ def _detail(vote, publicize=None, errors=None, status=200):
         publicize = PublicizeForm(data={"opens_on": d, "closes_on": d + timedelta(days=14)})
     return render("votes/detail.html", vote=vote, may_run=_may_run(vote), publicize=publicize,
                   errors=errors or {}, confirm=confirm, live=live, counts=logic.ballot_counts(vote),
-                  statuses=VOTE_STATUSES, matters=MATTERS, supermajority=vote.matter in SUPERMAJORITY,
+                  statuses=VOTE_STATUSES, matters=MATTERS, conditions=counting.conditions(vote.matter),
                   choices=CHOICES), status
 
 
