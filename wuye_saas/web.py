@@ -15,6 +15,7 @@ from .audit import reset_actor, set_actor
 from .auth.models import ROLE_LABELS, Membership, User, scope_loaded, session_user_id, session_value
 from .extensions import DirectReads, db, htmx
 from .money import fmt_yuan
+from .org.models import household_label
 from .timeutil import fmt_datetime
 
 
@@ -253,4 +254,5 @@ def install(app) -> None:
 
     app.jinja_env.filters["yuan"] = fmt_yuan
     app.jinja_env.filters["dt"] = fmt_datetime
+    app.jinja_env.globals["household_label"] = household_label
     app.jinja_env.filters["area"] = lambda v: "" if v is None else f"{Decimal(v):,.2f}"

@@ -408,7 +408,7 @@ def bills_query(visible_clause, f: BillFilters):
         base = base.where(or_(Household.room.like(like), Household.owner_name.like(like),
                               Household.household_code == f.q))
     rows = (base.add_columns(paid_fen.label("paid"), due_fen.label("due"), status.label("status"))
-            .options(selectinload(Bill.household), selectinload(Bill.compound))
+            .options(selectinload(Bill.household).joinedload(Household.building), selectinload(Bill.compound))
             .order_by(Bill.month.desc(), Bill.compound_id, Bill.household_id))
     totals = base.with_only_columns(
         func.count(Bill.id), func.coalesce(func.sum(Bill.base_fen), 0), func.coalesce(func.sum(Bill.gov_fen), 0),

@@ -143,9 +143,9 @@ def ballot(owner_vote_id, household_id):
         return render("votes/_ballot_row.html", vote=vote, h=household, b=b, editable=True, choices=CHOICES,
                       errors=errors, saved=not errors, form_data=request.form if errors else None)
     if errors:
-        flash(f"{household.room}：" + "；".join(errors.values()), "danger")
+        flash(f"{household.label}：" + "；".join(errors.values()), "danger")
     else:
-        flash(f"已登记 {household.room} 的表决意见。", "success")
+        flash(f"已登记 {household.label} 的表决意见。", "success")
     # Back to the same page of the sheet: only the sheet's own filters are carried over (an
     # arbitrary query string would clash with url_for's own arguments).
     keep = {k: v for k, v in request.args.items() if k in ("q", "voted", "page")}
