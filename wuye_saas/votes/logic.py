@@ -129,16 +129,16 @@ def notice_content(vote: OwnerVote) -> dict:
             "eligible_units": units, "eligible_area": f"{area:.2f}", "lines": lines}
 
 
-def result_content(vote: OwnerVote, decision: counting.Decision) -> dict:
+def result_content(vote: OwnerVote, decision: counting.Decision, counted_on: date) -> dict:
     """The published count: each legal test with its exact figures, and the outcome."""
     lines = [line("matter", MATTERS[vote.matter], "表决事项"),
              line("period", f"{_cn(vote.opens_on)} 至 {_cn(vote.closes_on)}", "表决期间"),
-             line("counted", _cn(today()), "计票日期")]
+             line("counted", _cn(counted_on), "计票日期")]
     lines += [line(f"test{i}", t.explain(), t.label) for i, t in enumerate(decision.tests)]
     lines += [line("conditions", "\n".join(counting.conditions(vote.matter)), "通过条件"),
               line("outcome", decision.summary, "表决结果")]
     return {"title": vote.title, "result": decision.as_dict(), "opens_on": vote.opens_on.isoformat(),
-            "closes_on": vote.closes_on.isoformat(), "counted_on": today().isoformat(), "lines": lines}
+            "closes_on": vote.closes_on.isoformat(), "counted_on": counted_on.isoformat(), "lines": lines}
 
 
 def open_vote(vote: OwnerVote) -> dict:
@@ -233,7 +233,7 @@ def close_vote(vote: OwnerVote, user=None) -> tuple[counting.Decision | None, di
     result = decision.as_dict()
     vote.status, vote.result, vote.passed = "closed", result, decision.passed
     vote.total_area_centi, vote.total_heads = decision.total_area, decision.total_heads
-    _publish(vote.compound_id, "vote_result", f"业主表决结果公示：{vote.title}", result_content(vote, decision), user)
+    _publish(vote.compound_id, "vote_result", f"业主表决结果公示：{vote.title}", result_content(vote, decision, today()), user)
     for app in db.session.execute(select(FundApplication).where(
             FundApplication.vote_id == vote.id, FundApplication.status == "voting")).scalars():
         app.status = "community" if decision.passed else "rejected"
