@@ -13,7 +13,7 @@ import random
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from .. import audit
 from ..auth.models import Membership, User
@@ -28,6 +28,7 @@ from ..publicity.models import LEDGER_KINDS, LedgerEntry, LedgerKeeper
 from ..tenancy import current_tenant_id, tenant_scope
 from ..timeutil import SHANGHAI, local, today
 from ..timeutil import now as utc_now
+from ..votes.models import Ballot, OwnerVote
 from .votes import plan_votes
 
 NOTICE_TEXTS = {"payer": "本小区全体业主（物业使用人按约定代缴）",
@@ -92,6 +93,8 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
         chair = _user_of("committee_member", compound_id=demo_compound_id)
         made, statement = _publish_history(random.Random(seed + 1), demo_compound_id, demo_firm_id, firm_user, chair)
         counts["publications"] = made
+        counts["owner_votes"] = db.session.execute(select(func.count(OwnerVote.id))).scalar_one()
+        counts["ballots"] = db.session.execute(select(func.count(Ballot.id))).scalar_one()
         _objection(statement, chair, firm_user)
         db.session.flush()
     return counts
