@@ -282,6 +282,7 @@ def test_demo_workflow_times_are_in_order_and_votes_can_be_seen(app):
     confirmation never precedes the community review, a ballot falls inside its voting period,
     a compound's publications are dated in chain order."""
     from wuye_saas.demands.models import Demand, DemandEvent
+    from wuye_saas.meetings.models import Meeting
     from wuye_saas.evaluation.models import Assessment, Evaluation, Evidence, ItemScore, Survey, SurveyResponse
     from wuye_saas.publicity import chain
     from wuye_saas.publicity.models import Publication
@@ -313,6 +314,10 @@ def test_demo_workflow_times_are_in_order_and_votes_can_be_seen(app):
                               Demand.closed_at))
         assert demands and [d for d in demands if not in_order(*d)] == []
         assert [e for e in rows(select(Demand.received_at, DemandEvent.at).join(Demand)) if not in_order(*e)] == []
+
+        meetings = rows(select(Meeting.created_at, Meeting.scheduled_at, Meeting.held_at).where(
+            Meeting.held_at.is_not(None)))
+        assert meetings and [mt for mt in meetings if not in_order(*mt)] == []
 
         answered = rows(select(Survey.opens_on, SurveyResponse.created_at, Survey.closes_on).join(Survey))
         assert answered and [a for a in answered if not (a[0] <= local(a[1]).date() <= a[2] and a[1] <= end)] == []
