@@ -369,6 +369,10 @@ def test_households_are_named_by_building_and_room(app, client, fees):
     html = client.get(f"/d/alpha/fees/bills/?compound={a.compound1}").get_data(as_text=True)
     assert f'/bills/{bill_ids[twin_id]}">2号楼 101</a>' in html
     assert f'/bills/{bill_ids[a.household1]}">1号楼 101</a>' in html
+    # The search box takes the name as shown.
+    for q in ("2号楼 101", "2号楼101"):
+        found = client.get("/d/alpha/fees/bills/", query_string={"q": q, "compound": a.compound1}).get_data(as_text=True)
+        assert "筛选合计 1 张" in found and f'/bills/{bill_ids[twin_id]}">2号楼 101</a>' in found
     bill_page = client.get(f"/d/alpha/fees/bills/{bill_ids[twin_id]}").get_data(as_text=True)
     assert "<title>账单 2号楼 101 2025-02" in bill_page
     assert "2号楼 101" in client.get(f"/d/alpha/fees/households/{twin_id}/bills").get_data(as_text=True)
