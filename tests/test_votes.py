@@ -2,6 +2,7 @@
 count and publish; who may see and run them."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -240,3 +241,21 @@ def test_vote_notice_states_what_is_voted_on(app, client, world):
         # 筹集维修资金 needs three quarters (民法典 第278条), participation two thirds.
         assert "同意的专有部分面积占参与表决面积的四分之三以上（≥ 3/4）" in page
         assert "参与表决人数占总人数的三分之二以上（≥ 2/3）" in page
+
+
+def test_a_vote_notice_published_before_content_lines_still_shows_its_fields(app, client, world):
+    """Stored content is never rewritten (its hash would break): the old shape is shown as it is."""
+    ns = world["alpha"]
+    old = {"matter": "use_fund", "matter_label": "使用建筑物及其附属设施的维修资金", "title": "更换水泵",
+           "description": "水泵老化", "filed_at": "2026-01-02 10:00", "publicized_on": "2026-01-03",
+           "opens_on": "2026-01-20", "closes_on": "2026-01-30",
+           "threshold": "参与表决的专有部分面积和人数均占三分之二以上；同意的面积和人数均占参与表决的过半数"}
+    with app.app_context(), tenant_scope(ns.tenant_id), acting_as(None, "测试"):
+        p = chain.publish(ns.compound1, "vote_notice", "业主表决事项公示：更换水泵", old)
+        db.session.commit()
+        seq = p.seq
+    page = client.get(f"/p/alpha/c/{ns.compound1}/p/{seq}").get_data(as_text=True)
+    for label, value in (("事项说明", "水泵老化"), ("表决开始日期", "2026-01-20"), ("通过条件", old["threshold"])):
+        assert re.search(rf"<th[^>]*>{label}</th><td[^>]*>{value}</td>", page), label
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        assert chain.verify(ns.compound1).intact
