@@ -121,6 +121,10 @@ def test_whole_vote_flow(app, client, world, monkeypatch):
     assert kinds == ["vote_notice", "vote_result"]
     page = client.get(base).get_data(as_text=True)
     assert "表决成立，事项通过。" in page and "参与表决人数 2人 / 3人 = 66.67% ≥ 2/3 ✓" in page
+    # The published result gives each test and the outcome on the board.
+    shown = client.get(f"/p/alpha/c/{ns.compound1}/p/2").get_data(as_text=True)
+    assert re.search(r"<th[^>]*>参与表决人数</th><td[^>]*>2人 / 3人 = 66.67% ≥ 2/3 ✓</td>", shown)
+    assert re.search(r"<th[^>]*>表决结果</th><td[^>]*>表决成立，事项通过。</td>", shown)
     with app.app_context(), tenant_scope(ns.tenant_id):
         assert chain.verify(ns.compound1).intact
         assert db.session.execute(select(func.count()).select_from(AuditEvent).where(

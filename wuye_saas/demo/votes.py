@@ -54,7 +54,8 @@ def plan_votes(rng: random.Random, compound_id: int, chair, on: date, at_now: da
         opens_on, closes_on = on - timedelta(days=opens), on - timedelta(days=closes)
         counted = closes_on < on
         vote = OwnerVote(compound_id=compound_id, matter=matter, title=title, description=description,
-                         status="closed" if counted else "open", created_at=_at(filed_on - timedelta(days=3), rng, at_now),
+                         status="closed" if counted else "open",
+                         created_at=_at(filed_on - timedelta(days=3), rng, at_now),
                          filed_at=_at(filed_on, rng, at_now), publicized_on=notice_on, opens_on=opens_on,
                          closes_on=closes_on)
         db.session.add(vote)

@@ -80,10 +80,13 @@ class Test:
             return False     # nobody to count: nothing can pass
         return self.ratio > self.threshold if self.strict else self.ratio >= self.threshold
 
-    def explain(self) -> str:
+    def figures(self) -> str:
         sign = (">" if self.strict else "≥") if self.ok else ("≤" if self.strict else "<")
-        return (f"{self.label} {_amount(self.part, self.unit)} / {_amount(self.whole, self.unit)} = "
+        return (f"{_amount(self.part, self.unit)} / {_amount(self.whole, self.unit)} = "
                 f"{_percent(self.ratio)} {sign} {_frac(self.threshold)} {'✓' if self.ok else '✗'}")
+
+    def explain(self) -> str:
+        return f"{self.label} {self.figures()}"
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit, policy, timeutil
 from ..extensions import db
+from ..money import fmt_yuan
 from ..org.models import Building, Compound, Household
 from ..publicity import chain, ledger
-from ..money import fmt_yuan
 from ..publicity.models import PUBLICATION_KINDS
 from ..publicity.templates_content import line
 from . import counting
@@ -105,7 +105,8 @@ def notice_content(vote: OwnerVote) -> dict:
     """What the 15-day notice says (and so what its hash covers): the matter, its description,
     the options, the voting period, who may vote — the compound's units as registered today —
     and the matter's legal pass conditions."""
-    areas = db.session.execute(select(Household.floor_area).where(Household.compound_id == vote.compound_id)).scalars().all()
+    areas = db.session.execute(select(Household.floor_area)
+                               .where(Household.compound_id == vote.compound_id)).scalars().all()
     units, area = len(areas), sum((Decimal(a) for a in areas), Decimal(0))
     eligible = (f"本小区全体业主（专有部分所有权人）。现登记专有部分 {units} 户，"
                 f"总面积 {area:,.2f} ㎡。\n"
@@ -134,7 +135,7 @@ def result_content(vote: OwnerVote, decision: counting.Decision, counted_on: dat
     lines = [line("matter", MATTERS[vote.matter], "表决事项"),
              line("period", f"{_cn(vote.opens_on)} 至 {_cn(vote.closes_on)}", "表决期间"),
              line("counted", _cn(counted_on), "计票日期")]
-    lines += [line(f"test{i}", t.explain(), t.label) for i, t in enumerate(decision.tests)]
+    lines += [line(f"test{i}", t.figures(), t.label) for i, t in enumerate(decision.tests)]
     lines += [line("conditions", "\n".join(counting.conditions(vote.matter)), "通过条件"),
               line("outcome", decision.summary, "表决结果")]
     return {"title": vote.title, "result": decision.as_dict(), "opens_on": vote.opens_on.isoformat(),
@@ -233,7 +234,8 @@ def close_vote(vote: OwnerVote, user=None) -> tuple[counting.Decision | None, di
     result = decision.as_dict()
     vote.status, vote.result, vote.passed = "closed", result, decision.passed
     vote.total_area_centi, vote.total_heads = decision.total_area, decision.total_heads
-    _publish(vote.compound_id, "vote_result", f"业主表决结果公示：{vote.title}", result_content(vote, decision, today()), user)
+    _publish(vote.compound_id, "vote_result", f"业主表决结果公示：{vote.title}",
+             result_content(vote, decision, today()), user)
     for app in db.session.execute(select(FundApplication).where(
             FundApplication.vote_id == vote.id, FundApplication.status == "voting")).scalars():
         app.status = "community" if decision.passed else "rejected"
@@ -383,7 +385,7 @@ def _pay(app: FundApplication, amount: int, user) -> None:
              line("budget", fmt_yuan(app.budget_fen), "预算金额", fen=app.budget_fen),
              line("approved", fmt_yuan(amount), "核准支出", fen=amount),
              line("quotes", app.quotes or "（无）", "报价情况"), line("vote", vote_text, "业主表决")]
-    lines += [line(f"review{i}", f"{'同意' if r['approve'] else '退回'} · {r['at']}" + (f" · {r['reason']}" if r["reason"] else ""),
+    lines += [line(f"review{i}", " · ".join(x for x in ("同意" if r["approve"] else "退回", r["at"], r["reason"]) if x),
                    f"{r['level']}审核") for i, r in enumerate(reviews)]
     pub = _publish(app.compound_id, "fund_use", f"{PUBLICATION_KINDS['fund_use']}：{app.item}", {
         "item": app.item, "contractor": app.contractor, "budget_fen": app.budget_fen, "approved_fen": amount,
