@@ -319,8 +319,10 @@ def test_demo_workflow_times_are_in_order_and_votes_can_be_seen(app):
             Meeting.held_at.is_not(None)))
         assert meetings and [mt for mt in meetings if not in_order(*mt)] == []
 
-        answered = rows(select(Survey.opens_on, SurveyResponse.created_at, Survey.closes_on).join(Survey))
-        assert answered and [a for a in answered if not (a[0] <= local(a[1]).date() <= a[2] and a[1] <= end)] == []
+        answered = rows(select(Survey.opens_on, SurveyResponse.created_at, Survey.closes_on, Evaluation.created_at)
+                        .select_from(SurveyResponse).join(Survey, Survey.id == SurveyResponse.survey_id)
+                        .join(Evaluation, Evaluation.id == Survey.evaluation_id))
+        assert answered and [a for a in answered if not (a[0] <= local(a[1]).date() <= a[2] and a[3] < a[1] <= end)] == []
 
         for cid in db.session.execute(select(Publication.compound_id).distinct()).scalars():
             dated = db.session.execute(select(Publication.published_at).where(Publication.compound_id == cid)

@@ -86,9 +86,10 @@ def _uploaded(day: date, submitted: datetime | None, rng: random.Random) -> date
 
 
 def _opened(ev: Evaluation, first: datetime | None, rng: random.Random) -> None:
-    """The cycle was opened the morning after its period, before anyone submitted to it, and its
-    standard was in force before that (the seeds run today, the story is in the past)."""
-    opened = _at(ev.period_end + timedelta(days=1), rng)
+    """The cycle was opened the day before its period began — before its surveys (which may open
+    inside the period) and any submission — and its standard was in force before that (the
+    seeds run today, the story is in the past)."""
+    opened = _at(ev.period_start - timedelta(days=1), rng)
     if first is not None:
         opened = min(opened, first - timedelta(hours=1))
     ev.created_at = min(ev.created_at, opened)
