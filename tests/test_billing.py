@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from wuye_saas.audit import AuditEvent
+from wuye_saas.audit import AuditEvent, acting_as
 from wuye_saas.extensions import db
 from wuye_saas.fees import billing
 from wuye_saas.fees.models import (
@@ -346,3 +346,34 @@ def test_new_run_form_offers_each_role_its_scopes(app, client, fees):
     html = client2.get("/d/alpha/fees/runs/new").get_data(as_text=True)
     assert 'value="firm"' in html and f'value="compound:{a.compound1}"' in html
     assert f'compound:{a.compound2}"' not in html and 'value="district"' not in html
+
+
+def test_households_are_named_by_building_and_room(app, client, fees):
+    """Room 101 exists in 1号楼 and 2号楼: every page naming a household says which building."""
+    a = fees["a"]
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        b2 = m.Building(compound_id=a.compound1, name="2号楼", floors=6, units=2)
+        db.session.add(b2)
+        db.session.flush()
+        twin = m.Household(compound_id=a.compound1, building_id=b2.id, room="101", floor_area=Decimal("88.50"),
+                           owner_name="赵六", household_code="ALD")
+        db.session.add(twin)
+        db.session.commit()
+        twin_id = twin.id
+        assert db.session.execute(select(AuditEvent.label).where(
+            AuditEvent.entity == "household", AuditEvent.entity_id == twin_id)).scalar_one() == "2号楼 101"
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", "district"))
+    with app.app_context(), tenant_scope(a.tenant_id):
+        bill_ids = dict(db.session.execute(select(Bill.household_id, Bill.id)).all())
+    html = client.get(f"/d/alpha/fees/bills/?compound={a.compound1}").get_data(as_text=True)
+    assert f'/bills/{bill_ids[twin_id]}">2号楼 101</a>' in html
+    assert f'/bills/{bill_ids[a.household1]}">1号楼 101</a>' in html
+    # The search box takes the name as shown.
+    for q in ("2号楼 101", "2号楼101"):
+        found = client.get("/d/alpha/fees/bills/", query_string={"q": q, "compound": a.compound1}).get_data(as_text=True)
+        assert "筛选合计 1 张" in found and f'/bills/{bill_ids[twin_id]}">2号楼 101</a>' in found
+    bill_page = client.get(f"/d/alpha/fees/bills/{bill_ids[twin_id]}").get_data(as_text=True)
+    assert "<title>账单 2号楼 101 2025-02" in bill_page
+    assert "2号楼 101" in client.get(f"/d/alpha/fees/households/{twin_id}/bills").get_data(as_text=True)
+    assert "2号楼 101" in client.get(f"/d/alpha/fees/bills/{bill_ids[twin_id]}/pay").get_data(as_text=True)

@@ -88,8 +88,11 @@ def test_firm_counts_the_demands_dispatched_to_it_and_the_count_drops_once_accep
     got = cards(client)
     assert got["demands_dispatched"].count == 2 and "待接单诉求" in got["demands_dispatched"].text
     assert "demands_accepted" not in got and "已逾期" not in got["demands_dispatched"].text
-    # The link opens the firm's list filtered to 已派单: exactly those two.
-    assert got["demands_dispatched"].href == "/d/alpha/demands/?tab=all&status=dispatched"
+    # The link opens the firm's list on its 待接单 tab, which exists and is the active one: exactly those two.
+    assert got["demands_dispatched"].href == "/d/alpha/demands/?tab=dispatched"
+    page = client.get(got["demands_dispatched"].href).get_data(as_text=True)
+    assert re.search(r'class="nav-link active\s*"\s*href="[^"]*"\s*data-tab="dispatched">待接单 <span[^>]*>2</span>', page)
+    assert 'data-tab="new"' not in page   # a firm never dispatches
     assert listed_numbers(client, got["demands_dispatched"].href) == numbers(app, a, mine)
     assert numbers(app, a, [undispatched, other]).isdisjoint(listed_numbers(client, got["demands_dispatched"].href))
 
@@ -101,7 +104,7 @@ def test_firm_counts_the_demands_dispatched_to_it_and_the_count_drops_once_accep
     got = cards(client)
     assert got["demands_dispatched"].cache == "miss"
     assert got["demands_dispatched"].count == 1 and got["demands_accepted"].count == 1
-    assert "处理中诉求" in got["demands_accepted"].text
+    assert "处理中诉求" in got["demands_accepted"].text and got["demands_accepted"].href == "/d/alpha/demands/?tab=accepted"
     # Each card's list holds its one state: the accepted one has left 待接单.
     assert listed_numbers(client, got["demands_accepted"].href) == numbers(app, a, mine[:1])
     assert listed_numbers(client, got["demands_dispatched"].href) == numbers(app, a, mine[1:])

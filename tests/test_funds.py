@@ -2,6 +2,7 @@
 the fund's ledger and a publication; returns with reasons; balance check; scope."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -105,6 +106,11 @@ def test_fund_flow_vote_three_reviews_withdrawal_and_publication(app, client, wo
         assert pub.kind == "fund_use" and pub.content["approved_fen"] == 280000
         assert pub.content["vote"]["passed"] is True
         assert [r["level"] for r in pub.content["reviews"]] == ["社区", "街道", "区物管中心"]
+        seq = pub.seq
+    # The board shows what was paid, to whom, on which vote and after which reviews.
+    shown = client.get(f"/p/alpha/c/{ns.compound1}/p/{seq}").get_data(as_text=True)
+    for label, value in (("施工单位", "长治建安公司"), ("核准支出", "¥2,800.00"), ("社区审核", "同意 · ")):
+        assert re.search(rf"<th[^>]*>{label}</th><td[^>]*>{value}", shown), label
     login(client, "alpha-committee")
     page = client.get(f"/d/alpha/funds/{app_id}").get_data(as_text=True)
     assert "已批准" in page and "¥2,800.00" in page and "街道审核同意" in page

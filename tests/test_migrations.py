@@ -63,3 +63,35 @@ def test_natural_keys_upgrade_fills_the_key_of_every_existing_household_and_buil
         db.engine.dispose()
     assert keys == {"101": "000101", "1单元1001": "000001单元001001", "A-2-301": "A-000002-000301"}
     assert names == {"1号楼": "000001号楼", "2号楼": "000002号楼"}
+
+
+def test_question_upgrade_asks_each_existing_survey_item_a_plain_question(tmp_path):
+    from sqlalchemy import text
+
+    from wuye_saas.evaluation.models import Standard, StandardItem
+    from wuye_saas.tenancy import tenant_scope
+
+    from .factories import build_district
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "migrations-test",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'question.db'}"})
+    with app.app_context():
+        upgrade()
+        a = build_district("alpha", "甲区")
+        with tenant_scope(a.tenant_id):
+            s = Standard(name="旧标准")
+            db.session.add(s)
+            db.session.flush()
+            for name, scorer, method in (("居民满意度测评", "survey", "computed"), ("保洁服务", "survey", "computed"),
+                                         ("项目负责人报到", "community", "yesno")):
+                db.session.add(StandardItem(standard_id=s.id, name=name, scorer=scorer, method=method,
+                                            criterion="得分 = 20 × 满意率"))
+            db.session.commit()
+        db.session.remove()
+        downgrade(revision="3f6a9c1d2b7e")      # the schema before the question
+        upgrade()
+        with db.engine.connect() as conn:
+            asked = dict(conn.execute(text("SELECT name, question FROM standard_item")).all())
+        db.engine.dispose()
+    assert asked == {"居民满意度测评": "总体来看，您对本小区的物业服务是否满意？",
+                     "保洁服务": "您对本小区的保洁服务是否满意？", "项目负责人报到": ""}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -284,3 +285,72 @@ def test_create_platform_admin(app):
     with app.app_context(), system_scope():
         admin = db.session.execute(select(User).filter_by(username="platform-admin")).scalar_one()
         assert admin.check_password("Own-pass-77") and not admin.check_password("demo1234")
+
+
+def test_demo_workflow_times_are_in_order_and_votes_can_be_seen(app):
+    """No step of the demo happens before the one it follows, nor after now: a street
+    confirmation never precedes the community review, a ballot falls inside its voting period,
+    a compound's publications are dated in chain order."""
+    from wuye_saas.demands.models import Demand, DemandEvent
+    from wuye_saas.meetings.models import Meeting
+    from wuye_saas.evaluation.models import Assessment, Evaluation, Evidence, ItemScore, Survey, SurveyResponse
+    from wuye_saas.publicity import chain
+    from wuye_saas.publicity.models import Publication
+    from wuye_saas.timeutil import now
+    from wuye_saas.votes.logic import NOTICE_DAYS
+    from wuye_saas.votes.models import Ballot, OwnerVote
+
+    assert seed(app, "seed-demo", "--slug", "order", *SMALL).exit_code == 0
+    end = now()
+
+    def in_order(*times):
+        present = [t for t in times if t is not None]
+        return present == sorted(present) and all(t <= end for t in present)
+
+    with app.app_context(), tenant_scope(tenant_by_slug("order").id):
+        rows = lambda stmt: db.session.execute(stmt).all()  # noqa: E731
+        steps = rows(select(Evaluation.created_at, Assessment.submitted_at, Assessment.reviewed_at,
+                            Assessment.confirmed_at, Assessment.finalized_at, Evaluation.results_at,
+                            Evaluation.published_at).join(Evaluation, Evaluation.id == Assessment.evaluation_id))
+        assert len(steps) >= 10 and sum(1 for s in steps if s[3]) >= 3
+        assert [s for s in steps if not in_order(*s)] == []
+        late_evidence = rows(select(Evidence.uploaded_at, Assessment.submitted_at)
+                             .join(ItemScore, ItemScore.id == Evidence.item_score_id)
+                             .join(Assessment, Assessment.id == ItemScore.assessment_id)
+                             .where(Assessment.submitted_at.is_not(None)))
+        assert late_evidence and [e for e in late_evidence if not in_order(*e)] == []
+
+        demands = rows(select(Demand.received_at, Demand.dispatched_at, Demand.accepted_at, Demand.resolved_at,
+                              Demand.closed_at))
+        assert demands and [d for d in demands if not in_order(*d)] == []
+        assert [e for e in rows(select(Demand.received_at, DemandEvent.at).join(Demand)) if not in_order(*e)] == []
+
+        meetings = rows(select(Meeting.created_at, Meeting.scheduled_at, Meeting.held_at).where(
+            Meeting.held_at.is_not(None)))
+        assert meetings and [mt for mt in meetings if not in_order(*mt)] == []
+
+        answered = rows(select(Survey.opens_on, SurveyResponse.created_at, Survey.closes_on, Evaluation.created_at)
+                        .select_from(SurveyResponse).join(Survey, Survey.id == SurveyResponse.survey_id)
+                        .join(Evaluation, Evaluation.id == Survey.evaluation_id))
+        assert answered and [a for a in answered if not (a[0] <= local(a[1]).date() <= a[2] and a[3] < a[1] <= end)] == []
+
+        for cid in db.session.execute(select(Publication.compound_id).distinct()).scalars():
+            dated = db.session.execute(select(Publication.published_at).where(Publication.compound_id == cid)
+                                       .order_by(Publication.seq)).scalars().all()
+            assert in_order(*dated), cid
+
+        # Votes: one counted (its result published), one open with ballots, each after its notice.
+        votes = db.session.execute(select(OwnerVote).order_by(OwnerVote.id)).scalars().all()
+        assert {v.status for v in votes} >= {"open", "closed"}
+        for v in votes:
+            assert in_order(v.created_at, v.filed_at)
+            assert local(v.filed_at).date() <= v.publicized_on
+            assert v.publicized_on + timedelta(days=NOTICE_DAYS) <= v.opens_on <= v.closes_on
+            ballots = db.session.execute(select(Ballot.recorded_at).where(Ballot.vote_id == v.id)).scalars().all()
+            assert ballots and all(v.opens_on <= local(b).date() <= v.closes_on and b <= end for b in ballots)
+            kinds = dict(rows(select(Publication.kind, Publication.published_at).where(
+                Publication.compound_id == v.compound_id, Publication.title.contains(v.title))))
+            assert local(kinds["vote_notice"]).date() == v.publicized_on
+            if v.status == "closed":
+                assert v.passed is not None and v.result["lines"] and v.closes_on <= local(kinds["vote_result"]).date()
+            assert chain.verify(v.compound_id).intact

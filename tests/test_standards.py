@@ -36,7 +36,7 @@ def _small_standard(name="测试标准") -> Standard:
     standards.add_item(s, standards.ItemData(kind="regular", name="明码标价", category_id=b.id, max_points=Decimal("10"),
                                              method="yesno", scorer="community"))
     standards.add_item(s, standards.ItemData(kind="regular", name="居民满意度", category_id=b.id, max_points=Decimal("20"),
-                                             method="computed", scorer="survey"))
+                                             method="computed", scorer="survey", question="您对物业服务是否满意？"))
     standards.add_item(s, standards.ItemData(kind="bonus", name="荣誉", max_points=Decimal("5"), method="graded",
                                              scorer="self", levels=[{"label": "无", "points": "0"},
                                                                     {"label": "市级", "points": "5"}]))
@@ -317,8 +317,14 @@ def test_the_default_standard_adopts_to_exactly_100_points_and_activates(app, cl
         assert [lv["points"] for lv in party.levels] == ["1", "3", "5"]
         cleaning = next(i for i in s.items if i.name.startswith("保洁"))
         assert (cleaning.method, cleaning.deduction_per) == ("deduction", Decimal("1.00"))
-        survey = next(i for i in s.items if i.name == "居民满意度测评")
-        assert (survey.method, survey.scorer, survey.computed_key) == ("computed", "survey", None)
+        asked = [(i.question, i.method, i.computed_key, i.max_points) for i in s.items if i.scorer == "survey"]
+        # Residents are asked four plain questions; none of them is the scoring formula.
+        assert [q for q, *_ in asked] == ["您对小区公共区域的卫生保洁和垃圾清运是否满意？",
+                                          "您对小区门岗值守、安全巡逻和车辆停放秩序是否满意？",
+                                          "您对物业报修的响应速度和维修质量是否满意？",
+                                          "总体来看，您对本小区的物业服务是否满意？"]
+        assert {(m_, k, p) for _, m_, k, p in asked} == {("computed", None, Decimal("5.00"))}
+        assert all(i.question == "" for i in s.items if i.scorer != "survey")
         assert {i.computed_key for i in s.items if i.scorer == "system"} == {"demand_on_time_rate", "publicity_compliance_rate"}
         assert [(b["stars"], b["min"]) for b in s.star_bands] == [(5, "85"), (4, "80"), (3, "70"), (2, "60"), (1, "0")]
         assert s.cycle_weights == {"monthly": 40, "quarterly": 60, "annual": 0}
@@ -415,6 +421,24 @@ def test_build_a_standard_with_htmx_rows(app, client, world, keys):
     with app.app_context(), tenant_scope(world["alpha"].tenant_id):
         s = db.session.get(Standard, sid)
         assert s.status == "active" and s.consequences["red"] == ["优先续约", "招投标加分"]
+
+
+def test_a_survey_item_asks_residents_a_question_of_its_own(app, client, world, keys):
+    """Residents read the question on the survey, not the scoring formula: it is required."""
+    login(client, "alpha-district")
+    sid = _new_draft(client)
+    survey = {"name": "满意度", "max_points": "5", "method": "computed", "scorer": "survey",
+              "criterion": "得分 = 5 × 满意率"}
+    resp = post(client, f"{BASE}/{sid}/items/new?kind=bonus", survey)
+    assert resp.status_code == 422 and "居民满意度测评打分的项须填写居民问题" in resp.get_data(as_text=True)
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        assert db.session.execute(select(StandardItem.id).where(StandardItem.standard_id == sid,
+                                                                StandardItem.scorer == "survey")).first() is None
+    assert post(client, f"{BASE}/{sid}/items/new?kind=bonus",
+                {**survey, "question": " 您对物业服务是否满意？ "}).status_code == 302
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        assert db.session.execute(select(StandardItem.question).where(
+            StandardItem.standard_id == sid, StandardItem.scorer == "survey")).scalar_one() == "您对物业服务是否满意？"
 
 
 def test_deleting_a_category_asks_first_and_takes_its_items(app, client, world, keys):

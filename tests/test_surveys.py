@@ -30,9 +30,11 @@ def _evaluation(app, ns, *, status="open", open_survey=True, days_left=5) -> dic
         std = Standard(name="测评标准", status="active")
         db.session.add(std)
         db.session.flush()
-        a = StandardItem(standard_id=std.id, name="保洁服务", criterion="公共区域干净整洁，垃圾日产日清",
+        a = StandardItem(standard_id=std.id, name="保洁服务", criterion="得分 = 10 × 满意率",
+                         question="您对小区公共区域的卫生保洁是否满意？",
                          max_points=Decimal("10"), method="computed", scorer="survey", sort=1)
-        b = StandardItem(standard_id=std.id, name="秩序维护", criterion="门岗值守、巡逻到位",
+        b = StandardItem(standard_id=std.id, name="秩序维护", criterion="得分 = 10 × 满意率",
+                         question="您对门岗值守和巡逻是否满意？",
                          max_points=Decimal("10"), method="computed", scorer="survey", sort=2)
         c = StandardItem(standard_id=std.id, name="项目负责人到社区报到", max_points=Decimal("4"),
                          method="yesno", scorer="community", sort=0)
@@ -93,8 +95,9 @@ def test_resident_answers_once_and_sees_no_personal_data(app, client, world):
     page = client.get(f"/p/alpha/c/{ns.compound1}/survey")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    # The questions are the standard's survey items (criterion text), not the community item.
-    assert "保洁服务" in html and "公共区域干净整洁，垃圾日产日清" in html and "秩序维护" in html
+    # Residents are asked the survey items' questions — never the scoring formula — and not the community item.
+    assert "1. 您对小区公共区域的卫生保洁是否满意？" in html and "2. 您对门岗值守和巡逻是否满意？" in html
+    assert "满意率" not in html
     assert "项目负责人到社区报到" not in html
     data = form_data(html, f"/p/alpha/c/{ns.compound1}/survey").to_dict()
     assert data["survey_id"] == str(e["survey"])
@@ -168,9 +171,9 @@ def test_missing_answer_is_refused_next_to_the_question(app, client, world):
     e = _evaluation(app, ns)
     resp = _public(client, ns, e, "AL1CODE1", **{f"q{e['a']}": "satisfied"})
     assert resp.status_code == 422
-    assert "请选择您对“秩序维护”的评价。" in resp.get_data(as_text=True)
+    assert "请回答第 2 题：您对门岗值守和巡逻是否满意？" in resp.get_data(as_text=True)
     resp = _public(client, ns, e, "AL1CODE1", **{f"q{e['a']}": "great", f"q{e['b']}": "satisfied"})
-    assert resp.status_code == 422 and "请选择您对“保洁服务”的评价。" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "请回答第 1 题：您对小区公共区域的卫生保洁是否满意？" in resp.get_data(as_text=True)
     assert _count(app, ns) == 0
 
 
@@ -434,7 +437,7 @@ def test_poster_has_a_qr_code_to_the_public_page(app, client, world):
     login(client, "alpha-community")
     html = client.get(f"/d/alpha/surveys/{e['survey']}/poster").get_data(as_text=True)
     assert "<svg" in html and f"http://localhost/p/alpha/c/{ns.compound1}/survey" in html
-    assert "保洁服务" in html and "甲区1号小区" in html
+    assert "您对小区公共区域的卫生保洁是否满意？" in html and "甲区1号小区" in html
 
 
 def test_dates_after_answers_keep_the_start(app, client, world):
@@ -485,3 +488,15 @@ def test_demo_surveys_answer_the_finished_quarter(app, world):
         assert surveys.summary(e["ev"])[ns.compound1].responses <= 40
         # Run again: nothing doubles.
         assert seed_surveys(ns.tenant_id, ns.compound1) == {"surveys": 0, "survey_responses": 0}
+
+
+def test_the_compounds_public_board_links_the_bill_lookup_and_a_running_survey(app, client, world):
+    ns = world["alpha"]
+    _evaluation(app, ns, days_left=5)
+    board = client.get(f"/p/alpha/c/{ns.compound1}/").get_data(as_text=True)
+    assert 'href="/p/alpha/bill"' in board
+    assert f'href="/p/alpha/c/{ns.compound1}/survey">参加测评</a>' in board
+    assert f"居民满意度测评进行中（{today() - timedelta(days=3)} 至 {today() + timedelta(days=5)}）" in board
+    # Compound 2 has no survey: the bill lookup, but no survey to take.
+    other = client.get(f"/p/alpha/c/{ns.compound2}/").get_data(as_text=True)
+    assert 'href="/p/alpha/bill"' in other and "参加测评" not in other and "survey" not in other

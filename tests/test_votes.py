@@ -2,6 +2,7 @@
 count and publish; who may see and run them."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -120,6 +121,10 @@ def test_whole_vote_flow(app, client, world, monkeypatch):
     assert kinds == ["vote_notice", "vote_result"]
     page = client.get(base).get_data(as_text=True)
     assert "表决成立，事项通过。" in page and "参与表决人数 2人 / 3人 = 66.67% ≥ 2/3 ✓" in page
+    # The published result gives each test and the outcome on the board.
+    shown = client.get(f"/p/alpha/c/{ns.compound1}/p/2").get_data(as_text=True)
+    assert re.search(r"<th[^>]*>参与表决人数</th><td[^>]*>2人 / 3人 = 66.67% ≥ 2/3 ✓</td>", shown)
+    assert re.search(r"<th[^>]*>表决结果</th><td[^>]*>表决成立，事项通过。</td>", shown)
     with app.app_context(), tenant_scope(ns.tenant_id):
         assert chain.verify(ns.compound1).intact
         assert db.session.execute(select(func.count()).select_from(AuditEvent).where(
@@ -185,13 +190,11 @@ def test_who_sees_and_runs_votes(app, client, world):
     ns = world["alpha"]
     login(client, "alpha-committee")
     vid = new_vote(client, title="选聘物业")
-    client.post("/logout")
     # The community sees its compound's vote but cannot run it.
     login(client, "alpha-community")
     assert "选聘物业" in client.get("/d/alpha/votes/").get_data(as_text=True)
     assert client.get(f"/d/alpha/votes/{vid}").status_code == 200
     assert post(client, f"/d/alpha/votes/{vid}/file").status_code == 403
-    client.post("/logout")
     # A committee member of the other compound: 404 everywhere, not on its list.
     add_member(app, ns, "alpha-committee2", "committee_member", compound_id=ns.compound2)
     login(client, "alpha-committee2")
@@ -199,7 +202,6 @@ def test_who_sees_and_runs_votes(app, client, world):
     assert client.get(f"/d/alpha/votes/{vid}/ballots").status_code == 404
     assert post(client, f"/d/alpha/votes/{vid}/file").status_code == 404
     assert "选聘物业" not in client.get("/d/alpha/votes/").get_data(as_text=True)
-    client.post("/logout")
     login(client, "beta-committee")
     assert client.get(f"/d/beta/votes/{vid}").status_code == 404
     assert vote_row(app, ns, vid)["status"] == "draft"
@@ -213,3 +215,51 @@ def test_list_filters_and_empty_state(app, client, world):
     html = client.get("/d/alpha/votes/?matter=raise_fund").get_data(as_text=True)
     assert "续筹维修资金" in html and "水泵" not in html
     assert "没有符合条件的表决" in client.get("/d/alpha/votes/?q=电梯").get_data(as_text=True)
+
+
+def test_vote_notice_states_what_is_voted_on(app, client, world):
+    """The 15-day notice, on the public board and on the printed A4 sheet, says what owners vote
+    on: matter, description, options, period, who may vote and the legal pass conditions."""
+    ns = world["alpha"]
+    add_units(app, ns)
+    login(client, "alpha-committee")
+    vid = new_vote(client, matter="raise_fund", title="补建专项维修资金")
+    base = f"/d/alpha/votes/{vid}"
+    assert post(client, f"{base}/file").status_code == 302
+    opens = today() + timedelta(days=15)
+    closes = opens + timedelta(days=7)
+    assert post(client, f"{base}/publicize", {"opens_on": opens.isoformat(),
+                                              "closes_on": closes.isoformat()}).status_code == 302
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        seq = db.session.execute(select(Publication.seq).where(Publication.compound_id == ns.compound1)).scalar_one()
+        assert chain.verify(ns.compound1).intact
+    period = f"{opens.year}年{opens.month}月{opens.day}日 至 {closes.year}年{closes.month}月{closes.day}日"
+    for url in (f"/p/alpha/c/{ns.compound1}/p/{seq}", f"/p/alpha/c/{ns.compound1}/p/{seq}/print"):
+        page = client.get(url).get_data(as_text=True)
+        assert "筹集建筑物及其附属设施的维修资金（民法典第二百七十八条）" in page
+        assert "水泵老化" in page                               # the description
+        assert "同意、反对、弃权（每户选其一）" in page
+        assert period in page
+        # Who may vote: the compound's four units, 388.50 ㎡, one owner of two units counted once.
+        assert "现登记专有部分 4 户，总面积 388.50 ㎡" in page and "同一业主拥有多个专有部分按一人计算" in page
+        # 筹集维修资金 needs three quarters (民法典 第278条), participation two thirds.
+        assert "同意的专有部分面积占参与表决面积的四分之三以上（≥ 3/4）" in page
+        assert "参与表决人数占总人数的三分之二以上（≥ 2/3）" in page
+
+
+def test_a_vote_notice_published_before_content_lines_still_shows_its_fields(app, client, world):
+    """Stored content is never rewritten (its hash would break): the old shape is shown as it is."""
+    ns = world["alpha"]
+    old = {"matter": "use_fund", "matter_label": "使用建筑物及其附属设施的维修资金", "title": "更换水泵",
+           "description": "水泵老化", "filed_at": "2026-01-02 10:00", "publicized_on": "2026-01-03",
+           "opens_on": "2026-01-20", "closes_on": "2026-01-30",
+           "threshold": "参与表决的专有部分面积和人数均占三分之二以上；同意的面积和人数均占参与表决的过半数"}
+    with app.app_context(), tenant_scope(ns.tenant_id), acting_as(None, "测试"):
+        p = chain.publish(ns.compound1, "vote_notice", "业主表决事项公示：更换水泵", old)
+        db.session.commit()
+        seq = p.seq
+    page = client.get(f"/p/alpha/c/{ns.compound1}/p/{seq}").get_data(as_text=True)
+    for label, value in (("事项说明", "水泵老化"), ("表决开始日期", "2026-01-20"), ("通过条件", old["threshold"])):
+        assert re.search(rf"<th[^>]*>{label}</th><td[^>]*>{value}</td>", page), label
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        assert chain.verify(ns.compound1).intact

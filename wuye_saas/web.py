@@ -18,6 +18,8 @@ from .auth.models import ROLE_LABELS, LoginSession, Membership, User, scope_load
 from .extensions import DirectReads, db, htmx
 from .money import fmt_yuan
 from .publicity.keys import NoSigningKey
+from .org.models import household_label
+from .publicity.display import shown_lines
 from .timeutil import fmt_datetime
 
 
@@ -308,4 +310,6 @@ def install(app) -> None:
 
     app.jinja_env.filters["yuan"] = fmt_yuan
     app.jinja_env.filters["dt"] = fmt_datetime
+    app.jinja_env.globals["household_label"] = household_label
+    app.jinja_env.globals["shown_lines"] = shown_lines
     app.jinja_env.filters["area"] = lambda v: "" if v is None else f"{Decimal(v):,.2f}"

@@ -20,7 +20,7 @@ from ..followups.models import FollowUp
 from ..formutil import Form, attach_errors
 from ..org.models import (
     APPOINTMENT_DIRECTIONS, COMMITTEE_POSITIONS, MANAGEMENT_MODES, Building, Committee, CommitteeMember, Community,
-    Household,
+    Household, household_label,
 )
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
@@ -115,7 +115,7 @@ def _households(f: Formation):
                               .join(Building, Building.id == Household.building_id)
                               .where(Household.compound_id == f.compound_id)
                               .order_by(Building.name_key, Household.room_key)).all()
-    return [("", "（不关联住户）")] + [(hid, f"{b} {room}") for hid, b, room in rows]
+    return [("", "（不关联住户）")] + [(hid, household_label(b, room)) for hid, b, room in rows]
 
 
 def _formation_page(f: Formation, forms: dict | None = None, errors: list | None = None, status: int = 200,
@@ -129,9 +129,9 @@ def _formation_page(f: Formation, forms: dict | None = None, errors: list | None
     cand = forms.get("candidate") or CandidateForm(formdata=None)
     if f.status == "open":
         cand.household_id.choices = _households(f)
-    households = dict(db.session.execute(
-        select(Household.id, Building.name + " " + Household.room).join(Building, Building.id == Household.building_id)
-        .where(Household.id.in_([c.household_id for c in f.candidates if c.household_id]))).all())
+    households = {hid: household_label(b, room) for hid, b, room in db.session.execute(
+        select(Household.id, Building.name, Household.room).join(Building, Building.id == Household.building_id)
+        .where(Household.id.in_([c.household_id for c in f.candidates if c.household_id])))}
     elected = [c for c in f.candidates if c.elected]
     confirm = confirm or request.args.get("confirm", "")
     remove = None

@@ -108,12 +108,12 @@ def _demand_specs(m: Membership, at: datetime, batch: _Batch) -> list[_Spec]:
 
     if m.role in FIRM_ROLES:
         # Dispatched to this firm: its turn to accept (接单), then to resolve (办结); each card opens
-        # the list filtered to its one state.
+        # the list's tab of that step.
         return [
-            _Spec("demands_dispatched", "待接单诉求", "demands.index", {"tab": "all", "status": "dispatched"},
-                  batch.add(status("dispatched")), "其中 {n} 件已逾期", batch.add(status("dispatched", True))),
-            _Spec("demands_accepted", "处理中诉求", "demands.index", {"tab": "all", "status": "accepted"},
-                  batch.add(status("accepted")), "其中 {n} 件已逾期", batch.add(status("accepted", True))),
+            _Spec("demands_dispatched", "待接单诉求", "demands.index", {"tab": "dispatched"},
+                  batch.add(tab("dispatched")), "其中 {n} 件已逾期", batch.add(status("dispatched", True))),
+            _Spec("demands_accepted", "处理中诉求", "demands.index", {"tab": "accepted"},
+                  batch.add(tab("accepted")), "其中 {n} 件已逾期", batch.add(status("accepted", True))),
         ]
     if m.role == "community_staff":
         return [

@@ -53,6 +53,10 @@ LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
 TABS = {"all": "全部", "new": "待派单", "handling": "处理中", "resolved": "待回访", "closed": "已关闭",
         "overdue": "已逾期", "escalated": "已升级街道"}
+# A firm never dispatches: its own work is to accept (接单) and then to resolve, so its list
+# splits 处理中 into those two steps, as its landing cards count them.
+FIRM_TABS = {"all": "全部", "dispatched": "待接单", "accepted": "处理中", "resolved": "待回访", "closed": "已关闭",
+             "overdue": "已逾期", "escalated": "已升级街道"}
 
 
 class DemandProblem(ValueError):
@@ -488,6 +492,10 @@ class Filters:
     status: str = ""        # one state of STATUSES, e.g. a firm's 已派单 (to accept) alone
 
 
+def tabs(m: Membership) -> dict[str, str]:
+    return FIRM_TABS if m.role in policy.FIRM_ROLES else TABS
+
+
 def default_tab(m: Membership) -> str:
     return "escalated" if m.role == "street_staff" else "all"
 
@@ -495,6 +503,8 @@ def default_tab(m: Membership) -> str:
 def _tab_clause(tab: str, at: datetime):
     return {"new": Demand.status == "new",
             "handling": Demand.status.in_(("dispatched", "accepted")),
+            "dispatched": Demand.status == "dispatched",
+            "accepted": Demand.status == "accepted",
             "resolved": Demand.status == "resolved",
             "closed": Demand.status == "closed",
             "overdue": overdue_clause(at),
@@ -530,11 +540,11 @@ def demands_select(m: Membership, f: Filters, at: datetime):
 def tab_counts(m: Membership, f: Filters, at: datetime) -> dict[str, int]:
     """The count of every tab under the other filters, in one query."""
     cols = [func.count(Demand.id).label("all")]
-    for tab in TABS:
+    for tab in tabs(m):
         if tab != "all":
             cols.append(func.coalesce(func.sum(case((_tab_clause(tab, at), 1), else_=0)), 0).label(tab))
     row = db.session.execute(_filtered(m, f).with_only_columns(*cols)).one()
-    return {tab: int(getattr(row, tab) or 0) for tab in TABS}
+    return {tab: int(getattr(row, tab) or 0) for tab in tabs(m)}
 
 
 def by_number(number: str, code: str) -> Demand | None:

@@ -29,7 +29,7 @@ bp = tenant_blueprint("demands", __name__, "/demands")
 public_bp = public_blueprint("demand_public", __name__)
 
 LABELS = {"channels": CHANNELS, "statuses": STATUSES, "urgencies": URGENCIES, "assignee_kinds": ASSIGNEE_KINDS,
-          "satisfaction": SATISFACTION, "event_kinds": EVENT_KINDS, "tabs": logic.TABS}
+          "satisfaction": SATISFACTION, "event_kinds": EVENT_KINDS}
 NUMBER_RETRIES = 3
 
 
@@ -61,7 +61,7 @@ def _filters(m) -> logic.Filters:
     def num(name):
         v = args.get(name, "")
         return int(v) if v.isdigit() else None
-    return logic.Filters(tab=tab if tab in logic.TABS else "all", category_id=num("category"),
+    return logic.Filters(tab=tab if tab in logic.tabs(m) else "all", category_id=num("category"),
                          channel=args.get("channel", ""), compound_id=num("compound"), q=args.get("q", ""),
                          status=args.get("status", ""))
 
@@ -75,7 +75,7 @@ def index():
         Compound.id.in_(select(Demand.compound_id).where(policy.visible(m, Demand))))
         .order_by(Compound.name)).all()
     return render("demands/index.html", "demands/_results.html", page=page, f=f, args=request.args,
-                  counts=logic.tab_counts(m, f, at), categories=logic.categories(), compounds=compounds,
+                  tabs=logic.tabs(m), counts=logic.tab_counts(m, f, at), categories=logic.categories(), compounds=compounds,
                   at=at, overdue=_overdue, firm=m.role in policy.FIRM_ROLES,
                   filtered=any(request.args.get(k) for k in ("q", "category", "channel", "compound", "status")), **LABELS)
 

@@ -40,6 +40,18 @@ def _at(day: date, rng: random.Random) -> datetime:
     return min(local.astimezone(timezone.utc).replace(tzinfo=None), now())
 
 
+def _in_order(moments: list[datetime], rng: random.Random) -> list[datetime]:
+    """The moments of one workflow's steps, each after the one before and none after now (a
+    street confirmation never precedes the community review it confirms)."""
+    out: list[datetime] = []
+    for t in moments:
+        out.append(t if not out or t > out[-1] else out[-1] + timedelta(minutes=rng.randint(10, 120)))
+    cap = now()
+    for i in range(len(out) - 1, -1, -1):   # what ran past now moves back below it, in order
+        cap = out[i] = min(out[i], cap - timedelta(minutes=rng.randint(1, 5)))
+    return out
+
+
 def _self_entry(item: StandardItem, rng: random.Random) -> workflow.Entry:
     """A plausible self-report: firms score themselves well."""
     if item.method == "deduction":
@@ -67,6 +79,26 @@ def _reviewed(item: StandardItem, points, occ, rng: random.Random):
     return item_points(item, points=max(lower, key=float)), None, rng.choice(REASONS)
 
 
+def _uploaded(day: date, submitted: datetime | None, rng: random.Random) -> datetime:
+    """Evidence is uploaded while the sheet is filled in: before it is submitted."""
+    at = _at(day, rng)
+    return at if submitted is None or at < submitted else submitted - timedelta(minutes=rng.randint(5, 60))
+
+
+def _opened(ev: Evaluation, first: datetime | None, rng: random.Random) -> None:
+    """The cycle was opened the day before its period began — before its surveys (which may open
+    inside the period) and any submission — and its standard was in force before that (the
+    seeds run today, the story is in the past)."""
+    opened = _at(ev.period_start - timedelta(days=1), rng)
+    if first is not None:
+        opened = min(opened, first - timedelta(hours=1))
+    ev.created_at = min(ev.created_at, opened)
+    std = ev.standard
+    std.frozen_at = min(std.frozen_at or ev.created_at, ev.created_at)
+    std.activated_at = min(std.activated_at or std.frozen_at, std.frozen_at - timedelta(days=1))
+    std.created_at = min(std.created_at, std.activated_at - timedelta(days=1))
+
+
 class _Filler:
     def __init__(self, ev: Evaluation, rng: random.Random, folder: str, demo_firm_id: int | None):
         self.ev, self.rng, self.folder, self.demo_firm_id = ev, rng, folder, demo_firm_id
@@ -79,6 +111,7 @@ class _Filler:
         self.place = {c: (comm, street) for c, comm, street in db.session.execute(
             select(Compound.id, Compound.community_id, Community.street_id).join(Community))}
         self.shared_file = None
+        self.first: datetime | None = None      # the earliest submission
         self.score_rows, self.assessment_rows, self.evidence_rows = [], [], []
 
     def _file(self, firm_id: int) -> tuple[str, int]:
@@ -102,6 +135,12 @@ class _Filler:
         reviewer = self.users["community_staff"].get(comm_street[0]) if a.compound_id else None
         confirmer = self.users["street_staff"].get(comm_street[1]) if a.compound_id else None
         day = submitted_on or self.ev.self_report_due
+        days = [day] + ([min(day + timedelta(days=3), self.ev.review_due)] if reached >= 3 else []) \
+            + ([max(self.ev.review_due, day)] if stage == "confirmed" else [])
+        times = _in_order([_at(x, rng) for x in days], rng) if reached > 0 else []
+        submitted = times[0] if times else None
+        if submitted is not None:
+            self.first = min(self.first or submitted, submitted)
         vetoed_one = False
         for sid, iid in scores:
             item = self.items[iid]
@@ -117,7 +156,7 @@ class _Filler:
                     name, size = self._file(a.firm_id)
                     self.evidence_rows.append({"tenant_id": self.tid, "item_score_id": sid, "stored_name": name,
                                                "filename": f"{item.name[:20]}证明材料.pdf", "content_type": "application/pdf",
-                                               "size": size, "uploaded_at": _at(day, rng)})
+                                               "size": size, "uploaded_at": _uploaded(day, submitted, rng)})
             level = workflow.level_of(item)
             if item.kind == "veto":
                 if stage == "confirmed":
@@ -133,10 +172,10 @@ class _Filler:
             self.score_rows.append(row)
         self.assessment_rows.append({
             "b_id": a.id, "b_status": stage, "b_note": note,
-            "b_submitted": _at(day, rng) if reached > 0 else None,
-            "b_reviewed": _at(min(day + timedelta(days=3), self.ev.review_due), rng) if reached >= 3 else None,
+            "b_submitted": submitted,
+            "b_reviewed": times[1] if reached >= 3 else None,
             "b_reviewer": reviewer if reached >= 3 else None,
-            "b_confirmed": _at(self.ev.review_due, rng) if stage == "confirmed" else None,
+            "b_confirmed": times[2] if stage == "confirmed" else None,
             "b_confirmer": confirmer if stage == "confirmed" else None})
 
     def write(self) -> None:
@@ -211,9 +250,10 @@ def seed_evaluation_workflow(tenant_id: int, demo_compound_id: int | None, demo_
         rows = _assessments(q)
         unlucky = next((a.id for a in reversed(rows) if a.firm_id != demo_firm_id), None)
         for a in rows:
-            filler.fill(a, by_a[a.id], "confirmed", veto=a.id == unlucky,
-                        submitted_on=due - timedelta(days=rng.randint(0, 5)))
+            on = min(max(due - timedelta(days=rng.randint(0, 5)), s["period_end"] + timedelta(days=1)), d)
+            filler.fill(a, by_a[a.id], "confirmed", veto=a.id == unlucky, submitted_on=on)
         filler.write()
+        _opened(q, filler.first, rng)
         q.status = "reviewing"
         counts["evaluations"] += 1
         counts["assessments"] += len(rows)
@@ -228,7 +268,7 @@ def seed_evaluation_workflow(tenant_id: int, demo_compound_id: int | None, demo_
         rows = _assessments(mth)
         returned = next((a.id for a in rows if a.firm_id != demo_firm_id), None)
         for a in rows:
-            on = d - timedelta(days=rng.randint(0, 3))
+            on = min(max(d - timedelta(days=rng.randint(0, 3)), s["period_end"] + timedelta(days=1)), d)
             if a.firm_id == demo_firm_id and a.compound_id in (demo_compound_id, None):
                 filler.fill(a, by_a[a.id], "draft", partial=True, submitted_on=on)
             elif a.id == returned:
@@ -237,6 +277,7 @@ def seed_evaluation_workflow(tenant_id: int, demo_compound_id: int | None, demo_
                 stage = rng.choices(["draft", "submitted", "reviewed", "confirmed"], [45, 30, 15, 10])[0]
                 filler.fill(a, by_a[a.id], stage, partial=stage == "draft" and rng.random() < 0.4, submitted_on=on)
         filler.write()
+        _opened(mth, filler.first, rng)
         counts["evaluations"] += 1
         counts["assessments"] += len(rows)
     return counts

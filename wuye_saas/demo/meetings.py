@@ -62,6 +62,7 @@ def seed_meetings(tenant_id: int, demo_compound_id: int, demo_firm_id: int) -> d
             held_day = on - timedelta(days=20)
             joint = logic.schedule(m, "joint", f"{compound.name}物业管理联席会议", compound.id, _at(held_day, 15),
                                    "社区党群服务中心二楼会议室")
+            joint.created_at = logic.from_local(_at(held_day - timedelta(days=10), 10))   # called ahead
             _people(joint, name, [("resident", "张秀兰", "3号楼居民代表"), ("party", "郝建国", "在职党员志愿者")])
             demands = logic.open_demands(joint, m)
             settled = []
@@ -98,6 +99,7 @@ def seed_meetings(tenant_id: int, demo_compound_id: int, demo_firm_id: int) -> d
                 bench_day = on - timedelta(days=6)
                 bench = logic.schedule(m, "bench", f"{other.name}板凳会议：文明养犬", other.id, _at(bench_day, 19, 30),
                                        "小区中心花园")
+                bench.created_at = logic.from_local(_at(bench_day - timedelta(days=3), 16))
                 _people(bench, name, [("resident", "李桂芳", "居民代表"), ("resident", "王建军", "养犬居民")])
                 dogs = logic.add_item(bench, m, "遛狗不牵绳、犬只夜间吠叫", "", None)
                 logic.record(bench, _at(bench_day, 19, 40), [a.id for a in bench.attendees], "")

@@ -4,7 +4,8 @@ committee), and the publications a 红色物业 district shows (`_publish_histor
 standing fee notice (明码标价) when its contract starts, and per the district's publicity
 requirements the periodic statements and disclosures of the periods the dashboard judges —
 most on time, some late, some never — each through the real publishing function, so every
-compound's hash chain verifies. The demo compound's last-quarter 公共收益 statement carries one
+compound's hash chain verifies; the demo compound's owner votes (demo/votes.py) publish their
+notices and results among them in date order. The demo compound's last-quarter 公共收益 statement carries one
 objection (质询) that the firm has answered."""
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import random
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from .. import audit
 from ..auth.models import Membership, User
@@ -27,6 +28,8 @@ from ..publicity.models import LEDGER_KINDS, LedgerEntry, LedgerKeeper
 from ..tenancy import current_tenant_id, tenant_scope
 from ..timeutil import SHANGHAI, local, today
 from ..timeutil import now as utc_now
+from ..votes.models import Ballot, OwnerVote
+from .votes import plan_votes
 
 NOTICE_TEXTS = {"payer": "本小区全体业主（物业使用人按约定代缴）",
                 "service_content": "公共区域保洁、秩序维护、绿化养护、共用设施设备日常维修养护、装修管理服务",
@@ -90,6 +93,8 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
         chair = _user_of("committee_member", compound_id=demo_compound_id)
         made, statement = _publish_history(random.Random(seed + 1), demo_compound_id, demo_firm_id, firm_user, chair)
         counts["publications"] = made
+        counts["owner_votes"] = db.session.execute(select(func.count(OwnerVote.id))).scalar_one()
+        counts["ballots"] = db.session.execute(select(func.count(Ballot.id))).scalar_one()
         _objection(statement, chair, firm_user)
         db.session.flush()
     return counts
@@ -272,6 +277,8 @@ def _publish_history(rng: random.Random, demo_compound_id: int, demo_firm_id: in
                     continue   # not published yet, or the firm (committee) had left by then
                 plan.append((c.id, _at(day, rng, at_now), req.kind, req.ledger_kind, start, end, name, user))
 
+    # The demo compound's owner votes publish their notices and results in the same chain.
+    plan += plan_votes(random.Random(rng.random()), demo_compound_id, chair, on, at_now)
     plan.sort(key=lambda x: (x[0], x[1]))
     # The demo district signs its publications like any other, with a key in use since its first
     # one; made here if the key directory has none (whatever WUYE_KEYS_AUTO_CREATE says).
@@ -291,6 +298,8 @@ def _publish_history(rng: random.Random, demo_compound_id: int, demo_firm_id: in
 def _publish_one(item: tuple, c: Compound, rng: random.Random):
     """One planned publication, its content from the data as the publish page builds it."""
     cid, at, template, kind, start, end, name, user = item
+    if callable(template):      # a vote's notice or result (demo/votes.py), published at its moment
+        return template(at)
     if template == "standing_notice":
         content = tc.standing_notice(cid, local(at).date(), NOTICE_TEXTS)
     elif template == "disclosure":

@@ -147,7 +147,7 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("cross_appointments", "交叉任职"), ("fee_policies", "收费政策"),
                 ("fee_assignments", "收费政策适用小区"), ("users", "区县账号"), ("bills", "账单"),
                 ("payments", "缴费"), ("claims", "补贴申领"), ("requirements", "公示要求"),
-                ("ledger_entries", "账目"), ("publications", "公示"), ("vetting_criteria", "联审清单项"),
+                ("ledger_entries", "账目"), ("publications", "公示"), ("owner_votes", "业主表决"), ("ballots", "表决票"), ("vetting_criteria", "联审清单项"),
                 ("formations", "组建换届"), ("supervisions", "责令整改"), ("follow_ups", "任期届满提醒"),
                 ("demands", "诉求"),
                 ("meetings", "联席会议"), ("meeting_minutes", "会议纪要公示"),

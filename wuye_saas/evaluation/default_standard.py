@@ -13,6 +13,10 @@ UNIT = "compound"
 NOTE = ("依据本区默认配置：青岛量化考核（8大项39小项/100分）、首南街道评价机制、红色物业党建示范评分表、"
         "北京70条/淄博45条公示栏；星级对应山东/烟台信用等级；红黑榜依广元、商丘、连云港做法。")
 
+# Each survey item scores its points × the compound's 满意率 (surveys.py); residents read only the question.
+SURVEY_CRITERION = ("得分 = 满分 × 本小区满意率（满意与基本满意的答案 ÷ 全部答案）；"
+                    "答卷户数达到小区总户数70%方为有效。")
+
 # (category, [items]); every regular item's max adds up to the category's weight, and the
 # categories to 100 (党建引领 15, 基础服务 40, 信息公开与财务规范 15, 诉求响应与沟通 10, 居民满意度 20).
 CATEGORIES = [
@@ -66,10 +70,17 @@ CATEGORIES = [
          "evidence": True, "criterion": "每半年至少召开1次业主座谈会；对未采纳的意见7日内书面说明。"},
     ]),
     ("居民满意度", [
-        # score = 20 × 满意率; a survey covering ≥ 70% of households is valid (前期物业服务等级
+        # 20 points = 20 × 满意率, asked as four questions (the services residents see, then
+        # overall) of 5 each; a survey covering ≥ 70% of households is valid (前期物业服务等级
         # 标准一级); 满意率 80% = 中物协一级 service.
-        {"name": "居民满意度测评", "max": "20", "method": "computed", "scorer": "survey",
-         "criterion": "得分 = 20 × 满意率（满意与基本满意的户数 ÷ 参评户数）；参评户数达到小区总户数70%方为有效。"},
+        {"name": "环境卫生满意度", "max": "5", "method": "computed", "scorer": "survey",
+         "question": "您对小区公共区域的卫生保洁和垃圾清运是否满意？", "criterion": SURVEY_CRITERION},
+        {"name": "安全秩序满意度", "max": "5", "method": "computed", "scorer": "survey",
+         "question": "您对小区门岗值守、安全巡逻和车辆停放秩序是否满意？", "criterion": SURVEY_CRITERION},
+        {"name": "报修维修满意度", "max": "5", "method": "computed", "scorer": "survey",
+         "question": "您对物业报修的响应速度和维修质量是否满意？", "criterion": SURVEY_CRITERION},
+        {"name": "总体满意度", "max": "5", "method": "computed", "scorer": "survey",
+         "question": "总体来看，您对本小区的物业服务是否满意？", "criterion": SURVEY_CRITERION},
     ]),
 ]
 

@@ -95,6 +95,8 @@ class StandardItem(TenantScoped, db.Model):
     kind: Mapped[str] = mapped_column(String(10), default="regular")
     name: Mapped[str] = mapped_column(String(100))
     criterion: Mapped[str] = mapped_column(Text, default="")
+    # What residents are asked on the survey (scorer "survey"); the criterion says how points follow.
+    question: Mapped[str] = mapped_column(String(200), default="", server_default="")
     max_points: Mapped[Decimal] = mapped_column(POINTS, default=Decimal("0"))
     method: Mapped[str] = mapped_column(String(10), default="graded")
     scorer: Mapped[str] = mapped_column(String(10), default="community")

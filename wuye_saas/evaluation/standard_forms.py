@@ -69,6 +69,8 @@ class ItemForm(Form):
     category_id = SelectField("所属分类", coerce=optional_int,
                               choices=[], validate_choice=False)
     criterion = TextAreaField("评分标准（细则）", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
+    question = StringField("居民问题（居民满意度测评）", validators=[Optional(), Length(max=200, message="居民问题不能超过 200 个字。")],
+                           description="居民作答页面上显示的问题，如“您对小区公共区域的卫生保洁是否满意？”；评分方为居民满意度测评的项必填。")
     max_points = DecimalField("满分", places=2, validators=[Optional()])
     method = SelectField("计分方式", choices=list(METHODS.items()))
     scorer = SelectField("评分方", choices=list(SCORERS.items()),
@@ -104,6 +106,7 @@ class ItemForm(Form):
 
     def to_data(self, kind: str) -> ItemData:
         return ItemData(kind=kind, name=self.name.data or "", criterion=self.criterion.data or "",
+                        question=self.question.data or "",
                         category_id=self.category_id.data, max_points=self.max_points.data,
                         method=self.method.data, scorer=self.scorer.data,
                         levels=getattr(self, "_levels", None) or [], deduction_per=self.deduction_per.data,
@@ -112,6 +115,7 @@ class ItemForm(Form):
 
     def load(self, item) -> None:
         self.name.data, self.criterion.data, self.category_id.data = item.name, item.criterion, item.category_id
+        self.question.data = item.question
         self.max_points.data, self.method.data, self.scorer.data = item.max_points, item.method, item.scorer
         self.levels.data, self.deduction_per.data = levels_text(item.levels), item.deduction_per
         self.computed_key.data, self.evidence_required.data = item.computed_key or "", item.evidence_required

@@ -387,7 +387,7 @@ def new_version(s: Standard) -> Standard:
     for i in s.items:
         db.session.add(StandardItem(
             standard_id=new.id, category_id=cat_map.get(i.category_id), kind=i.kind, name=i.name,
-            criterion=i.criterion, max_points=i.max_points, method=i.method, scorer=i.scorer,
+            criterion=i.criterion, question=i.question, max_points=i.max_points, method=i.method, scorer=i.scorer,
             levels=copy.deepcopy(i.levels or []), deduction_per=i.deduction_per, computed_key=i.computed_key,
             evidence_required=i.evidence_required, veto_effect=i.veto_effect, sort=i.sort))
     db.session.flush()
@@ -465,6 +465,7 @@ class ItemData:
     kind: str = "regular"
     name: str = ""
     criterion: str = ""
+    question: str = ""
     category_id: int | None = None
     max_points: Decimal | None = None
     method: str = "graded"
@@ -480,6 +481,8 @@ class ItemData:
         """Drop what the kind and method do not use, so a stored item holds only what counts."""
         d = copy.copy(self)
         d.name, d.criterion = (d.name or "").strip(), (d.criterion or "").strip()
+        # Only residents are asked a question: other scorers keep none.
+        d.question = (d.question or "").strip() if d.scorer == "survey" else ""
         if d.kind == "veto":
             d.category_id, d.max_points, d.method, d.levels = None, ZERO, "yesno", []
             d.deduction_per = d.computed_key = None
@@ -498,7 +501,7 @@ class ItemData:
         return d
 
 
-FIELDS = ("kind", "name", "criterion", "category_id", "max_points", "method", "scorer", "levels", "deduction_per",
+FIELDS = ("kind", "name", "criterion", "question", "category_id", "max_points", "method", "scorer", "levels", "deduction_per",
           "computed_key", "evidence_required", "veto_effect")
 
 
@@ -509,6 +512,10 @@ def _check_item(s: Standard, d: ItemData) -> None:
     if issues:
         name, message = next(iter(issues.items()))
         raise StandardProblem(message, name)
+    if d.scorer == "survey" and not d.question:
+        raise StandardProblem("居民满意度测评打分的项须填写居民问题（居民作答时看到的问题）。", "question")
+    if len(d.question) > 200:
+        raise StandardProblem("居民问题不能超过 200 个字。", "question")
 
 
 def add_item(s: Standard, data: ItemData) -> StandardItem:
@@ -651,7 +658,7 @@ def adopt_default(name: str = default.NAME) -> Standard:
 def _default_item(s: Standard, spec: dict, kind: str, sort: int, category_id: int | None = None) -> StandardItem:
     return StandardItem(
         standard_id=s.id, category_id=category_id, kind=kind, name=spec["name"], criterion=spec.get("criterion", ""),
-        max_points=Decimal(spec["max"]), method=spec["method"], scorer=spec["scorer"],
+        question=spec.get("question", ""), max_points=Decimal(spec["max"]), method=spec["method"], scorer=spec["scorer"],
         levels=[{"label": label, "points": points} for label, points in spec.get("levels", [])],
         deduction_per=Decimal(spec["per"]) if spec.get("per") else None, computed_key=spec.get("key"),
         evidence_required=spec.get("evidence", False), sort=sort)

@@ -34,10 +34,10 @@ def answer_form(items, formdata=None):
                                      description="物业或社区发放的本户户码，只用于核实每户参加一次，不会与您的评价一起显示。")
         comment = TextAreaField("意见和建议（选填）", validators=[Optional(), Length(max=1000, message="意见不能超过 1000 个字。")])
 
-    for item in items:
+    for n, item in enumerate(items, 1):
+        # Residents read the item's question, never its scoring criterion.
+        ask = f"请回答第 {n} 题：{item.question or item.name}"
         setattr(AnswerForm, f"q{item.id}", RadioField(
-            item.name, choices=list(SURVEY_ANSWERS.items()), validate_choice=False,
-            validators=[InputRequired(f"请选择您对“{item.name}”的评价。"),
-                        AnyOf(list(SURVEY_ANSWERS), f"请选择您对“{item.name}”的评价。")],
-            description=item.criterion))
+            item.question or item.name, choices=list(SURVEY_ANSWERS.items()), validate_choice=False,
+            validators=[InputRequired(ask), AnyOf(list(SURVEY_ANSWERS), ask)]))
     return AnswerForm() if formdata is None else AnswerForm(formdata=formdata)

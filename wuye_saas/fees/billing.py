@@ -23,7 +23,9 @@ from .. import audit
 from ..extensions import db, refresh_statistics
 from ..formutil import too_long
 from ..money import fmt_yuan
-from ..org.models import Community, Compound, Contract, Firm, Household, HouseholdClass, HouseholdClassLink, Street
+from ..org.models import (
+    Building, Community, Compound, Contract, Firm, Household, HouseholdClass, HouseholdClassLink, Street,
+)
 from ..tenancy import current_tenant_id, system_scope
 from ..timeutil import now, today
 from . import compute
@@ -405,11 +407,14 @@ def bills_query(visible_clause, f: BillFilters):
     if f.status in PAID_STATUSES:
         base = base.where(status == f.status)
     if f.q:
+        # The room, the building with or without a space before the room ("2号楼 101"), the owner, the code.
         like = f"%{f.q}%"
-        base = base.where(or_(Household.room.like(like), Household.owner_name.like(like),
-                              Household.household_code == f.q))
+        base = base.join(Building, Building.id == Household.building_id).where(or_(
+            Household.room.like(like), (Building.name + " " + Household.room).like(like),
+            (Building.name + Household.room).like(like), Household.owner_name.like(like),
+            Household.household_code == f.q))
     rows = (base.add_columns(paid_fen.label("paid"), due_fen.label("due"), status.label("status"))
-            .options(selectinload(Bill.household), selectinload(Bill.compound))
+            .options(selectinload(Bill.household).joinedload(Household.building), selectinload(Bill.compound))
             .order_by(Bill.month.desc(), Bill.compound_id, Bill.household_id))
     totals = base.with_only_columns(
         func.count(Bill.id), func.coalesce(func.sum(Bill.base_fen), 0), func.coalesce(func.sum(Bill.gov_fen), 0),

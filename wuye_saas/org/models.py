@@ -132,6 +132,12 @@ class HouseholdClass(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
 
+def household_label(building_name: str, room: str) -> str:
+    """How a household is named everywhere: building and room ("3号楼 1单元302"). A room alone
+    repeats in every building of the compound."""
+    return f"{building_name} {room}"
+
+
 class Household(TenantScoped, db.Model):
     """户: one exclusive unit (专有部分) with its legal floor area."""
 
@@ -163,8 +169,14 @@ class Household(TenantScoped, db.Model):
         return room
 
     @property
+    def label(self) -> str:
+        return household_label(self.building.name, self.room)
+
+    @property
     def audit_label(self):
-        return self.room
+        # A row new in this flush has only building_id: its relationship does not load yet.
+        building = self.building or (db.session.get(Building, self.building_id) if self.building_id else None)
+        return household_label(building.name, self.room) if building else self.room
 
 
 class HouseholdClassLink(TenantScoped, db.Model):

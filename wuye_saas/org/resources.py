@@ -207,7 +207,7 @@ RESOURCES: list[Resource] = [
         load=[joinedload(m.Household.compound), joinedload(m.Household.building),
               joinedload(m.Household.class_links).joinedload(m.HouseholdClassLink.household_class)],
         choices={"compound_id": _all(m.Compound), "building_id": _buildings_choice},
-        title=lambda o: f"{o.compound.name} {o.building.name} {o.room}",
+        title=lambda o: f"{o.compound.name} {o.label}",
         prepare=_household_prepare, apply=_household_apply, facts=_household_facts,
     ),
     Resource(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import segno
 from flask import abort, request, url_for
 
+from ..evaluation import surveys
 from ..extensions import db
 from ..web import page_arg, public_blueprint, render
 from . import chain, keys, publications
@@ -49,8 +50,9 @@ def _compound(compound_id: int):
 def compound(compound_id: int):
     c = _compound(compound_id)
     page = db.paginate(publications.board_query(c.id), page=page_arg(), per_page=10, error_out=False)
+    running, upcoming, _ = surveys.public_surveys(c.id)
     return render("publicity/board/compound.html", c=c, page=page, args=request.args, kinds=PUBLICATION_KINDS,
-                  verdict=chain.verify(c.id),
+                  verdict=chain.verify(c.id), survey=(running or [None])[0], upcoming=upcoming,
                   objections=publications.objections_of([p.id for p in page.items]), statuses=OBJECTION_STATUSES)
 
 

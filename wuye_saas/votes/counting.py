@@ -32,6 +32,19 @@ SUPER = Fraction(3, 4)
 HALF = Fraction(1, 2)
 
 
+def approval_words(matter: str) -> str:
+    return "四分之三以上（≥ 3/4）" if matter in SUPERMAJORITY else "过半数（> 1/2，须多于一半）"
+
+
+def conditions(matter: str) -> list[str]:
+    """The matter's legal pass conditions in words, as the notice and the vote page state them."""
+    need = approval_words(matter)
+    return [f"参与表决：参与表决的专有部分面积占全部专有部分面积的三分之二以上（≥ {_frac(PARTICIPATION)}），"
+            f"且参与表决人数占总人数的三分之二以上（≥ {_frac(PARTICIPATION)}）",
+            f"通过：同意的专有部分面积占参与表决面积的{need}，且同意人数占参与表决人数的{need}；"
+            "弃权计入参与表决，不计入同意"]
+
+
 @dataclass(frozen=True)
 class Unit:
     household_id: int
@@ -67,10 +80,13 @@ class Test:
             return False     # nobody to count: nothing can pass
         return self.ratio > self.threshold if self.strict else self.ratio >= self.threshold
 
-    def explain(self) -> str:
+    def figures(self) -> str:
         sign = (">" if self.strict else "≥") if self.ok else ("≤" if self.strict else "<")
-        return (f"{self.label} {_amount(self.part, self.unit)} / {_amount(self.whole, self.unit)} = "
+        return (f"{_amount(self.part, self.unit)} / {_amount(self.whole, self.unit)} = "
                 f"{_percent(self.ratio)} {sign} {_frac(self.threshold)} {'✓' if self.ok else '✗'}")
+
+    def explain(self) -> str:
+        return f"{self.label} {self.figures()}"
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit, policy, timeutil
 from ..extensions import db
+from ..money import fmt_yuan
 from ..org.models import Building, Compound, Household
 from ..publicity import chain, ledger
 from ..publicity.models import PUBLICATION_KINDS
+from ..publicity.templates_content import line
 from . import counting
 from .models import (
     CHOICES, FUND_STATUSES, MATTERS, REVIEW_LEVELS, VOTE_STATUSES, Ballot, FundApplication, FundReview,
@@ -90,16 +92,54 @@ def publicize_vote(vote: OwnerVote, opens_on: date | None, closes_on: date | Non
     if closes_on < opens_on:
         return {"closes_on": "截止日期不能早于开始日期。"}
     vote.status, vote.publicized_on, vote.opens_on, vote.closes_on = "publicized", today(), opens_on, closes_on
-    _publish(vote.compound_id, "vote_notice", f"业主表决事项公示：{vote.title}", {
-        "matter": vote.matter, "matter_label": MATTERS[vote.matter], "title": vote.title,
-        "description": vote.description, "filed_at": timeutil.fmt_datetime(vote.filed_at),
-        "publicized_on": vote.publicized_on.isoformat(), "opens_on": opens_on.isoformat(),
-        "closes_on": closes_on.isoformat(),
-        "threshold": ("参与表决的专有部分面积和人数均占三分之二以上；同意的面积和人数均占参与表决的"
-                      + ("四分之三以上" if vote.matter in counting.SUPERMAJORITY else "过半数")),
-    }, user)
+    _publish(vote.compound_id, "vote_notice", f"业主表决事项公示：{vote.title}", notice_content(vote), user)
     db.session.flush()
     return {}
+
+
+def _cn(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def notice_content(vote: OwnerVote) -> dict:
+    """What the 15-day notice says (and so what its hash covers): the matter, its description,
+    the options, the voting period, who may vote — the compound's units as registered today —
+    and the matter's legal pass conditions."""
+    areas = db.session.execute(select(Household.floor_area)
+                               .where(Household.compound_id == vote.compound_id)).scalars().all()
+    units, area = len(areas), sum((Decimal(a) for a in areas), Decimal(0))
+    eligible = (f"本小区全体业主（专有部分所有权人）。现登记专有部分 {units} 户，"
+                f"总面积 {area:,.2f} ㎡。\n"
+                "面积按专有部分登记面积计算；人数按专有部分计，同一业主拥有多个专有部分按一人计算，"
+                "建设单位未出售或未交付的专有部分合计按一人计算（建筑物区分所有权解释第八、九条）。")
+    lines = [
+        line("matter", f"{MATTERS[vote.matter]}（民法典第二百七十八条）", "表决事项"),
+        line("title", vote.title, "事项名称"),
+        line("description", vote.description or "（无）", "事项说明"),
+        line("options", "、".join(CHOICES.values()) + "（每户选其一）", "表决选项"),
+        line("period", f"{_cn(vote.opens_on)} 至 {_cn(vote.closes_on)}", "表决期间"),
+        line("eligible", eligible, "表决资格"),
+        line("conditions", "\n".join(counting.conditions(vote.matter)), "通过条件"),
+        line("filed", timeutil.fmt_datetime(vote.filed_at), "报备社区"),
+        line("publicized", f"{_cn(vote.publicized_on)}（表决开始前至少提前 {NOTICE_DAYS} 日公示）", "公示日期"),
+    ]
+    return {"matter": vote.matter, "matter_label": MATTERS[vote.matter], "title": vote.title,
+            "description": vote.description, "filed_at": timeutil.fmt_datetime(vote.filed_at),
+            "publicized_on": vote.publicized_on.isoformat(), "opens_on": vote.opens_on.isoformat(),
+            "closes_on": vote.closes_on.isoformat(), "supermajority": vote.matter in counting.SUPERMAJORITY,
+            "eligible_units": units, "eligible_area": f"{area:.2f}", "lines": lines}
+
+
+def result_content(vote: OwnerVote, decision: counting.Decision, counted_on: date) -> dict:
+    """The published count: each legal test with its exact figures, and the outcome."""
+    lines = [line("matter", MATTERS[vote.matter], "表决事项"),
+             line("period", f"{_cn(vote.opens_on)} 至 {_cn(vote.closes_on)}", "表决期间"),
+             line("counted", _cn(counted_on), "计票日期")]
+    lines += [line(f"test{i}", t.figures(), t.label) for i, t in enumerate(decision.tests)]
+    lines += [line("conditions", "\n".join(counting.conditions(vote.matter)), "通过条件"),
+              line("outcome", decision.summary, "表决结果")]
+    return {"title": vote.title, "result": decision.as_dict(), "opens_on": vote.opens_on.isoformat(),
+            "closes_on": vote.closes_on.isoformat(), "counted_on": counted_on.isoformat(), "lines": lines}
 
 
 def open_vote(vote: OwnerVote) -> dict:
@@ -195,8 +235,7 @@ def close_vote(vote: OwnerVote, user=None) -> tuple[counting.Decision | None, di
     vote.status, vote.result, vote.passed = "closed", result, decision.passed
     vote.total_area_centi, vote.total_heads = decision.total_area, decision.total_heads
     _publish(vote.compound_id, "vote_result", f"业主表决结果公示：{vote.title}",
-             {"title": vote.title, **result, "opens_on": vote.opens_on.isoformat(),
-              "closes_on": vote.closes_on.isoformat(), "counted_on": today().isoformat()}, user)
+             result_content(vote, decision, today()), user)
     for app in db.session.execute(select(FundApplication).where(
             FundApplication.vote_id == vote.id, FundApplication.status == "voting")).scalars():
         app.status = "community" if decision.passed else "rejected"
@@ -341,12 +380,19 @@ def _pay(app: FundApplication, amount: int, user) -> None:
     reviews = [{"level": REVIEW_LEVELS[r.level], "approve": r.approve, "reason": r.reason,
                 "at": timeutil.fmt_datetime(r.reviewed_at)} for r in app.reviews]
     vote = app.vote
+    vote_text = (f"{vote.title}：{'通过' if vote.passed else '未通过'}" if vote else "应急维修，依规定免于业主表决")
+    lines = [line("item", app.item, "维修项目"), line("contractor", app.contractor, "施工单位"),
+             line("budget", fmt_yuan(app.budget_fen), "预算金额", fen=app.budget_fen),
+             line("approved", fmt_yuan(amount), "核准支出", fen=amount),
+             line("quotes", app.quotes or "（无）", "报价情况"), line("vote", vote_text, "业主表决")]
+    lines += [line(f"review{i}", " · ".join(x for x in ("同意" if r["approve"] else "退回", r["at"], r["reason"]) if x),
+                   f"{r['level']}审核") for i, r in enumerate(reviews)]
     pub = _publish(app.compound_id, "fund_use", f"{PUBLICATION_KINDS['fund_use']}：{app.item}", {
         "item": app.item, "contractor": app.contractor, "budget_fen": app.budget_fen, "approved_fen": amount,
         "emergency": app.emergency, "quotes": app.quotes,
         "vote": ({"title": vote.title, "passed": vote.passed, "lines": (vote.result or {}).get("lines", [])}
                  if vote else "应急维修，依规定免于业主表决"),
-        "reviews": reviews, "ledger_entry_id": entry.id,
+        "reviews": reviews, "ledger_entry_id": entry.id, "lines": lines,
     }, user)
     app.approved_fen, app.ledger_entry_id, app.publication_id = amount, entry.id, pub.id
     db.session.flush()

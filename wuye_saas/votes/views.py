@@ -11,9 +11,9 @@ from ..extensions import db, htmx
 from ..formutil import attach_errors
 from ..org.models import Household
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
-from . import logic
+from . import counting, logic
 from .forms import BallotForm, PublicizeForm, VoteForm
-from .models import CHOICES, MATTERS, SUPERMAJORITY, VOTE_STATUSES, Ballot, OwnerVote
+from .models import CHOICES, MATTERS, VOTE_STATUSES, Ballot, OwnerVote
 
 bp = tenant_blueprint("votes", __name__, "/votes")
 
@@ -59,7 +59,7 @@ def _detail(vote, publicize=None, errors=None, status=200):
         publicize = PublicizeForm(data={"opens_on": d, "closes_on": d + timedelta(days=14)})
     return render("votes/detail.html", vote=vote, may_run=_may_run(vote), publicize=publicize,
                   errors=errors or {}, confirm=confirm, live=live, counts=logic.ballot_counts(vote),
-                  statuses=VOTE_STATUSES, matters=MATTERS, supermajority=vote.matter in SUPERMAJORITY,
+                  statuses=VOTE_STATUSES, matters=MATTERS, conditions=counting.conditions(vote.matter),
                   choices=CHOICES), status
 
 
@@ -143,9 +143,9 @@ def ballot(owner_vote_id, household_id):
         return render("votes/_ballot_row.html", vote=vote, h=household, b=b, editable=True, choices=CHOICES,
                       errors=errors, saved=not errors, form_data=request.form if errors else None)
     if errors:
-        flash(f"{household.room}：" + "；".join(errors.values()), "danger")
+        flash(f"{household.label}：" + "；".join(errors.values()), "danger")
     else:
-        flash(f"已登记 {household.room} 的表决意见。", "success")
+        flash(f"已登记 {household.label} 的表决意见。", "success")
     # Back to the same page of the sheet: only the sheet's own filters are carried over (an
     # arbitrary query string would clash with url_for's own arguments).
     keep = {k: v for k, v in request.args.items() if k in ("q", "voted", "page")}
