@@ -159,6 +159,45 @@ def test_interrupted_run_is_completed_by_the_next(app, client, fees, monkeypatch
     assert parts(app, a.tenant_id, FEB)[a.household2] == (7523, 1505, 0, 6018, "")
 
 
+def test_the_government_cap_holds_for_households_billed_late(app, client, fees):
+    """Compound 1 under a cap of 30.00 元: A, B and C share it (their exact parts 1504.6,
+    1025.6 and 1718.2 are above it). D, registered after the month was billed, gets none of
+    it; E, after a credit note gave 5.00 of A's government part back, gets those 5.00."""
+    a = fees["a"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.get(FeePolicy, fees["policy"]).gov_cap_fen = 3000
+        db.session.commit()
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", f"compound:{a.compound1}"))
+    first = parts(app, a.tenant_id, FEB)
+    # 3000 in proportion: 1062.47, 724.23, 1213.30 → the spare 分 to A (largest remainder).
+    assert [first[fees[h]][1] for h in ("hA", "hB", "hC")] == [1063, 724, 1213]
+
+    def register(room, area):
+        with app.app_context(), tenant_scope(a.tenant_id):
+            h = m.Household(compound_id=a.compound1, building_id=a.building1, room=room,
+                            floor_area=Decimal(area), owner_name="新住户", household_code=f"ALX{room}")
+            db.session.add(h)
+            db.session.commit()
+            return h.id
+
+    hD = register("301", "50.00")
+    br = finish(app, start(client, "2025-02", f"compound:{a.compound1}"))
+    assert parts(app, a.tenant_id, FEB)[hD] == (4250, 0, 0, 4250, "")
+    with app.app_context(), tenant_scope(a.tenant_id):
+        assert (db.session.get(BillingRun, br).issued, db.session.get(BillingRun, br).existing) == (1, 3)
+        billing.issue_credit(db.session.get(Bill, _bill_ids(app, a.tenant_id, fees["hA"])[0]), {"gov": 500}, "面积更正")
+        db.session.commit()
+    hE = register("302", "100.00")
+    finish(app, start(client, "2025-02", "district"))
+    assert parts(app, a.tenant_id, FEB)[hE] == (8500, 500, 0, 8000, "")
+    with app.app_context(), tenant_scope(a.tenant_id):
+        gov = db.session.execute(select(func.sum(Bill.gov_fen)).where(
+            Bill.month == FEB, Bill.compound_id == a.compound1)).scalar_one()
+        credited = db.session.execute(select(func.sum(CreditNote.gov_fen))).scalar_one()
+    assert gov - credited == 3000
+
+
 def test_class_change_applies_from_its_month_not_to_issued_bills(app, client, fees):
     a = fees["a"]
     login(client, "alpha-district")

@@ -119,6 +119,36 @@ def test_concession_above_100_is_refused(app, client, world):
         assert count(fm.FeePolicy) == count(fm.FeeConcession) == 0
 
 
+def test_a_second_policy_of_the_same_name_is_refused(app, client, world):
+    """Names tell policies apart in pickers and bills: one family per name in a district
+    (its own versions share the name; another district may use it)."""
+    pid = make_policy(app, world, name="老旧小区物业费")
+    make_policy(app, {"alpha": world["beta"]}, name="二号政策")
+    login(client, "alpha-district")
+    resp = post(client, f"{BASE}/policies/new", dict(VALID, name=" 老旧小区物业费 "))
+    assert resp.status_code == 422
+    assert "区内已有同名的收费政策（老旧小区物业费），请换一个名称" in resp.get_data(as_text=True)
+    other = make_policy(app, world, name="另一政策")
+    resp = post(client, f"{BASE}/policies/{other}/edit", dict(VALID, name="老旧小区物业费"))
+    assert resp.status_code == 422 and "区内已有同名的收费政策" in resp.get_data(as_text=True)
+    # Its own edit keeps the name; the other district's name is free here.
+    assert post(client, f"{BASE}/policies/{pid}/edit", dict(VALID, rate_2="0.90")).status_code == 302
+    assert post(client, f"{BASE}/policies/new", dict(VALID, name="二号政策")).status_code == 302
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        names = db.session.execute(select(fm.FeePolicy.name).order_by(fm.FeePolicy.id)).scalars().all()
+        assert names == ["老旧小区物业费", "另一政策", "二号政策"]
+
+
+def test_the_database_refuses_a_same_named_first_version(app, world):
+    """Two saves racing past the check: the unique (district, name, version) stops the second."""
+    from sqlalchemy.exc import IntegrityError
+    make_policy(app, world, name="同名")
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        db.session.add(fm.FeePolicy(name="同名", version=1, valid_from=date(2024, 1, 1)))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+
+
 def test_edit_a_draft(app, client, world):
     pid = make_policy(app, world)
     login(client, "alpha-district")

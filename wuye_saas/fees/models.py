@@ -56,6 +56,8 @@ class FeePolicy(TenantScoped, db.Model):
     concessions: Mapped[list["FeeConcession"]] = relationship(back_populates="policy",
                                                               cascade="all, delete-orphan")
     for_compound: Mapped[Compound | None] = relationship()
+    # A name is one family per district (policies.name_taken); its versions share it.
+    __table_args__ = (UniqueConstraint("tenant_id", "name", "version"),)
 
     @property
     def audit_label(self):
@@ -126,6 +128,11 @@ class BillingRun(TenantScoped, db.Model):
     @property
     def audit_label(self):
         return f"{self.month:%Y年%m月} · {self.scope_label}"
+
+    @property
+    def scope_value(self) -> str:
+        """The new-run form's scope value naming this run's scope (to run it again)."""
+        return self.scope_kind if self.scope_kind in ("district", "firm") else f"{self.scope_kind}:{self.scope_id}"
 
 
 class Bill(TenantScoped, db.Model):

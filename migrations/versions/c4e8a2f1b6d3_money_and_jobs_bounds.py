@@ -1,0 +1,35 @@
+"""fee policy names unique per district and version; job_run heartbeat and lock key (one
+billing run per month and scope at a time)
+
+Revision ID: c4e8a2f1b6d3
+Revises: 3f6a9c1d2b7e
+Create Date: 2026-12-06 08:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 'c4e8a2f1b6d3'
+down_revision = '3f6a9c1d2b7e'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('fee_policy', schema=None) as batch_op:
+        batch_op.create_unique_constraint(batch_op.f('uq_fee_policy_tenant_id_name_version'),
+                                          ['tenant_id', 'name', 'version'])
+    with op.batch_alter_table('job_run', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('heartbeat_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('lock_key', sa.String(length=120), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_job_run_tenant_id_lock_key'), ['tenant_id', 'lock_key'])
+
+
+def downgrade():
+    with op.batch_alter_table('job_run', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_job_run_tenant_id_lock_key'), type_='unique')
+        batch_op.drop_column('lock_key')
+        batch_op.drop_column('heartbeat_at')
+    with op.batch_alter_table('fee_policy', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_fee_policy_tenant_id_name_version'), type_='unique')
