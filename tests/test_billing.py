@@ -385,3 +385,131 @@ def test_new_run_form_offers_each_role_its_scopes(app, client, fees):
     html = client2.get("/d/alpha/fees/runs/new").get_data(as_text=True)
     assert 'value="firm"' in html and f'value="compound:{a.compound1}"' in html
     assert f'compound:{a.compound2}"' not in html and 'value="district"' not in html
+
+
+# --- one run per month and scope; a dead run says so ------------------------------------------
+
+def _held_run(app, a, scope: billing.Scope, month: date, heartbeat_age: int = 0) -> int:
+    """A billing run whose job is running (as if on a worker): the BillingRun id."""
+    from datetime import timedelta
+
+    from wuye_saas import jobs
+    from wuye_saas.fees import jobs as fee_jobs
+    from wuye_saas.timeutil import now
+    with app.app_context(), tenant_scope(a.tenant_id):
+        job = jobs.create_run(fee_jobs.bill_month, "开具账单", lock_key=fee_jobs.lock_key(scope, month))
+        br = billing.create_run(scope, month)
+        br.job_run_id, job.args, job.actor = job.id, [br.id], "张三"
+        job.status, job.progress = "running", 40
+        job.heartbeat_at = job.created_at = now() - timedelta(seconds=heartbeat_age)
+        db.session.commit()
+        return br.id
+
+
+def test_a_second_run_of_the_same_month_and_scope_is_refused(app, client, fees):
+    a = fees["a"]
+    held = _held_run(app, a, billing.Scope("compound", a.compound1, "甲区1号小区"), FEB)
+    before = counts(app, a.tenant_id)
+    login(client, "alpha-district")
+    resp = start(client, "2025-02", f"compound:{a.compound1}")
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "2025年02月 · 甲区1号小区 的账单正在开具（张三 于" in html
+    assert "同一月份和范围同时只能有一个开具任务" in html and f"/d/alpha/fees/runs/{held}" in html
+    assert counts(app, a.tenant_id) == before  # nothing written
+    # Another month or scope is not held.
+    finish(app, start(client, "2025-03", f"compound:{a.compound1}"))
+    finish(app, start(client, "2025-02", f"compound:{a.compound2}"))
+    # Once the held run has finished, its month and scope can be billed again.
+    with app.app_context(), tenant_scope(a.tenant_id):
+        job = db.session.get(JobRun, db.session.get(BillingRun, held).job_run_id)
+        job.status, job.lock_key = "done", None
+        db.session.commit()
+    finish(app, start(client, "2025-02", f"compound:{a.compound1}"))
+
+
+def test_the_database_refuses_two_unfinished_runs_racing_past_the_check(app, fees, monkeypatch):
+    """Both requests pass the look-up before either has written: the unique (district,
+    lock_key) refuses the second insert, which reports the run that won."""
+    from wuye_saas import jobs
+    from wuye_saas.fees import jobs as fee_jobs
+    a = fees["a"]
+    scope = billing.Scope("district", None, "全区")
+    held = _held_run(app, a, scope, FEB)
+    real, calls = jobs.holder, []
+
+    def first_look_up_misses(key):
+        calls.append(key)
+        return None if len(calls) == 1 else real(key)
+
+    monkeypatch.setattr(jobs, "holder", first_look_up_misses)
+    with app.test_request_context(), tenant_scope(a.tenant_id):
+        with pytest.raises(jobs.Busy) as caught:
+            fee_jobs.submit(scope, FEB, None)
+        assert fee_jobs.running_run(caught.value.run).id == held
+        db.session.rollback()
+    assert counts(app, a.tenant_id) == (0, 1, 1)
+
+
+def test_a_run_whose_worker_died_fails_with_the_reason_and_can_be_resumed(app, client, fees):
+    """The worker was killed after the first compound: its row still says running, and its
+    heartbeat stopped 10 minutes ago. The pages say 失败 with the reason, stop polling, and
+    offer the resume, which bills only the rest."""
+    from wuye_saas import jobs
+    a = fees["a"]
+    held = _held_run(app, a, billing.Scope("district", None, "全区"), FEB, heartbeat_age=600)
+    with app.app_context(), tenant_scope(a.tenant_id):
+        br = db.session.get(BillingRun, held)
+        plans, _ = billing.plan_run(br)
+        billing.bill_chunk(br, [p for p in plans if p.id == a.compound1], {})
+        db.session.commit()
+        job_id = br.job_run_id
+    login(client, "alpha-district")
+    page = client.get(f"/d/alpha/fees/runs/{held}").get_data(as_text=True)
+    assert "失败" in page and "进行中" not in page and jobs.DEAD_WORKER in page
+    assert "hx-trigger" not in page  # nothing polls any more
+    assert "已完成的 3 张账单已保存" in page and "再次开具（只补开其余住户）" in page
+    status = client.get(f"/d/alpha/jobs/{job_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-status="failed"' in status and jobs.DEAD_WORKER in status and "hx-trigger" not in status
+    with app.app_context(), tenant_scope(a.tenant_id):
+        job = db.session.get(JobRun, job_id)
+        assert (job.status, job.lock_key) == ("failed", None)
+    # The resume button posts the same month and scope: only compound 2's household is billed.
+    again = finish(app, post(client, "/d/alpha/fees/runs/new", {"month": "2025-02", "scope": "district"}))
+    with app.app_context(), tenant_scope(a.tenant_id):
+        run = db.session.get(BillingRun, again)
+        assert (run.issued, run.existing) == (1, 3)
+    assert len(parts(app, a.tenant_id, FEB)) == 4
+
+
+def test_a_live_run_keeps_running(app, client, fees):
+    a = fees["a"]
+    held = _held_run(app, a, billing.Scope("district", None, "全区"), FEB, heartbeat_age=30)
+    login(client, "alpha-district")
+    page = client.get(f"/d/alpha/fees/runs/{held}").get_data(as_text=True)
+    assert "进行中" in page and "hx-trigger" in page and "再次开具（只补开" not in page
+
+
+def test_a_run_counts_only_the_bills_it_inserted(app, fees, monkeypatch):
+    """Another run writes compound 1's bills between this run's look-up and its insert (what
+    two runs did before they were serialised): this run records and audits 0 for it, not 3."""
+    a = fees["a"]
+    real = billing._insert_bills
+
+    def other_run_first(rows):
+        other = billing.create_run(billing.Scope("compound", a.compound1, "甲区1号小区"), FEB)
+        real([r[:5] + (other.id,) + r[6:] for r in rows])
+        real(rows)
+
+    with app.app_context(), tenant_scope(a.tenant_id):
+        br = billing.create_run(billing.Scope("compound", a.compound1, "甲区1号小区"), FEB)
+        db.session.commit()
+        monkeypatch.setattr(billing, "_insert_bills", other_run_first)
+        outcome = billing.run_billing(br.id)
+        db.session.commit()
+        assert (outcome["issued"], db.session.get(BillingRun, br.id).issued) == (0, 0)
+        event = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "billing_run",
+                                                            AuditEvent.entity_id == br.id,
+                                                            AuditEvent.label.like("%开具账单%"))).scalar_one()
+        assert "开具账单 0 张" in event.label and event.changes["issued"] == 0
+        assert db.session.execute(select(func.count()).select_from(Bill)).scalar_one() == 3
