@@ -334,7 +334,7 @@ def test_credit_notes_cannot_take_a_part_below_zero(app, client, fees):
     for data, message in [({"resident": "20.52", "reason": "多收"}, "最多还可冲减 ¥20.51"),
                           ({"resident": "5", "reason": ""}, "请填写冲减原因"),
                           ({"resident": "-1", "reason": "x"}, "金额不能为负数"),
-                          ({"resident": "1.005", "reason": "x"}, "最多精确到分"),
+                          ({"resident": "1.005", "reason": "x"}, "金额最多两位小数（精确到分）"),
                           ({"reason": "没有金额"}, "请至少填写一项冲减金额")]:
         resp = post(client, url, data)
         assert resp.status_code == 422 and message in resp.get_data(as_text=True), data

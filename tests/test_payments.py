@@ -38,9 +38,11 @@ def make_bills(app, ns, specs) -> list[int]:
     """Bills written directly (the billing job is another area's): each spec is
     (household_id, branch, month, gov_fen, firm_fen, resident_fen); base = the sum."""
     with app.app_context(), tenant_scope(ns.tenant_id):
-        policy = FeePolicy(name="测试政策", valid_from=date(2024, 1, 1), status="active")
-        db.session.add(policy)
-        db.session.flush()
+        policy = db.session.execute(select(FeePolicy).where(FeePolicy.name == "测试政策")).scalar()
+        if policy is None:  # one policy per district: names are unique
+            policy = FeePolicy(name="测试政策", valid_from=date(2024, 1, 1), status="active")
+            db.session.add(policy)
+            db.session.flush()
         runs, ids = {}, []
         for household_id, branch, month, gov, firm, res in specs:
             if month not in runs:

@@ -13,7 +13,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import and_, case, column, func, literal, or_, select, table as table_clause
 from sqlalchemy.dialects import postgresql, sqlite
@@ -462,18 +461,6 @@ def bill_money(bill: Bill) -> dict:
 # --- credit notes ----------------------------------------------------------------------------
 
 PART_LABELS = {"gov": "政府承担", "firm": "企业让利", "resident": "居民缴纳"}
-
-
-def yuan_to_fen(value) -> int:
-    try:
-        amount = Decimal(str(value if value not in (None, "") else 0))
-    except InvalidOperation as exc:
-        raise BillingProblem("请输入金额（元），例如 12.50") from exc
-    if amount < 0:
-        raise BillingProblem("金额不能为负数")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise BillingProblem("金额最多精确到分（两位小数）")
-    return int(amount * 100)
 
 
 def issue_credit(bill: Bill, amounts: dict[str, int], reason: str) -> CreditNote:

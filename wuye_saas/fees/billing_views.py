@@ -2,6 +2,8 @@
 Thin: parse → billing.* → render."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_sqlalchemy.pagination import SelectPagination
@@ -10,6 +12,7 @@ from sqlalchemy import select
 from .. import policy
 from ..extensions import db
 from ..jobs import Busy, JobRun
+from ..money import to_fen
 from ..jobs import check as check_job
 from ..org.models import Compound, Firm, Street
 from ..timeutil import fmt_datetime, today
@@ -158,20 +161,14 @@ def credit(bill_id: int):
     require("credit", "billing")
     form = CreditForm()
     if form.validate_on_submit():
-        amounts = {}
-        for part in billing.PART_LABELS:
-            try:
-                amounts[part] = billing.yuan_to_fen(getattr(form, part).data)
-            except billing.BillingProblem as exc:
-                getattr(form, part).errors.append(str(exc))
-        if not form.errors:
-            try:
-                billing.issue_credit(b, amounts, form.reason.data)
-            except billing.BillingProblem as exc:
-                getattr(form, exc.field).errors.append(str(exc))
-            else:
-                db.session.commit()
-                flash("已开具冲减单。", "success")
-                return redirect(url_for(".bill", bill_id=b.id))
+        amounts = {part: to_fen(Decimal(getattr(form, part).data or 0)) for part in billing.PART_LABELS}
+        try:
+            billing.issue_credit(b, amounts, form.reason.data)
+        except billing.BillingProblem as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("已开具冲减单。", "success")
+            return redirect(url_for(".bill", bill_id=b.id))
     return render_template("fees/billing/credit.html", form=form, bill=b, money=billing.bill_money(b),
                            part_labels=billing.PART_LABELS), 422 if form.errors else 200
