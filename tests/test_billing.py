@@ -335,7 +335,10 @@ def test_credit_notes_cannot_take_a_part_below_zero(app, client, fees):
                           ({"resident": "5", "reason": ""}, "请填写冲减原因"),
                           ({"resident": "-1", "reason": "x"}, "金额不能为负数"),
                           ({"resident": "1.005", "reason": "x"}, "金额最多两位小数（精确到分）"),
-                          ({"reason": "没有金额"}, "请至少填写一项冲减金额")]:
+                          ({"reason": "没有金额"}, "请至少填写一项冲减金额"),
+                          ({"resident": "NaN", "reason": "x"}, "请填写金额"),
+                          ({"gov": "1e20", "reason": "x"}, "请填写金额"),
+                          ({"firm": "1000000.01", "reason": "x"}, "金额不能超过 1,000,000 元")]:
         resp = post(client, url, data)
         assert resp.status_code == 422 and message in resp.get_data(as_text=True), data
     assert notes() == []
@@ -513,3 +516,30 @@ def test_a_run_counts_only_the_bills_it_inserted(app, fees, monkeypatch):
                                                             AuditEvent.label.like("%开具账单%"))).scalar_one()
         assert "开具账单 0 张" in event.label and event.changes["issued"] == 0
         assert db.session.execute(select(func.count()).select_from(Bill)).scalar_one() == 3
+
+
+def test_billing_and_simulation_at_the_largest_bounds_fit_the_columns(app, client, fees):
+    """The largest home (10,000 ㎡) at the largest price (100 元/㎡·月) under the largest cap:
+    one bill is 10⁸ 分 (INTEGER holds 2.1 × 10⁹) and the sums are exact; a district of 10⁶
+    such homes bills 10¹⁴ 分 a month, within BIGINT (9.2 × 10¹⁸) and Python's exact ints."""
+    from wuye_saas import formutil
+    from wuye_saas.fees.simulate import simulate
+    a = fees["a"]
+    area, rate = formutil.AREA_M2[1], formutil.RATE_YUAN_M2[1]
+    cap_fen = int(formutil.CAP_YUAN[1] * 100)
+    with app.app_context(), tenant_scope(a.tenant_id):
+        for h in db.session.execute(select(m.Household)).scalars():
+            h.floor_area = area
+        p = db.session.get(FeePolicy, fees["policy"])
+        p.grades[0].rate, p.gov_percent, p.gov_cap_fen = rate, Decimal("100"), cap_fen
+        db.session.commit()
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", "district"))
+    got = parts(app, a.tenant_id, FEB)
+    assert len(got) == 4 and {v[0] for v in got.values()} == {100_000_000}
+    assert sum(v[1] for v in got.values()) == 400_000_000  # all government, below the cap per compound
+    with app.app_context(), tenant_scope(a.tenant_id):
+        r = simulate(db.session.get(FeePolicy, fees["policy"]), "district", None, FEB)
+        assert (r.first.base, r.year.base) == (400_000_000, 12 * 400_000_000)
+    html = client.get(f"/d/alpha/fees/simulate?policy_id={fees['policy']}&scope=district&month=2025-02")
+    assert "¥4,000,000.00" in html.get_data(as_text=True)

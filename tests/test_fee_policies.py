@@ -94,6 +94,19 @@ BAD = [
     ({"gov_trial_months": "-1"}, "月数须在 0 到 120 之间"),
     ({"gov_cap": "-1"}, "封顶金额不能为负数"),
     ({"name": ""}, "请填写政策名称"),
+    # Bounds a district could need; nothing but plain numbers (1e20 once billed ¥3.6 × 10²²).
+    ({"rate_2": "1e20"}, "请填写数字，例如 12.5"),
+    ({"rate_2": "NaN"}, "请填写数字，例如 12.5"),
+    ({"rate_2": "Infinity"}, "请填写数字，例如 12.5"),
+    ({"rate_2": "100.0001"}, "单价不能超过 100 元/㎡·月"),
+    ({"basis": "per_household", "rate_2": "", "flat_2": "10000.01"}, "每户金额不能超过 10,000 元"),
+    ({"gov_cap": "10000000.01"}, "封顶金额不能超过 10,000,000 元"),
+    ({"gov_cap": "sNaN"}, "请填写金额"),
+    ({"gov_mode": "per_m2", "gov_per_m2": "1E+2"}, "请填写数字"),
+    ({"gov_mode": "declining", "gov_schedule": "0.30,1e20"}, "“1e20”不是有效的金额"),
+    ({"gov_mode": "declining", "gov_schedule": "0.30,100.5"}, "“100.5”应在 0 到 100 元/㎡·月 之间"),
+    ({"float_2": "NaN", "price_regime": "政府指导价"}, "请填写数字"),
+    ({"gov_trial_months": "1e3"}, "不是有效的整数"),
 ]
 
 

@@ -128,6 +128,10 @@ def test_partial_payments_and_credit_notes_give_exact_owed(app, client, world, f
     ({"amount": "0"}, "金额必须大于 0"),
     ({"amount": "-5"}, "金额必须大于 0"),
     ({"amount": "abc"}, "最多两位小数"),
+    ({"amount": "1e20"}, "最多两位小数"),       # no exponents, NaN or Infinity: only plain numbers
+    ({"amount": "NaN"}, "最多两位小数"),
+    ({"amount": "Infinity"}, "最多两位小数"),
+    ({"amount": "1000000.01"}, "金额不能超过 1,000,000 元"),
     ({"amount": ""}, "请填写收款金额"),
     ({"method": "支票"}, "method"),
     ({"paid_on": "2026-07-16"}, "收款日期不能晚于今天"),

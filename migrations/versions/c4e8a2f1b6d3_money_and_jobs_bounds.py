@@ -1,5 +1,5 @@
 """fee policy names unique per district and version; job_run heartbeat and lock key (one
-billing run per month and scope at a time)
+billing run per month and scope at a time); money sums and entries in BIGINT
 
 Revision ID: c4e8a2f1b6d3
 Revises: 3f6a9c1d2b7e
@@ -16,7 +16,18 @@ branch_labels = None
 depends_on = None
 
 
+# Columns holding sums (a compound's month, a claim) or large entries: a district's figures
+# can pass INTEGER's ¥21,474,836.47. A single bill's parts stay INTEGER (at most 10⁸ 分).
+BIG = [('subsidy_claim', 'amount_fen', False), ('compound_month', 'billed_fen', False),
+       ('compound_month', 'collected_fen', False), ('ledger_entry', 'amount_fen', False),
+       ('fund_application', 'budget_fen', False), ('fund_application', 'approved_fen', True)]
+
+
 def upgrade():
+    for table, column, nullable in BIG:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(column, existing_type=sa.Integer(), type_=sa.BigInteger(),
+                                  existing_nullable=nullable)
     with op.batch_alter_table('fee_policy', schema=None) as batch_op:
         batch_op.create_unique_constraint(batch_op.f('uq_fee_policy_tenant_id_name_version'),
                                           ['tenant_id', 'name', 'version'])
@@ -33,3 +44,7 @@ def downgrade():
         batch_op.drop_column('heartbeat_at')
     with op.batch_alter_table('fee_policy', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_fee_policy_tenant_id_name_version'), type_='unique')
+    for table, column, nullable in BIG:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(column, existing_type=sa.BigInteger(), type_=sa.Integer(),
+                                  existing_nullable=nullable)

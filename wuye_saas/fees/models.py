@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -209,7 +209,7 @@ class SubsidyClaim(TenantScoped, db.Model):
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
     month: Mapped[date]
-    amount_fen: Mapped[int]
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # a compound-month sum: BIGINT
     bill_count: Mapped[int]
     status: Mapped[str] = mapped_column(String(10), default="submitted")
     reason: Mapped[str] = mapped_column(String(200), default="")
