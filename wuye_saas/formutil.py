@@ -124,5 +124,5 @@ def yuan_field(label, bounds, required: str | None = None, name: str = "金额",
 def int_field(label, low: int, high: int, name: str, unit: str = "", required: str | None = None,
               **kw) -> IntegerField:
     """A whole number within [low, high]; anything else gets one message."""
-    message = f"{name}应为 {low} 到 {high}{unit} 之间的整数"
+    message = f"{name}应为 {low} 到 {high}{unit}之间的整数"
     return IntegerField(label, [*_first(required), NumberRange(low, high, message)], **kw)
