@@ -109,6 +109,11 @@ def test_a_job_whose_heartbeat_stopped_is_shown_failed(app, client, world):
     with app.app_context(), tenant_scope(tid):
         row = db.session.get(JobRun, dead)
         assert (row.status, row.message, row.finished_at is not None) == ("failed", jobs.DEAD_WORKER, True)
+    if not app.config.get("REDIS_URL"):
+        # Inline, a run starts right after its commit: one still queued a while later never will.
+        stuck = _running_row(app, tid, age=jobs.ENQUEUE_GRACE + 60, status="queued")
+        html = client.get(f"/d/alpha/jobs/{stuck}").get_data(as_text=True)
+        assert 'data-status="failed"' in html and jobs.NEVER_STARTED in html
 
 
 def test_rq_s_own_word_on_a_lost_or_failed_job(app, client, world):

@@ -36,6 +36,7 @@ STALE_AFTER = 120         # seconds without a beat before a running job counts a
 ENQUEUE_GRACE = 60        # seconds a queued row may wait for its RQ job to appear
 DEAD_WORKER = "任务进程中断（处理任务的进程已停止），任务未完成"
 LOST_IN_QUEUE = "任务已不在队列中（队列服务重启或清空），任务未执行完"
+NEVER_STARTED = "任务未能启动（发起任务的进程已中断），任务未执行"
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,11 @@ def dead_reason(run: JobRun) -> str | None:
     state = _rq_state(run)
     if state in ("failed", "stopped", "canceled"):
         return DEAD_WORKER
-    if state == "missing" and run.created_at < now() - timedelta(seconds=ENQUEUE_GRACE):
+    waited = run.created_at < now() - timedelta(seconds=ENQUEUE_GRACE)
+    if state == "missing" and waited:
         return LOST_IN_QUEUE
+    if state is None and run.status == "queued" and waited:
+        return NEVER_STARTED  # inline runs start right after their commit
     return None
 
 
