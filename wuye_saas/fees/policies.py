@@ -227,11 +227,11 @@ def create_policy(d: PolicyData) -> tuple[FeePolicy | None, dict]:
         return None, errs
     p = FeePolicy(version=1, status="draft")
     _apply(p, d)
+    db.session.add(p)
     try:
-        with db.session.begin_nested():  # the unique (tenant, name, version): a same-named twin saved meanwhile
-            db.session.add(p)
-            db.session.flush()
-    except IntegrityError:
+        db.session.flush()
+    except IntegrityError:  # the unique (tenant, name, version): a same-named twin saved meanwhile
+        db.session.rollback()
         return None, {"name": "区内已有同名的收费政策，请换一个名称"}
     p.family_id = p.id  # a family is named by its first version
     db.session.flush()

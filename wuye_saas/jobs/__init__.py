@@ -116,17 +116,18 @@ def holder(lock_key: str) -> JobRun | None:
 
 def create_run(fn, label: str, *args, user=None, kind: str | None = None, lock_key: str | None = None) -> JobRun:
     """A queued run (flushed). With a lock key, raises Busy while another run holds it; the
-    unique (district, lock_key) decides between two requests racing past the check."""
+    unique (district, lock_key) decides between two requests racing past the check (the
+    loser's transaction is rolled back: take the lock before writing anything else)."""
     if lock_key is not None and (other := holder(lock_key)) is not None:
         raise Busy(other)
     run = JobRun(kind=kind or fn.__name__, label=label, func=fn.job_path, args=list(args),
                  user_id=getattr(user, "id", None), lock_key=lock_key,
                  actor=getattr(user, "display_name", None) or "系统")
+    db.session.add(run)
     try:
-        with db.session.begin_nested():
-            db.session.add(run)
-            db.session.flush()
+        db.session.flush()
     except IntegrityError:
+        db.session.rollback()
         other = holder(lock_key) if lock_key is not None else None
         if other is None:
             raise
