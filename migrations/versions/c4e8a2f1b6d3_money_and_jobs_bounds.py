@@ -23,11 +23,22 @@ BIG = [('subsidy_claim', 'amount_fen', False), ('compound_month', 'billed_fen', 
        ('fund_application', 'budget_fen', False), ('fund_application', 'approved_fen', True)]
 
 
+DEDUPLICATE = """
+UPDATE fee_policy SET name = substr(name, 1, 80) || '（重名' || id || '）'
+WHERE EXISTS (SELECT 1 FROM fee_policy AS other WHERE other.tenant_id = fee_policy.tenant_id
+              AND other.name = fee_policy.name AND other.version = fee_policy.version
+              AND other.id < fee_policy.id)
+"""
+
+
 def upgrade():
     for table, column, nullable in BIG:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column(column, existing_type=sa.Integer(), type_=sa.BigInteger(),
                                   existing_nullable=nullable)
+    # Names were not unique before: a later same-named policy gets its id appended, so the
+    # constraint can hold (the district sees which one it is and may rename it).
+    op.execute(DEDUPLICATE)
     with op.batch_alter_table('fee_policy', schema=None) as batch_op:
         batch_op.create_unique_constraint(batch_op.f('uq_fee_policy_tenant_id_name_version'),
                                           ['tenant_id', 'name', 'version'])
