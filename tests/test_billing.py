@@ -159,6 +159,45 @@ def test_interrupted_run_is_completed_by_the_next(app, client, fees, monkeypatch
     assert parts(app, a.tenant_id, FEB)[a.household2] == (7523, 1505, 0, 6018, "")
 
 
+def test_the_government_cap_holds_for_households_billed_late(app, client, fees):
+    """Compound 1 under a cap of 30.00 元: A, B and C share it (their exact parts 1504.6,
+    1025.6 and 1718.2 are above it). D, registered after the month was billed, gets none of
+    it; E, after a credit note gave 5.00 of A's government part back, gets those 5.00."""
+    a = fees["a"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.get(FeePolicy, fees["policy"]).gov_cap_fen = 3000
+        db.session.commit()
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", f"compound:{a.compound1}"))
+    first = parts(app, a.tenant_id, FEB)
+    # 3000 in proportion: 1062.47, 724.23, 1213.30 → the spare 分 to A (largest remainder).
+    assert [first[fees[h]][1] for h in ("hA", "hB", "hC")] == [1063, 724, 1213]
+
+    def register(room, area):
+        with app.app_context(), tenant_scope(a.tenant_id):
+            h = m.Household(compound_id=a.compound1, building_id=a.building1, room=room,
+                            floor_area=Decimal(area), owner_name="新住户", household_code=f"ALX{room}")
+            db.session.add(h)
+            db.session.commit()
+            return h.id
+
+    hD = register("301", "50.00")
+    br = finish(app, start(client, "2025-02", f"compound:{a.compound1}"))
+    assert parts(app, a.tenant_id, FEB)[hD] == (4250, 0, 0, 4250, "")
+    with app.app_context(), tenant_scope(a.tenant_id):
+        assert (db.session.get(BillingRun, br).issued, db.session.get(BillingRun, br).existing) == (1, 3)
+        billing.issue_credit(db.session.get(Bill, _bill_ids(app, a.tenant_id, fees["hA"])[0]), {"gov": 500}, "面积更正")
+        db.session.commit()
+    hE = register("302", "100.00")
+    finish(app, start(client, "2025-02", "district"))
+    assert parts(app, a.tenant_id, FEB)[hE] == (8500, 500, 0, 8000, "")
+    with app.app_context(), tenant_scope(a.tenant_id):
+        gov = db.session.execute(select(func.sum(Bill.gov_fen)).where(
+            Bill.month == FEB, Bill.compound_id == a.compound1)).scalar_one()
+        credited = db.session.execute(select(func.sum(CreditNote.gov_fen))).scalar_one()
+    assert gov - credited == 3000
+
+
 def test_class_change_applies_from_its_month_not_to_issued_bills(app, client, fees):
     a = fees["a"]
     login(client, "alpha-district")
@@ -295,8 +334,11 @@ def test_credit_notes_cannot_take_a_part_below_zero(app, client, fees):
     for data, message in [({"resident": "20.52", "reason": "多收"}, "最多还可冲减 ¥20.51"),
                           ({"resident": "5", "reason": ""}, "请填写冲减原因"),
                           ({"resident": "-1", "reason": "x"}, "金额不能为负数"),
-                          ({"resident": "1.005", "reason": "x"}, "最多精确到分"),
-                          ({"reason": "没有金额"}, "请至少填写一项冲减金额")]:
+                          ({"resident": "1.005", "reason": "x"}, "金额最多两位小数（精确到分）"),
+                          ({"reason": "没有金额"}, "请至少填写一项冲减金额"),
+                          ({"resident": "NaN", "reason": "x"}, "请填写金额"),
+                          ({"gov": "1e20", "reason": "x"}, "请填写金额"),
+                          ({"firm": "1000000.01", "reason": "x"}, "金额不能超过 1,000,000 元")]:
         resp = post(client, url, data)
         assert resp.status_code == 422 and message in resp.get_data(as_text=True), data
     assert notes() == []
@@ -377,3 +419,243 @@ def test_households_are_named_by_building_and_room(app, client, fees):
     assert "<title>账单 2号楼 101 2025-02" in bill_page
     assert "2号楼 101" in client.get(f"/d/alpha/fees/households/{twin_id}/bills").get_data(as_text=True)
     assert "2号楼 101" in client.get(f"/d/alpha/fees/bills/{bill_ids[twin_id]}/pay").get_data(as_text=True)
+# --- one run per month and scope; a dead run says so ------------------------------------------
+
+def _held_run(app, a, scope: billing.Scope, month: date, heartbeat_age: int = 0) -> int:
+    """A billing run whose job is running (as if on a worker): the BillingRun id."""
+    from datetime import timedelta
+
+    from wuye_saas import jobs
+    from wuye_saas.fees import jobs as fee_jobs
+    from wuye_saas.timeutil import now
+    with app.app_context(), tenant_scope(a.tenant_id):
+        job = jobs.create_run(fee_jobs.bill_month, "开具账单", lock_key=fee_jobs.lock_key(scope, month))
+        br = billing.create_run(scope, month)
+        br.job_run_id, job.args, job.actor = job.id, [br.id], "张三"
+        job.status, job.progress = "running", 40
+        job.heartbeat_at = job.created_at = now() - timedelta(seconds=heartbeat_age)
+        db.session.commit()
+        return br.id
+
+
+def test_a_second_run_of_the_same_month_and_scope_is_refused(app, client, fees):
+    a = fees["a"]
+    held = _held_run(app, a, billing.Scope("compound", a.compound1, "甲区1号小区"), FEB)
+    before = counts(app, a.tenant_id)
+    login(client, "alpha-district")
+    resp = start(client, "2025-02", f"compound:{a.compound1}")
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "2025年02月 · 甲区1号小区 的账单正在开具（张三 于" in html
+    assert "同一月份和范围同时只能有一个开具任务" in html and f"/d/alpha/fees/runs/{held}" in html
+    assert counts(app, a.tenant_id) == before  # nothing written
+    # Another month or scope is not held.
+    finish(app, start(client, "2025-03", f"compound:{a.compound1}"))
+    finish(app, start(client, "2025-02", f"compound:{a.compound2}"))
+    # Once the held run has finished, its month and scope can be billed again.
+    with app.app_context(), tenant_scope(a.tenant_id):
+        job = db.session.get(JobRun, db.session.get(BillingRun, held).job_run_id)
+        job.status, job.lock_key = "done", None
+        db.session.commit()
+    finish(app, start(client, "2025-02", f"compound:{a.compound1}"))
+
+
+def test_the_database_refuses_two_unfinished_runs_racing_past_the_check(app, fees, monkeypatch):
+    """Both requests pass the look-up before either has written: the unique (district,
+    lock_key) refuses the second insert, which reports the run that won."""
+    from wuye_saas import jobs
+    from wuye_saas.fees import jobs as fee_jobs
+    a = fees["a"]
+    scope = billing.Scope("district", None, "全区")
+    held = _held_run(app, a, scope, FEB)
+    real, calls = jobs.holder, []
+
+    def first_look_up_misses(key):
+        calls.append(key)
+        return None if len(calls) == 1 else real(key)
+
+    monkeypatch.setattr(jobs, "holder", first_look_up_misses)
+    with app.test_request_context(), tenant_scope(a.tenant_id):
+        with pytest.raises(jobs.Busy) as caught:
+            fee_jobs.submit(scope, FEB, None)
+        assert fee_jobs.running_run(caught.value.run).id == held
+        db.session.rollback()
+    assert counts(app, a.tenant_id) == (0, 1, 1)
+
+
+def test_a_run_whose_worker_died_fails_with_the_reason_and_can_be_resumed(app, client, fees):
+    """The worker was killed after the first compound: its row still says running, and its
+    heartbeat stopped 10 minutes ago. The pages say 失败 with the reason, stop polling, and
+    offer the resume, which bills only the rest."""
+    from wuye_saas import jobs
+    a = fees["a"]
+    held = _held_run(app, a, billing.Scope("district", None, "全区"), FEB, heartbeat_age=600)
+    with app.app_context(), tenant_scope(a.tenant_id):
+        br = db.session.get(BillingRun, held)
+        plans, _ = billing.plan_run(br)
+        billing.bill_chunk(br, [p for p in plans if p.id == a.compound1], {})
+        db.session.commit()
+        job_id = br.job_run_id
+    login(client, "alpha-district")
+    page = client.get(f"/d/alpha/fees/runs/{held}").get_data(as_text=True)
+    assert "失败" in page and "进行中" not in page and jobs.DEAD_WORKER in page
+    assert "hx-trigger" not in page  # nothing polls any more
+    assert "已完成的 3 张账单已保存" in page and "再次开具（只补开其余住户）" in page
+    status = client.get(f"/d/alpha/jobs/{job_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-status="failed"' in status and jobs.DEAD_WORKER in status and "hx-trigger" not in status
+    with app.app_context(), tenant_scope(a.tenant_id):
+        job = db.session.get(JobRun, job_id)
+        assert (job.status, job.lock_key) == ("failed", None)
+    # The resume button posts the same month and scope: only compound 2's household is billed.
+    again = finish(app, post(client, "/d/alpha/fees/runs/new", {"month": "2025-02", "scope": "district"}))
+    with app.app_context(), tenant_scope(a.tenant_id):
+        run = db.session.get(BillingRun, again)
+        assert (run.issued, run.existing) == (1, 3)
+    assert len(parts(app, a.tenant_id, FEB)) == 4
+
+
+def test_a_live_run_keeps_running(app, client, fees):
+    a = fees["a"]
+    held = _held_run(app, a, billing.Scope("district", None, "全区"), FEB, heartbeat_age=30)
+    login(client, "alpha-district")
+    page = client.get(f"/d/alpha/fees/runs/{held}").get_data(as_text=True)
+    assert "进行中" in page and "hx-trigger" in page and "再次开具（只补开" not in page
+
+
+def test_a_run_counts_only_the_bills_it_inserted(app, fees, monkeypatch):
+    """Another run writes compound 1's bills between this run's look-up and its insert (what
+    two runs did before they were serialised): this run records and audits 0 for it, not 3."""
+    a = fees["a"]
+    real = billing._insert_bills
+
+    def other_run_first(rows):
+        other = billing.create_run(billing.Scope("compound", a.compound1, "甲区1号小区"), FEB)
+        real([r[:5] + (other.id,) + r[6:] for r in rows])
+        real(rows)
+
+    with app.app_context(), tenant_scope(a.tenant_id):
+        br = billing.create_run(billing.Scope("compound", a.compound1, "甲区1号小区"), FEB)
+        db.session.commit()
+        monkeypatch.setattr(billing, "_insert_bills", other_run_first)
+        outcome = billing.run_billing(br.id)
+        db.session.commit()
+        assert (outcome["issued"], db.session.get(BillingRun, br.id).issued) == (0, 0)
+        event = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "billing_run",
+                                                            AuditEvent.entity_id == br.id,
+                                                            AuditEvent.label.like("%开具账单%"))).scalar_one()
+        assert "开具账单 0 张" in event.label and event.changes["issued"] == 0
+        assert db.session.execute(select(func.count()).select_from(Bill)).scalar_one() == 3
+
+
+def test_billing_and_simulation_at_the_largest_bounds_fit_the_columns(app, client, fees):
+    """The largest home (10,000 ㎡) at the largest price (100 元/㎡·月) under the largest cap:
+    one bill is 10⁸ 分 (INTEGER holds 2.1 × 10⁹) and the sums are exact; a district of 10⁶
+    such homes bills 10¹⁴ 分 a month, within BIGINT (9.2 × 10¹⁸) and Python's exact ints."""
+    from wuye_saas import formutil
+    from wuye_saas.fees.simulate import simulate
+    a = fees["a"]
+    area, rate = formutil.AREA_M2[1], formutil.RATE_YUAN_M2[1]
+    cap_fen = int(formutil.CAP_YUAN[1] * 100)
+    with app.app_context(), tenant_scope(a.tenant_id):
+        for h in db.session.execute(select(m.Household)).scalars():
+            h.floor_area = area
+        p = db.session.get(FeePolicy, fees["policy"])
+        p.grades[0].rate, p.gov_percent, p.gov_cap_fen = rate, Decimal("100"), cap_fen
+        db.session.commit()
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", "district"))
+    got = parts(app, a.tenant_id, FEB)
+    assert len(got) == 4 and {v[0] for v in got.values()} == {100_000_000}
+    assert sum(v[1] for v in got.values()) == 400_000_000  # all government, below the cap per compound
+    with app.app_context(), tenant_scope(a.tenant_id):
+        r = simulate(db.session.get(FeePolicy, fees["policy"]), "district", None, FEB)
+        assert (r.first.base, r.year.base) == (400_000_000, 12 * 400_000_000)
+    html = client.get(f"/d/alpha/fees/simulate?policy_id={fees['policy']}&scope=district&month=2025-02")
+    assert "¥4,000,000.00" in html.get_data(as_text=True)
+
+
+# --- two at once, on PostgreSQL (concurrent transactions) ---------------------------------------
+
+def _together(*calls):
+    """Run the calls in threads released at the same moment; their results or exceptions."""
+    import threading
+    barrier, out = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(i, fn):
+        barrier.wait()
+        try:
+            out[i] = fn()
+        except Exception as exc:  # noqa: BLE001 — reported to the test
+            out[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return out
+
+
+def _postgresql(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("concurrent transactions: run with DATABASE_URL on PostgreSQL")
+
+
+def test_two_runs_started_together_one_is_refused_on_postgresql(app, fees, monkeypatch):
+    from wuye_saas import jobs
+    from wuye_saas.fees import jobs as fee_jobs
+    _postgresql(app)
+    a = fees["a"]
+    monkeypatch.setattr(jobs, "start", lambda run: db.session.commit())  # no worker: only the start matters
+    scope = billing.Scope("district", None, "全区")
+
+    def submit():
+        with app.test_request_context(), tenant_scope(a.tenant_id):
+            try:
+                return fee_jobs.submit(scope, FEB, None).id
+            except jobs.Busy as exc:
+                db.session.rollback()
+                return exc
+
+    results = _together(submit, submit)
+    assert sorted(type(r).__name__ for r in results) == ["Busy", "int"], results
+    assert counts(app, a.tenant_id) == (0, 1, 1)
+
+
+def test_overlapping_runs_at_once_issue_each_bill_once_and_count_their_own_on_postgresql(app, fees):
+    """The district and compound 1 billed at the same moment, after a household was
+    registered late under a cap: every household billed once, the cap held, and the two
+    runs' counts add up to the bills written."""
+    _postgresql(app)
+    a = fees["a"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        db.session.get(FeePolicy, fees["policy"]).gov_cap_fen = 3000
+        br = billing.create_run(billing.Scope("compound", a.compound1, "甲区1号小区"), FEB)
+        db.session.commit()
+        billing.run_billing(br.id)
+        db.session.commit()
+        db.session.add(m.Household(compound_id=a.compound1, building_id=a.building1, room="301",
+                                   floor_area=Decimal("50.00"), owner_name="新住户", household_code="ALX301"))
+        runs = [billing.create_run(billing.Scope("district", None, "全区"), FEB).id,
+                billing.create_run(billing.Scope("compound", a.compound1, "甲区1号小区"), FEB).id]
+        db.session.commit()
+
+    def bill(run_id):
+        def go():
+            with app.app_context(), tenant_scope(a.tenant_id):
+                outcome = billing.run_billing(run_id)
+                db.session.commit()
+                return outcome["issued"]
+        return go
+
+    issued = _together(bill(runs[0]), bill(runs[1]))
+    assert all(isinstance(n, int) for n in issued), issued
+    with app.app_context(), tenant_scope(a.tenant_id):
+        by_run = dict(db.session.execute(select(Bill.billing_run_id, func.count()).where(Bill.month == FEB)
+                                         .group_by(Bill.billing_run_id)).all())
+        gov = db.session.execute(select(func.sum(Bill.gov_fen)).where(
+            Bill.month == FEB, Bill.compound_id == a.compound1)).scalar_one()
+        assert [db.session.get(BillingRun, r).issued for r in runs] == [by_run.get(r, 0) for r in runs] == issued
+    assert sum(issued) == 2  # the late household and compound 2's
+    assert len(parts(app, a.tenant_id, FEB)) == 5 and gov == 3000

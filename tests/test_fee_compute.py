@@ -108,6 +108,23 @@ def test_cap_per_compound_shared_by_largest_remainder():
     assert [p.gov for p in parts] == [3000, 3000]
 
 
+def test_a_late_household_gets_only_what_is_left_of_the_cap():
+    # The issue's month: cap 5,000 分, two households of 2,500 already issued (5,000). The
+    # third, registered late, gets no government part and pays its whole base.
+    t = terms(gov_mode="per_m2", gov_per_m2=D("0.25"), gov_cap_fen=5000)
+    first = compound_month(t, contract(), JUNE, [(D("100.00"), frozenset())] * 2)
+    assert [p.gov for p in first] == [2500, 2500]
+    [late] = compound_month(t, contract(), JUNE, [(D("100.00"), frozenset())], gov_issued=5000)
+    assert (late.base, late.gov, late.resident) == (8500, 0, 8500)
+    # 1,200 left (a credit note took 1,200 off): two late households share it as rule 3.
+    late = compound_month(t, contract(), JUNE, [(D("100.00"), frozenset()), (D("50.00"), frozenset())],
+                          gov_issued=3800)
+    assert [(p.gov, p.resident) for p in late] == [(800, 7700), (400, 3850)]
+    # Below the cap a late household keeps its exact share.
+    [late] = compound_month(t, contract(), JUNE, [(D("100.00"), frozenset())], gov_issued=2500)
+    assert late.gov == 2500
+
+
 def test_concessions_by_class():
     t = terms(gov_mode="percent", gov_percent=D("30"), concessions={LOW: D("50"), EXTREME: D("100")})
     # 低保: government 2550, firm 50 % of 5950 = 2975, resident 2975.
@@ -192,3 +209,17 @@ def test_parts_never_negative_and_add_up(t, homes, start, offset):
         assert p.holdback <= p.gov + p.resident
     if t.gov_cap_fen is not None:
         assert sum(p.gov for p in parts) <= t.gov_cap_fen
+
+
+@settings(max_examples=200, deadline=None)
+@given(t=policies(), homes=households, cut=st.integers(0, 25))
+def test_the_cap_holds_whatever_order_households_are_billed_in(t, homes, cut):
+    """Billing some households, then the rest later (rule 4), never exceeds the cap."""
+    c = ContractTerms(firm_id=1, grade="二级", rate=None, start=START)
+    first = compound_month(t, c, JUNE, homes[:cut])
+    issued = sum(p.gov for p in first)
+    later = compound_month(t, c, JUNE, homes[cut:], gov_issued=issued)
+    if t.gov_cap_fen is not None:
+        assert issued + sum(p.gov for p in later) <= t.gov_cap_fen
+    for p in later:
+        assert min(p.gov, p.firm, p.resident) >= 0 and p.gov + p.firm + p.resident == p.base

@@ -90,10 +90,23 @@ BAD = [
     ({"basis": "per_household", "rate_2": ""}, "按户收费须至少填写一个等级的每户金额"),
     ({"rate_2": ""}, "至少填写一个服务等级的单价"),
     ({"valid_to": "2023-12-31"}, "截止日期不能早于生效日期"),
-    ({"flat_2": "30.555", "basis": "per_household"}, "最多保留 2 位小数"),
+    ({"flat_2": "30.555", "basis": "per_household"}, "金额最多两位小数（精确到分）"),
     ({"gov_trial_months": "-1"}, "月数须在 0 到 120 之间"),
     ({"gov_cap": "-1"}, "封顶金额不能为负数"),
     ({"name": ""}, "请填写政策名称"),
+    # Bounds a district could need; nothing but plain numbers (1e20 once billed ¥3.6 × 10²²).
+    ({"rate_2": "1e20"}, "请填写数字，例如 12.5"),
+    ({"rate_2": "NaN"}, "请填写数字，例如 12.5"),
+    ({"rate_2": "Infinity"}, "请填写数字，例如 12.5"),
+    ({"rate_2": "100.0001"}, "单价不能超过 100 元/㎡·月"),
+    ({"basis": "per_household", "rate_2": "", "flat_2": "10000.01"}, "每户金额不能超过 10,000 元"),
+    ({"gov_cap": "10000000.01"}, "封顶金额不能超过 10,000,000 元"),
+    ({"gov_cap": "sNaN"}, "请填写金额"),
+    ({"gov_mode": "per_m2", "gov_per_m2": "1E+2"}, "请填写数字"),
+    ({"gov_mode": "declining", "gov_schedule": "0.30,1e20"}, "“1e20”不是有效的金额"),
+    ({"gov_mode": "declining", "gov_schedule": "0.30,100.5"}, "“100.5”应在 0 到 100 元/㎡·月 之间"),
+    ({"float_2": "NaN", "price_regime": "政府指导价"}, "请填写数字"),
+    ({"gov_trial_months": "1e3"}, "不是有效的整数"),
 ]
 
 
@@ -117,6 +130,36 @@ def test_concession_above_100_is_refused(app, client, world):
     assert resp.status_code == 422 and "百分比须在 0 到 100 之间" in resp.get_data(as_text=True)
     with app.app_context(), tenant_scope(ns.tenant_id):
         assert count(fm.FeePolicy) == count(fm.FeeConcession) == 0
+
+
+def test_a_second_policy_of_the_same_name_is_refused(app, client, world):
+    """Names tell policies apart in pickers and bills: one family per name in a district
+    (its own versions share the name; another district may use it)."""
+    pid = make_policy(app, world, name="老旧小区物业费")
+    make_policy(app, {"alpha": world["beta"]}, name="二号政策")
+    login(client, "alpha-district")
+    resp = post(client, f"{BASE}/policies/new", dict(VALID, name=" 老旧小区物业费 "))
+    assert resp.status_code == 422
+    assert "区内已有同名的收费政策（老旧小区物业费），请换一个名称" in resp.get_data(as_text=True)
+    other = make_policy(app, world, name="另一政策")
+    resp = post(client, f"{BASE}/policies/{other}/edit", dict(VALID, name="老旧小区物业费"))
+    assert resp.status_code == 422 and "区内已有同名的收费政策" in resp.get_data(as_text=True)
+    # Its own edit keeps the name; the other district's name is free here.
+    assert post(client, f"{BASE}/policies/{pid}/edit", dict(VALID, rate_2="0.90")).status_code == 302
+    assert post(client, f"{BASE}/policies/new", dict(VALID, name="二号政策")).status_code == 302
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        names = db.session.execute(select(fm.FeePolicy.name).order_by(fm.FeePolicy.id)).scalars().all()
+        assert names == ["老旧小区物业费", "另一政策", "二号政策"]
+
+
+def test_the_database_refuses_a_same_named_first_version(app, world):
+    """Two saves racing past the check: the unique (district, name, version) stops the second."""
+    from sqlalchemy.exc import IntegrityError
+    make_policy(app, world, name="同名")
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        db.session.add(fm.FeePolicy(name="同名", version=1, valid_from=date(2024, 1, 1)))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
 
 
 def test_edit_a_draft(app, client, world):

@@ -317,6 +317,21 @@ def test_areas_are_checked(app, client, alpha, area, message):
     check_refused(app, client, alpha, "compounds", {"area_m2": area}, "area_m2", message)
 
 
+@pytest.mark.parametrize("key, field, value, message", [
+    ("households", "floor_area", "10000.01", "面积不能超过 10,000 ㎡"),
+    ("households", "floor_area", "1e20", "请填写数字"),
+    ("households", "floor_area", "NaN", "请填写数字"),
+    ("compounds", "area_m2", "10000000.01", "面积不能超过 10,000,000 ㎡"),
+    ("compounds", "area_m2", "Infinity", "请填写数字"),
+    ("contracts", "fee_rate", "100.0001", "物业费标准不能超过 100 元/㎡·月"),
+    ("contracts", "fee_rate", "NaN", "请填写数字"),
+])
+def test_numbers_have_bounds_and_are_plain(app, client, alpha, key, field, value, message):
+    """A real district's largest home, compound and price; no exponent, NaN or Infinity."""
+    login(client, "alpha-district")
+    check_refused(app, client, alpha, key, {field: value}, field, message)
+
+
 def test_contract_must_end_after_it_starts(app, client, alpha):
     login(client, "alpha-district")
     check_refused(app, client, alpha, "contracts", {"start_date": "2026-01-01", "end_date": "2025-12-31"},

@@ -466,7 +466,14 @@ def test_a_new_standard_needs_a_free_name(app, client, world):
     resp = post(client, f"{BASE}/new", {"name": "同名标准", "unit": "compound", "total_points": "100", "bonus_cap": "0"})
     assert resp.status_code == 422 and "已有名为“同名标准”的评分标准" in resp.get_data(as_text=True)
     resp = post(client, f"{BASE}/new", {"name": "总分为零", "unit": "compound", "total_points": "0", "bonus_cap": "0"})
-    assert resp.status_code == 422 and "标准总分须大于 0。" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "标准总分必须大于 0" in resp.get_data(as_text=True)
+    for points, message in [("1000.01", "标准总分不能超过 1,000 分"), ("1e20", "请填写数字"), ("NaN", "请填写数字")]:
+        resp = post(client, f"{BASE}/new", {"name": "总分过大", "unit": "compound", "total_points": points,
+                                            "bonus_cap": "0"})
+        assert resp.status_code == 422 and message in resp.get_data(as_text=True), points
+    resp = post(client, f"{BASE}/new", {"name": "加分过大", "unit": "compound", "total_points": "100",
+                                        "bonus_cap": "Infinity"})
+    assert resp.status_code == 422 and "请填写数字" in resp.get_data(as_text=True)
 
 
 # --- who may write ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from ..formutil import Form, optional_int
+from ..formutil import Form, int_field, optional_int
 from ..org.models import COMMITTEE_KINDS
 from .logic import RECOMMENDERS
 from .models import FORMATION_KINDS, SUPERVISION_KINDS, VETTING_GROUPS
@@ -33,8 +33,8 @@ class FormationForm(Form):
                        description="组建：小区没有任期内的业委会（物管会）；换届：现任任期 180 天内届满或已届满。")
     committee_kind = SelectField("组织", choices=[(k, k) for k in COMMITTEE_KINDS],
                                  validators=[DataRequired("请选择业委会或物管会。")])
-    seats = IntegerField("委员名额", default=5, validators=[InputRequired("请填写委员名额。")],
-                         description="业委会 3–11 人单数（五人以上，小型小区可三人）；物管会 5–11 人单数。")
+    seats = int_field("委员名额", 1, 99, "委员名额", " 人", required="请填写委员名额。", default=5,
+                      description="业委会 3–11 人单数（五人以上，小型小区可三人）；物管会 5–11 人单数。")
 
 
 class CandidateForm(Form):

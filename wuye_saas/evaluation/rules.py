@@ -10,9 +10,10 @@ Points are Decimal with two places.
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from ..formutil import POINTS, parse_decimal
 from .models import StandardItem
 
 CENT = Decimal("0.01")
@@ -27,12 +28,13 @@ class ScoreProblem(ValueError):
 
 def to_points(value) -> Decimal:
     """A typed number as points with two places; ScoreProblem for anything else."""
-    try:
-        d = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ScoreProblem("请填写数字分值") from None
-    if not d.is_finite() or d != d.quantize(CENT):
+    d = parse_decimal(value)
+    if d is None:
+        raise ScoreProblem("请填写数字分值")
+    if d != d.quantize(CENT):
         raise ScoreProblem("分值最多保留两位小数")
+    if abs(d) > POINTS[1]:
+        raise ScoreProblem(f"分值不能超过 {POINTS[1]:,} 分")
     return d.quantize(CENT)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..formutil import Form, optional_int
+from ..formutil import POINTS, Form, decimal_field, optional_int
 from .models import CYCLE_KINDS, LISTS, METHODS, SCORERS, UNITS, VETO_EFFECTS
 from .rules import ScoreProblem, to_points
 from .standards import LIST_RULES, SCORE_RULES, ItemData
@@ -16,16 +16,18 @@ from .standards import LIST_RULES, SCORE_RULES, ItemData
 POINTS_MSG = "请填写数字，最多两位小数。"
 
 
+def _points(label, name=None, **kw):
+    return decimal_field(label, POINTS, 2, name or label, " 分", **kw)
+
+
 class StandardForm(Form):
     name = StringField("标准名称", validators=[DataRequired("请填写标准名称。"), Length(max=100, message="标准名称不能超过 100 个字。")])
     unit = SelectField("考核单位", choices=list(UNITS.items()),
                        description="按项目：每个企业服务的每个小区各评一份；按企业：每个企业评一份。")
-    total_points = DecimalField("标准总分", places=2, default=Decimal("100"),
-                                validators=[InputRequired("请填写标准总分。"), NumberRange(min=Decimal("0.01"), message="标准总分须大于 0。")],
-                                description="基本项满分合计须等于此分数才能启用。")
-    bonus_cap = DecimalField("加分上限", places=2, default=Decimal("0"),
-                             validators=[InputRequired("请填写加分上限（没有加分项时填 0）。"), NumberRange(min=0, message="加分上限不能为负数。")],
-                             description="加分项合计最多加这么多分（如扬州：荣誉加分最多 5 分）。")
+    total_points = decimal_field("标准总分", (Decimal("0.01"), POINTS[1]), 2, "标准总分", " 分", default=Decimal("100"),
+                                 required="请填写标准总分。", description="基本项满分合计须等于此分数才能启用。")
+    bonus_cap = _points("加分上限", required="请填写加分上限（没有加分项时填 0）。", default=Decimal("0"),
+                        description="加分项合计最多加这么多分（如扬州：荣誉加分最多 5 分）。")
     note = TextAreaField("说明", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
 
 
@@ -71,14 +73,14 @@ class ItemForm(Form):
     criterion = TextAreaField("评分标准（细则）", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
     question = StringField("居民问题（居民满意度测评）", validators=[Optional(), Length(max=200, message="居民问题不能超过 200 个字。")],
                            description="居民作答页面上显示的问题，如“您对小区公共区域的卫生保洁是否满意？”；评分方为居民满意度测评的项必填。")
-    max_points = DecimalField("满分", places=2, validators=[Optional()])
+    max_points = _points("满分")
     method = SelectField("计分方式", choices=list(METHODS.items()))
     scorer = SelectField("评分方", choices=list(SCORERS.items()),
                          description="企业自评的项由社区审核；居民满意度测评打分的项须为“系统数据计算”。")
     levels = TextAreaField("分档（分档评分）", render_kw={"rows": 3, "placeholder": "党员少于3人 1\n党员3至5人 3\n党员5人以上 5"},
                            description="每行一档：档次说明 分值。须有一档为满分，各档在 0 到满分之间。")
-    deduction_per = DecimalField("每次扣分（按次扣分）", places=2, validators=[Optional()],
-                                 description="每发现一处不符合扣的分数，扣完为止。")
+    deduction_per = _points("每次扣分（按次扣分）", "每次扣分",
+                            description="每发现一处不符合扣的分数，扣完为止。")
     computed_key = SelectField("计算指标（系统数据计算）", choices=[], validate_choice=False)
     evidence_required = BooleanField("须上传佐证材料")
     veto_effect = SelectField("否决后果", choices=[("", "请选择…")] + list(VETO_EFFECTS.items()))
@@ -127,11 +129,11 @@ BAND_STARS = (5, 4, 3, 2, 1)
 
 class BandsForm(Form):
     """The minimum total of each star level; a blank level is not awarded."""
-    min5 = DecimalField("五星", places=2, validators=[Optional()])
-    min4 = DecimalField("四星", places=2, validators=[Optional()])
-    min3 = DecimalField("三星", places=2, validators=[Optional()])
-    min2 = DecimalField("二星", places=2, validators=[Optional()])
-    min1 = DecimalField("一星", places=2, validators=[Optional()])
+    min5 = _points("五星", "分数线")
+    min4 = _points("四星", "分数线")
+    min3 = _points("三星", "分数线")
+    min2 = _points("二星", "分数线")
+    min1 = _points("一星", "分数线")
 
     def bands(self) -> list[dict]:
         return [{"stars": n, "min": str(getattr(self, f"min{n}").data)} for n in BAND_STARS

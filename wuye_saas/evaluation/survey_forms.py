@@ -3,15 +3,15 @@ answer sheet, whose questions are the standard's survey items. The rules (window
 answer per household) live in surveys.py."""
 from __future__ import annotations
 
-from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
-from ..formutil import Form
+from ..formutil import Form, int_field
 from .models import SURVEY_ANSWERS
 
 
 class OpenForm(Form):
-    evaluation_id = IntegerField("考核", validators=[InputRequired("请选择考核。")])
+    evaluation_id = int_field("考核", 1, 2**31 - 1, "考核编号", required="请选择考核。")
     compound_id = SelectField("小区", coerce=int, choices=[], validate_choice=False, validators=[Optional()],
                               description="只开启一个小区时选择；“为全部小区开启”不看此项。")
     opens_on = DateField("开始日期", validators=[InputRequired("请填写测评开始日期。")],

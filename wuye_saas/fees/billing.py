@@ -13,7 +13,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import and_, case, column, func, literal, or_, select, table as table_clause
 from sqlalchemy.dialects import postgresql, sqlite
@@ -298,33 +297,57 @@ def _insert_bills(rows: list[tuple]) -> None:
     conn.exec_driver_sql("DROP TABLE bill_load")  # the next chunk of the same transaction makes its own
 
 
+def lock_month(month: date) -> None:
+    """Serialise the chunks of runs billing the same district and month (any scopes) on
+    PostgreSQL, until the chunk's commit: each chunk then reads the bills already issued
+    after the other's commit, so the government cap (compute rule 4) and the counts hold.
+    SQLite has one writer at a time anyway. The only advisory lock of the product:
+    keys (tenant id, yyyymm)."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(current_tenant_id(), month.year * 100 + month.month)))
+
+
+def _gov_issued(compound_ids: list[int], month: date) -> dict[int, int]:
+    """{compound_id: government part of the month's issued bills after credit notes}."""
+    credited = (select(CreditNote.bill_id, func.sum(CreditNote.gov_fen).label("gov"))
+                .group_by(CreditNote.bill_id).subquery())
+    stmt = (select(Bill.compound_id, func.sum(Bill.gov_fen - func.coalesce(credited.c.gov, 0)))
+            .outerjoin(credited, credited.c.bill_id == Bill.id)
+            .where(Bill.month == month, Bill.compound_id.in_(compound_ids)).group_by(Bill.compound_id))
+    return {cid: int(gov or 0) for cid, gov in db.session.execute(stmt)}
+
+
 def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int, str]) -> tuple[int, int]:
-    """Issue the bills of some compounds; (issued, already existing). Only flushes: the
-    caller commits, one commit per chunk."""
+    """Issue the bills of some compounds; (issued by this run, already existing). Only
+    flushes: the caller commits, one commit per chunk."""
     month, tid, issued_at = br.month, current_tenant_id(), now()
     ids = [p.id for p in batch]
+    lock_month(month)
     billed = set(_hot(select(Bill.household_id).where(Bill.month == month, Bill.compound_id.in_(ids)), Bill).scalars())
     rows = []
     homes_by_compound = _households(ids, month)
+    late = [p.id for p in batch if p.terms.gov_cap_fen is not None
+            and any(hid in billed for hid, _, _ in homes_by_compound.get(p.id, []))]
+    gov_issued = _gov_issued(late, month) if late else {}
     for plan in batch:
-        homes = homes_by_compound.get(plan.id, [])
-        if all(hid in billed for hid, _, _ in homes):
+        homes = [h for h in homes_by_compound.get(plan.id, []) if h[0] not in billed]
+        if not homes:
             continue  # fully billed already (a re-run): nothing to compute
-        # The whole compound is computed (the government cap is shared over all of it), so a
-        # resumed run gives a missing household exactly what the first run would have.
-        parts = compute.compound_month(plan.terms, plan.contract, month, [(a, c) for _, a, c in homes])
+        # Only what is left of the cap goes to households billed after others (rule 4).
+        parts = compute.compound_month(plan.terms, plan.contract, month, [(a, c) for _, a, c in homes],
+                                       gov_issued.get(plan.id, 0))
         for (hid, area, classes), p in zip(homes, parts):
-            if hid in billed:
-                continue
             rows.append((tid, hid, plan.id, plan.contract.firm_id, plan.policy.id, br.id, month, area, p.rate,
                          p.base, p.gov, p.firm, p.resident, p.holdback,
                          "、".join(class_names.get(c, "") for c in classes)[:60], issued_at))
         if not plan.policy.frozen:
             plan.policy.frozen = True  # it has billed: editing now makes a new version
     _insert_bills(rows)
-    after = _hot(select(func.count()).select_from(Bill).where(Bill.month == month, Bill.compound_id.in_(ids)),
-                 Bill).scalar_one()
-    return after - len(billed), len(billed)
+    # Counted by this run's id: bills another run wrote meanwhile are not this run's.
+    issued = _hot(select(func.count()).select_from(Bill).where(
+        Bill.month == month, Bill.compound_id.in_(ids), Bill.billing_run_id == br.id), Bill).scalar_one()
+    return issued, len(billed)
 
 
 def run_billing(billing_run_id: int, report=lambda done, total, msg="": None) -> dict:
@@ -444,18 +467,6 @@ def bill_money(bill: Bill) -> dict:
 # --- credit notes ----------------------------------------------------------------------------
 
 PART_LABELS = {"gov": "政府承担", "firm": "企业让利", "resident": "居民缴纳"}
-
-
-def yuan_to_fen(value) -> int:
-    try:
-        amount = Decimal(str(value if value not in (None, "") else 0))
-    except InvalidOperation as exc:
-        raise BillingProblem("请输入金额（元），例如 12.50") from exc
-    if amount < 0:
-        raise BillingProblem("金额不能为负数")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise BillingProblem("金额最多精确到分（两位小数）")
-    return int(amount * 100)
 
 
 def issue_credit(bill: Bill, amounts: dict[str, int], reason: str) -> CreditNote:

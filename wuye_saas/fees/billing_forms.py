@@ -1,10 +1,10 @@
 """Forms of billing: start a run, issue a credit note."""
 from __future__ import annotations
 
-from wtforms import DecimalField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
-from ..formutil import Fits, Form
+from ..formutil import CREDIT_YUAN, Fits, Form, yuan_field
 
 
 class RunForm(Form):
@@ -15,9 +15,7 @@ class RunForm(Form):
 
 
 def _amount(label):
-    return DecimalField(label, places=2, default=0, validators=[
-        Optional(), NumberRange(min=0, message="金额不能为负数")],
-        render_kw={"step": "0.01", "min": "0", "inputmode": "decimal"})
+    return yuan_field(label, CREDIT_YUAN, default=0, render_kw={"step": "0.01", "min": "0", "inputmode": "decimal"})
 
 
 class CreditForm(Form):

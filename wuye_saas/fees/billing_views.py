@@ -2,6 +2,8 @@
 Thin: parse → billing.* → render."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_sqlalchemy.pagination import SelectPagination
@@ -9,13 +11,15 @@ from sqlalchemy import select
 
 from .. import policy
 from ..extensions import db
-from ..jobs import JobRun
+from ..jobs import Busy, JobRun
+from ..money import to_fen
+from ..jobs import check as check_job
 from ..org.models import Compound, Firm, Street
-from ..timeutil import today
+from ..timeutil import fmt_datetime, today
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import billing
 from .billing_forms import CreditForm, RunForm
-from .jobs import submit
+from .jobs import running_run, submit
 from .models import Bill, BillingRun
 
 bp = tenant_blueprint("billing", __name__, "/fees")
@@ -32,6 +36,9 @@ def runs():
     jobs = {r.id: r for r in db.session.execute(select(JobRun).where(
         JobRun.id.in_([b.job_run_id for b in page.items if b.job_run_id])))
         .scalars()} if page.items else {}
+    for job in jobs.values():
+        if not job.finished:
+            check_job(job)  # a dead worker's run shows 失败, not 进行中 forever
     return render("fees/billing/runs.html", "fees/billing/_runs.html", page=page, jobs=jobs, args=request.args)
 
 
@@ -49,6 +56,7 @@ def new_run():
     m = current_membership()
     form = RunForm()
     form.scope.choices = billing.scope_choices(m)
+    busy = None
     if form.is_submitted():
         _firm_compound_guard(m, form.scope.data)
     if form.validate_on_submit():
@@ -59,18 +67,36 @@ def new_run():
         except billing.BillingProblem as exc:
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            br = submit(scope, month, current_user)
-            return redirect(url_for(".run", billing_run_id=br.id))
+            try:
+                br = submit(scope, month, current_user)
+            except Busy as exc:
+                db.session.rollback()
+                busy = _busy(exc.run, m)
+                form.scope.errors.append(busy["message"])
+            else:
+                return redirect(url_for(".run", billing_run_id=br.id))
     elif not form.is_submitted():
         form.month.data = today().strftime("%Y-%m")
         form.scope.data = request.args.get("scope", "")
-    return render_template("fees/billing/new.html", form=form), 422 if form.errors else 200
+    return render_template("fees/billing/new.html", form=form, busy=busy), 422 if form.errors else 200
+
+
+def _busy(job: JobRun, m) -> dict:
+    """The refusal of a second run of the same month and scope, naming the running one (a
+    link only for those who may open it)."""
+    br = running_run(job)
+    message = (f"{br.audit_label} 的账单正在开具（{job.actor} 于 {fmt_datetime(job.created_at)} 发起，"
+               f"{job.status_label}），请等它完成后再开具；同一月份和范围同时只能有一个开具任务。")
+    open_it = db.session.scalar(select(BillingRun.id).where(BillingRun.id == br.id, policy.visible(m, BillingRun)))
+    return {"message": message, "run_id": open_it}
 
 
 @bp.route("/runs/<int:billing_run_id>")
 def run(billing_run_id: int):
     br = get_or_404(BillingRun, billing_run_id)
     job = db.session.get(JobRun, br.job_run_id) if br.job_run_id else None
+    if job is not None and not job.finished:
+        check_job(job)
     return render("fees/billing/run.html", "fees/billing/_outcome.html", br=br, job=job,
                   totals=billing.run_totals(br.id))
 
@@ -135,20 +161,14 @@ def credit(bill_id: int):
     require("credit", "billing")
     form = CreditForm()
     if form.validate_on_submit():
-        amounts = {}
-        for part in billing.PART_LABELS:
-            try:
-                amounts[part] = billing.yuan_to_fen(getattr(form, part).data)
-            except billing.BillingProblem as exc:
-                getattr(form, part).errors.append(str(exc))
-        if not form.errors:
-            try:
-                billing.issue_credit(b, amounts, form.reason.data)
-            except billing.BillingProblem as exc:
-                getattr(form, exc.field).errors.append(str(exc))
-            else:
-                db.session.commit()
-                flash("已开具冲减单。", "success")
-                return redirect(url_for(".bill", bill_id=b.id))
+        amounts = {part: to_fen(Decimal(getattr(form, part).data or 0)) for part in billing.PART_LABELS}
+        try:
+            billing.issue_credit(b, amounts, form.reason.data)
+        except billing.BillingProblem as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("已开具冲减单。", "success")
+            return redirect(url_for(".bill", bill_id=b.id))
     return render_template("fees/billing/credit.html", form=form, bill=b, money=billing.bill_money(b),
                            part_labels=billing.PART_LABELS), 422 if form.errors else 200

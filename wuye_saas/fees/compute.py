@@ -12,6 +12,14 @@ The rounding rule (the only one):
    negative and they add up to the base exactly. When the policy caps the government part of a
    compound's month, the cap is first shared over the households by largest remainder in
    proportion to their exact government shares.
+4. The cap holds for the compound's month whatever the order bills are issued in. A
+   household billed after others of its month (registered late) gets its exact government
+   share only out of what is left of the cap: the cap less the government part of the
+   month's bills already issued for the compound, net of credit notes on them (what the
+   government finally owes, as claimed). When several households are billed together they
+   share what is left as in 3; when nothing is left they get no government part and pay the
+   rest as in 2. A run never splits a compound, so a compound billed in one run (or resumed
+   after a crash) gets exactly what one pass over all its households gives.
 """
 from __future__ import annotations
 
@@ -143,11 +151,16 @@ def split(terms: Terms, rate: Decimal, base: int, gov: Decimal, class_ids) -> Pa
     return Parts(rate=rate, base=base, gov=g, firm=f, resident=r, holdback=hold)
 
 
-def compound_month(terms: Terms, contract: ContractTerms, month: date, households) -> list[Parts]:
-    """Parts for each (area, class_ids) of one compound's month, the cap applied."""
+def compound_month(terms: Terms, contract: ContractTerms, month: date, households,
+                   gov_issued: int = 0) -> list[Parts]:
+    """Parts for each (area, class_ids) of one compound's month still to bill, the cap
+    applied; `gov_issued` is the government part its month's issued bills already hold
+    (after credit notes): only the rest of the cap is shared (rule 4)."""
     rate, flat = unit_price(terms, contract)
     bases = [base_fen(terms, rate, flat, area) for area, _ in households]
     govs = [gov_exact(terms, contract, month, area, b) for (area, _), b in zip(households, bases)]
-    if terms.gov_cap_fen is not None and sum(govs) > terms.gov_cap_fen:
-        govs = [Decimal(x) for x in allocate(terms.gov_cap_fen, govs)]
+    if terms.gov_cap_fen is not None:
+        left = max(terms.gov_cap_fen - gov_issued, 0)
+        if sum(govs) > left:
+            govs = [Decimal(x) for x in allocate(left, govs)]
     return [split(terms, rate, b, g, classes) for (_, classes), b, g in zip(households, bases, govs)]

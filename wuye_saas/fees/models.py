@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -56,6 +56,8 @@ class FeePolicy(TenantScoped, db.Model):
     concessions: Mapped[list["FeeConcession"]] = relationship(back_populates="policy",
                                                               cascade="all, delete-orphan")
     for_compound: Mapped[Compound | None] = relationship()
+    # A name is one family per district (policies.name_taken); its versions share it.
+    __table_args__ = (UniqueConstraint("tenant_id", "name", "version"),)
 
     @property
     def audit_label(self):
@@ -126,6 +128,11 @@ class BillingRun(TenantScoped, db.Model):
     @property
     def audit_label(self):
         return f"{self.month:%Y年%m月} · {self.scope_label}"
+
+    @property
+    def scope_value(self) -> str:
+        """The new-run form's scope value naming this run's scope (to run it again)."""
+        return self.scope_kind if self.scope_kind in ("district", "firm") else f"{self.scope_kind}:{self.scope_id}"
 
 
 class Bill(TenantScoped, db.Model):
@@ -202,7 +209,7 @@ class SubsidyClaim(TenantScoped, db.Model):
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
     month: Mapped[date]
-    amount_fen: Mapped[int]
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # a compound-month sum: BIGINT
     bill_count: Mapped[int]
     status: Mapped[str] = mapped_column(String(10), default="submitted")
     reason: Mapped[str] = mapped_column(String(200), default="")

@@ -1,28 +1,16 @@
 """Forms of payments, subsidy claims and the residents' bill lookup."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
-from ..formutil import Form
+from ..formutil import PAYMENT_YUAN, Form, yuan_field
+from ..money import to_fen
 from .models import PAYMENT_METHODS
 
 
-def yuan_to_fen(text: str) -> int | None:
-    """'123.45' → 12345; None unless a plain amount with at most two decimals."""
-    try:
-        value = Decimal((text or "").strip().replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value.as_tuple().exponent < -2:
-        return None
-    return int(value * 100)
-
-
 class PaymentForm(Form):
-    amount = StringField("收款金额（元）", validators=[DataRequired("请填写收款金额。")])
+    amount = yuan_field("收款金额（元）", PAYMENT_YUAN, required="请填写收款金额。")
     method = SelectField("收款方式", choices=[(m, m) for m in PAYMENT_METHODS],
                          validators=[DataRequired("请选择收款方式。")])
     receipt_no = StringField("收据号", validators=[DataRequired("请填写收据号。"), Length(max=40),
@@ -30,16 +18,9 @@ class PaymentForm(Form):
     paid_on = DateField("收款日期", validators=[InputRequired("请填写收款日期。")])
     note = StringField("备注", validators=[Optional(), Length(max=200)])
 
-    def validate_amount(self, field):
-        fen = yuan_to_fen(field.data)
-        if fen is None:
-            raise ValidationError("请填写金额，最多两位小数，例如 123.45。")
-        if fen <= 0:
-            raise ValidationError("金额必须大于 0。")
-
     @property
     def amount_fen(self) -> int:
-        return yuan_to_fen(self.amount.data)
+        return to_fen(self.amount.data)
 
 
 class ClaimForm(Form):

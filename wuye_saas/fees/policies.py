@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..org.models import SERVICE_GRADES, Community, Compound
@@ -83,6 +84,8 @@ def _lowest_rates(d: PolicyData) -> dict[str, Decimal]:
 def problems(d: PolicyData, family_id: int | None = None, exclude_id: int | None = None) -> dict[str, str]:
     """Why the policy cannot be saved, by form field; empty when it can."""
     errs: dict[str, str] = {}
+    if (clash := name_taken(d.name, family_id)) is not None:
+        errs["name"] = f"区内已有同名的收费政策（{clash.name}），请换一个名称"
     if d.valid_to is not None and d.valid_to < d.valid_from:
         errs["valid_to"] = "截止日期不能早于生效日期"
     priced = 0
@@ -153,6 +156,15 @@ def problems(d: PolicyData, family_id: int | None = None, exclude_id: int | None
     return errs
 
 
+def name_taken(name: str, family_id: int | None) -> FeePolicy | None:
+    """A version of another family with this name: names tell policies apart in pickers,
+    assignments and bills, so one name is one family per district (its versions share it)."""
+    stmt = select(FeePolicy).where(func.lower(FeePolicy.name) == (name or "").strip().lower())
+    if family_id is not None:
+        stmt = stmt.where(func.coalesce(FeePolicy.family_id, FeePolicy.id) != family_id)
+    return db.session.execute(stmt.limit(1)).scalars().first()
+
+
 def period(start: date, end: date | None) -> str:
     return f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}" if end else f"{start:%Y-%m-%d} 起长期"
 
@@ -216,7 +228,11 @@ def create_policy(d: PolicyData) -> tuple[FeePolicy | None, dict]:
     p = FeePolicy(version=1, status="draft")
     _apply(p, d)
     db.session.add(p)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the unique (tenant, name, version): a same-named twin saved meanwhile
+        db.session.rollback()
+        return None, {"name": "区内已有同名的收费政策，请换一个名称"}
     p.family_id = p.id  # a family is named by its first version
     db.session.flush()
     return p, {}

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..formutil import Form, optional_int
+from ..formutil import (
+    CAP_YUAN, FLAT_YUAN, PERCENT, RATE_YUAN_M2, Form, decimal_field, optional_int, parse_decimal, yuan_field,
+)
 from ..money import to_fen
 from ..org.models import FEE_MODES, MANAGEMENT_MODES, SERVICE_GRADES
 from ..org.pickers import Within
@@ -20,16 +22,16 @@ def plain(x: Decimal | None) -> Decimal | None:
     return None if x is None else Decimal(format(x.normalize(), "f"))
 
 
-def places(n: int):
-    """At most n decimals (money in 元 → whole 分; rates fit the column)."""
-    def check(form, field):
-        if field.data is not None and field.data.as_tuple().exponent < -n:
-            raise ValidationError(f"最多保留 {n} 位小数")
-    return check
+def _rate(label, name="单价", **kw):
+    return decimal_field(label, RATE_YUAN_M2, 4, name, " 元/㎡·月", **kw)
 
 
-def _dec(label, n=4, **kw):
-    return DecimalField(label, validators=[Optional(), places(n)], places=None, **kw)
+def _pct(label, name="百分比", **kw):
+    return decimal_field(label, PERCENT, 2, name, "%", message=f"{name}须在 0 到 100 之间", **kw)
+
+
+def _flat(label):
+    return yuan_field(label, FLAT_YUAN, name="每户金额")
 
 
 class PolicyForm(Form):
@@ -41,24 +43,24 @@ class PolicyForm(Form):
     valid_to = DateField("截止日期", validators=[Optional()])
     for_compound_id = SelectField("专用于小区", coerce=optional_int,
                                   validate_choice=True)
-    rate_1 = _dec("一级 单价（元/㎡·月）")
-    flat_1 = _dec("一级 每户（元/户·月）", 2)
-    float_1 = _dec("一级 浮动幅度（±%）", 2)
-    rate_2 = _dec("二级 单价（元/㎡·月）")
-    flat_2 = _dec("二级 每户（元/户·月）", 2)
-    float_2 = _dec("二级 浮动幅度（±%）", 2)
-    rate_3 = _dec("三级 单价（元/㎡·月）")
-    flat_3 = _dec("三级 每户（元/户·月）", 2)
-    float_3 = _dec("三级 浮动幅度（±%）", 2)
+    rate_1 = _rate("一级 单价（元/㎡·月）")
+    flat_1 = _flat("一级 每户（元/户·月）")
+    float_1 = _pct("一级 浮动幅度（±%）", "浮动幅度")
+    rate_2 = _rate("二级 单价（元/㎡·月）")
+    flat_2 = _flat("二级 每户（元/户·月）")
+    float_2 = _pct("二级 浮动幅度（±%）", "浮动幅度")
+    rate_3 = _rate("三级 单价（元/㎡·月）")
+    flat_3 = _flat("三级 每户（元/户·月）")
+    float_3 = _pct("三级 浮动幅度（±%）", "浮动幅度")
     gov_mode = SelectField("政府承担方式", choices=list(GOV_MODES.items()))
-    gov_percent = _dec("政府承担比例（%）", 2)
-    gov_per_m2 = _dec("政府承担（元/㎡·月）")
+    gov_percent = _pct("政府承担比例（%）")
+    gov_per_m2 = _rate("政府承担（元/㎡·月）", "政府承担金额")
     gov_schedule = StringField("按合同年度递减（元/㎡·月，逗号分隔）", validators=[Length(max=200)],
                                description="如 0.30,0.20,0.10：第1、2、3年，之后为 0")
     gov_trial_months = IntegerField("先尝后买（政府全额承担的合同前 N 个月）", default=0,
                                     validators=[Optional(), NumberRange(min=0, max=120, message="月数须在 0 到 120 之间")])
-    gov_cap = _dec("政府承担封顶（元/小区·月）", 2)
-    holdback_percent = _dec("质量保证金留存（%）", 2,
+    gov_cap = yuan_field("政府承担封顶（元/小区·月）", CAP_YUAN, name="封顶金额")
+    holdback_percent = _pct("质量保证金留存（%）",
                             description="按考核结果返还的部分（湖州 第34条、绍兴 第37条）")
     note = TextAreaField("说明", validators=[Length(max=2000)])
 
@@ -67,13 +69,15 @@ class PolicyForm(Form):
     def validate_gov_schedule(self, field):
         self.schedule = []
         text = (field.data or "").strip()
+        low, high = RATE_YUAN_M2
         for piece in filter(None, re.split(r"[,，、\s]+", text)):
-            try:
-                value = Decimal(piece)
-            except InvalidOperation:
-                raise ValidationError(f"“{piece}”不是有效的金额") from None
-            if not value.is_finite() or value.as_tuple().exponent < -4:
+            value = parse_decimal(piece)
+            if value is None:
+                raise ValidationError(f"“{piece}”不是有效的金额")
+            if value.as_tuple().exponent < -4:
                 raise ValidationError(f"“{piece}”不是有效的金额（最多 4 位小数）")
+            if not low <= value <= high:
+                raise ValidationError(f"“{piece}”应在 {low} 到 {high} 元/㎡·月 之间")
             self.schedule.append(value)
 
     def conc_fields(self):
@@ -114,7 +118,7 @@ class PolicyForm(Form):
 
 def policy_form(classes, compounds, **kw) -> PolicyForm:
     """A PolicyForm with one concession field per household class of the district."""
-    attrs = {f"conc_{cid}": _dec(f"{name} 企业让利（%）", 2) for cid, name in classes}
+    attrs = {f"conc_{cid}": _pct(f"{name} 企业让利（%）") for cid, name in classes}
     cls = type("DistrictPolicyForm", (PolicyForm,), attrs)
     form = cls(**kw)
     form._conc_names = list(attrs)

@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 
 from .. import audit
 from ..extensions import db
+from ..formutil import AREA_M2, COMPOUND_AREA_M2, parse_decimal
 from ..org import models as m
 from ..org.resources import new_household_code
 from ..org.validators import area_problem, credit_code_check_char, credit_code_problem
@@ -254,8 +255,8 @@ def parse_cell(col: Col, text: str):
             return None, f"应在 {col.low}–{col.high} 之间"
         return int(d), None
     if col.type == "area":
-        problem = area_problem(text)
-        return (None, problem) if problem else (Decimal(text).quantize(Decimal("0.01")), None)
+        problem = area_problem(text, COMPOUND_AREA_M2 if col.key == "area_m2" else AREA_M2)
+        return (None, problem) if problem else (parse_decimal(text).quantize(Decimal("0.01")), None)
     if col.type == "choice":
         if text not in col.choices:
             return None, f"应为以下之一：{'、'.join(col.choices)}（填写的是“{text}”）"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -41,8 +41,8 @@ class CompoundMonth(TenantScoped, db.Model):
     demands_visited: Mapped[int] = mapped_column(default=0)
     demands_satisfied: Mapped[int] = mapped_column(default=0)
     # bills of the month: resident part due and collected, in 分
-    billed_fen: Mapped[int] = mapped_column(default=0)
-    collected_fen: Mapped[int] = mapped_column(default=0)
+    billed_fen: Mapped[int] = mapped_column(BigInteger, default=0)   # sums of a compound's month: BIGINT
+    collected_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     # publications due in the month and published on time
     publicity_due: Mapped[int] = mapped_column(default=0)
     publicity_on_time: Mapped[int] = mapped_column(default=0)

@@ -2,8 +2,10 @@
 Choices of foreign-key selects are filled by the view from what the user may see."""
 from __future__ import annotations
 
-from ..formutil import Fits, Form, optional_int
-from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField,
+from ..formutil import (
+    AREA_M2, COMPOUND_AREA_M2, RATE_YUAN_M2, Fits, Form, PlainDecimalField, decimal_field, optional_int,
+)
+from wtforms import (BooleanField, DateField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
 
@@ -26,11 +28,14 @@ def chosen(label):
 
 
 class Area:
-    """Positive area, at most two decimals."""
+    """Positive area, at most two decimals, within bounds (formutil's AREA_M2 or COMPOUND_AREA_M2)."""
+
+    def __init__(self, bounds):
+        self.bounds = bounds
 
     def __call__(self, form, field):
         if field.data is not None:
-            problem = area_problem(field.data)
+            problem = area_problem(field.data, self.bounds)
             if problem:
                 raise ValidationError(problem)
 
@@ -64,7 +69,7 @@ class CompoundForm(Form):
     address = StringField("地址", validators=[Optional(), Fits(m.Compound.address)])
     compound_type = SelectField("小区类型", choices=_pick(m.COMPOUND_TYPES))
     build_year = IntegerField("建成年份", validators=[Optional(), YEAR])
-    area_m2 = DecimalField("建筑面积（㎡）", places=2, validators=[Optional(), Area()])
+    area_m2 = PlainDecimalField("建筑面积（㎡）", validators=[Optional(), Area(COMPOUND_AREA_M2)])
     management_mode = SelectField("管理模式", choices=_pick(m.MANAGEMENT_MODES))
     wuguan_mode = SelectField("“五管”模式", coerce=lambda v: v or None,
                               choices=[("", "—")] + _pick(m.WUGUAN_MODES), validators=[Optional()])
@@ -85,8 +90,7 @@ class HouseholdForm(Form):
     building_id = SelectField("所属楼栋", coerce=optional_int, validators=[chosen("所属楼栋"), Within("compound_id")])
     room = StringField("房号", validators=[required("房号"), Fits(m.Household.room)])
     floor = IntegerField("所在楼层", validators=[Optional(), NumberRange(-5, 200, "楼层不正确")])
-    floor_area = DecimalField("产权面积（㎡）", places=2,
-                              validators=[InputRequired("请填写产权面积"), Area()])
+    floor_area = PlainDecimalField("产权面积（㎡）", validators=[InputRequired("请填写产权面积"), Area(AREA_M2)])
     owner_name = StringField("业主姓名", validators=[Optional(), Fits(m.Household.owner_name)])
     phone_masked = StringField("联系电话（脱敏）", validators=[Optional(), PHONE])
     household_code = StringField("户码", description="居民核验身份用；留空则自动生成", validators=[
@@ -126,8 +130,8 @@ class ContractForm(Form):
     service_grade = SelectField("服务等级", choices=_pick(m.SERVICE_GRADES))
     fee_mode = SelectField("收费方式", choices=_pick(m.FEE_MODES))
     # Four places, as the column keeps: fewer would silently round a stored rate on every edit.
-    fee_rate = DecimalField("物业费标准（元/㎡·月）", places=4, validators=[
-        InputRequired("请填写物业费标准"), NumberRange(0, 100, "物业费标准应在 0–100 元/㎡·月 之间")])
+    fee_rate = decimal_field("物业费标准（元/㎡·月）", RATE_YUAN_M2, 4, "物业费标准", " 元/㎡·月",
+                             required="请填写物业费标准")
 
     def validate_end_date(self, field):
         if self.start_date.data and field.data and field.data <= self.start_date.data:

@@ -1,7 +1,9 @@
 """Checks on register data that forms and imports share."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from ..formutil import AREA_M2, parse_decimal
 
 # GB 32100-2015 统一社会信用代码: 18 characters from this alphabet (no I, O, Z, S, V).
 _CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -29,16 +31,17 @@ def credit_code_check_char(first17: str) -> str:
     return _CODE_CHARS[(31 - total % 31) % 31]
 
 
-def area_problem(value) -> str | None:
-    """None for a positive area with at most two decimals, else the reason."""
-    try:
-        d = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
+def area_problem(value, bounds=AREA_M2) -> str | None:
+    """None for a positive area with at most two decimals within bounds (a household's by
+    default, formutil.COMPOUND_AREA_M2 for a compound), else the reason."""
+    d = parse_decimal(value)
+    if d is None:
         return "面积应为数字"
-    if not d.is_finite() or d <= 0:
+    low, high = bounds
+    if d < low:
         return "面积必须大于 0"
     if d != d.quantize(Decimal("0.01")):
         return "面积最多保留两位小数"
-    if d >= Decimal("100000000"):
-        return "面积过大"
+    if d > high:
+        return f"面积不能超过 {high:,} ㎡"
     return None

@@ -4,8 +4,7 @@ from __future__ import annotations
 from wtforms import DateField, IntegerField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
-from ..fees.payment_forms import yuan_to_fen
-from ..formutil import Form
+from ..formutil import LEDGER_YUAN, Form, yuan_field
 from .accounts import CATEGORIES, DIRECTIONS
 from .templates_content import STANDING_DEFAULTS
 
@@ -15,7 +14,7 @@ class EntryForm(Form):
     direction = RadioField("收支方向", choices=list(DIRECTIONS.items()), default="income",
                            validators=[InputRequired("请选择收入或支出。")])
     category = SelectField("类目", validators=[DataRequired("请选择类目。")])
-    amount = StringField("金额（元）", validators=[DataRequired("请填写金额。")])
+    amount = yuan_field("金额（元）", LEDGER_YUAN, required="请填写金额。")
     counterparty = StringField("对方单位或个人", validators=[DataRequired("请填写对方单位或个人。"), Length(max=100)])
     voucher_no = StringField("凭证号", validators=[Optional(), Length(max=40)])
     note = StringField("摘要", validators=[Optional(), Length(max=200)])
@@ -25,12 +24,6 @@ class EntryForm(Form):
         # Grouped by direction: the category must belong to the chosen direction (checked in logic).
         self.category.choices = {DIRECTIONS[d]: [(c, c) for c in cats] for d, cats in CATEGORIES[kind].items()}
 
-    def validate_amount(self, field):
-        fen = yuan_to_fen(field.data)
-        if fen is None:
-            raise ValidationError("请填写金额，最多两位小数，例如 123.45。")
-        if fen <= 0:
-            raise ValidationError("金额必须大于 0。")
 
 
 class ReverseForm(Form):

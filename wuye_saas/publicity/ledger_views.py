@@ -15,7 +15,8 @@ from ..web import current_membership, get_or_404, page_arg, render, require, ten
 from ..money import fmt_yuan
 from . import accounts, fee_income, ledger
 from .publications import may_publish
-from .forms import EntryForm, ReverseForm, yuan_to_fen
+from ..money import to_fen
+from .forms import EntryForm, ReverseForm
 from .models import KEEPERS, LEDGER_KINDS, LedgerEntry, LedgerVoucher
 
 bp = tenant_blueprint("ledgers", __name__, "/ledgers")
@@ -118,7 +119,7 @@ def new():
     if form.validate_on_submit():
         uploads = [accounts.Upload(f.filename, f.read()) for f in request.files.getlist("vouchers") if f.filename]
         d = accounts.EntryData(form.entry_date.data, form.direction.data, form.category.data,
-                               yuan_to_fen(form.amount.data), form.counterparty.data.strip(),
+                               to_fen(form.amount.data), form.counterparty.data.strip(),
                                (form.voucher_no.data or "").strip(), (form.note.data or "").strip())
         entry, errors = accounts.record_entry(m, compound.id, kind, d, uploads,
                                               current_app.config["UPLOAD_FOLDER"], today, user=m.user)

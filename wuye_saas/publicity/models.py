@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -50,7 +50,7 @@ class LedgerEntry(TenantScoped, db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     entry_date: Mapped[date]
     category: Mapped[str] = mapped_column(String(40))
-    amount_fen: Mapped[int]                       # + income / deposit, − spending / withdrawal
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # + income / deposit, − spending / withdrawal
     counterparty: Mapped[str] = mapped_column(String(100), default="")
     voucher_no: Mapped[str] = mapped_column(String(40), default="")
     note: Mapped[str] = mapped_column(String(200), default="")

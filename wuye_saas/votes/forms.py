@@ -4,8 +4,8 @@ from __future__ import annotations
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..fees.payment_forms import yuan_to_fen
-from ..formutil import Form
+from ..formutil import LEDGER_YUAN, Form, yuan_field
+from ..money import to_fen
 from ..org.pickers import Within
 from .models import CHOICES, MATTERS
 
@@ -29,59 +29,41 @@ class BallotForm(Form):
     developer = BooleanField("开发商未售/未交付")
 
 
-def _yuan(field):
-    fen = yuan_to_fen(field.data)
-    if fen is None:
-        raise ValidationError("请填写金额，最多两位小数，例如 12345.67。")
-    if fen <= 0:
-        raise ValidationError("金额必须大于 0。")
-
-
 class FundForm(Form):
     compound_id = SelectField("小区", coerce=int, validators=[DataRequired("请选择小区。")])
     item = StringField("维修项目", validators=[DataRequired("请填写维修项目。"), Length(max=200)])
-    budget = StringField("预算金额（元）", validators=[DataRequired("请填写预算金额。")])
+    budget = yuan_field("预算金额（元）", LEDGER_YUAN, required="请填写预算金额。")
     contractor = StringField("施工单位", validators=[DataRequired("请填写施工单位。"), Length(max=100)])
     quotes = TextAreaField("报价情况（比价、询价记录）", validators=[Optional(), Length(max=5000)])
     emergency = BooleanField("应急维修（电梯、屋面渗漏、水泵、外墙、排水、消防等危及安全的情形，可免于业主表决）")
     vote_id = SelectField("业主表决", coerce=int, validators=[Optional(), Within("compound_id")],
                           description="关联本小区已发起的“使用维修资金”表决，或新建一个表决草稿交业委会办理。")
 
-    def validate_budget(self, field):
-        _yuan(field)
-
     @property
     def budget_fen(self) -> int | None:
-        return yuan_to_fen(self.budget.data)
+        return to_fen(self.budget.data)
 
 
 class ResubmitForm(Form):
     item = StringField("维修项目", validators=[DataRequired("请填写维修项目。"), Length(max=200)])
-    budget = StringField("预算金额（元）", validators=[DataRequired("请填写预算金额。")])
+    budget = yuan_field("预算金额（元）", LEDGER_YUAN, required="请填写预算金额。")
     contractor = StringField("施工单位", validators=[DataRequired("请填写施工单位。"), Length(max=100)])
     quotes = TextAreaField("报价情况", validators=[Optional(), Length(max=5000)])
 
-    def validate_budget(self, field):
-        _yuan(field)
-
     @property
     def budget_fen(self) -> int | None:
-        return yuan_to_fen(self.budget.data)
+        return to_fen(self.budget.data)
 
 
 class ReviewForm(Form):
     decision = SelectField("审核结果", choices=[("approve", "同意"), ("return", "退回申请人")])
-    approved = StringField("核准金额（元，区级审核填写）", validators=[Optional()])
+    approved = yuan_field("核准金额（元，区级审核填写）", LEDGER_YUAN)
     reason = TextAreaField("意见（退回时必填）", validators=[Optional(), Length(max=300)])
 
     def validate_reason(self, field):
         if self.decision.data == "return" and not (field.data or "").strip():
             raise ValidationError("退回时必须填写理由。")
 
-    def validate_approved(self, field):
-        if (field.data or "").strip():
-            _yuan(field)
-
     @property
     def approved_fen(self) -> int | None:
-        return yuan_to_fen(self.approved.data) if (self.approved.data or "").strip() else None
+        return None if self.approved.data is None else to_fen(self.approved.data)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -81,13 +81,13 @@ class FundApplication(TenantScoped, db.Model):
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     applicant: Mapped[str] = mapped_column(String(10))     # firm / committee
     item: Mapped[str] = mapped_column(String(200))
-    budget_fen: Mapped[int]
+    budget_fen: Mapped[int] = mapped_column(BigInteger)
     contractor: Mapped[str] = mapped_column(String(100), default="")
     quotes: Mapped[str] = mapped_column(Text, default="")
     emergency: Mapped[bool] = mapped_column(default=False)
     vote_id: Mapped[int | None] = mapped_column(ForeignKey("owner_vote.id"))
     status: Mapped[str] = mapped_column(String(10), default="draft")
-    approved_fen: Mapped[int | None]
+    approved_fen: Mapped[int | None] = mapped_column(BigInteger)
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
     publication_id: Mapped[int | None] = mapped_column(ForeignKey("publication.id"))
     created_at: Mapped[datetime] = mapped_column(default=now)
