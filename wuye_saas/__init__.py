@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .extensions import csrf, db, htmx, login_manager, migrate, ping_when_idle
+from .formutil import RecordIdConverter
 from .ratelimit import limiter, too_many
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,9 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config))
+    # <int:…> in every route takes only ids a record can have: a longer number is a 404, not an
+    # overflow in the database. Set before any blueprint adds its rules.
+    app.url_map.converters["int"] = RecordIdConverter
     if app.config["TRUSTED_PROXIES"]:
         # The client's address and scheme as the trusted proxies saw them (limits, HSTS, cookies).
         n = app.config["TRUSTED_PROXIES"]

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import g, has_request_context
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
 from wtforms import DecimalField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -33,6 +34,28 @@ class Form(FlaskForm):
             # Answered here with a message: the request guard need not refuse the post.
             g.control_fields = g.get("control_fields", set()) - {f.name for f in bad}
         return False
+
+
+# Record ids are INTEGER columns: a number past this is no record's, and on SQLite a number past
+# 2⁶³ cannot even be bound (a 500). Addresses and query strings give ids through `record_id`.
+MAX_ID = 2**31 - 1
+
+
+def record_id(value) -> int | None:
+    """An id from an address or a query string: ASCII digits naming a possible record, else None.
+    (`str.isdigit` also accepts "²" and "١", which `int` refuses or reads unexpectedly.)"""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        n = int(value)
+        return n if 0 < n <= MAX_ID else None
+    return None
+
+
+class RecordIdConverter(IntegerConverter):
+    """Werkzeug's <int:…>, bounded like `record_id` (beyond it the route does not match: 404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def optional_int(value):

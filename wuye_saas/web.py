@@ -68,9 +68,14 @@ def safe_local_path(target: str | None) -> str | None:
     return None
 
 
+# A page number past this would ask the database for an offset no list has (and one past 2⁶³
+# cannot be bound at all): such a page is shown as the last one there can be.
+MAX_PAGE = 10**6
+
+
 def page_arg() -> int:
     page = request.args.get("page", "1")
-    return max(int(page), 1) if page.isdigit() else 1
+    return min(max(int(page), 1), MAX_PAGE) if page.isascii() and page.isdigit() else 1
 
 
 def require(action: str, area: str = "org") -> None:

@@ -10,6 +10,7 @@ from ..timeutil import SHANGHAI
 from ..web import page_arg, render, require, tenant_blueprint
 from . import display
 from .labels import ACTION_LABELS, ENTITY_GROUPS, ENTITY_LABELS, OTHER_GROUP
+from ..formutil import record_id
 
 bp = tenant_blueprint("audit_log", __name__, "/audit")
 
@@ -49,8 +50,8 @@ def index():
         stmt = stmt.where(AuditEvent.action == args["action"])
     if args.get("actor"):
         stmt = stmt.where(AuditEvent.actor.ilike(f"%{args['actor'].strip()}%"))
-    if args.get("entity_id", "").isdigit():
-        stmt = stmt.where(AuditEvent.entity_id == int(args["entity_id"]))
+    if record_id(args.get("entity_id")):
+        stmt = stmt.where(AuditEvent.entity_id == record_id(args["entity_id"]))
     since = _utc_bound(args.get("from", ""), end=False)
     until = _utc_bound(args.get("to", ""), end=True)
     if since:

@@ -31,6 +31,7 @@ from ..org.models import (
 )
 from .logic import in_term
 from .models import SUPERVISION_KINDS, CommitteeSupervision, Formation
+from ..formutil import record_id
 
 EXPIRING_DAYS = 90
 ORG_STATUSES = ("单独建立党组织", "联合党支部")
@@ -60,7 +61,7 @@ def _committee_base(m: Membership):
 
 
 def _community_filter(stmt, community: str):
-    return stmt.where(Compound.community_id == int(community)) if community and community.isdigit() else stmt
+    return stmt.where(Compound.community_id == record_id(community)) if record_id(community) else stmt
 
 
 # --- committees and their terms -----------------------------------------------------------------
@@ -237,8 +238,8 @@ def cross_select(m: Membership, day: date, direction: str = "", state: str = "cu
         stmt = stmt.where(_current_cross(day))
     elif state == "ended":
         stmt = stmt.where(CrossAppointment.end_date < day)
-    if community and community.isdigit():
-        stmt = stmt.where(CrossAppointment.community_id == int(community))
+    if record_id(community):
+        stmt = stmt.where(CrossAppointment.community_id == record_id(community))
     if q.strip():
         stmt = stmt.where(CrossAppointment.person_name.contains(q.strip()))
     return stmt.order_by(Community.name, CrossAppointment.direction, CrossAppointment.person_name)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from .. import policy
 from ..extensions import db
 from ..followups.models import FollowUp
-from ..formutil import Form, attach_errors
+from ..formutil import Form, attach_errors, record_id
 from ..org.models import (
     APPOINTMENT_DIRECTIONS, COMMITTEE_POSITIONS, MANAGEMENT_MODES, Building, Committee, CommitteeMember, Community,
     Household, household_label,
@@ -93,8 +93,8 @@ def new_formation():
     if request.method == "GET":
         preset = request.args.get("compound_id", "")
         kinds = {c.id: k for c, k in rows}
-        if preset.isdigit() and int(preset) in kinds:
-            form.compound_id.data, form.kind.data = int(preset), kinds[int(preset)]
+        if record_id(preset) in kinds:
+            form.compound_id.data, form.kind.data = record_id(preset), kinds[record_id(preset)]
     if form.validate_on_submit():
         try:
             f = logic.open_formation(m, form.compound_id.data, form.kind.data, form.committee_kind.data,
@@ -120,7 +120,6 @@ def _households(f: Formation):
 
 def _formation_page(f: Formation, forms: dict | None = None, errors: list | None = None, status: int = 200,
                     confirm: str | None = None):
-    m = current_membership()
     day = today()
     active = logic.active_criterion_ids()
     outcomes = {c.id: logic.outcome(c.checks, active) for c in f.candidates}
@@ -135,8 +134,8 @@ def _formation_page(f: Formation, forms: dict | None = None, errors: list | None
     elected = [c for c in f.candidates if c.elected]
     confirm = confirm or request.args.get("confirm", "")
     remove = None
-    if confirm == "remove" and request.args.get("candidate", "").isdigit():
-        remove = next((c for c in f.candidates if c.id == int(request.args["candidate"])), None)
+    if confirm == "remove" and record_id(request.args.get("candidate")):
+        remove = next((c for c in f.candidates if c.id == record_id(request.args["candidate"])), None)
     return render(
         "committees/formations/detail.html", f=f, may_run=_may_run(f), outcomes=outcomes, checked=checked,
         n_active=len(active), households=households, elected=elected,

@@ -36,6 +36,7 @@ from ..publicity.accounts import Upload, save_upload, voucher_problem
 from ..timeutil import local, now, today
 from .defaults import rule
 from .models import CreditEvidence, CreditObjection, CreditRecord, CreditRecordKind
+from ..formutil import record_id
 
 TEXT_MAX = 2000
 # List → kind code of its record.
@@ -85,7 +86,7 @@ def add_record(m: Membership, firm: Firm, kind_id, occurred_on: date | None, evi
         raise CreditProblem("只有区、街道工作人员可以登记信用记录。", "kind_id")
     if db.session.execute(select(Firm.id).where(Firm.id == firm.id, policy.visible(m, Firm))).first() is None:
         raise CreditProblem("该企业不在您的管辖范围内。", "kind_id")
-    kind = db.session.get(CreditRecordKind, int(kind_id)) if str(kind_id or "").isdigit() else None
+    kind = db.session.get(CreditRecordKind, record_id(str(kind_id or ""))) if record_id(str(kind_id or "")) else None
     if kind is None or not kind.active:
         raise CreditProblem("请选择记录类型。", "kind_id")
     if kind.automatic:

@@ -24,6 +24,7 @@ from ..indicators.snapshots import snapshot_version
 from ..org.models import MANAGEMENT_MODES, Community, Compound, Street
 from ..pagecache import Memo
 from ..tenancy import current_tenant_id
+from ..formutil import record_id
 
 LEVELS = {"district": "全区", "street": "街道", "community": "社区", "compound": "小区"}
 CHILD = {"district": "street", "street": "community", "community": "compound", "compound": None}
@@ -61,10 +62,6 @@ def _one(stmt):
     return row
 
 
-def _int(value) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
 def focus(mem, level: str | None, street_id=None, community_id=None, compound_id=None) -> Focus:
     """The node the arguments name, within the membership's scope. A level above the role's own
     (a street's staff asking for the district) shows the role's own node; a node outside the
@@ -74,7 +71,7 @@ def focus(mem, level: str | None, street_id=None, community_id=None, compound_id
     level = level if level in LEVELS else top
     if order.index(level) < order.index(top):
         level = top
-    ids = {"street": _int(street_id), "community": _int(community_id), "compound": _int(compound_id)}
+    ids = {"street": record_id(street_id), "community": record_id(community_id), "compound": record_id(compound_id)}
     if level == "street" and top == "street":
         ids["street"] = ids["street"] or mem.street_id
     if level == "community" and top == "community":

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import policy
 from ..extensions import db
-from ..formutil import Form, attach_errors
+from ..formutil import Form, attach_errors, record_id
 from ..org.models import Compound
 from ..ratelimit import PUBLIC_DEMANDS, limiter
 from ..timeutil import fmt_datetime, local, now
@@ -60,7 +60,7 @@ def _filters(m) -> logic.Filters:
 
     def num(name):
         v = args.get(name, "")
-        return int(v) if v.isdigit() else None
+        return record_id(v)
     return logic.Filters(tab=tab if tab in logic.tabs(m) else "all", category_id=num("category"),
                          channel=args.get("channel", ""), compound_id=num("compound"), q=args.get("q", ""),
                          status=args.get("status", ""))

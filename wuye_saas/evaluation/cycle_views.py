@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .. import policy
 from ..extensions import db
-from ..formutil import Form, attach_errors
+from ..formutil import Form, attach_errors, record_id
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import cycles
@@ -115,7 +115,7 @@ def firms():
     """The firm checklist for the period typed on the form (HTMX)."""
     require("open", "evaluation")
     start, end = _date_arg("period_start"), _date_arg("period_end")
-    chosen = {int(v) for v in request.args.getlist("firm_ids") if v.isdigit()}
+    chosen = {record_id(v) for v in request.args.getlist("firm_ids")} - {None}
     rows = _firm_choices(start, end)
     if request.args.get("all") == "1":
         chosen = {f.id for f, _ in rows}
@@ -173,9 +173,9 @@ def _assessor_choice() -> dict[int, int | None]:
         if not key.startswith("item-"):
             continue
         item = key[len("item-"):]
-        if not (item.isascii() and item.isdigit()) or not (raw == "" or (raw.isascii() and raw.isdigit())):
+        if record_id(item) is None or not (raw == "" or record_id(raw)):
             raise cycles.CycleProblem("所选测评机构账号不存在或已停用。", "assessors")
-        choice[int(item)] = int(raw) if raw else None
+        choice[record_id(item)] = record_id(raw)
     return choice
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import policy
 from ..auth.models import User
 from ..extensions import db
-from ..formutil import Form, attach_errors
+from ..formutil import Form, attach_errors, record_id
 from ..jobs import JobRun
 from ..org.models import Community, Compound, Firm, Street
 from ..timeutil import today
@@ -102,10 +102,10 @@ def _ranking_select(m, ev: Evaluation, args):
             .outerjoin(Community, Community.id == Compound.community_id)
             .where(Assessment.evaluation_id == ev.id, policy.visible(m, Assessment)))
     street = args.get("street", "")
-    if street.isdigit():
-        stmt = stmt.where(Community.street_id == int(street))
+    if record_id(street):
+        stmt = stmt.where(Community.street_id == record_id(street))
     stars = args.get("stars", "")
-    if stars.isdigit():
+    if stars in {"0", "1", "2", "3", "4", "5"}:
         stmt = stmt.where(Assessment.stars == int(stars))
     lst = args.get("list", "")
     if lst in LISTS:
@@ -311,7 +311,7 @@ def firm():
         firm_id = m.firm_id
     elif m.role in RANKING_VIEWERS:
         raw = request.args.get("firm", "")
-        firm_id = int(raw) if raw.isdigit() else None
+        firm_id = record_id(raw)
     else:
         abort(403)
     the_firm = get_or_404(Firm, firm_id) if firm_id else None
@@ -366,7 +366,7 @@ def appeals():
     m = current_membership()
     args = request.args
     ev_raw = args.get("evaluation", "")
-    stmt = publishing.appeals_select(m, args.get("status", ""), int(ev_raw) if ev_raw.isdigit() else None)
+    stmt = publishing.appeals_select(m, args.get("status", ""), record_id(ev_raw))
     stmt = stmt.options(joinedload(Appeal.item), joinedload(Appeal.assessment).joinedload(Assessment.firm),
                         joinedload(Appeal.assessment).joinedload(Assessment.compound),
                         joinedload(Appeal.assessment).joinedload(Assessment.evaluation))

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from .. import policy
 from ..extensions import db, htmx
-from ..formutil import attach_errors
+from ..formutil import attach_errors, record_id
 from ..web import get_or_404, page_arg, render, require, tenant_blueprint
 from . import standards
 from .default_standard import CONSEQUENCE_SOURCES
@@ -344,8 +344,8 @@ def _item_form(s: Standard, kind: str, item: StandardItem | None = None) -> Item
     if request.method == "GET":
         if item is not None:
             form.load(item)
-        elif request.args.get("category_id", "").isdigit():
-            form.category_id.data = int(request.args["category_id"])
+        elif record_id(request.args.get("category_id")):
+            form.category_id.data = record_id(request.args["category_id"])
         if kind == "veto" and item is None:
             form.veto_effect.data = "zero_black"
     return form
@@ -436,7 +436,7 @@ def bands(standard_id):
 
 def _rule_index(s: Standard) -> int | None:
     raw = request.values.get("index", "")
-    if raw.isdigit() and int(raw) < len(s.list_rules or []):
+    if raw.isascii() and raw.isdigit() and int(raw) < len(s.list_rules or []):
         return int(raw)
     return None
 

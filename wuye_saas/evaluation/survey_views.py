@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import policy
 from ..extensions import db
-from ..formutil import attach_errors
+from ..formutil import attach_errors, record_id
 from ..org.models import Compound
 from ..publicity.check_views import ListPage
 from ..ratelimit import WRONG_SURVEY_CODES, limiter
@@ -48,8 +48,8 @@ def _reach():
 
 def _chosen(m, evs: list[Evaluation], raw) -> Evaluation | None:
     raw = str(raw or "")
-    if raw.isdigit():
-        return next((e for e in evs if e.id == int(raw)), None) or abort(404)
+    if raw.isascii() and raw.isdigit():
+        return next((e for e in evs if e.id == record_id(raw)), None) or abort(404)
     return evs[0] if evs else None
 
 
@@ -200,7 +200,7 @@ def answer(compound_id):
     if request.method == "POST":
         raw = request.form.get("survey_id", "")
         survey = db.session.execute(db.select(Survey).where(
-            Survey.id == (int(raw) if raw.isdigit() else -1), Survey.compound_id == c.id)).scalar_one_or_none()
+            Survey.id == (record_id(raw) or -1), Survey.compound_id == c.id)).scalar_one_or_none()
         if survey is None:
             abort(404)
     else:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import db, refresh_statistics
-from ..formutil import too_long
+from ..formutil import too_long, record_id
 from ..money import fmt_yuan
 from ..org.models import (
     Building, Community, Compound, Contract, Firm, Household, HouseholdClass, HouseholdClassLink, Street,
@@ -111,19 +111,19 @@ def resolve_scope(membership, value: str, month: date) -> Scope:
         firm = db.session.get(Firm, membership.firm_id)
         if kind == "firm" and not raw:
             return Scope("firm", firm.id, f"{firm.name}（全部小区）")
-        if kind == "compound" and raw.isdigit():
+        if kind == "compound" and record_id(raw):
             row = db.session.execute(select(Compound.name).where(
-                Compound.id == int(raw), Compound.id.in_(select(Contract.compound_id).where(
+                Compound.id == record_id(raw), Compound.id.in_(select(Contract.compound_id).where(
                     Contract.firm_id == firm.id, _contract_in(month))))).first()
             if row is None:
                 raise BillingProblem("该小区在所选月份没有与本公司的有效合同，不能开具账单", "scope")
-            return Scope("compound", int(raw), row.name)
+            return Scope("compound", record_id(raw), row.name)
         raise BillingProblem("请选择开具范围", "scope")
     if kind == "district" and not raw:
         return Scope("district", None, "全区")
     model = {"street": Street, "compound": Compound}.get(kind)
-    row = (db.session.execute(select(model).where(model.id == int(raw))).scalar_one_or_none()
-           if model and raw.isdigit() else None)
+    row = (db.session.execute(select(model).where(model.id == record_id(raw))).scalar_one_or_none()
+           if model and record_id(raw) else None)
     if row is None:
         raise BillingProblem("所选范围不存在，请重新选择", "scope")
     return Scope(kind, row.id, row.name)

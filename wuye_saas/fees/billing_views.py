@@ -21,6 +21,7 @@ from . import billing
 from .billing_forms import CreditForm, RunForm
 from .jobs import running_run, submit
 from .models import Bill, BillingRun
+from ..formutil import record_id
 
 bp = tenant_blueprint("billing", __name__, "/fees")
 
@@ -46,7 +47,7 @@ def _firm_compound_guard(m, value: str) -> None:
     """A firm naming a compound it never served gets a 404, like any out-of-scope record."""
     kind, _, raw = (value or "").partition(":")
     if m.role in FIRM_ROLES and kind == "compound":
-        if not raw.isdigit() or int(raw) not in {cid for cid, _ in billing.firm_compounds(m.firm_id)}:
+        if record_id(raw) not in {cid for cid, _ in billing.firm_compounds(m.firm_id)}:
             abort(404)
 
 
@@ -111,7 +112,7 @@ class _RowsPagination(SelectPagination):
 
 def _int_arg(name):
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return record_id(value)
 
 
 @bp.route("/bills/")

@@ -12,6 +12,7 @@ from ..web import current_membership, get_or_404, page_arg, render, require, ten
 from . import claims
 from .models import CLAIM_STATUSES, SubsidyClaim
 from .payment_forms import ClaimForm, DecideForm
+from ..formutil import record_id
 
 bp = tenant_blueprint("claims", __name__, "/fees")
 
@@ -28,7 +29,7 @@ def _filters():
     args = request.args
     firm = args.get("firm", "")
     return {"month": _month(args.get("month")), "status": args.get("status") or None,
-            "firm_id": int(firm) if firm.isdigit() else None}
+            "firm_id": record_id(firm)}
 
 
 @bp.route("/claims/")

@@ -13,6 +13,7 @@ from ..web import current_membership, get_or_404, page_arg, render, require, ten
 from . import payments
 from .models import Bill, Payment
 from .payment_forms import PaymentForm
+from ..formutil import record_id
 
 bp = tenant_blueprint("payments", __name__, "/fees")
 
@@ -54,7 +55,7 @@ def receipt(payment_id):
 def _arrears_filters():
     args = request.args
     compound = args.get("compound", "")
-    return {"compound_id": int(compound) if compound.isdigit() else None,
+    return {"compound_id": record_id(compound),
             "bucket": args.get("bucket") if args.get("bucket") in payments.BUCKETS else None}
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .. import policy
 from ..extensions import db
-from ..formutil import attach_errors
+from ..formutil import attach_errors, record_id
 from ..org import pickers
 from ..org.models import Community, Compound, HouseholdClass, Street
 from ..timeutil import today
@@ -139,7 +139,7 @@ def activate(fee_policy_id):
 @bp.route("/assignments/")
 def assignments():
     args = request.args
-    family_id = int(args["family_id"]) if args.get("family_id", "").isdigit() else None
+    family_id = record_id(args.get("family_id"))
     current = today() if args.get("current") else None
     stmt = (policies.assignment_query(family_id, args.get("q", "").strip(), current)
             .where(policy.visible(current_membership(), FeeAssignment)))
@@ -158,8 +158,8 @@ def _assign_form():
     form.compound_id.choices = [("", "请选择…")] + _options(Compound)
     form.street_id.choices = [("", "—")] + _options(Street)
     form.community_id.choices = [("", "—")] + _options(Community, lambda c: f"{c.street.name} · {c.name}")
-    if request.method == "GET" and request.args.get("family_id", "").isdigit():
-        form.family_id.data = int(request.args["family_id"])
+    if request.method == "GET" and record_id(request.args.get("family_id")):
+        form.family_id.data = record_id(request.args["family_id"])
     return form
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .. import policy
 from ..extensions import db
-from ..formutil import Form, attach_errors
+from ..formutil import Form, attach_errors, record_id
 from ..org.models import Community, Compound, Street
 from ..publicity.models import Publication
 from ..timeutil import today
@@ -24,7 +24,7 @@ STAFF = {"district_admin", "street_staff", "community_staff"}
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return record_id(value)
 
 
 @bp.route("/")
@@ -90,8 +90,8 @@ def new():
         abort(403)
     form = MeetingForm()
     _compound_choices(form, *logic.scope_of(m))
-    if request.method == "GET" and request.args.get("compound", "").isdigit():
-        form.compound_id.data = int(request.args["compound"])
+    if request.method == "GET" and record_id(request.args.get("compound")):
+        form.compound_id.data = record_id(request.args["compound"])
     if form.validate_on_submit():
         try:
             meeting = logic.schedule(m, form.kind.data, form.title.data, form.compound_id.data,

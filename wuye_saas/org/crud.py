@@ -9,6 +9,7 @@ from sqlalchemy import String, UniqueConstraint, func, inspect, or_, select
 
 from .. import policy
 from ..extensions import db
+from ..formutil import record_id
 
 
 @dataclass
@@ -72,8 +73,8 @@ def list_query(res: Resource, membership, args):
     # Any foreign key can narrow the list (links from a parent's detail page).
     for key, col in res.fk_columns().items():
         value = args.get(key)
-        if value and value.isdigit():
-            stmt = stmt.where(col == int(value))
+        if record_id(value):
+            stmt = stmt.where(col == record_id(value))
     return stmt.options(*res.load).order_by(*(res.order_by or [model.id]))
 
 

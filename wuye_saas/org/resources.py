@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..formutil import record_id
 from ..timeutil import today
 from . import forms
 from . import models as m
@@ -26,6 +27,14 @@ def yes_no(v) -> str:
 
 def _fixed(values):
     return lambda mem: [(v, v) for v in values]
+
+
+def _id(value: str) -> int:
+    """A filter's chosen record id; ValueError (the filter is left out) for what names none."""
+    n = record_id(value)
+    if n is None:
+        raise ValueError(value)
+    return n
 
 
 def _opts(model, **kw):
@@ -147,7 +156,7 @@ RESOURCES: list[Resource] = [
         columns=[Column("社区名称", lambda o: o.name, link=True), Column("所属街道", lambda o: o.street.name),
                  Column("编码", lambda o: o.code)],
         search=[m.Community.name], search_hint="社区名称",
-        filters=[Filter("street_id", "街道", _opts(m.Street), lambda v: m.Community.street_id == int(v))],
+        filters=[Filter("street_id", "街道", _opts(m.Street), lambda v: m.Community.street_id == _id(v))],
         order_by=[m.Community.street_id, m.Community.name], load=[joinedload(m.Community.street)],
         choices={"street_id": _all(m.Street)},
         children=[("compounds", "community_id"), ("grids", "community_id")],
@@ -157,7 +166,7 @@ RESOURCES: list[Resource] = [
         columns=[Column("网格名称", lambda o: o.name, link=True), Column("所属社区", lambda o: o.community.name),
                  Column("网格员", lambda o: o.keeper), Column("电话", lambda o: o.keeper_phone)],
         search=[m.Grid.name, m.Grid.keeper], search_hint="网格名称或网格员",
-        filters=[Filter("community_id", "社区", _opts(m.Community), lambda v: m.Grid.community_id == int(v))],
+        filters=[Filter("community_id", "社区", _opts(m.Community), lambda v: m.Grid.community_id == _id(v))],
         order_by=[m.Grid.community_id, m.Grid.name], load=[joinedload(m.Grid.community)],
         choices={"community_id": _all(m.Community)},
     ),
@@ -170,7 +179,7 @@ RESOURCES: list[Resource] = [
                  Column("建成年份", lambda o: o.build_year or "")],
         search=[m.Compound.name, m.Compound.address], search_hint="小区名称或地址",
         filters=[Filter("street", "街道", _opts(m.Street), _street_of_compound),
-                 Filter("community_id", "社区", _opts(m.Community), lambda v: m.Compound.community_id == int(v)),
+                 Filter("community_id", "社区", _opts(m.Community), lambda v: m.Compound.community_id == _id(v)),
                  Filter("mode", "管理模式", _fixed(m.MANAGEMENT_MODES), lambda v: m.Compound.management_mode == v),
                  Filter("type", "小区类型", _fixed(m.COMPOUND_TYPES), lambda v: m.Compound.compound_type == v),
                  Filter("firm", "物业企业", _opts(m.Firm), _firm_filter)],
@@ -199,10 +208,10 @@ RESOURCES: list[Resource] = [
                  Column("户码", lambda o: o.household_code)],
         search=[m.Household.room, m.Household.owner_name, m.Household.household_code],
         search_hint="房号、业主或户码",
-        filters=[Filter("compound_id", "小区", _opts(m.Compound), lambda v: m.Household.compound_id == int(v)),
+        filters=[Filter("compound_id", "小区", _opts(m.Compound), lambda v: m.Household.compound_id == _id(v)),
                  Filter("class", "困难类别", _opts(m.HouseholdClass),
                         lambda v: m.Household.id.in_(select(m.HouseholdClassLink.household_id)
-                                                     .where(m.HouseholdClassLink.household_class_id == int(v))))],
+                                                     .where(m.HouseholdClassLink.household_class_id == _id(v))))],
         order_by=[m.Household.compound_id, m.Household.building_id, m.Household.room_key],
         load=[joinedload(m.Household.compound), joinedload(m.Household.building),
               joinedload(m.Household.class_links).joinedload(m.HouseholdClassLink.household_class)],

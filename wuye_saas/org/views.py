@@ -9,6 +9,7 @@ from ..pagecache import cached_page
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import crud, pickers
 from .resources import BY_KEY, BY_TABLE, NAV, RESOURCES, TABLE_LABELS
+from ..formutil import record_id
 
 bp = tenant_blueprint("org", __name__)
 
@@ -16,7 +17,7 @@ bp = tenant_blueprint("org", __name__)
 def _build_form(res, obj):
     mem = current_membership()
     if obj is None and request.method == "GET":
-        presets = {k: int(v) for k, v in request.args.items() if v.isdigit() and hasattr(res.form, k)}
+        presets = {k: record_id(v) for k, v in request.args.items() if record_id(v) and hasattr(res.form, k)}
         form = res.form(data=presets)
     else:
         form = res.form(obj=obj)
@@ -62,7 +63,7 @@ def _fk_chips(res, args):
     filter_params = {f.param for f in res.filters}
     for key, col in res.fk_columns().items():
         value = args.get(key)
-        if not (value and value.isdigit()) or key in filter_params:
+        if not record_id(value) or key in filter_params:
             continue
         target = BY_TABLE.get(next(iter(col.foreign_keys)).column.table.name)
         if target is None:
@@ -187,7 +188,7 @@ def options(kind, parent_kind):
     value as `keep`, so it stays chosen when still beneath the new parent."""
     mem = current_membership()
     raw = request.args.get(request.args.get("source", ""), "")
-    parent_id = int(raw) if raw.isdigit() and int(raw) else None   # "" or 0: nothing picked yet
+    parent_id = record_id(raw)   # "" or 0: nothing picked yet
     if parent_id is not None and not pickers.parent_visible(mem, parent_kind, parent_id):
         abort(404)
     try:
@@ -197,7 +198,7 @@ def options(kind, parent_kind):
     kept = request.args.get(request.args.get("keep", ""), "")
     return render_template("macros/_options.html", choices=choices, blank=request.args.get("blank", "—"),
                            blank_value=request.args.get("blank_value", ""),
-                           selected=int(kept) if kept.isdigit() else None)
+                           selected=record_id(kept))
 
 
 @bp.app_context_processor

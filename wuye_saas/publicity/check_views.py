@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .. import policy
 from ..extensions import db
-from ..formutil import Form, attach_errors
+from ..formutil import Form, attach_errors, record_id
 from ..org.models import Community, Compound
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
@@ -241,8 +241,8 @@ def compliance():
         on = today()
     comps = select(Compound.id).where(policy.visible(m, Compound))
     community = args.get("community", "")
-    if community.isdigit():
-        comps = comps.where(Compound.community_id == int(community))
+    if record_id(community):
+        comps = comps.where(Compound.community_id == record_id(community))
     if args.get("q", "").strip():
         comps = comps.where(Compound.name.contains(args["q"].strip()))
     rows = schedule.compliance(db.session.execute(comps).scalars().all(), on)
@@ -250,8 +250,8 @@ def compliance():
     status = args.get("status", "")
     shown = [r for r in rows if (r.status == status if status in schedule.STATUSES else r.status != "ok")]
     req = args.get("req", "")
-    if req.isdigit():
-        shown = [r for r in shown if r.requirement_id == int(req)]
+    if record_id(req):
+        shown = [r for r in shown if r.requirement_id == record_id(req)]
     page = ListPage(shown, page_arg(), 20)
     communities = db.session.execute(select(Community.id, Community.name).where(policy.visible(m, Community))
                                      .order_by(Community.name)).all()

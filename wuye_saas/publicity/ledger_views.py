@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import timeutil
 from ..extensions import db
-from ..formutil import attach_errors
+from ..formutil import attach_errors, record_id
 from ..org.models import Compound
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from ..money import fmt_yuan
@@ -109,7 +109,7 @@ def new():
     """Without (compound, kind) a chooser of the ledgers the user keeps; with them the form."""
     m, today = current_membership(), timeutil.today()
     cid, kind = request.args.get("compound_id", ""), request.args.get("kind", "")
-    if not cid.isdigit() or kind not in LEDGER_KINDS:
+    if not record_id(cid) or kind not in LEDGER_KINDS:
         return render("publicity/ledgers/choose.html", choices=accounts.keepable(m, today), kinds=LEDGER_KINDS)
     compound = get_or_404(Compound, int(cid))
     if not accounts.keeps(m, compound.id, kind):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .. import policy, timeutil
 from ..extensions import db
-from ..formutil import attach_errors
+from ..formutil import attach_errors, record_id
 from ..org.models import Compound
 from ..web import current_membership, get_or_404, page_arg, render, tenant_blueprint
 from . import chain, publications
@@ -29,7 +29,7 @@ def index():
     args = request.args
     cid = args.get("compound", "")
     kind = args.get("kind") if args.get("kind") in PUBLICATION_KINDS else None
-    stmt = publications.publications_query(m, int(cid) if cid.isdigit() else None, kind, args.get("q", ""))
+    stmt = publications.publications_query(m, record_id(cid), kind, args.get("q", ""))
     page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
     compounds = db.session.execute(select(Compound).where(policy.visible(m, Compound))
                                    .order_by(Compound.name)).scalars().all()
@@ -62,7 +62,7 @@ def new():
     args = request.args
     cid, template = args.get("compound_id", ""), args.get("template", "")
     kind = args.get("kind") if args.get("kind") in LEDGER_KINDS else None
-    if not cid.isdigit() or template not in FORMS:
+    if not record_id(cid) or template not in FORMS:
         return render("publicity/publications/choose.html", choices=publications.publishable(m, today),
                       templates=tc.TEMPLATES, kinds=LEDGER_KINDS)
     compound = get_or_404(Compound, int(cid))
