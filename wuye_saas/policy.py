@@ -337,9 +337,10 @@ def visible(m: Membership, model):
             return false() if parent_clause is false() else col.in_(select(parent.id).where(parent_clause))
     # Credit: the kinds and the rule are the district's published rules. A firm sees its own
     # file, staff the files of the firms serving their compounds; a committee only its firm's
-    # grade (the register of grades), never the records.
+    # grade (the register of grades), never the records. A third-party assessor has no part in
+    # the credit file (its pages are 403 to it), so not even the rules behind it.
     if model in (CreditRecordKind, CreditRule):
-        return true()
+        return false() if m.role == "assessor" else true()
     if model in (CreditRecord, CreditObjection):
         if m.role in FIRM_ROLES:
             return model.firm_id == m.firm_id
