@@ -441,6 +441,30 @@ def test_a_survey_item_asks_residents_a_question_of_its_own(app, client, world, 
             StandardItem.standard_id == sid, StandardItem.scorer == "survey")).scalar_one() == "您对物业服务是否满意？"
 
 
+def test_a_survey_item_chooses_what_it_earns_without_a_valid_survey(app, client, world, keys):
+    """The rule is a select with Chinese labels; 计 0 分 unless chosen otherwise; a made-up rule
+    is refused next to the field and nothing is written."""
+    login(client, "alpha-district")
+    sid = _new_draft(client)
+    form = client.get(f"{BASE}/{sid}/items/new?kind=bonus").get_data(as_text=True)
+    assert "无有效测评时（居民满意度测评）" in form and "沿用上次有效测评的满意率" in form
+    survey = {"name": "满意度", "max_points": "5", "method": "computed", "scorer": "survey",
+              "question": "您对物业服务是否满意？"}
+    resp = post(client, f"{BASE}/{sid}/items/new?kind=bonus", {**survey, "no_survey_rule": "always_full"})
+    assert resp.status_code == 422 and "请选择无有效测评时的计分规则。" in resp.get_data(as_text=True)
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        assert db.session.execute(select(StandardItem.id).where(StandardItem.standard_id == sid)).first() is None
+    assert post(client, f"{BASE}/{sid}/items/new?kind=bonus", survey).status_code == 302
+    assert post(client, f"{BASE}/{sid}/items/new?kind=bonus",
+                {**survey, "name": "总体满意度", "no_survey_rule": "last"}).status_code == 302
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        rules = dict(db.session.execute(select(StandardItem.name, StandardItem.no_survey_rule)
+                                        .where(StandardItem.standard_id == sid)).all())
+    assert rules == {"满意度": "zero", "总体满意度": "last"}
+    builder = client.get(f"{BASE}/{sid}").get_data(as_text=True)
+    assert "无有效测评：计 0 分" in builder and "无有效测评：沿用上次有效测评的满意率" in builder
+
+
 def test_deleting_a_category_asks_first_and_takes_its_items(app, client, world, keys):
     with app.app_context(), tenant_scope(world["alpha"].tenant_id):
         s = _small_standard()

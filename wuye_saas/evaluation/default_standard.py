@@ -14,8 +14,11 @@ NOTE = ("依据本区默认配置：青岛量化考核（8大项39小项/100分�
         "北京70条/淄博45条公示栏；星级对应山东/烟台信用等级；红黑榜依广元、商丘、连云港做法。")
 
 # Each survey item scores its points × the compound's 满意率 (surveys.py); residents read only the question.
+# Without a valid survey: 0 (the items' default no_survey_rule). A valid survey is the firm's duty
+# (中物协一级: at least one a year, ≥ 80% satisfied), and the gathered rate of a few answers is
+# exactly what the 70% threshold (前期物业服务等级标准一级) exists to keep out.
 SURVEY_CRITERION = ("得分 = 满分 × 本小区满意率（满意与基本满意的答案 ÷ 全部答案）；"
-                    "答卷户数达到小区总户数70%方为有效。")
+                    "答卷户数达到小区总户数70%方为有效，无有效测评的计 0 分。")
 
 # (category, [items]); every regular item's max adds up to the category's weight, and the
 # categories to 100 (党建引领 15, 基础服务 40, 信息公开与财务规范 15, 诉求响应与沟通 10, 居民满意度 20).
