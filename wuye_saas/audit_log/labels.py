@@ -149,6 +149,7 @@ FIELD_LABELS: dict[str, str] = {
     # keys inside JSON values (star bands, list rules, levels, results …)
     "min": "最低分", "list": "榜单", "rule": "条件", "value": "数值", "points": "分值", "lines": "计票说明",
     "categories": "分类得分", "bonus_raw": "加分（未封顶）", "no_data": "缺少数据", "survey_rules": "无有效测评的计分规则",
+    "committee_unscored": "业委会未评价的项",
     "veto_effects": "否决后果", "vetoed_items": "否决项",
 }
 

@@ -19,7 +19,7 @@ STANDARD_STATUSES = {"draft": "草稿", "active": "启用中", "retired": "已�
 UNITS = {"compound": "按项目（小区）", "firm": "按企业"}
 ITEM_KINDS = {"regular": "基本项", "bonus": "加分项", "veto": "一票否决项"}
 METHODS = {"graded": "分档评分", "deduction": "按次扣分（扣完为止）", "yesno": "是/否",
-           "computed": "系统数据计算"}
+           "points": "直接打分（0 至满分）", "computed": "系统数据计算"}
 SCORERS = {"self": "企业自评", "community": "社区", "street": "街道", "assessor": "第三方测评",
            "committee": "业主委员会", "survey": "居民满意度测评", "system": "系统"}
 # What a survey item earns when the compound has no valid survey (results.py has the rules).

@@ -272,7 +272,8 @@ def _assessment_page(a: Assessment, form: AppealForm | None = None, status: int 
         shown=_shown(m, ev), count=count, methods=METHODS, scorers=SCORERS, appeal_statuses=APPEAL_STATUSES,
         internal=m.role != "committee_member", window=publishing.appeal_window_problem(a),
         no_data=set((a.breakdown or {}).get("no_data", [])),
-        survey_rules=(a.breakdown or {}).get("survey_rules", {}))), status
+        survey_rules=(a.breakdown or {}).get("survey_rules", {}),
+        committee_unscored=set((a.breakdown or {}).get("committee_unscored", [])))), status
 
 
 @bp.route("/results/assessments/<int:assessment_id>")

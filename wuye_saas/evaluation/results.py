@@ -170,6 +170,7 @@ class Result:
     finals: dict = field(default_factory=dict)       # item id → Decimal | None (veto items)
     no_data: list = field(default_factory=list)       # item ids scored full for lack of data
     survey_rules: dict = field(default_factory=dict)  # item id → the no-valid-survey rule that applied
+    committee_unscored: list = field(default_factory=list)  # committee items it did not score: 0
     categories: dict = field(default_factory=dict)    # category id → Decimal
     base: Decimal = ZERO
     bonus_raw: Decimal = ZERO
@@ -224,6 +225,9 @@ def score_sheet(sheet: Sheet, entries: dict, rate_of) -> Result:
                 res.no_data.append(item.id)
         elif review_pts is not None:
             pts = _dec(review_pts)
+        elif item.scorer == "committee":
+            pts = ZERO
+            res.committee_unscored.append(item.id)
         elif self_pts is not None:
             pts = _dec(self_pts)
         else:
@@ -497,6 +501,7 @@ def _write(ev, sheet, cats, units, results, stored) -> None:
             "categories": [{"id": cid, "name": names[cid], "points": str(r.categories.get(cid, ZERO))}
                            for cid in names],
             "bonus_raw": str(r.bonus_raw), "no_data": r.no_data, "survey_rules": r.survey_rules,
+            "committee_unscored": r.committee_unscored,
             "veto_effects": sorted(r.effects), "vetoed_items": r.vetoed_items, **r.extra,
         }
         rows.append({"b_id": u.id, "b_base": r.base, "b_bonus": r.bonus, "b_total": r.total, "b_vetoed": r.vetoed,
