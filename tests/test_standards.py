@@ -323,7 +323,11 @@ def test_the_default_standard_adopts_to_exactly_100_points_and_activates(app, cl
                                           "您对小区门岗值守、安全巡逻和车辆停放秩序是否满意？",
                                           "您对物业报修的响应速度和维修质量是否满意？",
                                           "总体来看，您对本小区的物业服务是否满意？"]
-        assert {(m_, k, p) for _, m_, k, p in asked} == {("computed", None, Decimal("5.00"))}
+        assert {(m_, k, p) for _, m_, k, p in asked} == {("computed", None, Decimal("3.75"))}
+        assert {i.no_survey_rule for i in s.items if i.scorer == "survey"} == {"zero"}
+        # The owners' committee opinion (config: 0.1 beside the survey's 0.3) shares the 20 points.
+        assert [(i.name, i.method, i.max_points, i.category.name) for i in s.items if i.scorer == "committee"] == [
+            ("业主委员会履约评价", "points", Decimal("5.00"), "居民满意度")]
         assert all(i.question == "" for i in s.items if i.scorer != "survey")
         assert {i.computed_key for i in s.items if i.scorer == "system"} == {"demand_on_time_rate", "publicity_compliance_rate"}
         assert [(b["stars"], b["min"]) for b in s.star_bands] == [(5, "85"), (4, "80"), (3, "70"), (2, "60"), (1, "0")]
