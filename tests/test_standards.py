@@ -469,6 +469,22 @@ def test_a_survey_item_chooses_what_it_earns_without_a_valid_survey(app, client,
     assert "无有效测评：计 0 分" in builder and "无有效测评：沿用上次有效测评的满意率" in builder
 
 
+def test_the_committee_scores_only_compound_items_and_never_a_veto(app, client, world, keys):
+    login(client, "alpha-district")
+    sid = _new_draft(client)
+    veto = {"name": "业委会否决", "veto_effect": "zero_black", "scorer": "committee"}
+    resp = post(client, f"{BASE}/{sid}/items/new?kind=veto", veto)
+    assert resp.status_code == 422 and "一票否决情形由社区或街道认定，不能由业主委员会认定。" in resp.get_data(as_text=True)
+    opinion = {"name": "业委会评价", "max_points": "5", "method": "points", "scorer": "committee"}
+    assert post(client, f"{BASE}/{sid}/items/new?kind=bonus", opinion).status_code == 302
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        s = db.session.get(Standard, sid)
+        assert [(i.name, i.scorer) for i in s.items] == [("业委会评价", "committee")]
+        s.unit = "firm"   # switched afterwards: activation names the item's problem
+        assert "按企业考核的标准不能设业主委员会评分的项（业委会按小区评价）。" in standards.problems(s)
+        db.session.rollback()
+
+
 def test_deleting_a_category_asks_first_and_takes_its_items(app, client, world, keys):
     with app.app_context(), tenant_scope(world["alpha"].tenant_id):
         s = _small_standard()

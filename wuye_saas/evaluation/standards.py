@@ -133,6 +133,8 @@ def item_issues(item, categories: set[int] | None = None, keys: dict | None = No
     if item.kind == "veto":
         if item.veto_effect not in VETO_EFFECTS:
             out["veto_effect"] = "一票否决项须选择否决后果。"
+        if item.scorer == "committee":
+            out["scorer"] = "一票否决情形由社区或街道认定，不能由业主委员会认定。"
         return out
     if item.kind == "regular" and (item.category_id is None or (categories is not None and item.category_id not in categories)):
         out["category_id"] = "基本项须归入本标准的一个分类。"
@@ -260,6 +262,8 @@ def problems(s: Standard) -> list[str]:
         out.append("标准总分须大于 0。")
     if s.unit not in UNITS:
         out.append("请选择考核单位（按项目或按企业）。")
+    if s.unit != "compound" and any(i.scorer == "committee" for i in s.items):
+        out.append("按企业考核的标准不能设业主委员会评分的项（业委会按小区评价）。")
     regular = [i for i in s.items if i.kind == "regular"]
     if not regular:
         out.append("还没有基本评分项。")
