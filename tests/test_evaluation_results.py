@@ -133,7 +133,13 @@ def rates(monkeypatch):
         fake.COMPUTED = {key: make(key) for key in COMPUTED_KEYS}
         monkeypatch.setitem(sys.modules, "wuye_saas.indicators.computed", fake)
     from wuye_saas.evaluation import surveys
-    monkeypatch.setattr(surveys, "rates", lambda evaluation_id: dict(data.survey))
+
+    def standings(evaluation_id):
+        # A valid survey whose answers give exactly the rate; None: no survey opened.
+        return {cid: None if r is None else surveys.Stats(0, date(2026, 1, 1), date(2026, 1, 31), r.denominator,
+                                                          r.denominator, r.denominator, r.numerator)
+                for cid, r in data.survey.items()}
+    monkeypatch.setattr(surveys, "standings", standings)
     return data
 
 
@@ -204,12 +210,13 @@ def test_exact_totals_stars_lists_and_ranks(app, world, rates):
         ("党建引领", "20.00"), ("基础服务", "42.33"), ("居民满意度", "15.00")]
 
     r2 = assessment(app, ns.tenant_id, a2)
-    # a1 15 + a2 0 + b1 30 − 20×2 floored at 0 + b2 20 + d1 5 + c1 no valid survey → full 20
+    # a1 15 + a2 0 + b1 30 − 20×2 floored at 0 + b2 20 + d1 5 + c1 no survey → 0 (the default rule)
     assert r2["finals"][i["b1"]] == D("0.00")
-    assert r2["finals"][i["c1"]] == D("20.00") and r2["breakdown"]["no_data"] == [i["c1"]]
-    assert r2["base"] == D("60.00") and r2["bonus"] == D("1.00") and r2["total"] == D("61.00")
-    # 2 stars: on the black list (≤ 2★) and below 75 (yellow) — black wins.
-    assert r2["stars"] == 2 and r2["list"] == "black" and r2["rank"] == 2
+    assert r2["finals"][i["c1"]] == D("0.00") and r2["breakdown"]["no_data"] == []
+    assert r2["breakdown"]["survey_rules"] == {str(i["c1"]): "未开展满意度测评：按规则计 0 分"}
+    assert r2["base"] == D("40.00") and r2["bonus"] == D("1.00") and r2["total"] == D("41.00")
+    # 1 star: on the black list (≤ 2★) and below 75 (yellow) — black wins.
+    assert r2["stars"] == 1 and r2["list"] == "black" and r2["rank"] == 2
 
 
 def test_zero_black_veto_forces_zero_no_stars_and_black(app, world, rates):
@@ -231,11 +238,11 @@ def test_zero_black_veto_forces_zero_no_stars_and_black(app, world, rates):
 
 def test_missing_entries_earn_nothing_and_computed_without_data_earns_full(app, world, rates):
     ns, std, ev = two_firm_cycle(app, world)
-    rates.survey = {}
+    rates.survey = {ns.compound1: None, ns.compound2: None}
     compute(app, ns.tenant_id, ev.id)        # nothing entered; no demand data, no survey at all
     r = assessment(app, ns.tenant_id, ev.a[(ns.firm1, ns.compound1)])
-    assert r["total"] == D("25.00")           # d1 5 + c1 20, both "无可计量数据"
-    assert sorted(r["breakdown"]["no_data"]) == sorted([std.items["d1"], std.items["c1"]])
+    assert r["total"] == D("5.00")            # d1 5 "无可计量数据"; c1 no survey → 0 by default
+    assert r["breakdown"]["no_data"] == [std.items["d1"]]
     assert r["stars"] == 1 and r["list"] == "black"    # 1★ ≤ 2★ (also < 75: black before yellow)
 
 
@@ -497,7 +504,7 @@ def test_firm_sees_only_its_own_results_and_only_once_published(app, world, clie
     assert 'data-testid="total">82.33<' in page and "现场检查不符" in page      # with the reviewer's reason
     assert client.get(f"{base}/{a2}").status_code == 404          # still not another firm's
     history = client.get("/d/alpha/results/firm").get_data(as_text=True)
-    assert "82.33" in history and "1 / 2" in history and "61.00" not in history
+    assert "82.33" in history and "1 / 2" in history and "41.00" not in history
 
 
 def test_committee_sees_only_its_firms_published_result(app, world, client, rates):
@@ -508,7 +515,7 @@ def test_committee_sees_only_its_firms_published_result(app, world, client, rate
     _publish(app, ns, ev.id)
     page = client.get("/d/alpha/results/compound").get_data(as_text=True)
     assert "甲区第1物业公司" in page and "82.33" in page
-    assert "甲区第2物业公司" not in page and "61.00" not in page
+    assert "甲区第2物业公司" not in page and "41.00" not in page
     detail = client.get(f"/d/alpha/results/assessments/{a1}").get_data(as_text=True)
     assert "82.33" in detail and "现场检查不符" not in detail       # no reviewers' notes for the committee
     assert client.get(f"/d/alpha/results/assessments/{a2}").status_code == 404
@@ -526,21 +533,124 @@ def test_rankings_filters_and_excel_for_district_and_street(app, world, client, 
     login(client, "alpha-district")
     url = f"/d/alpha/evaluations/{ev.id}/results"
     page = _ranking_rows(client.get(url).get_data(as_text=True))
-    assert "82.33" in page and "61.00" in page
+    assert "82.33" in page and "41.00" in page
     black = _ranking_rows(client.get(f"{url}?list=black").get_data(as_text=True))
-    assert "61.00" in black and "82.33" not in black
+    assert "41.00" in black and "82.33" not in black
     four = _ranking_rows(client.get(f"{url}?stars=4").get_data(as_text=True))
-    assert "82.33" in four and "61.00" not in four
+    assert "82.33" in four and "41.00" not in four
     street2 = _ranking_rows(client.get(f"{url}?street={ns.street2}").get_data(as_text=True))
-    assert "61.00" in street2 and "82.33" not in street2
+    assert "41.00" in street2 and "82.33" not in street2
     resp = client.get(f"/d/alpha/evaluations/{ev.id}/results.xlsx")
     assert resp.status_code == 200
     rows = list(load_workbook(BytesIO(resp.data)).active.iter_rows(values_only=True))
     assert rows[0][:10] == ("排名", "物业企业", "小区", "街道", "社区", "基础分", "加分", "总分", "星级", "榜单")
     assert [(r[0], r[1], float(r[7]), r[8], r[9]) for r in rows[1:]] == [
-        (1, "甲区第1物业公司", 82.33, 4, None), (2, "甲区第2物业公司", 61.0, 2, "黑榜")]
+        (1, "甲区第1物业公司", 82.33, 4, None), (2, "甲区第2物业公司", 41.0, 1, "黑榜")]
     # The street of branch 1 sees its own compound's row only (ranks stay district-wide).
     client.post("/logout")
     login(client, "alpha-street")
     street = _ranking_rows(client.get(url).get_data(as_text=True))
-    assert "82.33" in street and "61.00" not in street
+    assert "82.33" in street and "41.00" not in street
+
+
+# --- survey items without a valid survey ---------------------------------------------------------
+
+RULE_SHEET = [dict(key=f"s_{rule}", cat="居民满意度", method="computed", scorer="survey", max="10", rule=rule)
+              for rule in ("zero", "gathered", "last", "full")]
+
+
+def _households_to(ns, compound: str, n: int) -> list[int]:
+    from wuye_saas.org.models import Household
+    cid, bid = getattr(ns, compound), getattr(ns, "building" + compound[-1])
+    have = db.session.execute(select(Household.id).where(Household.compound_id == cid)).scalars().all()
+    for k in range(len(have), n):
+        db.session.add(Household(compound_id=cid, building_id=bid, room=f"3{k:02d}", floor=3,
+                                 floor_area=D("60.00"), owner_name="王五",
+                                 household_code=f"{ns.slug[:2].upper()}{compound[-1]}R{k:03d}"))
+    db.session.flush()
+    return db.session.execute(select(Household.id).where(Household.compound_id == cid)
+                              .order_by(Household.id)).scalars().all()
+
+
+def _survey(std, ev_id, compound_id, households, answers: list[str]):
+    """A survey of the compound in the evaluation; household k answers every item with answers[k]."""
+    from wuye_saas.evaluation.models import Survey, SurveyResponse
+    s = Survey(evaluation_id=ev_id, compound_id=compound_id, opens_on=date(2025, 1, 1), closes_on=date(2026, 12, 31))
+    db.session.add(s)
+    db.session.flush()
+    for hid, answer in zip(households, answers):
+        db.session.add(SurveyResponse(survey_id=s.id, household_id=hid,
+                                      answers={str(i): answer for i in std.items.values()}))
+    db.session.flush()
+
+
+def _rule_standard():
+    std = make_standard(RULE_SHEET, rules=[], bonus_cap="0", total="40")
+    for spec in RULE_SHEET:
+        db.session.get(StandardItem, std.items[spec["key"]]).no_survey_rule = spec["rule"]
+    db.session.flush()
+    return std
+
+
+def test_each_rule_for_a_compound_without_a_valid_survey(app, world):
+    """Compound 2 has 10 households and 5 answers (coverage 50% < 70%): each item follows its
+    own rule. Compound 1's valid survey scores every item the same, whatever the rule."""
+    ns = world["alpha"]
+    with app.app_context(), tenant_scope(ns.tenant_id), acting_as(None, "测试"):
+        std = _rule_standard()
+        hh1, hh2 = _households_to(ns, "compound1", 4), _households_to(ns, "compound2", 10)
+        units = [(ns.firm1, ns.compound1), (ns.firm2, ns.compound2)]
+        older = make_evaluation(std, units, start=date(2025, 7, 1), end=date(2025, 9, 30), name="2025年第三季度")
+        prev = make_evaluation(std, units, start=date(2025, 10, 1), end=date(2025, 12, 31), name="2025年第四季度")
+        ev = make_evaluation(std, units)                                      # 2026 Q1
+        later = make_evaluation(std, units, start=date(2026, 4, 1), end=date(2026, 6, 30), name="2026年第二季度")
+        # Compound 2's history: Q3 all satisfied (rate 1), Q4 6 of 7 satisfied (valid, 6/7), Q2
+        # after the cycle all satisfied — the most recent EARLIER valid survey is Q4's.
+        _survey(std, older.id, ns.compound2, hh2, ["satisfied"] * 7)
+        _survey(std, prev.id, ns.compound2, hh2, ["satisfied"] * 5 + ["basically", "unsatisfied"])
+        _survey(std, later.id, ns.compound2, hh2, ["satisfied"] * 8)
+        # This cycle: compound 1 valid (4 of 4 households, 3 satisfied: 3/4); compound 2 5 of 10
+        # households, 4 basically satisfied and 1 not (gathered 16 of 20 answers: 4/5).
+        _survey(std, ev.id, ns.compound1, hh1, ["satisfied"] * 3 + ["unsatisfied"])
+        _survey(std, ev.id, ns.compound2, hh2, ["basically"] * 4 + ["unsatisfied"])
+        db.session.commit()
+    compute(app, ns.tenant_id, ev.id)
+    i = {spec["rule"]: std.items[spec["key"]] for spec in RULE_SHEET}
+    r2 = assessment(app, ns.tenant_id, ev.a[(ns.firm2, ns.compound2)])
+    # zero 0; gathered 10 × 4/5 = 8; last 10 × 6/7 = 8.571… → 8.57; full 10.
+    assert [r2["finals"][i[k]] for k in ("zero", "gathered", "last", "full")] == [
+        D("0.00"), D("8.00"), D("8.57"), D("10.00")]
+    assert r2["total"] == D("26.57")
+    why = "未达有效测评（覆盖率 50%，需 ≥ 70%）"
+    assert r2["breakdown"]["survey_rules"] == {
+        str(i["zero"]): f"{why}：按规则计 0 分",
+        str(i["gathered"]): f"{why}：按规则按已收 5 份答卷的满意率 80% 计分",
+        str(i["last"]): f"{why}：按规则沿用上次有效测评（2025年第四季度）的满意率 85.7%",
+        str(i["full"]): f"{why}：按规则计满分"}
+    r1 = assessment(app, ns.tenant_id, ev.a[(ns.firm1, ns.compound1)])
+    assert [r1["finals"][i[k]] for k in ("zero", "gathered", "last", "full")] == [D("7.50")] * 4
+    assert r1["total"] == D("30.00") and r1["breakdown"]["survey_rules"] == {}
+
+
+def test_no_survey_at_all_and_no_earlier_one(app, world, client):
+    """No survey opened and none before: gathered and last have nothing to use and count 0;
+    the result page says why next to the item."""
+    ns = world["alpha"]
+    with app.app_context(), tenant_scope(ns.tenant_id), acting_as(None, "测试"):
+        std = _rule_standard()
+        _households_to(ns, "compound2", 10)
+        ev = make_evaluation(std, [(ns.firm2, ns.compound2)])
+        db.session.commit()
+    compute(app, ns.tenant_id, ev.id)
+    a2 = ev.a[(ns.firm2, ns.compound2)]
+    r = assessment(app, ns.tenant_id, a2)
+    i = {spec["rule"]: std.items[spec["key"]] for spec in RULE_SHEET}
+    assert [r["finals"][i[k]] for k in ("zero", "gathered", "last", "full")] == [
+        D("0.00"), D("0.00"), D("0.00"), D("10.00")]
+    assert r["breakdown"]["survey_rules"][str(i["gathered"])] == \
+        "未开展满意度测评：按规则按已收答卷的满意率计分，尚无答卷，计 0 分"
+    assert r["breakdown"]["survey_rules"][str(i["last"])] == \
+        "未开展满意度测评：按规则沿用上次有效测评的满意率，此前没有有效测评，计 0 分"
+    login(client, "alpha-district")
+    page = client.get(f"/d/alpha/results/assessments/{a2}").get_data(as_text=True)
+    assert "未开展满意度测评：按规则计 0 分" in page and "未开展满意度测评：按规则计满分" in page

@@ -729,3 +729,118 @@ def test_firm_checklist_follows_the_period(app, client, ev_world):
     assert "考核期间内没有物业服务企业有生效的合同" in html
     html = client.get("/d/alpha/evaluations/new/firms?period_start=2026-03-31&period_end=2026-01-01").get_data(as_text=True)
     assert "请先填写有效的考核期间" in html
+
+
+# --- the owners' committee scores its firm (业委会履约评价) ------------------------------------------
+
+def add_committee_item(app, w) -> int:
+    """Item G: the committee's opinion, 0–5 points (direct scoring), in the active standard."""
+    with app.app_context(), tenant_scope(w["ns"].tenant_id), acting_as(None, "测试"):
+        cat = db.session.execute(select(StandardCategory.id).where(
+            StandardCategory.standard_id == w["std"]["standard"])).scalar_one()
+        item = StandardItem(standard_id=w["std"]["standard"], category_id=cat, kind="regular", name="业委会履约评价",
+                            max_points=Decimal("5"), method="points", scorer="committee", sort=6)
+        db.session.add(item)
+        db.session.commit()
+        w["std"]["G"] = item.id
+        return item.id
+
+
+def todo_cards(client) -> dict[str, str]:
+    import re
+    page = client.get("/d/alpha/").get_data(as_text=True)
+    return {key: re.sub(r"<[^>]+>|\s+", " ", body)
+            for key, body in re.findall(r'data-todo="([^"]+)" data-count="\d+">(.*?)</a>', page, re.S)}
+
+
+def compute_results(app, w, eid) -> dict:
+    from wuye_saas.evaluation import results
+    with app.app_context(), tenant_scope(w["ns"].tenant_id), acting_as(None, "测试"):
+        results.compute(eid)
+        db.session.commit()
+
+
+def test_committee_scores_its_compound_and_its_points_enter_the_total(app, client, ev_world):
+    w, ns = ev_world, ev_world["ns"]
+    add_committee_item(app, w)
+    eid = open_cycle(app, w)
+    aid = assessment_of(app, w, eid, ns.compound1)          # firm 1 on compound 1: alpha-committee's
+    s = {k: v[0] for k, v in scores(app, w, aid).items()}
+    login(client, "alpha-committee")
+    assert f"assess_committee_{aid}" in todo_cards(client)
+    cycle = client.get(f"/d/alpha/evaluations/{eid}").get_data(as_text=True)
+    assert "甲区1号小区" in cycle and "甲区2号小区" not in cycle      # only its compound's assessment
+    page = client.get(url(aid)).get_data(as_text=True)
+    # Only its own item, as a 0–5 input; none of the firm's or staff's items.
+    assert "业委会履约评价" in page and f'name="s{s["G"]}-points"' in page
+    assert "项目党组织" not in page and "保洁" not in page and "业委会待评 1 项" in page
+    assert client.get(f"/d/alpha/scores/{s['A']}").status_code == 404
+    # No note, or points above the maximum: refused next to the field, nothing written.
+    resp = post(client, url(aid, "committee"), {f"s{s['G']}-points": "4.50", f"s{s['G']}-reason": " "})
+    assert resp.status_code == 422 and "请写明业委会对“业委会履约评价”的评价意见。" in resp.get_data(as_text=True)
+    resp = post(client, url(aid, "committee"), {f"s{s['G']}-points": "5.50", f"s{s['G']}-reason": "很好"})
+    assert resp.status_code == 422 and "“业委会履约评价”的得分须在 0 到 5.00 分之间" in resp.get_data(as_text=True)
+    assert scores(app, w, aid)["G"][3] is None
+    # Another item's id in the post: 404; another step: 403; nothing written.
+    assert post(client, url(aid, "committee"), {f"s{s['G']}-points": "4.50", f"s{s['G']}-reason": "好",
+                                                f"s{s['A']}-points": "5.00"}).status_code == 404
+    assert post(client, url(aid, "review"), {f"s{s['G']}-points": "4.50"}).status_code == 403
+    assert scores(app, w, aid)["G"][3] is None
+    resp = post(client, url(aid, "committee"), {f"s{s['G']}-points": "4.50", f"s{s['G']}-reason": "维修及时，保洁偶有不到位"})
+    assert resp.status_code == 302
+    got = scores(app, w, aid)["G"]
+    assert got[3] == Decimal("4.50") and got[5] == "维修及时，保洁偶有不到位" and got[7] is not None
+    assert f"assess_committee_{aid}" not in todo_cards(client)        # nothing left to score
+    # The firm submits and the community reviews (its items only); the committee's turn ends.
+    login(client, "alpha-firm")
+    submit_report(app, client, w, aid)
+    assert "业委会意见：维修及时，保洁偶有不到位" in client.get(url(aid)).get_data(as_text=True)
+    login(client, "alpha-community")
+    assert "业委会尚有" not in client.get(url(aid)).get_data(as_text=True)
+    assert post(client, url(aid, "review"), {f"s{s['A']}-points": "3.00", f"s{s['B']}-occ": "2",
+                                             "action": "finish"}).status_code == 302
+    login(client, "alpha-committee")
+    resp = post(client, url(aid, "committee"), {f"s{s['G']}-points": "1.00", f"s{s['G']}-reason": "改评"})
+    assert resp.status_code == 409 and "社区已完成审核，业委会评分已截止。" in resp.get_data(as_text=True)
+    assert scores(app, w, aid)["G"][3] == Decimal("4.50")
+    compute_results(app, w, eid)
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        a = db.session.get(Assessment, aid)
+        finals = {k: db.session.get(ItemScore, v).final_points for k, v in s.items()}
+        # A 3 + B 10 − 2 = 8 + C 4 (self, unconfirmed) + D 6 (self) + E 0 (no survey) + G 4.50; F 0.
+        assert finals["G"] == Decimal("4.50") and a.base_total == Decimal("25.50") and a.total == Decimal("25.50")
+        assert a.breakdown["committee_unscored"] == []
+
+
+def test_committee_of_another_compound_gets_404_and_an_unscored_item_counts_0(app, client, ev_world):
+    w, ns = ev_world, ev_world["ns"]
+    add_committee_item(app, w)
+    eid = open_cycle(app, w)
+    aid = assessment_of(app, w, eid, ns.compound1)
+    s = {k: v[0] for k, v in scores(app, w, aid).items()}
+    with app.app_context(), tenant_scope(ns.tenant_id), acting_as(None, "测试"):
+        mem = db.session.execute(select(Membership).join(User).where(User.username == "alpha-committee")).scalar_one()
+        mem.compound_id = w["compound3"]          # now the committee of compound 3 (also firm 1's)
+        db.session.commit()
+    login(client, "alpha-committee")
+    assert client.get(url(aid)).status_code == 404
+    assert post(client, url(aid, "committee"), {f"s{s['G']}-points": "0.00",
+                                                f"s{s['G']}-reason": "差"}).status_code == 404
+    assert client.get(f"/d/alpha/scores/{s['G']}").status_code == 404
+    assert f"assess_committee_{aid}" not in todo_cards(client)
+    assert scores(app, w, aid)["G"][3] is None
+    # Compound 1's committee never scored: the community is warned, may still finish, and the
+    # item counts 0 with the reason on the result page.
+    login(client, "alpha-firm")
+    submit_report(app, client, w, aid)
+    login(client, "alpha-community")
+    assert "业委会尚有 1 项未评价；审核通过后业委会不能再评分，这些项计 0 分。" in client.get(url(aid)).get_data(as_text=True)
+    assert post(client, url(aid, "review"), {f"s{s['A']}-points": "3.00", f"s{s['B']}-occ": "2",
+                                             "action": "finish"}).status_code == 302
+    compute_results(app, w, eid)
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        a = db.session.get(Assessment, aid)
+        assert db.session.get(ItemScore, s["G"]).final_points == Decimal("0.00")
+        assert a.breakdown["committee_unscored"] == [w["std"]["G"]] and a.base_total == Decimal("21.00")
+    login(client, "alpha-district")
+    assert "业委会未在社区审核前评价，计 0 分" in client.get(f"/d/alpha/results/assessments/{aid}").get_data(as_text=True)

@@ -303,8 +303,9 @@ def _add_meeting_records(ns, branch: int) -> None:
 
 def _add_evaluation_records(ns, branch: int) -> None:
     """An active standard, an open cycle on it with the branch's firm × compound assessment,
-    its item scores, an evidence file on disk, and (branch 1 only) the assessor assigned to the
-    assessor-scored item, so the evaluation, assessment, score and evidence routes are probed."""
+    its item scores (one the committee scores), an evidence file on disk, and (branch 1 only)
+    the assessor assigned to the assessor-scored item, so the evaluation, assessment, score and
+    evidence routes are probed."""
     from flask import current_app
 
     from wuye_saas.auth.models import Membership
@@ -321,7 +322,10 @@ def _add_evaluation_records(ns, branch: int) -> None:
     items = [StandardItem(standard_id=std.id, category_id=cat.id, name="探针自评项", max_points=5, method="yesno",
                           scorer="self", evidence_required=True),
              StandardItem(standard_id=std.id, category_id=cat.id, name="探针测评项", max_points=5, method="yesno",
-                          scorer="assessor")]
+                          scorer="assessor"),
+             # The compound's committee sees the running assessment (only this item) of its branch.
+             StandardItem(standard_id=std.id, category_id=cat.id, name="探针业委会项", max_points=5, method="points",
+                          scorer="committee")]
     ev = Evaluation(standard_id=std.id, kind="quarterly", name=f"探针季测评{branch}", status="open",
                     period_start=date(2026, 1, 1), period_end=date(2026, 3, 31),
                     self_report_due=date(2099, 4, 10), review_due=date(2099, 4, 20))

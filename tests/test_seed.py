@@ -191,6 +191,24 @@ def test_default_demo_district_is_realistic_and_usable(app):
     page = c.get("/d/demo/evaluations/").get_data(as_text=True)
     assert "月抽查" in page and "还没有与您相关的考核" not in page
 
+    # The compounds' committees scored their firms in the finished quarter, most of them with an
+    # opinion; the demo committee has this month's sheet of its compound still to score.
+    from wuye_saas.evaluation.models import Assessment, Evaluation, ItemScore
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        quarter = db.session.execute(
+            select(ItemScore.review_points, ItemScore.review_reason, ItemScore.final_points)
+            .join(StandardItem, StandardItem.id == ItemScore.item_id)
+            .join(Assessment, Assessment.id == ItemScore.assessment_id)
+            .join(Evaluation, Evaluation.id == Assessment.evaluation_id)
+            .where(Evaluation.kind == "quarterly", StandardItem.scorer == "committee")).all()
+        scored = [r for r in quarter if r.review_points is not None]
+        assert len(scored) > len(quarter) * 3 // 4 and all(r.review_reason for r in scored)
+        assert len({r.review_points for r in scored}) > 1
+        assert all(r.final_points == r.review_points for r in scored if r.final_points is not None)
+    c = app.test_client()
+    login(c, "demo-committee", "demo1234")
+    assert "待业委会评价的考核项" in c.get("/d/demo/").get_data(as_text=True)
+
     # A second run says so and changes nothing.
     before = row_counts(app)
     again = seed(app, "seed-demo")

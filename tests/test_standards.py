@@ -323,7 +323,11 @@ def test_the_default_standard_adopts_to_exactly_100_points_and_activates(app, cl
                                           "您对小区门岗值守、安全巡逻和车辆停放秩序是否满意？",
                                           "您对物业报修的响应速度和维修质量是否满意？",
                                           "总体来看，您对本小区的物业服务是否满意？"]
-        assert {(m_, k, p) for _, m_, k, p in asked} == {("computed", None, Decimal("5.00"))}
+        assert {(m_, k, p) for _, m_, k, p in asked} == {("computed", None, Decimal("3.75"))}
+        assert {i.no_survey_rule for i in s.items if i.scorer == "survey"} == {"zero"}
+        # The owners' committee opinion (config: 0.1 beside the survey's 0.3) shares the 20 points.
+        assert [(i.name, i.method, i.max_points, i.category.name) for i in s.items if i.scorer == "committee"] == [
+            ("业主委员会履约评价", "points", Decimal("5.00"), "居民满意度")]
         assert all(i.question == "" for i in s.items if i.scorer != "survey")
         assert {i.computed_key for i in s.items if i.scorer == "system"} == {"demand_on_time_rate", "publicity_compliance_rate"}
         assert [(b["stars"], b["min"]) for b in s.star_bands] == [(5, "85"), (4, "80"), (3, "70"), (2, "60"), (1, "0")]
@@ -439,6 +443,46 @@ def test_a_survey_item_asks_residents_a_question_of_its_own(app, client, world, 
     with app.app_context(), tenant_scope(world["alpha"].tenant_id):
         assert db.session.execute(select(StandardItem.question).where(
             StandardItem.standard_id == sid, StandardItem.scorer == "survey")).scalar_one() == "您对物业服务是否满意？"
+
+
+def test_a_survey_item_chooses_what_it_earns_without_a_valid_survey(app, client, world, keys):
+    """The rule is a select with Chinese labels; 计 0 分 unless chosen otherwise; a made-up rule
+    is refused next to the field and nothing is written."""
+    login(client, "alpha-district")
+    sid = _new_draft(client)
+    form = client.get(f"{BASE}/{sid}/items/new?kind=bonus").get_data(as_text=True)
+    assert "无有效测评时（居民满意度测评）" in form and "沿用上次有效测评的满意率" in form
+    survey = {"name": "满意度", "max_points": "5", "method": "computed", "scorer": "survey",
+              "question": "您对物业服务是否满意？"}
+    resp = post(client, f"{BASE}/{sid}/items/new?kind=bonus", {**survey, "no_survey_rule": "always_full"})
+    assert resp.status_code == 422 and "请选择无有效测评时的计分规则。" in resp.get_data(as_text=True)
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        assert db.session.execute(select(StandardItem.id).where(StandardItem.standard_id == sid)).first() is None
+    assert post(client, f"{BASE}/{sid}/items/new?kind=bonus", survey).status_code == 302
+    assert post(client, f"{BASE}/{sid}/items/new?kind=bonus",
+                {**survey, "name": "总体满意度", "no_survey_rule": "last"}).status_code == 302
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        rules = dict(db.session.execute(select(StandardItem.name, StandardItem.no_survey_rule)
+                                        .where(StandardItem.standard_id == sid)).all())
+    assert rules == {"满意度": "zero", "总体满意度": "last"}
+    builder = client.get(f"{BASE}/{sid}").get_data(as_text=True)
+    assert "无有效测评：计 0 分" in builder and "无有效测评：沿用上次有效测评的满意率" in builder
+
+
+def test_the_committee_scores_only_compound_items_and_never_a_veto(app, client, world, keys):
+    login(client, "alpha-district")
+    sid = _new_draft(client)
+    veto = {"name": "业委会否决", "veto_effect": "zero_black", "scorer": "committee"}
+    resp = post(client, f"{BASE}/{sid}/items/new?kind=veto", veto)
+    assert resp.status_code == 422 and "一票否决情形由社区或街道认定，不能由业主委员会认定。" in resp.get_data(as_text=True)
+    opinion = {"name": "业委会评价", "max_points": "5", "method": "points", "scorer": "committee"}
+    assert post(client, f"{BASE}/{sid}/items/new?kind=bonus", opinion).status_code == 302
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        s = db.session.get(Standard, sid)
+        assert [(i.name, i.scorer) for i in s.items] == [("业委会评价", "committee")]
+        s.unit = "firm"   # switched afterwards: activation names the item's problem
+        assert "按企业考核的标准不能设业主委员会评分的项（业委会按小区评价）。" in standards.problems(s)
+        db.session.rollback()
 
 
 def test_deleting_a_category_asks_first_and_takes_its_items(app, client, world, keys):

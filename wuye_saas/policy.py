@@ -81,6 +81,7 @@ WRITERS = {
     "review": {"community_staff", DISTRICT},
     "confirm": {"street_staff", DISTRICT},
     "assess": {"assessor"},
+    "committee_score": {"committee_member"},   # 业委会履约评价: the logic checks it is the compound's
     "appeal": {"firm_manager"},
     "appeal_decide": {DISTRICT},
     "survey": {DISTRICT, "community_staff"},
@@ -141,6 +142,12 @@ def _any(*clauses):
     """OR of the clauses, staying the plain `false()` when none can match."""
     live = [c for c in clauses if c is not false()]
     return or_(*live) if live else false()
+
+
+def _committee_cycles():
+    """Running evaluations whose standard has items the owners' committee scores."""
+    return (select(Evaluation.id).join(StandardItem, StandardItem.standard_id == Evaluation.standard_id)
+            .where(Evaluation.status.in_(("open", "reviewing")), StandardItem.scorer == "committee"))
 
 
 def visible(m: Membership, model):
@@ -283,14 +290,16 @@ def visible(m: Membership, model):
         return false()
     # Evaluation: standards are the district's published rules. A firm sees only its own
     # assessments (never another firm's scores); a committee the published results of its
-    # compound and of the firm serving it; an assessor the evaluations it has items in, and of
-    # their scores only those items.
+    # compound and of the firm serving it, and — while a cycle whose standard has committee
+    # items runs — its compound's assessment with only those items; an assessor the
+    # evaluations it has items in, and of their scores only those items.
     if model in (Standard, StandardCategory, StandardItem):
         return true()
     if model is AssessorAssignment:
         return AssessorAssignment.membership_id == m.id if m.role == "assessor" else false()
     assigned = select(AssessorAssignment.evaluation_id).where(AssessorAssignment.membership_id == m.id)
     published = select(Evaluation.id).where(Evaluation.status == "published")
+    firm_wide_of = and_(Assessment.compound_id.is_(None), within(Assessment.firm_id, firms))
     if model is Evaluation:
         if m.role in ("street_staff", "community_staff"):
             return true()
@@ -300,14 +309,15 @@ def visible(m: Membership, model):
         return false() if assessment_clause is false() else Evaluation.id.in_(
             select(Assessment.evaluation_id).where(assessment_clause))
     if model is Assessment:
-        firm_wide_of = and_(Assessment.compound_id.is_(None), within(Assessment.firm_id, firms))
         if m.role in FIRM_ROLES:
             return Assessment.firm_id == m.firm_id
         if m.role == "assessor":
             return Assessment.evaluation_id.in_(assigned)
         if m.role == "committee_member":
-            return and_(Assessment.evaluation_id.in_(published),
-                        _any(Assessment.compound_id == m.compound_id, firm_wide_of))
+            return or_(and_(Assessment.evaluation_id.in_(published),
+                            _any(Assessment.compound_id == m.compound_id, firm_wide_of)),
+                       and_(Assessment.compound_id == m.compound_id,
+                            Assessment.evaluation_id.in_(_committee_cycles())))
         return _any(within(Assessment.compound_id, comps), firm_wide_of)
     if model is ItemScore:
         if m.role == "assessor":
@@ -316,6 +326,15 @@ def visible(m: Membership, model):
                 .join(AssessorAssignment, and_(AssessorAssignment.evaluation_id == Assessment.evaluation_id,
                                                AssessorAssignment.item_id == ItemScore.item_id))
                 .where(AssessorAssignment.membership_id == m.id))
+        if m.role == "committee_member":
+            # Published: the whole sheet; while the cycle runs: only the committee's own items.
+            return or_(ItemScore.assessment_id.in_(select(Assessment.id).where(
+                           Assessment.evaluation_id.in_(published),
+                           _any(Assessment.compound_id == m.compound_id, firm_wide_of))),
+                       and_(ItemScore.assessment_id.in_(select(Assessment.id).where(
+                                Assessment.compound_id == m.compound_id,
+                                Assessment.evaluation_id.in_(_committee_cycles()))),
+                            ItemScore.item_id.in_(select(StandardItem.id).where(StandardItem.scorer == "committee"))))
         assessment_clause = visible(m, Assessment)
         return false() if assessment_clause is false() else ItemScore.assessment_id.in_(
             select(Assessment.id).where(assessment_clause))

@@ -125,6 +125,7 @@ FIELD_LABELS: dict[str, str] = {
     "old_points": "原分值", "passed": "表决通过", "publisher": "发布人", "rank": "排名",
     "reopen_count": "重新办理次数", "resolution": "办理结果", "result_note": "选举情况", "return_note": "退回意见",
     "review_occurrences": "审核扣分次数", "review_points": "审核得分", "review_reason": "改分理由",
+    "no_survey_rule": "无有效测评时的计分",
     "scope_id": "开具范围编号", "scope_kind": "开具范围类型", "scope_label": "开具范围", "self_note": "自评说明",
     "self_occurrences": "自评扣分次数", "self_points": "自评得分", "seq": "公示序号", "star_bands": "星级分档",
     "stars": "星级", "total": "总分", "vetoed": "一票否决", "owner_key": "业主标识", "developer": "开发商未售房屋",
@@ -147,7 +148,8 @@ FIELD_LABELS: dict[str, str] = {
     "changed_results": "结果有变化的考核对象数", "changed_item_points": "得分有变化的评分记录数",
     # keys inside JSON values (star bands, list rules, levels, results …)
     "min": "最低分", "list": "榜单", "rule": "条件", "value": "数值", "points": "分值", "lines": "计票说明",
-    "categories": "分类得分", "bonus_raw": "加分（未封顶）", "no_data": "缺少数据",
+    "categories": "分类得分", "bonus_raw": "加分（未封顶）", "no_data": "缺少数据", "survey_rules": "无有效测评的计分规则",
+    "committee_unscored": "业委会未评价的项",
     "veto_effects": "否决后果", "vetoed_items": "否决项",
 }
 
@@ -352,7 +354,8 @@ VALUE_LABELS: dict[str, dict[str, dict]] = {
     "follow_up": {"kind": followups.KINDS, "status": {"open": "待办", "closed": "已办结"}},
     "standard": {"status": evaluation.STANDARD_STATUSES, "unit": evaluation.UNITS},
     "standard_item": {"kind": evaluation.ITEM_KINDS, "method": evaluation.METHODS, "scorer": evaluation.SCORERS,
-                      "veto_effect": evaluation.VETO_EFFECTS, "computed_key": COMPUTED_LABELS},
+                      "veto_effect": evaluation.VETO_EFFECTS, "computed_key": COMPUTED_LABELS,
+                      "no_survey_rule": evaluation.NO_SURVEY_RULES},
     "evaluation": {"kind": evaluation.CYCLE_KINDS, "status": evaluation.EVALUATION_STATUSES},
     "assessment": {"status": evaluation.ASSESSMENT_STATUSES, "list_kind": evaluation.LISTS,
                    "unit": evaluation.UNITS},

@@ -27,7 +27,7 @@ from ..committees import logic as committees
 from ..demands import logic as demands
 from ..demands.models import Demand
 from ..evaluation import cycles, publishing, workflow
-from ..evaluation.models import Assessment, AssessorAssignment, Evaluation, ItemScore
+from ..evaluation.models import Assessment, AssessorAssignment, Evaluation, ItemScore, StandardItem
 from ..extensions import db
 from ..fees import claims
 from ..followups import logic as followups
@@ -336,6 +336,25 @@ def _assessor_cards(m: Membership) -> list[Card]:
                  exact=False, hint="尚有指派指标未打分") for ev_id, name, n in rows]
 
 
+def _committee_score_cards(m: Membership) -> list[Card]:
+    """The committee's items (业委会履约评价) still unscored in its compound's assessments whose
+    committee turn is open (workflow.committee_closed is None), one card per assessment, linked to
+    its score sheet (which also lists the items already scored)."""
+    if m.role != "committee_member" or not policy.can(m, "write", "committee_score"):
+        return []
+    rows = db.session.execute(
+        select(Assessment.id, Evaluation.name, func.count(ItemScore.id))
+        .join(Evaluation, Evaluation.id == Assessment.evaluation_id)
+        .join(ItemScore, ItemScore.assessment_id == Assessment.id)
+        .join(StandardItem, StandardItem.id == ItemScore.item_id)
+        .where(policy.visible(m, Assessment), Assessment.compound_id == m.compound_id,
+               Evaluation.status.in_(workflow.ACTIVE_CYCLE), Assessment.status.in_(workflow.COMMITTEE_OPEN),
+               StandardItem.scorer == "committee", ItemScore.review_points.is_(None))
+        .group_by(Assessment.id, Evaluation.name).order_by(Assessment.id)).all()
+    return [Card(f"assess_committee_{aid}", "待业委会评价的考核项", n, "assessments.detail", {"assessment_id": aid},
+                 f"{name} · 社区审核前完成", exact=False, hint="评分页同时列出已评价的项") for aid, name, n in rows]
+
+
 def _appeal_window_card(m: Membership, on: date) -> list[Card]:
     """The firm manager's published results still inside their appeal window (申诉期, inclusive;
     publishing.appeal_window_problem). Its results page lists its whole history."""
@@ -371,8 +390,8 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
     waiting = objections_waiting(m)
     objection = Card("objections", OBJECTION_LABELS.get(m.role, "待答复质询"), waiting, "checks.index",
                      {"view": "objections", "scope": "todo"})
-    out = flat + _assessment_cards(m, on) + _finalize_cards(m) + _assessor_cards(m) + [objection] \
-        + _appeal_window_card(m, on)
+    out = flat + _assessment_cards(m, on) + _finalize_cards(m) + _assessor_cards(m) + _committee_score_cards(m) \
+        + [objection] + _appeal_window_card(m, on)
     return sorted((c for c in out if c.count > 0), key=_rank)   # stable: each group keeps its order
 
 

@@ -3,7 +3,9 @@ default one): last quarter's 季测评, every assessment self-reported, reviewed
 (some scores changed, with reasons) and confirmed by the street, one firm vetoed — ready for
 the district to finalize and publish; and last month's 月抽查, open now: some firms have
 submitted, some are reviewed or confirmed, one report is back with the firm for correction, and
-the demo firm's sheet of the demo compound is a half-filled draft.
+the demo firm's sheet of the demo compound is a half-filled draft (its committee has not
+scored yet: the demo committee account finds it in 待办). The compounds' committees scored the
+finished quarter (most of them, each with its opinion; the rest count 0).
 
 Scores go through `rules.item_points`; the rows are written in bulk (thousands of item scores)
 with one summary audit event per cycle. Evidence: the demo firm's files are its own; the other
@@ -13,6 +15,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -28,6 +31,9 @@ from ..timeutil import SHANGHAI, now, today
 
 REASONS = ["现场抽查发现楼道堆物未清理", "巡查记录与自评不符", "电梯维保记录缺两次", "绿地有裸土、补植未完成",
            "业主投诉核实属实", "公示栏未按月更新"]
+# The owners' committees' opinions (业委会履约评价): share of the maximum → the note written.
+COMMITTEE_OPINIONS = [("1", "履约良好，报修响应及时，收支按时公示"), ("0.9", "总体满意，节假日保洁人手偏少"),
+                      ("0.8", "基本履约，车辆停放管理有待加强"), ("0.6", "电梯故障多次反映处理不及时，业主意见较大")]
 VETO_REASON = "物业服务合同已于上季度终止，企业拒不撤出、拒不移交共用设施设备（街道现场核实）"
 RETURN_NOTE = "保洁扣分次数与社区巡查记录不一致，请核实后重新填报，并补充设施设备维保记录。"
 SAMPLE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
@@ -104,12 +110,14 @@ class _Filler:
         self.ev, self.rng, self.folder, self.demo_firm_id = ev, rng, folder, demo_firm_id
         self.tid = current_tenant_id()
         self.items = {i.id: i for i in ev.standard.items}
-        self.users = {role: {} for role in ("community_staff", "street_staff")}
+        self.users = {role: {} for role in ("community_staff", "street_staff", "committee_member")}
         for mem in db.session.execute(select(Membership).where(Membership.role.in_(list(self.users)))).scalars():
-            key = mem.community_id if mem.role == "community_staff" else mem.street_id
+            key = {"community_staff": mem.community_id, "street_staff": mem.street_id}.get(mem.role, mem.compound_id)
             self.users[mem.role].setdefault(key, mem.user_id)
         self.place = {c: (comm, street) for c, comm, street in db.session.execute(
             select(Compound.id, Compound.community_id, Community.street_id).join(Community))}
+        # Its own stream: the committees' opinions leave every other demo draw as it was.
+        self.committee_rng = random.Random(f"{ev.kind}-committee")
         self.shared_file = None
         self.first: datetime | None = None      # the earliest submission
         self.score_rows, self.assessment_rows, self.evidence_rows = [], [], []
@@ -126,9 +134,16 @@ class _Filler:
             self.shared_file = (name, len(SAMPLE_PDF))
         return name, len(SAMPLE_PDF)
 
+    def _committee(self, item: StandardItem, compound_id: int) -> tuple:
+        """The compound's committee's opinion: points, note, its member's account (if it has one)."""
+        share, note = self.committee_rng.choices(COMMITTEE_OPINIONS, [40, 30, 20, 10])[0]
+        pts = item_points(item, points=(item.max_points * Decimal(share)).quantize(Decimal("0.01")))
+        return pts, note, self.users["committee_member"].get(compound_id)
+
     def fill(self, a, scores: list[tuple[int, int]], stage: str, *, partial=False, veto=False, note="",
-             submitted_on: date | None = None) -> None:
-        """Write one assessment at `stage` (draft / submitted / returned / reviewed / confirmed)."""
+             submitted_on: date | None = None, committee_rate: float = 0.0) -> None:
+        """Write one assessment at `stage` (draft / submitted / returned / reviewed / confirmed);
+        its committee scored its items with probability `committee_rate` (the rest count 0)."""
         rng, order = self.rng, ["draft", "submitted", "returned", "reviewed", "confirmed"]
         reached = order.index(stage)
         comm_street = self.place.get(a.compound_id, (None, None))
@@ -142,6 +157,7 @@ class _Filler:
         if submitted is not None:
             self.first = min(self.first or submitted, submitted)
         vetoed_one = False
+        committee_scored = a.compound_id is not None and self.committee_rng.random() < committee_rate
         for sid, iid in scores:
             item = self.items[iid]
             row = {"b_id": sid, "b_sp": None, "b_so": None, "b_note": "", "b_rp": None, "b_ro": None, "b_reason": "",
@@ -169,6 +185,8 @@ class _Filler:
                 row["b_reviewer"] = reviewer
             elif level == "street" and stage == "confirmed" and row["b_sp"] is not None:
                 row["b_rp"], row["b_ro"], row["b_reviewer"] = row["b_sp"], row["b_so"], confirmer
+            elif level == "committee" and committee_scored:
+                row["b_rp"], row["b_reason"], row["b_reviewer"] = self._committee(item, a.compound_id)
             self.score_rows.append(row)
         self.assessment_rows.append({
             "b_id": a.id, "b_status": stage, "b_note": note,
@@ -251,7 +269,7 @@ def seed_evaluation_workflow(tenant_id: int, demo_compound_id: int | None, demo_
         unlucky = next((a.id for a in reversed(rows) if a.firm_id != demo_firm_id), None)
         for a in rows:
             on = min(max(due - timedelta(days=rng.randint(0, 5)), s["period_end"] + timedelta(days=1)), d)
-            filler.fill(a, by_a[a.id], "confirmed", veto=a.id == unlucky, submitted_on=on)
+            filler.fill(a, by_a[a.id], "confirmed", veto=a.id == unlucky, submitted_on=on, committee_rate=0.9)
         filler.write()
         _opened(q, filler.first, rng)
         q.status = "reviewing"
@@ -272,10 +290,11 @@ def seed_evaluation_workflow(tenant_id: int, demo_compound_id: int | None, demo_
             if a.firm_id == demo_firm_id and a.compound_id in (demo_compound_id, None):
                 filler.fill(a, by_a[a.id], "draft", partial=True, submitted_on=on)
             elif a.id == returned:
-                filler.fill(a, by_a[a.id], "returned", note=RETURN_NOTE, submitted_on=on)
+                filler.fill(a, by_a[a.id], "returned", note=RETURN_NOTE, submitted_on=on, committee_rate=0.5)
             else:
                 stage = rng.choices(["draft", "submitted", "reviewed", "confirmed"], [45, 30, 15, 10])[0]
-                filler.fill(a, by_a[a.id], stage, partial=stage == "draft" and rng.random() < 0.4, submitted_on=on)
+                filler.fill(a, by_a[a.id], stage, partial=stage == "draft" and rng.random() < 0.4, submitted_on=on,
+                            committee_rate=0.5)
         filler.write()
         _opened(mth, filler.first, rng)
         counts["evaluations"] += 1

@@ -23,7 +23,9 @@ bp = tenant_blueprint("assessments", __name__)
 
 FIELD = re.compile(r"^s(\d+)-(points|occ|note|reason|veto|files)$")
 # The policy area each step writes in, and what its buttons say when done.
-STEP_AREAS = {"self": "self_report", "review": "review", "confirm": "confirm", "assess": "assess"}
+STEP_AREAS = {"self": "self_report", "review": "review", "confirm": "confirm", "assess": "assess",
+              "committee": "committee_score"}
+LEVEL_OF_STEP = {"review": "community", "confirm": "street", "assess": "assessor", "committee": "committee"}
 
 
 def norm(value) -> str:
@@ -72,8 +74,8 @@ def _page(a: Assessment, *, errors: dict | None = None, posted=None, status: int
 def _editable(step: str | None, s: ItemScore) -> bool:
     if step == "self":
         return workflow.self_scorable(s.item)
-    if step in ("review", "confirm", "assess"):
-        return workflow.level_of(s.item) == {"review": "community", "confirm": "street", "assess": "assessor"}[step]
+    if step in LEVEL_OF_STEP:
+        return workflow.level_of(s.item) == LEVEL_OF_STEP[step]
     return False
 
 
@@ -171,6 +173,13 @@ def assess(assessment_id):
     def run(m, a, rows):
         workflow.save_assessor_scores(m, a, _entries(rows, "reason"))
     return _step(assessment_id, "assess", run, "测评打分已保存。")
+
+
+@bp.route("/assessments/<int:assessment_id>/committee", methods=["POST"])
+def committee(assessment_id):
+    def run(m, a, rows):
+        workflow.save_committee_scores(m, a, _entries(rows, "reason"))
+    return _step(assessment_id, "committee", run, "业委会评价已保存；社区审核前仍可修改。")
 
 
 def _note_step(assessment_id: int, area: str, prefix: str, check, run, done: str):

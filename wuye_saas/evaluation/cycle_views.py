@@ -19,7 +19,8 @@ from .models import ASSESSMENT_STATUSES, CYCLE_KINDS, EVALUATION_STATUSES, METHO
 bp = tenant_blueprint("evaluations", __name__, "/evaluations")
 
 NAV_LABELS = {"district_admin": "考核周期", "street_staff": "考核确认", "community_staff": "考核审核",
-              "firm_manager": "考核自评", "firm_staff": "考核自评", "assessor": "第三方测评"}
+              "firm_manager": "考核自评", "firm_staff": "考核自评", "assessor": "第三方测评",
+              "committee_member": "履约评价"}
 # Pages of the other evaluation helpers, linked when they are installed.
 RESULT_ENDPOINTS = {"finalize": "results.finalize", "publish": "results.publish", "results": "results.evaluation",
                     "surveys": "surveys.index"}

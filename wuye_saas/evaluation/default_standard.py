@@ -14,11 +14,15 @@ NOTE = ("依据本区默认配置：青岛量化考核（8大项39小项/100分�
         "北京70条/淄博45条公示栏；星级对应山东/烟台信用等级；红黑榜依广元、商丘、连云港做法。")
 
 # Each survey item scores its points × the compound's 满意率 (surveys.py); residents read only the question.
+# Without a valid survey: 0 (the items' default no_survey_rule). A valid survey is the firm's duty
+# (中物协一级: at least one a year, ≥ 80% satisfied), and the gathered rate of a few answers is
+# exactly what the 70% threshold (前期物业服务等级标准一级) exists to keep out.
 SURVEY_CRITERION = ("得分 = 满分 × 本小区满意率（满意与基本满意的答案 ÷ 全部答案）；"
-                    "答卷户数达到小区总户数70%方为有效。")
+                    "答卷户数达到小区总户数70%方为有效，无有效测评的计 0 分。")
 
 # (category, [items]); every regular item's max adds up to the category's weight, and the
-# categories to 100 (党建引领 15, 基础服务 40, 信息公开与财务规范 15, 诉求响应与沟通 10, 居民满意度 20).
+# categories to 100 (党建引领 15, 基础服务 40, 信息公开与财务规范 15, 诉求响应与沟通 10, 居民满意度 20 —
+# of which the owners' committee opinion 5).
 CATEGORIES = [
     ("党建引领", [
         # 红色物业党建示范评分表 (RULES.md): < 3 → 1, 3–5 → 3, > 5 → 5. The config writes
@@ -70,17 +74,24 @@ CATEGORIES = [
          "evidence": True, "criterion": "每半年至少召开1次业主座谈会；对未采纳的意见7日内书面说明。"},
     ]),
     ("居民满意度", [
-        # 20 points = 20 × 满意率, asked as four questions (the services residents see, then
-        # overall) of 5 each; a survey covering ≥ 70% of households is valid (前期物业服务等级
-        # 标准一级); 满意率 80% = 中物协一级 service.
-        {"name": "环境卫生满意度", "max": "5", "method": "computed", "scorer": "survey",
+        # 20 points of resident and owner opinion. The config's cadence gives the half-yearly
+        # survey 0.3 and the owners' committee opinion 0.1 of the annual result; the category
+        # keeps the config's 20 and splits it in that ratio: 15 by the survey, 5 by the committee.
+        # The survey asks four questions (the services residents see, then overall) of 3.75
+        # each; a survey covering ≥ 70% of households is valid (前期物业服务等级标准一级);
+        # 满意率 80% = 中物协一级 service; without a valid survey an item counts 0.
+        {"name": "环境卫生满意度", "max": "3.75", "method": "computed", "scorer": "survey",
          "question": "您对小区公共区域的卫生保洁和垃圾清运是否满意？", "criterion": SURVEY_CRITERION},
-        {"name": "安全秩序满意度", "max": "5", "method": "computed", "scorer": "survey",
+        {"name": "安全秩序满意度", "max": "3.75", "method": "computed", "scorer": "survey",
          "question": "您对小区门岗值守、安全巡逻和车辆停放秩序是否满意？", "criterion": SURVEY_CRITERION},
-        {"name": "报修维修满意度", "max": "5", "method": "computed", "scorer": "survey",
+        {"name": "报修维修满意度", "max": "3.75", "method": "computed", "scorer": "survey",
          "question": "您对物业报修的响应速度和维修质量是否满意？", "criterion": SURVEY_CRITERION},
-        {"name": "总体满意度", "max": "5", "method": "computed", "scorer": "survey",
+        {"name": "总体满意度", "max": "3.75", "method": "computed", "scorer": "survey",
          "question": "总体来看，您对本小区的物业服务是否满意？", "criterion": SURVEY_CRITERION},
+        # owners_committee_opinion (proposal in the config): the compound's committee scores its firm.
+        {"name": "业主委员会履约评价", "max": "5", "method": "points", "scorer": "committee",
+         "criterion": "本小区业主委员会对物业服务企业履行物业服务合同情况的评价，0 至 5 分并写明意见；"
+                      "社区审核完成前未评价的计 0 分。"},
     ]),
 ]
 
@@ -127,6 +138,7 @@ CONSEQUENCE_SOURCES = {"red": "广元：AA 及以上列入红榜；淮南、潞�
 
 # The config's cadence: monthly spot checks 0.4 of the annual result; the quarterly evaluation
 # (0.2), the half-yearly satisfaction survey (0.3) and the owners' committee opinion (0.1) are
-# all gathered in the quarterly cycle here (its survey-scored item and committee input), so the
-# quarterly cycles carry 0.6 together. The annual cycle itself adds nothing of its own.
+# all gathered in the quarterly cycle here (its survey items and the committee's item, which
+# the compound's committee scores in the workflow), so the quarterly cycles carry 0.6
+# together. The annual cycle itself adds nothing of its own.
 CYCLE_WEIGHTS = {"monthly": 40, "quarterly": 60, "annual": 0}

@@ -19,9 +19,13 @@ STANDARD_STATUSES = {"draft": "草稿", "active": "启用中", "retired": "已�
 UNITS = {"compound": "按项目（小区）", "firm": "按企业"}
 ITEM_KINDS = {"regular": "基本项", "bonus": "加分项", "veto": "一票否决项"}
 METHODS = {"graded": "分档评分", "deduction": "按次扣分（扣完为止）", "yesno": "是/否",
-           "computed": "系统数据计算"}
+           "points": "直接打分（0 至满分）", "computed": "系统数据计算"}
 SCORERS = {"self": "企业自评", "community": "社区", "street": "街道", "assessor": "第三方测评",
-           "survey": "居民满意度测评", "system": "系统"}
+           "committee": "业主委员会", "survey": "居民满意度测评", "system": "系统"}
+# What a survey item earns when the compound has no valid survey (results.py has the rules).
+NO_SURVEY_RULES = {"zero": "计 0 分", "gathered": "按已收答卷的满意率", "last": "沿用上次有效测评的满意率",
+                   "full": "满分"}
+NO_SURVEY_DEFAULT = "zero"
 VETO_EFFECTS = {"zero_black": "总分计0、0星并列入黑榜", "black": "列入黑榜", "zero": "总分计0"}
 LISTS = {"red": "红榜", "yellow": "黄榜", "black": "黑榜"}
 CYCLE_KINDS = {"monthly": "月抽查", "quarterly": "季测评", "annual": "年度考核"}
@@ -97,6 +101,9 @@ class StandardItem(TenantScoped, db.Model):
     criterion: Mapped[str] = mapped_column(Text, default="")
     # What residents are asked on the survey (scorer "survey"); the criterion says how points follow.
     question: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Survey items: what a compound without a valid survey earns (NO_SURVEY_RULES).
+    no_survey_rule: Mapped[str] = mapped_column(String(10), default=NO_SURVEY_DEFAULT,
+                                                server_default=NO_SURVEY_DEFAULT)
     max_points: Mapped[Decimal] = mapped_column(POINTS, default=Decimal("0"))
     method: Mapped[str] = mapped_column(String(10), default="graded")
     scorer: Mapped[str] = mapped_column(String(10), default="community")

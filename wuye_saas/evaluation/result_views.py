@@ -271,7 +271,9 @@ def _assessment_page(a: Assessment, form: AppealForm | None = None, status: int 
         a=a, ev=ev, scores=scores, reviewers=reviewers, appeals=appeals, form=form, may_appeal=may_appeal,
         shown=_shown(m, ev), count=count, methods=METHODS, scorers=SCORERS, appeal_statuses=APPEAL_STATUSES,
         internal=m.role != "committee_member", window=publishing.appeal_window_problem(a),
-        no_data=set((a.breakdown or {}).get("no_data", [])))), status
+        no_data=set((a.breakdown or {}).get("no_data", [])),
+        survey_rules=(a.breakdown or {}).get("survey_rules", {}),
+        committee_unscored=set((a.breakdown or {}).get("committee_unscored", [])))), status
 
 
 @bp.route("/results/assessments/<int:assessment_id>")

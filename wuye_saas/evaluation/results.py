@@ -5,16 +5,27 @@ Set-based: whatever the number of firms, `compute` reads the standard, the asses
 item scores of the evaluation in a fixed number of queries, computes in Python with Decimal
 (Fraction for means), and writes with one executemany per table. The rules, in order:
 
-1. Item points. Regular and bonus items scored by people (self, community, street, assessor):
-   the review points when a reviewer (or assessor) entered them, else the self points, else 0
-   (nothing entered earns nothing). Items scored by the resident survey: `rules.computed_points`
-   with `surveys.rates(evaluation_id)` for the compound (a firm-wide assessment: the mean rate
-   of its compounds with a valid survey). Computed items: `rules.computed_points` with
+1. Item points. Regular and bonus items scored by people (self, community, street, assessor,
+   committee): the review points when a reviewer (assessor, committee) entered them, else the
+   self points, else 0 (nothing entered earns nothing; an unscored committee item counts 0 and
+   the result page says so). Computed items: `rules.computed_points` with
    `indicators.computed.COMPUTED[key]` over the evaluation period, by compound (per-compound
-   assessments) or by firm (firm-wide ones).
-   No data (a rate of None: no demands to measure, no valid survey) earns FULL points and the
-   item is flagged "无可计量数据" on the result page: there was nothing the firm failed at, and
-   a data gap the firm does not control must not cost it a star.
+   assessments) or by firm (firm-wide ones); no data (a rate of None: no demands to measure)
+   earns FULL points, flagged "无可计量数据": a data gap the firm does not control must not
+   cost it a star.
+   Items scored by the resident survey: `rules.computed_points` with the compound's rate when
+   its survey is valid (`surveys`: ≥ 70% of households answered). Without a valid survey (none
+   opened, too few answers, no households) the item's `no_survey_rule` decides, and the result
+   page says which rule applied and why the survey was not valid:
+     zero      → 0 points (the default: a valid survey is the firm's duty — 中物协一级 asks
+                 for at least one a year with ≥ 80% satisfied; a missing one proves nothing);
+     gathered  → the satisfaction of the answers gathered so far (no answers: 0);
+     last      → the rate of the compound's most recent valid survey in an earlier evaluation
+                 (one whose period starts before this one's; none: 0);
+     full      → full points (the old behaviour, now a deliberate choice).
+   A firm-wide assessment takes the mean rate of its compounds with a valid survey; when none
+   has one, the mean of its compounds' rates under the rule (no surveyed compound at all: 0,
+   or 1 under "full").
 2. Category totals: Σ regular items of the category. Base total = Σ regular items.
    Bonus = min(Σ bonus items, standard.bonus_cap). Total = base + bonus, capped at
    total_points + bonus_cap.
@@ -60,7 +71,7 @@ from ..org.models import Contract
 from ..tenancy import current_tenant_id
 from ..timeutil import now
 from .models import (
-    CYCLE_KINDS, LISTS, Assessment, Evaluation, ItemScore, Standard, StandardCategory, StandardItem,
+    CYCLE_KINDS, LISTS, NO_SURVEY_RULES, Assessment, Evaluation, ItemScore, Standard, StandardCategory, StandardItem,
 )
 from .rules import CENT, computed_points
 
@@ -68,7 +79,6 @@ ZERO = Decimal("0.00")
 LIST_PRIORITY = ("black", "yellow", "red")          # the worse list wins
 RESULT_STATUSES = ("finalized", "published")         # cycles whose results an annual may use
 JOB_KIND = "evaluation_results"
-MANUAL_SCORERS = {"self", "community", "street", "assessor"}
 
 
 class ResultProblem(ValueError):
@@ -84,6 +94,48 @@ def _dec(value) -> Decimal:
 
 def _round(value: Fraction) -> Decimal:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _pct(value: Fraction, floor: bool = False) -> str:
+    """A share as a percent with at most one decimal; `floor` never shows more than there is
+    (a coverage of 69.96% is not "70%")."""
+    exact = Decimal(value.numerator * 100) / Decimal(value.denominator)
+    shown = exact.quantize(Decimal("0.1"), rounding="ROUND_FLOOR" if floor else ROUND_HALF_UP)
+    return f"{shown.normalize():f}%"
+
+
+@dataclass(frozen=True)
+class SurveyRate:
+    """A survey item's rate for one unit; `note` (without a valid survey) says which rule gave it."""
+    rate: Fraction
+    note: str = ""
+
+
+def _no_survey_reason(stats) -> str:
+    if stats is None:
+        return "未开展满意度测评"
+    if not stats.households:
+        return "小区没有登记住户，测评无效"
+    from .surveys import VALID_COVERAGE
+    return f"未达有效测评（覆盖率 {_pct(stats.coverage, floor=True)}，需 ≥ {_pct(VALID_COVERAGE)}）"
+
+
+def survey_fallback(rule: str, stats, last) -> SurveyRate:
+    """The rate a compound without a valid survey gets under `rule`; `last` is (rate,
+    evaluation) of its most recent earlier valid survey or None."""
+    why = _no_survey_reason(stats)
+    if rule == "full":
+        return SurveyRate(Fraction(1), f"{why}：按规则计满分")
+    if rule == "gathered":
+        if stats is not None and stats.satisfaction is not None:
+            return SurveyRate(stats.satisfaction, f"{why}：按规则按已收 {stats.responses} 份答卷的满意率 "
+                                                  f"{_pct(stats.satisfaction)} 计分")
+        return SurveyRate(Fraction(0), f"{why}：按规则按已收答卷的满意率计分，尚无答卷，计 0 分")
+    if rule == "last":
+        if last is not None:
+            return SurveyRate(last[0], f"{why}：按规则沿用上次有效测评（{last[1].name}）的满意率 {_pct(last[0])}")
+        return SurveyRate(Fraction(0), f"{why}：按规则沿用上次有效测评的满意率，此前没有有效测评，计 0 分")
+    return SurveyRate(Fraction(0), f"{why}：按规则计 0 分")
 
 
 # --- one assessment's sheet (pure) -------------------------------------------------------------
@@ -117,6 +169,8 @@ class Sheet:
 class Result:
     finals: dict = field(default_factory=dict)       # item id → Decimal | None (veto items)
     no_data: list = field(default_factory=list)       # item ids scored full for lack of data
+    survey_rules: dict = field(default_factory=dict)  # item id → the no-valid-survey rule that applied
+    committee_unscored: list = field(default_factory=list)  # committee items it did not score: 0
     categories: dict = field(default_factory=dict)    # category id → Decimal
     base: Decimal = ZERO
     bonus_raw: Decimal = ZERO
@@ -161,12 +215,19 @@ def score_sheet(sheet: Sheet, entries: dict, rate_of) -> Result:
             continue
         if item.scorer == "survey" or item.method == "computed":
             rate = rate_of(item)
+            if isinstance(rate, SurveyRate):
+                if rate.note:
+                    res.survey_rules[str(item.id)] = rate.note
+                rate = rate.rate
             pts = computed_points(item, rate)
             if pts is None:
                 pts = _dec(item.max_points)
                 res.no_data.append(item.id)
         elif review_pts is not None:
             pts = _dec(review_pts)
+        elif item.scorer == "committee":
+            pts = ZERO
+            res.committee_unscored.append(item.id)
         elif self_pts is not None:
             pts = _dec(self_pts)
         else:
@@ -270,21 +331,43 @@ def _rates(ev: Evaluation, items: list, units: list[tuple[int, int, int | None]]
                         if i.computed_key == key:
                             out[(i.id, unit)] = values
     if surveyed:
-        from . import surveys  # lazy: the surveys helper's module
-        rates = surveys.rates(ev.id)
+        out.update(_survey_rates(ev, surveyed, {f for _, f, c in units if c is None}))
+    return out
+
+
+def _survey_rates(ev: Evaluation, surveyed: list, firm_units: set[int]) -> dict:
+    """(item id, unit kind) → {unit id: SurveyRate} under each item's no-valid-survey rule."""
+    from . import surveys  # lazy: the surveys helper's module
+    standings = surveys.standings(ev.id)
+    lacking = [cid for cid, st in standings.items() if st is None or st.rate is None]
+    wanted = {i.no_survey_rule for i in surveyed}
+    last = surveys.last_valid_rates(ev, lacking) if "last" in wanted and lacking else {}
+    per_rule = {rule: {cid: SurveyRate(st.rate) if st is not None and st.rate is not None
+                       else survey_fallback(rule, st, last.get(cid)) for cid, st in standings.items()}
+                for rule in wanted}
+    served = {f: set() for f in firm_units}
+    if firm_units:
+        for firm_id, compound_id in db.session.execute(select(Contract.firm_id, Contract.compound_id).where(
+                Contract.start_date <= ev.period_end, Contract.end_date >= ev.period_start)).all():
+            if firm_id in served and compound_id in standings:
+                served[firm_id].add(compound_id)
+    out = {}
+    for i in surveyed:
+        rule = i.no_survey_rule
+        compound_rates = per_rule[rule]
+        out[(i.id, "compound")] = compound_rates
         firm_rates = {}
-        if by_firm:
-            served = db.session.execute(select(Contract.firm_id, Contract.compound_id).where(
-                Contract.start_date <= ev.period_end, Contract.end_date >= ev.period_start)).all()
-            per_firm = defaultdict(set)
-            for firm_id, compound_id in served:
-                if rates.get(compound_id) is not None:
-                    per_firm[firm_id].add(compound_id)
-            firm_rates = {f: sum((Fraction(rates[c]) for c in cs), Fraction(0)) / len(cs)
-                          for f, cs in per_firm.items()}
-        for i in surveyed:
-            out[(i.id, "compound")] = rates
-            out[(i.id, "firm")] = firm_rates
+        for firm_id, cids in served.items():
+            valid = [compound_rates[c].rate for c in cids if not compound_rates[c].note]
+            if valid:
+                firm_rates[firm_id] = SurveyRate(sum(valid, Fraction(0)) / len(valid))
+            elif not cids:
+                firm_rates[firm_id] = SurveyRate(Fraction(1 if rule == "full" else 0),
+                                                 f"名下小区均未开展满意度测评：按规则{NO_SURVEY_RULES[rule]}")
+            else:
+                firm_rates[firm_id] = SurveyRate(sum((compound_rates[c].rate for c in cids), Fraction(0)) / len(cids),
+                                                 f"名下小区均无有效测评：按规则{NO_SURVEY_RULES[rule]}（各小区平均）")
+        out[(i.id, "firm")] = firm_rates
     return out
 
 
@@ -417,7 +500,8 @@ def _write(ev, sheet, cats, units, results, stored) -> None:
         breakdown = {
             "categories": [{"id": cid, "name": names[cid], "points": str(r.categories.get(cid, ZERO))}
                            for cid in names],
-            "bonus_raw": str(r.bonus_raw), "no_data": r.no_data,
+            "bonus_raw": str(r.bonus_raw), "no_data": r.no_data, "survey_rules": r.survey_rules,
+            "committee_unscored": r.committee_unscored,
             "veto_effects": sorted(r.effects), "vetoed_items": r.vetoed_items, **r.extra,
         }
         rows.append({"b_id": u.id, "b_base": r.base, "b_bonus": r.bonus, "b_total": r.total, "b_vetoed": r.vetoed,

@@ -4,6 +4,7 @@ self-report, the review, the assessor, the results job).
 - graded:    the points must be one of the item's levels.
 - deduction: a count of occurrences; points = max − count × per occurrence, never below zero.
 - yesno:     full points or zero.
+- points:    any points from 0 to max (an opinion, e.g. the owners' committee's).
 - computed:  max × rate, rounded half-up to 0.01; the rate comes from data (indicators or the
              resident survey), never typed in.
 Points are Decimal with two places.
@@ -63,6 +64,10 @@ def item_points(item: StandardItem, *, points=None, occurrences=None) -> Decimal
     if item.method == "yesno":
         if p not in (Decimal("0.00"), top):
             raise ScoreProblem(f"“{item.name}”为是/否项，只能得 {top} 分或 0 分")
+        return p
+    if item.method == "points":
+        if p < 0 or p > top:
+            raise ScoreProblem(f"“{item.name}”的得分须在 0 到 {top} 分之间")
         return p
     # graded
     allowed = level_points(item)

@@ -9,7 +9,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..formutil import POINTS, Form, decimal_field, optional_int
-from .models import CYCLE_KINDS, LISTS, METHODS, SCORERS, UNITS, VETO_EFFECTS
+from .models import CYCLE_KINDS, LISTS, METHODS, NO_SURVEY_DEFAULT, NO_SURVEY_RULES, SCORERS, UNITS, VETO_EFFECTS
 from .rules import ScoreProblem, to_points
 from .standards import LIST_RULES, SCORE_RULES, ItemData
 
@@ -73,6 +73,11 @@ class ItemForm(Form):
     criterion = TextAreaField("评分标准（细则）", validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
     question = StringField("居民问题（居民满意度测评）", validators=[Optional(), Length(max=200, message="居民问题不能超过 200 个字。")],
                            description="居民作答页面上显示的问题，如“您对小区公共区域的卫生保洁是否满意？”；评分方为居民满意度测评的项必填。")
+    # Checked by standards.item_issues (only survey items use it); a form without it keeps the default.
+    no_survey_rule = SelectField("无有效测评时（居民满意度测评）", choices=list(NO_SURVEY_RULES.items()),
+                                 validate_choice=False,
+                                 description="小区没有测评或答卷不足总户数 70% 时本项如何计分。默认计 0 分："
+                                             "有效测评是企业的义务（中物协一级：每年至少一次，满意率 ≥ 80%）。")
     max_points = _points("满分")
     method = SelectField("计分方式", choices=list(METHODS.items()))
     scorer = SelectField("评分方", choices=list(SCORERS.items()),
@@ -108,7 +113,7 @@ class ItemForm(Form):
 
     def to_data(self, kind: str) -> ItemData:
         return ItemData(kind=kind, name=self.name.data or "", criterion=self.criterion.data or "",
-                        question=self.question.data or "",
+                        question=self.question.data or "", no_survey_rule=self.no_survey_rule.data or NO_SURVEY_DEFAULT,
                         category_id=self.category_id.data, max_points=self.max_points.data,
                         method=self.method.data, scorer=self.scorer.data,
                         levels=getattr(self, "_levels", None) or [], deduction_per=self.deduction_per.data,
@@ -117,7 +122,7 @@ class ItemForm(Form):
 
     def load(self, item) -> None:
         self.name.data, self.criterion.data, self.category_id.data = item.name, item.criterion, item.category_id
-        self.question.data = item.question
+        self.question.data, self.no_survey_rule.data = item.question, item.no_survey_rule
         self.max_points.data, self.method.data, self.scorer.data = item.max_points, item.method, item.scorer
         self.levels.data, self.deduction_per.data = levels_text(item.levels), item.deduction_per
         self.computed_key.data, self.evidence_required.data = item.computed_key or "", item.evidence_required

@@ -20,7 +20,7 @@ from ..web import get_or_404, page_arg, render, require, tenant_blueprint
 from . import standards
 from .default_standard import CONSEQUENCE_SOURCES
 from .models import (
-    CYCLE_KINDS, ITEM_KINDS, LISTS, METHODS, SCORERS, STANDARD_STATUSES, UNITS, VETO_EFFECTS, Evaluation, Standard,
+    CYCLE_KINDS, ITEM_KINDS, LISTS, METHODS, NO_SURVEY_RULES, SCORERS, STANDARD_STATUSES, UNITS, VETO_EFFECTS, Evaluation, Standard,
     StandardCategory, StandardItem,
 )
 from .standard_forms import (
@@ -44,7 +44,8 @@ def _htmx() -> bool:
 
 def _labels() -> dict:
     return {"statuses": STANDARD_STATUSES, "units": UNITS, "kinds": ITEM_KINDS, "methods": METHODS,
-            "scorers": SCORERS, "veto_effects": VETO_EFFECTS, "lists": LISTS, "cycle_kinds": CYCLE_KINDS,
+            "scorers": SCORERS, "no_survey_rules": NO_SURVEY_RULES, "veto_effects": VETO_EFFECTS, "lists": LISTS,
+            "cycle_kinds": CYCLE_KINDS,
             "describe_rule": standards.describe_rule, "sources": CONSEQUENCE_SOURCES}
 
 

@@ -19,7 +19,8 @@ from ..extensions import db
 from ..timeutil import now
 from . import default_standard as default
 from .models import (
-    CYCLE_KINDS, ITEM_KINDS, LISTS, METHODS, SCORERS, UNITS, VETO_EFFECTS, Evaluation, Standard,
+    CYCLE_KINDS, ITEM_KINDS, LISTS, METHODS, NO_SURVEY_DEFAULT, NO_SURVEY_RULES, SCORERS, UNITS, VETO_EFFECTS,
+    Evaluation, Standard,
     StandardCategory, StandardItem,
 )
 from .rules import ScoreProblem, to_points
@@ -132,6 +133,8 @@ def item_issues(item, categories: set[int] | None = None, keys: dict | None = No
     if item.kind == "veto":
         if item.veto_effect not in VETO_EFFECTS:
             out["veto_effect"] = "一票否决项须选择否决后果。"
+        if item.scorer == "committee":
+            out["scorer"] = "一票否决情形由社区或街道认定，不能由业主委员会认定。"
         return out
     if item.kind == "regular" and (item.category_id is None or (categories is not None and item.category_id not in categories)):
         out["category_id"] = "基本项须归入本标准的一个分类。"
@@ -142,6 +145,8 @@ def item_issues(item, categories: set[int] | None = None, keys: dict | None = No
         out["method"] = "请选择计分方式。"
     if item.scorer not in SCORERS:
         out["scorer"] = "请选择评分方。"
+    if item.scorer == "survey" and item.no_survey_rule not in NO_SURVEY_RULES:
+        out["no_survey_rule"] = "请选择无有效测评时的计分规则。"
     if item.scorer == "survey" and item.method != "computed":
         out["method"] = "居民满意度测评打分的项须为“系统数据计算”。"
     elif item.method == "graded":
@@ -257,6 +262,8 @@ def problems(s: Standard) -> list[str]:
         out.append("标准总分须大于 0。")
     if s.unit not in UNITS:
         out.append("请选择考核单位（按项目或按企业）。")
+    if s.unit != "compound" and any(i.scorer == "committee" for i in s.items):
+        out.append("按企业考核的标准不能设业主委员会评分的项（业委会按小区评价）。")
     regular = [i for i in s.items if i.kind == "regular"]
     if not regular:
         out.append("还没有基本评分项。")
@@ -387,8 +394,8 @@ def new_version(s: Standard) -> Standard:
     for i in s.items:
         db.session.add(StandardItem(
             standard_id=new.id, category_id=cat_map.get(i.category_id), kind=i.kind, name=i.name,
-            criterion=i.criterion, question=i.question, max_points=i.max_points, method=i.method, scorer=i.scorer,
-            levels=copy.deepcopy(i.levels or []), deduction_per=i.deduction_per, computed_key=i.computed_key,
+            criterion=i.criterion, question=i.question, no_survey_rule=i.no_survey_rule, max_points=i.max_points,
+            method=i.method, scorer=i.scorer, levels=copy.deepcopy(i.levels or []), deduction_per=i.deduction_per, computed_key=i.computed_key,
             evidence_required=i.evidence_required, veto_effect=i.veto_effect, sort=i.sort))
     db.session.flush()
     db.session.refresh(new)
@@ -466,6 +473,7 @@ class ItemData:
     name: str = ""
     criterion: str = ""
     question: str = ""
+    no_survey_rule: str = NO_SURVEY_DEFAULT
     category_id: int | None = None
     max_points: Decimal | None = None
     method: str = "graded"
@@ -483,6 +491,8 @@ class ItemData:
         d.name, d.criterion = (d.name or "").strip(), (d.criterion or "").strip()
         # Only residents are asked a question: other scorers keep none.
         d.question = (d.question or "").strip() if d.scorer == "survey" else ""
+        if d.scorer != "survey":
+            d.no_survey_rule = NO_SURVEY_DEFAULT
         if d.kind == "veto":
             d.category_id, d.max_points, d.method, d.levels = None, ZERO, "yesno", []
             d.deduction_per = d.computed_key = None
@@ -501,7 +511,7 @@ class ItemData:
         return d
 
 
-FIELDS = ("kind", "name", "criterion", "question", "category_id", "max_points", "method", "scorer", "levels", "deduction_per",
+FIELDS = ("kind", "name", "criterion", "question", "no_survey_rule", "category_id", "max_points", "method", "scorer", "levels", "deduction_per",
           "computed_key", "evidence_required", "veto_effect")
 
 
@@ -512,6 +522,8 @@ def _check_item(s: Standard, d: ItemData) -> None:
     if issues:
         name, message = next(iter(issues.items()))
         raise StandardProblem(message, name)
+    if d.scorer == "committee" and s.unit != "compound":
+        raise StandardProblem("业主委员会按小区评价，按企业考核的标准不能设业委会评分的项。", "scorer")
     if d.scorer == "survey" and not d.question:
         raise StandardProblem("居民满意度测评打分的项须填写居民问题（居民作答时看到的问题）。", "question")
     if len(d.question) > 200:
@@ -658,7 +670,8 @@ def adopt_default(name: str = default.NAME) -> Standard:
 def _default_item(s: Standard, spec: dict, kind: str, sort: int, category_id: int | None = None) -> StandardItem:
     return StandardItem(
         standard_id=s.id, category_id=category_id, kind=kind, name=spec["name"], criterion=spec.get("criterion", ""),
-        question=spec.get("question", ""), max_points=Decimal(spec["max"]), method=spec["method"], scorer=spec["scorer"],
+        question=spec.get("question", ""), no_survey_rule=spec.get("no_survey", NO_SURVEY_DEFAULT),
+        max_points=Decimal(spec["max"]), method=spec["method"], scorer=spec["scorer"],
         levels=[{"label": label, "points": points} for label, points in spec.get("levels", [])],
         deduction_per=Decimal(spec["per"]) if spec.get("per") else None, computed_key=spec.get("key"),
         evidence_required=spec.get("evidence", False), sort=sort)

@@ -154,6 +154,38 @@ def rates(evaluation_id: int) -> dict[int, Fraction | None]:
     return out
 
 
+def standings(evaluation_id: int) -> dict[int, Stats | None]:
+    """{compound_id: Stats} for every compound the evaluation assesses; None: no survey opened."""
+    assessed = db.session.execute(select(Assessment.compound_id).where(
+        Assessment.evaluation_id == evaluation_id, Assessment.compound_id.is_not(None)).distinct()).scalars()
+    out: dict[int, Stats | None] = dict.fromkeys(assessed)
+    out.update(summary(evaluation_id))
+    return out
+
+
+def last_valid_rates(ev: Evaluation, compound_ids) -> dict[int, tuple[Fraction, Evaluation]]:
+    """{compound_id: (rate, evaluation)} of each compound's most recent valid survey in an earlier
+    evaluation (one whose period starts before `ev`'s), newest period first. One summary per
+    earlier evaluation with surveys of these compounds, stopping once every compound has one."""
+    wanted = set(compound_ids)
+    out: dict[int, tuple[Fraction, Evaluation]] = {}
+    if not wanted:
+        return out
+    earlier = db.session.execute(
+        select(Evaluation).where(Evaluation.period_start < ev.period_start, Evaluation.id != ev.id,
+                                 Evaluation.id.in_(select(Survey.evaluation_id)
+                                                   .where(Survey.compound_id.in_(wanted))))
+        .order_by(Evaluation.period_end.desc(), Evaluation.id.desc())).scalars().all()
+    for prev in earlier:
+        missing = wanted - set(out)
+        if not missing:
+            break
+        for cid, stats in summary(prev.id, list(missing)).items():
+            if stats.rate is not None:
+                out[cid] = (stats.rate, prev)
+    return out
+
+
 def item_counts(survey: Survey) -> dict[int, dict[str, int]]:
     """{item_id: {answer: count}} of one survey, in one query."""
     items = [i.id for i in survey_items(survey.evaluation.standard_id)]

@@ -11,9 +11,15 @@ Who scores what (the item's `scorer`):
 - self / community → the community review (firm-wide assessments: the district admin);
 - street → the street confirmation (firm-wide: the district admin);
 - assessor → the assessor the district assigned to the item;
+- committee → the owners' committee (业委会履约评价) of the assessed compound: its members
+  score these items, each with a note, from the opening of the cycle until the community
+  review is done; the review closes their turn, and an item still unscored then counts 0 (the
+  result page says so). Blocking the review instead would let a silent or missing committee
+  stall the cycle; counting it full would reward the firm for the silence.
 - survey / system, and every `computed` item → the results job, never typed in.
-The firm self-scores every item that a person scores (self, community, street, assessor),
-except veto items (一票否决), which the reviewing level records as occurred or not.
+The firm self-scores every item that staff or an assessor score (self, community, street,
+assessor) — not the committee's opinion of it — except veto items (一票否决), which the
+reviewing level records as occurred or not.
 Review scores of every level go to `review_points` (+ `review_occurrences`, `review_reason`,
 `reviewer_id`); the results job turns them into `final_points`.
 
@@ -46,7 +52,10 @@ EVIDENCE_TYPES = {b"%PDF-": ("pdf", "application/pdf"), b"\x89PNG\r\n\x1a\n": ("
                   b"\xff\xd8\xff": ("jpg", "image/jpeg")}
 EVIDENCE_EXTS = {".pdf", ".png", ".jpg", ".jpeg"}
 HUMAN_SCORERS = ("self", "community", "street", "assessor")
-LEVEL_OF_SCORER = {"self": "community", "community": "community", "street": "street", "assessor": "assessor"}
+LEVEL_OF_SCORER = {"self": "community", "community": "community", "street": "street", "assessor": "assessor",
+                   "committee": "committee"}
+# The committee scores until the community review is done.
+COMMITTEE_OPEN = ("draft", "submitted", "returned")
 ACTIVE_CYCLE = ("open", "reviewing")
 # A self-report note, a review reason and a return note: refused above this, never cut.
 NOTE_MAX = 2000
@@ -217,8 +226,22 @@ def assess_closed(a: Assessment) -> str | None:
     return None
 
 
+def is_committee_of(m: Membership, a: Assessment) -> bool:
+    """A member of the owners' committee of the assessed compound."""
+    return m.active and m.role == "committee_member" and a.compound_id is not None and m.compound_id == a.compound_id
+
+
+def committee_closed(a: Assessment) -> str | None:
+    if a.evaluation.status not in ACTIVE_CYCLE:
+        return f"该考核已{_ev_status(a)}，业委会不能再评分。"
+    if a.status not in COMMITTEE_OPEN:
+        return "社区已完成审核，业委会评分已截止。"
+    return None
+
+
 def mode(m: Membership, a: Assessment) -> str | None:
-    """What the membership can do on the assessment now: self / review / confirm / assess."""
+    """What the membership can do on the assessment now: self / review / confirm / assess /
+    committee."""
     if is_firm_of(m, a) and policy.can(m, "write", "self_report") and self_report_closed(a) is None:
         return "self"
     if is_reviewer(m, a) and policy.can(m, "write", "review") and review_closed(a) is None:
@@ -227,6 +250,8 @@ def mode(m: Membership, a: Assessment) -> str | None:
         return "confirm"
     if m.role == "assessor" and policy.can(m, "write", "assess") and assess_closed(a) is None:
         return "assess"
+    if is_committee_of(m, a) and policy.can(m, "write", "committee_score") and committee_closed(a) is None:
+        return "committee"
     return None
 
 
@@ -479,11 +504,35 @@ def save_assessor_scores(m: Membership, a: Assessment, entries: dict[int, Entry]
     return sum(1 for s in mine if s.review_points is not None)
 
 
+def save_committee_scores(m: Membership, a: Assessment, entries: dict[int, Entry]) -> int:
+    """The compound's committee scores its items (0..max, each with a note); a partial save is
+    fine, a blank row leaves that item as it was. The number of its items now scored."""
+    if not is_committee_of(m, a):
+        raise Locked("只有该小区的业主委员会可以评价。")
+    why = committee_closed(a)
+    if why:
+        raise Locked(why)
+    mine = [s for s in _all_scores(a) if level_of(s.item) == "committee"]
+    errors: dict[str, str] = {}
+    for s in mine:
+        e = entries.get(s.id, Entry())
+        note = (e.text or "").strip()
+        if problem := too_long(note, NOTE_MAX):
+            errors[field_name(s, "reason")] = f"“{s.item.name}”的评价意见{problem}。"
+        elif not e.blank and not note:
+            errors[field_name(s, "reason")] = f"请写明业委会对“{s.item.name}”的评价意见。"
+    if errors:
+        raise WorkflowProblem(next(iter(errors.values())), errors=errors)
+    _score_level(m, mine, entries, complete=False)
+    db.session.flush()
+    return sum(1 for s in mine if s.review_points is not None)
+
+
 # --- summaries -----------------------------------------------------------------------------------
 
 def pending_counts(a: Assessment) -> dict[str, int]:
     """Unscored items per level (what still blocks the next step)."""
-    out = {"self": 0, "community": 0, "street": 0, "assessor": 0}
+    out = {"self": 0, "community": 0, "street": 0, "assessor": 0, "committee": 0}
     for s in _all_scores(a):
         if self_scorable(s.item) and required_for_submit(s.item) and s.self_points is None:
             out["self"] += 1
