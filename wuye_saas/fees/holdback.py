@@ -33,15 +33,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, select
 
 from .. import policy
+from ..audit import AuditEvent, _actor, plain
 from ..evaluation.models import CYCLE_KINDS, Assessment, Evaluation
 from ..extensions import db
 from ..money import to_fen
 from ..org.models import Compound, Firm
-from ..publicity.models import LedgerEntry
-from ..timeutil import today
+from ..publicity.models import LEDGER_KINDS, LedgerEntry
+from ..tenancy import current_tenant_id
+from ..timeutil import now, today
 from .models import DEFAULT_HOLDBACK_BANDS, HOLDBACK_BASES, Bill, CreditNote, FeePolicy, HoldbackRelease
 
 HUNDRED = Decimal(100)
@@ -164,6 +166,8 @@ def release_evaluation(ev: Evaluation, source: str = "publish", user=None) -> Ou
     firms = dict(db.session.execute(select(Firm.id, Firm.name).where(
         Firm.id.in_({k[1] for k in amounts}))).all())
     day, reason = today(), REASONS.get(source, source)
+    rows: list[dict] = []
+    entries: list[dict | None] = []
     for key in sorted(amounts):
         cid, fid, month, pid = key
         if (cid, fid, month) in elsewhere:
@@ -183,26 +187,53 @@ def release_evaluation(ev: Evaluation, source: str = "publish", user=None) -> Ou
         dw, dr, dk = target_w - done_w, target_r - done_r, target_k - done_k
         if dw == dr == dk == 0:
             continue
-        entry = None
-        if dk:
-            # Built here, not by ledger.add_entry (a flush each): one flush posts the whole run.
-            entry = LedgerEntry(compound_id=cid, kind=LEDGER_KIND, entry_date=day, category=CATEGORY,
-                                amount_fen=dk, counterparty=firms.get(fid, "")[:100], voucher_no=voucher_of(month),
-                                note=(f"{ev.name}：{_result_text(p, a)}，返还 {pct_text(percent)}%；"
-                                      f"{reason}")[:200],
-                                user_id=getattr(user, "id", None))
-            db.session.add(entry)
-        row = HoldbackRelease(evaluation_id=ev.id, assessment_id=a.id, compound_id=cid, firm_id=fid, policy_id=pid,
-                              month=month, basis=p.holdback_basis, stars=a.stars, total=a.total, percent=percent,
-                              withheld_fen=dw, released_fen=dr, kept_fen=dk, reason=reason if not posted.get(key)
-                              else f"{reason}（差额）")
-        row.ledger_entry = entry
-        db.session.add(row)
+        entries.append({"compound_id": cid, "amount_fen": dk, "counterparty": firms.get(fid, "")[:100],
+                         "voucher_no": voucher_of(month),
+                         "note": f"{ev.name}：{_result_text(p, a)}，返还 {pct_text(percent)}%；{reason}"[:200]}
+                        if dk else None)
+        rows.append({"evaluation_id": ev.id, "assessment_id": a.id, "compound_id": cid, "firm_id": fid,
+                     "policy_id": pid, "month": month, "basis": p.holdback_basis, "stars": a.stars, "total": a.total,
+                     "percent": percent, "withheld_fen": dw, "released_fen": dr, "kept_fen": dk,
+                     "reason": reason if key not in posted else f"{reason}（差额）"})
         out.rows += 1
         out.released += dr
         out.kept += dk
-    db.session.flush()
+    _write(rows, entries, day, user)
     return out
+
+
+def _write(rows: list[dict], entries: list[dict | None], day: date, user) -> None:
+    """The postings and their ledger entries by bulk insert (a run over a district's compound
+    months sends the same statements for 10 or 1,000 compounds; the ORM would send one each),
+    each with its own audit event, as the session's audit hook would write it."""
+    if not rows:
+        return
+    tid, at = current_tenant_id(), now()
+    user_id, actor = _actor.get()
+    audits = []
+    wanted = [e for e in entries if e is not None]
+    if wanted:
+        values = [{"tenant_id": tid, "kind": LEDGER_KIND, "entry_date": day, "category": CATEGORY,
+                   "user_id": getattr(user, "id", None), "created_at": at, **e} for e in wanted]
+        ids = db.session.execute(insert(LedgerEntry).returning(LedgerEntry.id, sort_by_parameter_order=True),
+                                 values).scalars().all()
+        for e, v, i in zip(wanted, values, ids):
+            e["id"] = i
+            audits.append(_audit(tid, at, user_id, actor, "ledger_entry", i, f"{LEDGER_KINDS[LEDGER_KIND]} {CATEGORY}",
+                                 {**v, "id": i}))
+    values = [{"tenant_id": tid, "created_at": at, "ledger_entry_id": e["id"] if e else None, **r}
+              for r, e in zip(rows, entries)]
+    ids = db.session.execute(insert(HoldbackRelease).returning(HoldbackRelease.id, sort_by_parameter_order=True),
+                             values).scalars().all()
+    for v, i in zip(values, ids):
+        audits.append(_audit(tid, at, user_id, actor, "holdback_release", i, f"{v['month']:%Y年%m月} 质量保证金",
+                             {**v, "id": i}))
+    db.session.execute(insert(AuditEvent.__table__), audits)
+
+
+def _audit(tid, at, user_id, actor, entity, entity_id, label, values) -> dict:
+    return {"tenant_id": tid, "at": at, "user_id": user_id, "actor": actor, "action": "create", "entity": entity,
+            "entity_id": entity_id, "label": label[:200], "changes": {k: plain(v) for k, v in values.items()}}
 
 
 def _result_text(p: FeePolicy, a: Assessment) -> str:
