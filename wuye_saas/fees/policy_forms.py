@@ -63,9 +63,9 @@ class PolicyForm(Form):
     gov_cap = yuan_field("政府承担封顶（元/小区·月）", CAP_YUAN, name="封顶金额")
     holdback_percent = _pct("质量保证金留存（%）",
                             description="按考核结果返还的部分（湖州 第34条、绍兴 第37条）")
-    holdback_kind = SelectField("依据的考核", choices=list(CYCLE_KINDS.items()),
+    holdback_kind = SelectField("依据的考核", choices=list(CYCLE_KINDS.items()), default="quarterly",
                                 description="覆盖该月的这类考核结果发布后，按下列档次返还")
-    holdback_basis = SelectField("返还依据", choices=list(HOLDBACK_BASES.items()))
+    holdback_basis = SelectField("返还依据", choices=list(HOLDBACK_BASES.items()), default="stars")
     band_min_1 = decimal_field("第1档 门槛（星或分，及以上）", POINTS, 2, "门槛", default=Decimal(5))
     band_pct_1 = _pct("第1档 返还比例（%）", "返还比例", default=Decimal(100))
     band_min_2 = decimal_field("第2档 门槛", POINTS, 2, "门槛", default=Decimal(4))
