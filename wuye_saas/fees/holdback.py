@@ -203,9 +203,9 @@ def release_evaluation(ev: Evaluation, source: str = "publish", user=None) -> Ou
 
 
 def _write(rows: list[dict], entries: list[dict | None], day: date, user) -> None:
-    """The postings and their ledger entries by bulk insert (a run over a district's compound
-    months sends the same statements for 10 or 1,000 compounds; the ORM would send one each),
-    each with its own audit event, as the session's audit hook would write it."""
+    """The postings and their ledger entries by bulk insert (batched multi-row statements; the
+    ORM would send one or more per row), each with its own audit event, as the session's audit
+    hook would write it (docs/benchmarks.md: 质量保证金)."""
     if not rows:
         return
     tid, at = current_tenant_id(), now()
