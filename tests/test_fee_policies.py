@@ -47,8 +47,9 @@ def test_district_admin_creates_a_policy(app, client, world):
     login(client, "alpha-district")
     assert client.get(f"{BASE}/policies/new").status_code == 200
     data = dict(VALID, rate_1="1.2000", rate_3="0.5", gov_mode="declining", gov_schedule="0.30，0.20 0.10",
-                gov_trial_months="6", gov_cap="100.00", holdback_percent="10",
-                **{f"conc_{ns.household_class}": "50"})
+                gov_trial_months="6", gov_cap="100.00", holdback_percent="10", holdback_kind="quarterly",
+                holdback_basis="stars", band_min_1="5", band_pct_1="100", band_min_2="4", band_pct_2="90",
+                band_min_3="3", band_pct_3="70", **{f"conc_{ns.household_class}": "50"})
     resp = post(client, f"{BASE}/policies/new", data)
     assert resp.status_code == 302
     with app.app_context(), tenant_scope(ns.tenant_id):
@@ -58,6 +59,8 @@ def test_district_admin_creates_a_policy(app, client, world):
         assert {g.grade: g.rate for g in p.grades} == {"一级": D("1.2"), "二级": D("0.85"), "三级": D("0.5")}
         assert (p.gov_mode, p.gov_schedule, p.gov_trial_months, p.gov_cap_fen) == ("declining", ["0.30", "0.20", "0.10"], 6, 10000)
         assert p.gov_percent is None and p.holdback_percent == D("10")
+        assert p.holdback_bands == [{"min": "5", "percent": "100"}, {"min": "4", "percent": "90"},
+                                    {"min": "3", "percent": "70"}]
         assert [(c.household_class_id, c.percent) for c in p.concessions] == [(ns.household_class, D("50"))]
         events = db.session.execute(select(AuditEvent.entity).where(AuditEvent.action == "create")).scalars().all()
         assert {"fee_policy", "fee_policy_grade", "fee_concession"} <= set(events)

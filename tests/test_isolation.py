@@ -152,6 +152,7 @@ def probe_world(app, world):
                     _add_demand_records(ns, branch)
                     _add_appeal_records(ns, branch)
                     _add_credit_records(ns, branch)
+                    _add_holdback_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -466,6 +467,20 @@ def _add_credit_records(ns, branch: int) -> None:
                        size=14),
         CreditObjection(record_id=rec.id, firm_id=firm, reason="探针异议"),
         CreditGrade(firm_id=firm, quarter_end=date(2025, 12, 31), base=80, good=0, bad=0, score=80, grade="AA")])
+
+
+def _add_holdback_records(ns, branch: int) -> None:
+    """A 质量保证金 posting of the branch's firm and compound (on the branch's fee policy and
+    assessment), so the release pages are probed."""
+    from wuye_saas.evaluation.models import Assessment
+    from wuye_saas.fees.models import HoldbackRelease
+    firm, compound = getattr(ns, f"firm{branch}"), getattr(ns, f"compound{branch}")
+    a = db.session.execute(select(Assessment).where(Assessment.firm_id == firm, Assessment.compound_id == compound)
+                           .order_by(Assessment.id).limit(1)).scalar_one()
+    pid = db.session.execute(select(FeePolicy.id).where(FeePolicy.name == f"探针收费政策{branch}")).scalar_one()
+    db.session.add(HoldbackRelease(evaluation_id=a.evaluation_id, assessment_id=a.id, compound_id=compound,
+                                   firm_id=firm, policy_id=pid, month=date(2026, 1, 1), basis="stars", stars=4,
+                                   percent=90, withheld_fen=1000, released_fen=900, kept_fen=100, reason="探针"))
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:

@@ -208,6 +208,26 @@ def test_default_demo_district_is_realistic_and_usable(app):
     c = app.test_client()
     login(c, "demo-committee", "demo1234")
     assert "待业委会评价的考核项" in c.get("/d/demo/").get_data(as_text=True)
+    # The finished quarter's 质量保证金: all three months released by the published 季测评, some
+    # of it kept in the compounds' 公共收益 (the parts add up), and the demo firm sees its own.
+    from wuye_saas.evaluation.cycles import suggest
+    from wuye_saas.fees.models import HoldbackRelease as HR
+    from wuye_saas.publicity.models import LedgerEntry
+    quarter = suggest("quarterly", d)
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        rows = db.session.execute(select(HR.month, HR.firm_id, HR.withheld_fen, HR.released_fen, HR.kept_fen)).all()
+        assert {mo for mo, *_ in rows} == {quarter["period_start"].replace(month=quarter["period_start"].month + i)
+                                           for i in range(3)}
+        assert all(w == r + k and w > 0 for _, _, w, r, k in rows)
+        assert sum(r for *_, r, _ in rows) > 0 and sum(k for *_, k in rows) > 0
+        assert db.session.execute(select(func.sum(LedgerEntry.amount_fen)).where(
+            LedgerEntry.category == "质量保证金留存")).scalar() == sum(k for *_, k in rows)
+        own = {f for _, f, *_ in rows if f == mems["firm"].firm_id}
+    assert own
+    c = app.test_client()
+    login(c, "demo-firm", "demo1234")
+    page = c.get("/d/demo/fees/holdback/").get_data(as_text=True)
+    assert "质量保证金释放" in page and "还没有释放记录" not in page
 
     # A second run says so and changes nothing.
     before = row_counts(app)

@@ -45,7 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .dashboard.views import bp as dashboard_bp
     from .demands import views as demand_views
-    from .fees import billing_views, claim_views, payment_views, policy_views
+    from .fees import billing_views, claim_views, holdback_views, payment_views, policy_views
     from .evaluation import standard_views
     from .importer.views import bp as import_bp
     from .jobs.views import bp as jobs_bp
@@ -75,7 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     for bp in (committee_views.bp, committee_views.registry_bp, followup_views.bp):
         app.register_blueprint(bp)
     for bp in (auth_bp, admin_bp, dashboard_bp, org_bp, users_bp, import_bp, jobs_bp, audit_bp,
-               policy_views.bp, billing_views.bp, payment_views.bp, claim_views.bp, public_bp,
+               policy_views.bp, billing_views.bp, payment_views.bp, claim_views.bp, holdback_views.bp, public_bp,
                ledger_views.bp, publication_views.bp, board_views.bp, check_views.bp, vote_views.bp,
                fund_views.bp, meetings_bp, demand_views.bp, demand_views.public_bp):
         app.register_blueprint(bp)

@@ -54,7 +54,7 @@ def register(app) -> None:
     @click.option("--households", type=click.IntRange(500, 1_000_000), default=36000, show_default=True,
                   help="住户数目标（按楼栋取整，实际略有出入）")
     @click.option("--bill-months", type=click.IntRange(0, 12), default=3, show_default=True,
-                  help="为最近几个整月开具账单并生成缴费、补贴申领（0 为不开具）")
+                  help="为最近几个整月开具账单并生成缴费、补贴申领（至少覆盖上一季度；0 为不开具）")
     def seed_demo_command(slug, name, password, compounds, households, bill_months):
         """Create the demo district modelled on 长治市潞州区 (changes nothing if it exists)."""
         from .demo import seed

@@ -14,8 +14,8 @@ from .org.models import (
     Grid, Household, HouseholdClass, HouseholdClassLink, Instructor, PartyOrg, Street,
 )
 from .fees.models import (
-    Bill, BillingRun, CreditNote, FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade, Payment,
-    SubsidyClaim,
+    Bill, BillingRun, CreditNote, FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade, HoldbackRelease,
+    Payment, SubsidyClaim,
 )
 from .jobs import JobRun
 from .publicity.models import (
@@ -50,6 +50,7 @@ WRITERS = {
     "payment": FIRM_ROLES,
     "claim_submit": {"firm_manager"},
     "claim_decide": {DISTRICT},
+    "holdback": {DISTRICT},   # re-running a release (publishing releases by itself)
     # Accounts and publicity: the keeper of each ledger kind (firm or committee, as the district
     # configures) is checked in the logic; these are the roles that can be keepers at all.
     "ledger": FIRM_ROLES | {"committee_member"},
@@ -219,6 +220,12 @@ def visible(m: Membership, model):
         if m.role in FIRM_ROLES:
             return model.firm_id == m.firm_id
         return within(model.compound_id, comps)
+    if model is HoldbackRelease:
+        # 质量保证金: the firm its own (also after its contract ended), staff and the committee
+        # their compounds' (the kept part is the owners' public revenue).
+        if m.role in FIRM_ROLES:
+            return HoldbackRelease.firm_id == m.firm_id
+        return within(HoldbackRelease.compound_id, comps)
     if model in (Payment, CreditNote):
         bills = select(Bill.id).where(visible(m, Bill))
         return model.bill_id.in_(bills) if visible(m, Bill) is not false() else false()

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import insert, select, update
 
 from .. import audit
+from ..evaluation import cycles
 from ..extensions import db
 from ..fees import billing, claims
 from ..fees.models import Bill, BillingRun, Payment
@@ -28,9 +29,12 @@ def _months_back(n: int, now: date) -> date:
 
 
 def bill_recent_months(tenant_id: int, months: int = 3, seed: int = 1151) -> dict:
-    """Issue bills for the last `months` complete months, record payments and claims.
-    Commits (the billing run commits per chunk)."""
+    """Issue bills for the last `months` complete months, and at least back to the start of the
+    finished quarter (its published 季测评 releases the holdback of all three months), record
+    payments and claims. Commits (the billing run commits per chunk)."""
     rng, now = random.Random(seed), today()
+    start = cycles.suggest("quarterly", now)["period_start"]
+    months = max(months, (now.year - start.year) * 12 + now.month - start.month)
     counts = {"bills": 0, "payments": 0, "claims": 0}
     with tenant_scope(tenant_id), audit.acting_as(None, "演示数据初始化"):
         for back in range(months, 0, -1):

@@ -547,6 +547,8 @@ def compute_results(run, evaluation_id: int) -> None:
         from ..credit.records import sync_evaluation  # lazy: credit is another area
         outcome["follow_ups"] = open_consequences(ev)
         outcome["credit_records"], outcome["credit_revoked"] = sync_evaluation(ev, "appeal")
+        from ..fees.holdback import release_evaluation  # lazy: fees is another area
+        outcome["holdback"] = release_evaluation(ev, "appeal").as_dict()
     run.result = outcome
     run.message = f"已写入 {outcome['assessments']} 个参评对象的结果。"
 

@@ -25,6 +25,11 @@ GOV_MODES = {"none": "政府不承担", "percent": "按比例", "per_m2": "按�
 POLICY_STATUSES = {"draft": "草稿", "active": "已生效", "retired": "已停用"}
 PAYMENT_METHODS = ["现金", "微信", "支付宝", "银行转账", "POS刷卡"]
 CLAIM_STATUSES = {"submitted": "待审核", "approved": "已核准", "rejected": "已退回"}
+# What the share of the holdback released to the firm follows (fees/holdback.py).
+HOLDBACK_BASES = {"stars": "按星级", "score": "按总分"}
+# 湖州 第34条 / 绍兴 第37条 style default: the firm gets back more the better it scored.
+DEFAULT_HOLDBACK_BANDS = [{"min": "5", "percent": "100"}, {"min": "4", "percent": "90"},
+                          {"min": "3", "percent": "70"}]
 
 
 class FeePolicy(TenantScoped, db.Model):
@@ -47,6 +52,11 @@ class FeePolicy(TenantScoped, db.Model):
     gov_trial_months: Mapped[int] = mapped_column(default=0)                # 先尝后买: all of it for N months
     gov_cap_fen: Mapped[int | None]                                         # per compound per month
     holdback_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # of the firm's income
+    # The release rule: the evaluation kind whose published result releases it, what the rate
+    # follows, and the bands [{"min": "4", "percent": "90"}, …] (below every band: 0 %).
+    holdback_kind: Mapped[str] = mapped_column(String(10), default="quarterly", server_default="quarterly")
+    holdback_basis: Mapped[str] = mapped_column(String(10), default="stars", server_default="stars")
+    holdback_bands: Mapped[list | None] = mapped_column(JSON)
     for_compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)  # an override
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -223,3 +233,39 @@ class SubsidyClaim(TenantScoped, db.Model):
     @property
     def audit_label(self):
         return f"{self.month:%Y年%m月}"
+
+
+class HoldbackRelease(TenantScoped, db.Model):
+    """质量保证金释放: one posting for a compound's month of one firm's bills under one policy
+    version, by a published evaluation. Append-only: a later change (an appeal, a late bill, a
+    credit note) posts the difference as a further row; the month's figures are the sums."""
+
+    __tablename__ = "holdback_release"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("fee_policy.id"), index=True)
+    month: Mapped[date]
+    basis: Mapped[str] = mapped_column(String(10))
+    stars: Mapped[int | None]
+    total: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))     # released share of the month
+    withheld_fen: Mapped[int] = mapped_column(BigInteger)       # this posting's change of each
+    released_fen: Mapped[int] = mapped_column(BigInteger)
+    kept_fen: Mapped[int] = mapped_column(BigInteger)
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    __table_args__ = (Index("ix_holdback_release_key", "tenant_id", "compound_id", "firm_id", "month"),)
+
+    evaluation: Mapped["Evaluation"] = relationship()  # noqa: F821  (evaluation.models, by name)
+    compound: Mapped[Compound] = relationship()
+    firm: Mapped[Firm] = relationship()
+    policy: Mapped[FeePolicy] = relationship()
+    ledger_entry: Mapped["LedgerEntry | None"] = relationship()  # noqa: F821  (publicity.models)
+
+    @property
+    def audit_label(self):
+        return f"{self.month:%Y年%m月} 质量保证金"

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..org.models import SERVICE_GRADES, Community, Compound
-from .models import Bill, FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade
+from .models import DEFAULT_HOLDBACK_BANDS, Bill, FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade
 
 HUNDRED = Decimal(100)
 
@@ -44,6 +44,12 @@ class PolicyData:
     gov_trial_months: int = 0
     gov_cap_fen: int | None = None
     holdback_percent: Decimal | None = None
+    # The holdback's release rule (fees/holdback.py): the evaluation kind, stars or score, and
+    # the bands [(min, percent)], highest first.
+    holdback_kind: str = "quarterly"
+    holdback_basis: str = "stars"
+    holdback_bands: list = field(default_factory=lambda: [(Decimal(b["min"]), Decimal(b["percent"]))
+                                                          for b in DEFAULT_HOLDBACK_BANDS])
     concessions: dict = field(default_factory=dict)   # household_class_id → percent
     for_compound_id: int | None = None
     note: str = ""
@@ -57,7 +63,10 @@ class PolicyData:
             gov_mode=p.gov_mode, gov_percent=p.gov_percent, gov_per_m2=p.gov_per_m2,
             gov_schedule=[Decimal(str(x)) for x in p.gov_schedule or []],
             gov_trial_months=p.gov_trial_months or 0, gov_cap_fen=p.gov_cap_fen,
-            holdback_percent=p.holdback_percent,
+            holdback_percent=p.holdback_percent, holdback_kind=p.holdback_kind or "quarterly",
+            holdback_basis=p.holdback_basis or "stars",
+            holdback_bands=[(Decimal(str(b["min"])), Decimal(str(b["percent"])))
+                            for b in (p.holdback_bands if p.holdback_bands is not None else DEFAULT_HOLDBACK_BANDS)],
             concessions={c.household_class_id: c.percent for c in p.concessions},
             for_compound_id=p.for_compound_id, note=p.note or "")
 
@@ -146,6 +155,10 @@ def problems(d: PolicyData, family_id: int | None = None, exclude_id: int | None
         errs["gov_cap"] = "封顶金额不能为负数"
     if (p := _pct_problem(d.holdback_percent)):
         errs["holdback_percent"] = p
+    if d.holdback_percent and not d.holdback_bands:
+        errs["band_min_1"] = "留存质量保证金时，请至少填写一档返还比例"
+    elif (p := bands_problem(d.holdback_basis, d.holdback_bands)):
+        errs["band_min_1"] = p
     for class_id, pct in d.concessions.items():
         if (p := _pct_problem(pct)):
             errs[f"conc_{class_id}"] = p
@@ -154,6 +167,20 @@ def problems(d: PolicyData, family_id: int | None = None, exclude_id: int | None
         if clash is not None:
             errs["valid_from"] = (f"与第 {clash.version} 版的有效期（{period(clash.valid_from, clash.valid_to)}）重叠")
     return errs
+
+
+def bands_problem(basis: str, bands: list) -> str | None:
+    """Why the release bands [(min, percent)] do not make a rule: stars are whole 0–5, each
+    threshold once, and a better result never releases less."""
+    if basis == "stars" and any(m != m.to_integral_value() or not 0 <= m <= 5 for m, _ in bands):
+        return "按星级返还时，门槛须为 0 到 5 的整数星"
+    mins = [m for m, _ in bands]
+    if len(set(mins)) != len(mins):
+        return "各档的门槛不能重复"
+    ordered = sorted(bands, reverse=True)
+    if any(hi[1] < lo[1] for hi, lo in zip(ordered, ordered[1:])):
+        return "结果更好的档次返还比例不能低于较差的档次"
+    return None
 
 
 def name_taken(name: str, family_id: int | None) -> FeePolicy | None:
@@ -193,6 +220,9 @@ def _apply(p: FeePolicy, d: PolicyData) -> None:
     p.gov_schedule = [f"{x:f}" for x in d.gov_schedule] if d.gov_mode == "declining" else None
     p.gov_trial_months, p.gov_cap_fen = d.gov_trial_months, d.gov_cap_fen
     p.holdback_percent, p.for_compound_id, p.note = d.holdback_percent, d.for_compound_id, d.note
+    p.holdback_kind, p.holdback_basis = d.holdback_kind, d.holdback_basis
+    p.holdback_bands = [{"min": f"{m.normalize():f}", "percent": f"{pct.normalize():f}"}
+                        for m, pct in sorted(d.holdback_bands, reverse=True)]
     grades = {g.grade: g for g in p.grades}
     for grade in SERVICE_GRADES:
         g = d.grades.get(grade)

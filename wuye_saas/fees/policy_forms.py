@@ -8,12 +8,13 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..formutil import (
-    CAP_YUAN, FLAT_YUAN, PERCENT, RATE_YUAN_M2, Form, decimal_field, optional_int, parse_decimal, yuan_field,
+    CAP_YUAN, FLAT_YUAN, PERCENT, POINTS, RATE_YUAN_M2, Form, decimal_field, optional_int, parse_decimal, yuan_field,
 )
 from ..money import to_fen
 from ..org.models import FEE_MODES, MANAGEMENT_MODES, SERVICE_GRADES
 from ..org.pickers import Within
-from .models import BASES, GOV_MODES, PRICE_REGIMES
+from ..evaluation.models import CYCLE_KINDS
+from .models import BASES, GOV_MODES, HOLDBACK_BASES, PRICE_REGIMES
 from .policies import GradeData, PolicyData
 
 
@@ -62,6 +63,17 @@ class PolicyForm(Form):
     gov_cap = yuan_field("政府承担封顶（元/小区·月）", CAP_YUAN, name="封顶金额")
     holdback_percent = _pct("质量保证金留存（%）",
                             description="按考核结果返还的部分（湖州 第34条、绍兴 第37条）")
+    holdback_kind = SelectField("依据的考核", choices=list(CYCLE_KINDS.items()), default="quarterly",
+                                description="覆盖该月的这类考核结果发布后，按下列档次返还")
+    holdback_basis = SelectField("返还依据", choices=list(HOLDBACK_BASES.items()), default="stars")
+    band_min_1 = decimal_field("第1档 门槛（星或分，及以上）", POINTS, 2, "门槛", default=Decimal(5))
+    band_pct_1 = _pct("第1档 返还比例（%）", "返还比例", default=Decimal(100))
+    band_min_2 = decimal_field("第2档 门槛", POINTS, 2, "门槛", default=Decimal(4))
+    band_pct_2 = _pct("第2档 返还比例（%）", "返还比例", default=Decimal(90))
+    band_min_3 = decimal_field("第3档 门槛", POINTS, 2, "门槛", default=Decimal(3))
+    band_pct_3 = _pct("第3档 返还比例（%）", "返还比例", default=Decimal(70))
+    band_min_4 = decimal_field("第4档 门槛", POINTS, 2, "门槛")
+    band_pct_4 = _pct("第4档 返还比例（%）", "返还比例")
     note = TextAreaField("说明", validators=[Length(max=2000)])
 
     GRADE_FIELDS = [(g, f"rate_{i}", f"flat_{i}", f"float_{i}") for i, g in enumerate(SERVICE_GRADES, start=1)]
@@ -80,6 +92,22 @@ class PolicyForm(Form):
                 raise ValidationError(f"“{piece}”应在 {low} 到 {high} 元/㎡·月 之间")
             self.schedule.append(value)
 
+    # Four bands; the new form starts from the default (5★ 100 %, 4★ 90 %, 3★ 70 %, else 0 %).
+    BAND_FIELDS = [(f"band_min_{i}", f"band_pct_{i}") for i in range(1, 5)]
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for lo, pc in self.BAND_FIELDS:
+            low, pct = getattr(self, lo), getattr(self, pc)
+            if (low.data is None) != (pct.data is None) and not (low.errors or pct.errors):
+                (pct if pct.data is None else low).errors.append("门槛和返还比例须同时填写")
+                ok = False
+        return ok
+
+    def bands(self) -> list:
+        return [(getattr(self, lo).data, getattr(self, pc).data) for lo, pc in self.BAND_FIELDS
+                if getattr(self, lo).data is not None and getattr(self, pc).data is not None]
+
     def conc_fields(self):
         return [getattr(self, n) for n in self._conc_names]
 
@@ -95,14 +123,16 @@ class PolicyForm(Form):
             gov_per_m2=self.gov_per_m2.data, gov_schedule=getattr(self, "schedule", []),
             gov_trial_months=self.gov_trial_months.data or 0,
             gov_cap_fen=None if self.gov_cap.data is None else to_fen(self.gov_cap.data),
-            holdback_percent=self.holdback_percent.data,
+            holdback_percent=self.holdback_percent.data, holdback_kind=self.holdback_kind.data,
+            holdback_basis=self.holdback_basis.data, holdback_bands=self.bands(),
             concessions={int(n[5:]): getattr(self, n).data for n in self._conc_names},
             for_compound_id=self.for_compound_id.data, note=(self.note.data or "").strip())
 
     def load(self, d: PolicyData) -> None:
         """Fill the fields from a policy version (edit page)."""
         for name in ("name", "basis", "price_regime", "fee_mode", "valid_from", "valid_to", "gov_mode",
-                     "gov_percent", "gov_per_m2", "gov_trial_months", "holdback_percent", "for_compound_id", "note"):
+                     "gov_percent", "gov_per_m2", "gov_trial_months", "holdback_percent", "holdback_kind",
+                     "holdback_basis", "for_compound_id", "note"):
             value = getattr(d, name)
             getattr(self, name).data = plain(value) if isinstance(value, Decimal) else value
         self.gov_schedule.data = ",".join(f"{x:f}" for x in d.gov_schedule)
@@ -114,6 +144,10 @@ class PolicyForm(Form):
             getattr(self, fl).data = plain(gd.float_percent)
         for n in self._conc_names:
             getattr(self, n).data = plain(d.concessions.get(int(n[5:])))
+        bands = sorted(d.holdback_bands, reverse=True)
+        for i, (lo, pc) in enumerate(self.BAND_FIELDS):
+            low, pct = bands[i] if i < len(bands) else (None, None)
+            getattr(self, lo).data, getattr(self, pc).data = plain(low), plain(pct)
 
 
 def policy_form(classes, compounds, **kw) -> PolicyForm:

@@ -14,8 +14,8 @@ from ..org import pickers
 from ..org.models import Community, Compound, HouseholdClass, Street
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
-from . import policies, simulate as sim
-from .models import BASES, GOV_MODES, POLICY_STATUSES, Bill, FeeAssignment, FeePolicy
+from . import holdback, policies, simulate as sim
+from .models import BASES, GOV_MODES, POLICY_STATUSES, Bill, FeeAssignment, FeePolicy, HoldbackRelease
 from .policy_forms import ActivateForm, AssignForm, EndAssignmentForm, NewVersionForm, SimulateForm, policy_form
 
 bp = tenant_blueprint("fee_policies", __name__, "/fees")
@@ -76,7 +76,7 @@ def detail(fee_policy_id):
     return render("fees/policies/detail.html", "fees/policies/_assignments.html", p=p, page=page,
                   versions=versions, args=request.args, filtered=bool(q), locked=policies.locked_reason(p),
                   pager_args={**request.args.to_dict(), "fee_policy_id": p.id}, show_policy=False,
-                  today=today(), **_ctx())
+                  today=today(), holdback_rule=holdback.rule_text(p), **_ctx())
 
 
 @bp.route("/policies/<int:fee_policy_id>/edit", methods=["GET", "POST"])
@@ -241,5 +241,6 @@ def _fee_nav():
              ("payments.arrears", "exclamation-circle", "欠费管理", bills),
              ("payments.collection", "graph-up", "缴费率", bills),
              # Claims are between the firms and the district.
-             ("claims.index", "cash-coin", "补贴申领", mem.role in ("district_admin", "firm_manager", "firm_staff"))]
+             ("claims.index", "cash-coin", "补贴申领", mem.role in ("district_admin", "firm_manager", "firm_staff")),
+             ("holdback.index", "shield-check", "质量保证金", policy.reaches(mem, HoldbackRelease))]
     return {"fee_nav": [(e, icon, label) for e, icon, label, shown in items if shown]}
