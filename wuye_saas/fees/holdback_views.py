@@ -64,8 +64,8 @@ def detail(holdback_release_id):
 def rerun(evaluation_id):
     """The district posts what bills issued or credited since the release changed (after the
     confirmation on the list page); nothing when nothing changed."""
+    ev = get_or_404(Evaluation, evaluation_id)   # another district's: 404 before any 403
     require("release", "holdback")
-    ev = get_or_404(Evaluation, evaluation_id)
     if ev.status != "published" or not Form().validate_on_submit():
         abort(400)
     out = holdback.release_evaluation(ev, "rerun", current_membership().user)
