@@ -17,9 +17,9 @@ from .auth import sessions
 from .auth.models import ROLE_LABELS, LoginSession, Membership, User, scope_loaded
 from .extensions import DirectReads, db, htmx
 from .money import fmt_yuan
-from .publicity.keys import NoSigningKey
 from .org.models import household_label
 from .publicity.display import shown_lines
+from .publicity.keys import NoSigningKey
 from .timeutil import fmt_datetime
 
 
@@ -294,6 +294,7 @@ def install(app) -> None:
     def _no_signing_key(e):
         db.session.rollback()   # nothing of the refused publication's request is kept
         return render_template("errors/error.html", code=503, title="公示无法发布", text=str(e)), 503
+
     @app.errorhandler(400)
     def _bad_request(e):
         if e.description == "control":
