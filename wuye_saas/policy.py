@@ -115,7 +115,7 @@ def _communities(m: Membership):
 
 def _active_contracts():
     d = today()
-    return and_(Contract.start_date <= d, Contract.end_date >= d)
+    return Contract.in_force(d)
 
 
 def _compounds(m: Membership):

@@ -146,7 +146,7 @@ def has_instructor(day: date):
 
 def _firm_base(m: Membership, day: date):
     served = (select(func.count(func.distinct(Contract.compound_id))).where(
-        Contract.firm_id == Firm.id, Contract.start_date <= day, Contract.end_date >= day)
+        Contract.firm_id == Firm.id, Contract.in_force(day))
         .correlate(Firm).scalar_subquery())
     return select(Firm.id.label("firm_id"), Firm.name.label("firm"), Firm.credit_code.label("credit_code"),
                   Firm.party_status.label("party_status"), Firm.party_members.label("party_members"),

@@ -340,7 +340,7 @@ def dispatch_firms(compound_id: int) -> list[Firm]:
     """The firms with a contract on the compound today: the only firms a demand can go to."""
     d = today()
     rows = db.session.execute(select(Firm).join(Contract, Contract.firm_id == Firm.id).where(
-        Contract.compound_id == compound_id, Contract.start_date <= d, Contract.end_date >= d)
+        Contract.compound_id == compound_id, Contract.in_force(d))
         .order_by(Contract.start_date.desc(), Firm.id)).scalars()
     return list(dict.fromkeys(rows))  # the latest contract's firm first, each firm once
 

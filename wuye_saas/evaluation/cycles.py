@@ -45,7 +45,7 @@ def usable_standards() -> list[Standard]:
 
 
 def _in_period(start: date, end: date):
-    return and_(Contract.start_date <= end, Contract.end_date >= start)
+    return Contract.in_force(start, end)
 
 
 def firms_in_period(start: date, end: date) -> list[tuple[Firm, int]]:

@@ -348,7 +348,7 @@ def _survey_rates(ev: Evaluation, surveyed: list, firm_units: set[int]) -> dict:
     served = {f: set() for f in firm_units}
     if firm_units:
         for firm_id, compound_id in db.session.execute(select(Contract.firm_id, Contract.compound_id).where(
-                Contract.start_date <= ev.period_end, Contract.end_date >= ev.period_start)).all():
+                Contract.in_force(ev.period_start, ev.period_end))).all():
             if firm_id in served and compound_id in standings:
                 served[firm_id].add(compound_id)
     out = {}

@@ -75,7 +75,7 @@ def check_billable(month: date, on: date | None = None) -> None:
 # --- scope -------------------------------------------------------------------------------
 
 def _contract_in(month: date):
-    return and_(Contract.start_date <= month_end(month), Contract.end_date >= month)
+    return Contract.in_force(month, month_end(month))
 
 
 def firm_compounds(firm_id: int) -> list[tuple[int, str]]:

@@ -82,7 +82,7 @@ def scope_compounds(kind: str, scope_id: int | None):
 def _contract_for(contracts: list, month: date):
     """The contract valid in the month (the latest start when several)."""
     end = month_end(month)
-    valid = [c for c in contracts if c.start_date <= end and c.end_date >= month]
+    valid = [c for c in contracts if c.serves(month, end)]
     return max(valid, key=lambda c: (c.start_date, c.id)) if valid else None
 
 
@@ -97,8 +97,7 @@ def simulate(policy: FeePolicy, kind: str, scope_id: int | None, start: date, mo
     names = dict(db.session.execute(select(Compound.id, Compound.name).where(Compound.id.in_(comp_ids))).all())
     contracts: dict[int, list] = {}
     for c in db.session.execute(select(Contract).where(
-            Contract.compound_id.in_(comp_ids), Contract.start_date <= window_end,
-            Contract.end_date >= start)).scalars():
+            Contract.compound_id.in_(comp_ids), Contract.in_force(start, window_end))).scalars():
         contracts.setdefault(c.compound_id, []).append(c)
     households: dict[int, list] = {}
     for hid, cid, area in db.session.execute(select(Household.id, Household.compound_id, Household.floor_area)

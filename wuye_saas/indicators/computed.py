@@ -83,7 +83,7 @@ def publicity_compliance(period_start: date, period_end: date, by: str) -> dict:
     if by == "compound":
         return {cid: _ratio(ok, due) for cid, (due, ok) in per_compound.items()}
     served = db.session.execute(select(Contract.firm_id, Contract.compound_id).where(
-        Contract.start_date <= period_end, Contract.end_date >= period_end)).all()
+        Contract.in_force(period_end))).all()
     sums: dict[int, list[int]] = {}
     for firm_id, cid in served:
         due, ok = per_compound.get(cid, (0, 0))

@@ -131,7 +131,7 @@ def serving_firms_on(day: date) -> dict[int, int]:
     contracts overlap, e.g. the handover days of a 接管)."""
     rows = db.session.execute(
         select(Contract.compound_id, Contract.firm_id)
-        .where(Contract.start_date <= day, Contract.end_date >= day)
+        .where(Contract.in_force(day))
         .order_by(Contract.compound_id, Contract.start_date, Contract.id)).all()
     return {cid: fid for cid, fid in rows}   # later rows win: the latest start
 

@@ -218,7 +218,7 @@ def suggestions(meeting: Meeting) -> list[dict]:
                      "note": cm.position} for cm in members]
         firms = db.session.execute(
             select(Firm).join(Contract, Contract.firm_id == Firm.id)
-            .where(Contract.compound_id == meeting.compound_id, Contract.start_date <= on, Contract.end_date >= on)
+            .where(Contract.compound_id == meeting.compound_id, Contract.in_force(on))
             .order_by(Contract.start_date.desc())).scalars().unique()
         out += [{"party": "firm", "name": f.legal_rep, "organisation": f.name, "note": "在管物业服务企业"}
                 for f in firms]

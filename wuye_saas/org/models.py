@@ -6,7 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -18,6 +18,9 @@ WUGUAN_MODES = ["统管", "接管", "直管", "自管", "助管"]
 PARTY_STATUSES = ["单独建立党组织", "联合党支部", "派驻党建指导员", "无"]
 SERVICE_GRADES = ["一级", "二级", "三级"]
 FEE_MODES = ["包干制", "酬金制"]
+# A contract serves its compound only when in force: a draft (the winner of a selection, the
+# incoming firm before its handover is signed) has dates but does not serve yet.
+CONTRACT_STATUSES = {"draft": "待生效", "active": "有效"}
 COMMITTEE_KINDS = ["业委会", "物管会"]
 FILING_STATUSES = ["未备案", "备案中", "已备案"]
 COMMITTEE_POSITIONS = ["主任", "副主任", "委员"]
@@ -223,9 +226,19 @@ class Contract(TenantScoped, db.Model):
     fee_mode: Mapped[str] = mapped_column(String(10))
     # 元/㎡·月, a rate (Decimal), not an amount of money.
     fee_rate: Mapped[Decimal] = mapped_column(Numeric(8, 4))
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active", index=True)
 
     firm: Mapped[Firm] = relationship()
     compound: Mapped[Compound] = relationship()
+
+    @classmethod
+    def in_force(cls, start: date, end: date | None = None):
+        """SQL: the contract serves on some day of [start, end] (one day when end is None).
+        The one definition of "serving" every area uses."""
+        return and_(cls.status == "active", cls.start_date <= (end or start), cls.end_date >= start)
+
+    def serves(self, start: date, end: date | None = None) -> bool:
+        return self.status == "active" and self.start_date <= (end or start) and self.end_date >= start
 
     @property
     def audit_label(self):

@@ -49,6 +49,8 @@ def rate_text(rate) -> str:
 
 def _contract_status(c) -> str:
     d = today()
+    if c.status == "draft":
+        return "待生效"
     if c.start_date > d:
         return "未开始"
     return "有效" if c.end_date >= d else "已到期"
@@ -59,15 +61,14 @@ def _active_firm_of_compound(compound_ids):
     d = today()
     rows = db.session.execute(
         select(m.Contract.compound_id, m.Firm.name).join(m.Firm)
-        .where(m.Contract.compound_id.in_(compound_ids), m.Contract.start_date <= d,
-               m.Contract.end_date >= d)).all()
+        .where(m.Contract.compound_id.in_(compound_ids), m.Contract.in_force(d))).all()
     return dict(rows)
 
 
 def _firm_filter(value):
     d = today()
     return m.Compound.id.in_(select(m.Contract.compound_id).where(
-        m.Contract.firm_id == int(value), m.Contract.start_date <= d, m.Contract.end_date >= d))
+        m.Contract.firm_id == int(value), m.Contract.in_force(d)))
 
 
 def _street_of_compound(value):

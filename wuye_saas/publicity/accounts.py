@@ -63,7 +63,7 @@ def set_keepers(choices: dict[str, str]) -> list[str]:
 
 def current_contract(compound_id: int, on: date) -> Contract | None:
     return db.session.execute(select(Contract).where(
-        Contract.compound_id == compound_id, Contract.start_date <= on, Contract.end_date >= on)
+        Contract.compound_id == compound_id, Contract.in_force(on))
         .order_by(Contract.start_date.desc(), Contract.id.desc()).limit(1)).scalar_one_or_none()
 
 
