@@ -228,20 +228,41 @@ def firms_with_flag(kind: str, on: date) -> set[int]:
                                   .distinct()).scalars())
 
 
-def flags_of(firm_ids, on: date) -> dict[int, list[FirmFlag]]:
-    """Active flags per firm (for a page of firms: one query), ordered by kind."""
-    ids = list(firm_ids)
+def flags_of(m, on: date, firm_ids=None) -> dict[int, list[FirmFlag]]:
+    """Active flags per firm that the membership may see (all firms, or those given), ordered
+    by kind; one query for a whole page."""
+    from .. import policy
     out: dict[int, list[FirmFlag]] = {}
-    if not ids:
+    clause = policy.visible(m, FirmFlag)
+    if not policy.reaches(m, FirmFlag) or (firm_ids is not None and not list(firm_ids)):
         return out
+    stmt = select(FirmFlag).where(clause, _active(on))
+    if firm_ids is not None:
+        stmt = stmt.where(FirmFlag.firm_id.in_(list(firm_ids)))
     order = list(FLAG_KINDS)
-    for f in db.session.execute(select(FirmFlag).where(FirmFlag.firm_id.in_(ids), _active(on))
+    for f in db.session.execute(stmt
                                 .options(joinedload(FirmFlag.compound))
                                 .order_by(FirmFlag.valid_from.desc(), FirmFlag.id)).scalars():
         out.setdefault(f.firm_id, []).append(f)
     for rows in out.values():
         rows.sort(key=lambda f: order.index(f.kind) if f.kind in order else len(order))
     return out
+
+
+def history(m, firm_id: int) -> list[FirmFlag]:
+    """Every flag of the firm the membership may see, newest first (revoked and expired too)."""
+    from .. import policy
+    return list(db.session.execute(
+        select(FirmFlag).where(FirmFlag.firm_id == firm_id, policy.visible(m, FirmFlag))
+        .options(joinedload(FirmFlag.compound)).order_by(FirmFlag.valid_from.desc(), FirmFlag.id)).scalars())
+
+
+def state_on(f: FirmFlag, day: date) -> str:
+    if f.revoked_on is not None and f.revoked_on <= day:
+        return "revoked"
+    if day >= f.valid_until:
+        return "expired"
+    return "valid" if f.valid_from <= day else "pending"
 
 
 def flag_summary(flags: list[FirmFlag]) -> list[str]:
