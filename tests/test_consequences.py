@@ -260,3 +260,26 @@ def test_who_sees_the_flags(app, world, client):
     assert set(_in(app, ns, lambda: seen("district_admin"))) == {ns.firm2}
     login(client, "alpha-assessor")
     assert client.get(f"/d/alpha/credit/firms/{ns.firm2}").status_code in (403, 404)
+
+
+def test_flags_and_their_revocation_are_audited_in_chinese(app, world, client):
+    from wuye_saas.audit import AuditEvent
+    from wuye_saas.audit_log import labels
+
+    ns, std, ev, a1, a2 = published(app, world, client)
+    appeal(app, client, ns, std, ev, a2, "b1", {"occurrences": "7"}, firm_id=ns.firm2)
+    rows = _in(app, ns, lambda: [(e.action, e.label, sorted(e.changes)) for e in db.session.execute(
+        select(AuditEvent).where(AuditEvent.entity == "firm_flag").order_by(AuditEvent.id)).scalars()])
+    created = [r for r in rows if r[0] == "create"]
+    assert len(created) == 4 and created[0][1] == "2026年第一季度季测评：甲区第2物业公司（甲区2号小区）列入黑榜，启动退出程序"
+    revoked = [r for r in rows if r[0] == "update"]
+    assert len(revoked) == 3 and all({"revoke_reason", "revoked_at", "revoked_on"} <= set(r[2]) for r in revoked)
+    assert labels.entity_label("firm_flag") == "上榜后果标记"
+    assert labels.field_label("firm_flag", "kind") == "后果类型"
+    assert labels.value_label("firm_flag", "kind", "restrict_tender") == "限制参加招投标"
+    assert labels.field_label("credit_rule", "consequence_days") == "上榜后果有效期（天）"
+    # The audit log page shows it in Chinese.
+    client.post("/logout")
+    login(client, "alpha-district")
+    page = client.get("/d/alpha/audit/?entity=firm_flag").get_data(as_text=True)
+    assert "上榜后果标记" in page
