@@ -89,8 +89,8 @@ def test_finalize_computes_and_publish_opens_consequences(app, world, client):
         ups = db.session.execute(select(FollowUp.key, FollowUp.kind, FollowUp.community_id, FollowUp.firm_id)
                                  .order_by(FollowUp.key)).all()
     # 黑榜: 约谈 and 启动退出程序, for the compound's community.
-    assert ups == [(f"eval:{ev.id}:{a2}:exit", "exit", ns.community2, ns.firm2),
-                   (f"eval:{ev.id}:{a2}:interview", "interview", ns.community2, ns.firm2)]
+    assert ups == [(f"eval:{ev.id}:{a2}:black:exit", "exit", ns.community2, ns.firm2),
+                   (f"eval:{ev.id}:{a2}:black:interview", "interview", ns.community2, ns.firm2)]
     # Publishing again is refused and opens nothing more.
     resp = post(client, f"/d/alpha/evaluations/{ev.id}/publish")
     assert resp.status_code == 409 and "已发布" in resp.get_data(as_text=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from wuye_saas.credit import grading
+from wuye_saas.credit import sources as sources_
+from wuye_saas.credit.consequences import firms_with_flag
 from wuye_saas.credit.models import CreditGrade, CreditObjection, CreditRecord
 from wuye_saas.extensions import db
 from wuye_saas.tenancy import tenant_by_slug, tenant_scope
@@ -27,7 +29,14 @@ def test_demo_credit_file(app, client):
             assert {"AAA", "AA", "A", "B", "C", "黑名单"} <= grades, grades
             assert sum(1 for s in st.values() if s.warned) >= 2
             sources = set(db.session.execute(select(CreditRecord.source)).scalars())
-            assert {"staff", "evaluation"} <= sources
+            assert {"staff", "evaluation", "demands"} <= sources    # publicity: the full demo (test_seed)
+            # The lists' consequences: 黑榜 firms barred from tenders, 红榜 firms with 优先续约.
+            d = today()
+            assert firms_with_flag("restrict_tender", d) and firms_with_flag("priority_renewal", d)
+            assert not firms_with_flag("restrict_tender", d) & firms_with_flag("priority_renewal", d)
+            again = sources_.sync_all(d)
+            assert again == {"publicity": 0, "demands": 0}
+            black = sorted(firms_with_flag("restrict_tender", d))[0]
             first = db.session.execute(select(func.min(CreditRecord.occurred_on))).scalar()
             assert (today() - first).days >= 300                       # a year of records
             o = db.session.execute(select(CreditObjection)).scalar_one()
@@ -39,3 +48,5 @@ def test_demo_credit_file(app, client):
     assert "黑名单" in page
     page = client.get("/d/cdemo/credit/").get_data(as_text=True)
     assert "长治市" in page and "AAA" in page
+    page = client.get(f"/d/cdemo/credit/firms/{black}").get_data(as_text=True)
+    assert "限制参加招投标" in page and 'data-testid="consequence-flags"' in page

@@ -229,6 +229,12 @@ def test_default_demo_district_is_realistic_and_usable(app):
     page = c.get("/d/demo/fees/holdback/").get_data(as_text=True)
     assert "质量保证金释放" in page and "还没有释放记录" not in page
 
+    # The credit file's automatic sources: missed publications and escalated demands.
+    from wuye_saas.credit.models import CreditRecord
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        assert {"publicity", "demands", "evaluation"} <= set(db.session.execute(
+            select(CreditRecord.source).distinct()).scalars())
+
     # A second run says so and changes nothing.
     before = row_counts(app)
     again = seed(app, "seed-demo")

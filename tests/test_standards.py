@@ -203,7 +203,8 @@ def _write_routes(sid: int, cid: int, iid: int) -> list[tuple[str, dict]]:
         (f"{BASE}/{sid}/bands", {"min5": "90", "min4": "80", "min3": "70", "min2": "60", "min1": "0"}),
         (f"{BASE}/{sid}/lists/edit", {"list_kind": "red", "rule": "top_rank", "value": "3"}),
         (f"{BASE}/{sid}/lists/delete?index=0", {}),
-        (f"{BASE}/{sid}/consequences", {"red": "表彰", "yellow": "约谈", "black": "退出"}),
+        (f"{BASE}/{sid}/consequences", {"red_kinds": "priority_renewal", "yellow_kinds": "interview",
+                                        "black_text": "退出"}),
         (f"{BASE}/{sid}/weights", {"monthly": "50", "quarterly": "50", "annual": "0"}),
         (f"{BASE}/{sid}/activate", {}),
         (f"{BASE}/{sid}/delete", {}),
@@ -332,7 +333,9 @@ def test_the_default_standard_adopts_to_exactly_100_points_and_activates(app, cl
         assert {i.computed_key for i in s.items if i.scorer == "system"} == {"demand_on_time_rate", "publicity_compliance_rate"}
         assert [(b["stars"], b["min"]) for b in s.star_bands] == [(5, "85"), (4, "80"), (3, "70"), (2, "60"), (1, "0")]
         assert s.cycle_weights == {"monthly": 40, "quarterly": 60, "annual": 0}
-        assert s.consequences["black"] == ["约谈", "启动退出程序", "限制评优与招投标"]
+        assert s.consequences["black"] == [{"kind": "interview"}, {"kind": "exit_procedure"},
+                                           {"kind": "restrict_tender"}, {"kind": "restrict_award"}]
+        assert s.consequences["red"] == [{"kind": "priority_renewal"}, {"kind": "tender_bonus", "points": "2"}]
         assert standards.problems(s) == []
     assert post(client, f"{BASE}/{sid}/activate").status_code == 302
     with app.app_context(), tenant_scope(world["alpha"].tenant_id):
@@ -418,13 +421,23 @@ def test_build_a_standard_with_htmx_rows(app, client, world, keys):
     assert resp.status_code == 422 and "请填写条件的数值。" in resp.get_data(as_text=True)
     with app.app_context(), tenant_scope(world["alpha"].tenant_id):
         assert len(db.session.get(Standard, sid).list_rules) == n
-    # consequences are free-text lines
-    assert post(client, f"{BASE}/{sid}/consequences", {"red": "优先续约\n\n招投标加分", "yellow": "约谈", "black": "约谈\n启动退出程序"}).status_code == 302
+    # consequences: kinds the product understands, 招投标加分 with its points, free-text lines
+    resp = post(client, f"{BASE}/{sid}/consequences", {"red_kinds": ["priority_renewal", "tender_bonus"],
+                                                        "yellow_kinds": "interview"})
+    assert resp.status_code == 422 and "选择了招投标加分，请填写加分分值。" in resp.get_data(as_text=True)
+    resp = post(client, f"{BASE}/{sid}/consequences", {"red_kinds": "tender_bonus", "red_points": "25"})
+    assert resp.status_code == 422 and "加分分值不能超过 20 分" in resp.get_data(as_text=True)
+    assert post(client, f"{BASE}/{sid}/consequences", {
+        "red_kinds": ["priority_renewal", "tender_bonus"], "red_points": "2.5", "yellow_kinds": "interview",
+        "black_kinds": ["interview", "exit_procedure"], "black_text": "通报街道\n\n约谈法定代表人"}).status_code == 302
     # the whole thing now activates
     assert post(client, f"{BASE}/{sid}/activate").status_code == 302
     with app.app_context(), tenant_scope(world["alpha"].tenant_id):
         s = db.session.get(Standard, sid)
-        assert s.status == "active" and s.consequences["red"] == ["优先续约", "招投标加分"]
+        assert s.status == "active" and s.consequences["red"] == [{"kind": "priority_renewal"},
+                                                                   {"kind": "tender_bonus", "points": "2.5"}]
+        assert s.consequences["black"] == [{"kind": "interview"}, {"kind": "exit_procedure"},
+                                           {"kind": "text", "text": "通报街道"}, {"kind": "text", "text": "约谈法定代表人"}]
 
 
 def test_a_survey_item_asks_residents_a_question_of_its_own(app, client, world, keys):

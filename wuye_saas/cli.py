@@ -136,6 +136,26 @@ def register(app) -> None:
             db.session.commit()
         click.echo(f"{tenant.name} {qe:%Y-%m-%d} 季度信用等级：新保存 {written} 家企业。")
 
+    @app.cli.command("credit-sources")
+    @click.argument("slug")
+    @click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="检查日期（YYYY-MM-DD）；默认为今天")
+    def credit_sources_command(slug, on):
+        """Credit records from the publicity schedule and demands (each written once)."""
+        from . import audit
+        from .credit import sources
+        from .tenancy import tenant_by_slug, tenant_scope
+        from .timeutil import today
+
+        tenant = tenant_by_slug(slug)
+        if tenant is None:
+            raise click.ClickException(f"区县“{slug}”不存在。")
+        day = on.date() if on else today()
+        with tenant_scope(tenant.id), audit.acting_as(None, "命令行"):
+            counts = sources.sync_all(day)
+            db.session.commit()
+        click.echo(f"{tenant.name} {day:%Y-%m-%d} 自动信用记录：公示 {counts['publicity']} 条，诉求 {counts['demands']} 条。")
+
     @app.cli.command("create-platform-admin")
     @click.argument("username")
     @click.option("--password", help="不提供时交互输入（需输入两次）")

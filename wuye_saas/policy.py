@@ -32,7 +32,7 @@ from .evaluation.models import (
     StandardItem, Survey, SurveyResponse,
 )
 from .credit.models import (
-    CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
+    CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule, FirmFlag,
 )
 from .timeutil import today
 
@@ -367,7 +367,8 @@ def visible(m: Membership, model):
     # the credit file (its pages are 403 to it), so not even the rules behind it.
     if model in (CreditRecordKind, CreditRule):
         return false() if m.role == "assessor" else true()
-    if model in (CreditRecord, CreditObjection):
+    # 上榜后果 flags: as the records (a firm its own, staff their firms', no committee or assessor).
+    if model in (CreditRecord, CreditObjection, FirmFlag):
         if m.role in FIRM_ROLES:
             return model.firm_id == m.firm_id
         if m.role in ("street_staff", "community_staff"):

@@ -60,7 +60,8 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
               "evidence": "佐证材料", "assessor_assignment": "第三方测评分工", "survey": "居民满意度测评",
               "survey_response": "居民满意度答卷", "appeal": "申诉", "compound_month": "月度统计快照"}),
     ("信用档案", {"credit_record_kind": "信用记录类型", "credit_rule": "信用评价规则", "credit_record": "信用记录",
-              "credit_evidence": "信用证明材料", "credit_objection": "信用异议", "credit_grade": "季度信用等级"}),
+              "credit_evidence": "信用证明材料", "credit_objection": "信用异议", "credit_grade": "季度信用等级",
+              "firm_flag": "上榜后果标记"}),
     ("账号与系统", {"user": "账号", "membership": "账号角色", "import": "数据导入", "seed": "演示数据",
                "job_run": "后台任务", "schedule_state": "定时任务", "login_lock": "登录失败计数", "login_session": "登录会话",
                "audit_event": "审计记录"}),
@@ -140,7 +141,8 @@ FIELD_LABELS: dict[str, str] = {
     "revoked_at": "撤销时间", "revoked_on": "撤销日期", "revoked_by_id": "撤销人", "revoke_reason": "撤销原因",
     "record_id": "信用记录", "kind_id": "记录类型", "filed_by_id": "提出人", "quarter_end": "季度末",
     "base": "基础分", "good": "优良记录分", "bad": "不良记录分", "score": "信用分", "firms": "企业数",
-    "grades": "各等级企业数",
+    "grades": "各等级企业数", "consequence_days": "上榜后果有效期（天）",
+    "overdue_demands_threshold": "每月逾期升级诉求达到（件）计不良记录", "source_key": "来源标识",
     # keys of record_event summaries (counts of bulk writes)
     "compounds": "小区数", "assessments": "考核对象数", "item_scores": "评分记录数", "evidence": "佐证材料数",
     "filled": "补记的月份", "months": "月数", "escalated": "升级街道件数", "demands": "诉求件数",
@@ -200,11 +202,13 @@ ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
     "credit_objection": {"reason": "异议理由", "decision": "裁定理由", "filed_at": "提出时间"},
     "credit_grade": {"grade": "信用等级"},
     "credit_record_kind": {"points": "分值"},
+    "firm_flag": {"kind": "后果类型", "valid_from": "生效日期", "points": "招投标加分（分）"},
 }
 
 # Internal columns not worth a line in the log: the follow-up's idempotency key is made of codes
 # and ids ("eval:1:82:exit") that say nothing the kind, subject and title do not.
-HIDDEN_FIELDS: dict[str, set[str]] = {"follow_up": {"key"}, "credit_record": {"source_ref"}}
+HIDDEN_FIELDS: dict[str, set[str]] = {"follow_up": {"key"}, "credit_record": {"source_ref"},
+                                      "firm_flag": {"source_key"}}
 
 # Which entity each record-editing form edits (the register's forms come from its resources).
 # Forms of actions (notes, decisions, passwords) are not listed: their field names are not columns.
@@ -383,6 +387,7 @@ VALUE_LABELS: dict[str, dict[str, dict]] = {
     "credit_record": {"nature": credit.NATURES, "source": credit.SOURCES},
     "credit_objection": {"status": credit.OBJECTION_STATUSES},
     "credit_rule": {"base_source": {"evaluation": "最近一次年度考核总分", "fixed": "固定基础分"}},
+    "firm_flag": {"kind": credit.FLAG_KINDS, "list_kind": {**evaluation.LISTS, "veto": "一票否决"}},
     "import": {"kind": {k: v.label for k, v in IMPORT_KINDS.items()}, "table": ENTITY_LABELS},
 }
 # Keys inside JSON values, whatever the entity.

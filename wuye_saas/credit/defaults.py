@@ -28,9 +28,10 @@ KINDS = [
     ("eval_veto", "考核一票否决", "bad", "10", True, "考核标准的一票否决项"),
     ("fee_publicity", "未按规定公示收费", "bad", "5", False, "扬州：每次未公示收费扣 5 分"),
     ("revenue_publicity", "未按规定公示公共收益", "bad", "5", False, "扬州：每次未公示公共收益扣 5 分"),
+    ("publicity_missed", "未按期履行其他公示义务", "bad", "3", False, "民法典第943条：定期公开服务、维修资金等情况（分值为建议）"),
     ("criticised", "受到通报批评", "bad", "3", False, "主管部门通报批评（分值为建议）"),
     ("court_judgment", "生效判决认定违约或侵权", "bad", "5", False, "法院生效判决（分值为建议）"),
-    ("overdue_demands", "诉求超期未办结超过规定", "bad", "2", False, "诉求办理（分值为建议）"),
+    ("overdue_demands", "诉求超期未办结超过规定", "bad", "2", False, "青岛：三次黄牌为红牌——每月逾期升级诉求达到规定件数（分值为建议）"),
     ("fund_misuse", "挪用专项维修资金", "bad", "20", True, "扬州：一票否决"),
     ("refuse_exit", "合同终止后拒不退出", "bad", "20", True, "扬州：一票否决；民法典 第949条"),
 ]
@@ -45,6 +46,12 @@ BASE_POINTS = Decimal("80")
 
 OBJECTION_DAYS = 15
 WARNING_BAD_COUNT = 3
+# 烟台: one year, as records — how long a list's consequence flag counts from publication.
+CONSEQUENCE_DAYS = 365
+# 青岛: three yellow cards (an unfixed finding each) make a red card — here three demands of one
+# firm escalated past their deadline within a calendar month make one bad record (a proposal).
+OVERDUE_DEMANDS_THRESHOLD = 3
+
 # 月抽查 lists are frequent and partial: by default only 季测评 and 年度考核 lists become records.
 EVALUATION_KINDS = ["quarterly", "annual"]
 
@@ -54,7 +61,24 @@ def rule() -> CreditRule:
     r = db.session.execute(select(CreditRule)).scalar_one_or_none()
     return r or CreditRule(base_source="evaluation", base_points=BASE_POINTS, bands=BANDS,
                            objection_days=OBJECTION_DAYS, warning_bad_count=WARNING_BAD_COUNT,
-                           evaluation_kinds=list(EVALUATION_KINDS))
+                           evaluation_kinds=list(EVALUATION_KINDS), consequence_days=CONSEQUENCE_DAYS,
+                           overdue_demands_threshold=OVERDUE_DEMANDS_THRESHOLD)
+
+
+def kind(code: str) -> CreditRecordKind | None:
+    """The district's kind of this code, the default one added when it has none yet (the
+    automatic sources write records of their kinds without a person loading the defaults)."""
+    k = db.session.execute(select(CreditRecordKind).where(CreditRecordKind.code == code)).scalar_one_or_none()
+    if k is not None:
+        return k
+    for sort, (c, name, nature, points, serious, basis) in enumerate(KINDS):
+        if c == code:
+            k = CreditRecordKind(code=c, name=name, nature=nature, points=Decimal(points), validity_days=VALIDITY_DAYS,
+                                 serious=serious, basis=basis, sort=sort)
+            db.session.add(k)
+            db.session.flush()
+            return k
+    return None
 
 
 def seed_defaults() -> int:

@@ -60,6 +60,12 @@ class RuleForm(Form):
     warning_bad_count = IntegerField("警示名单：有效不良记录达到（条）", validators=[
         InputRequired("请填写列入警示名单的不良记录条数。"), NumberRange(1, 100, "条数应在 1 到 100 之间。")])
     evaluation_kinds = SelectMultipleField("自动生成记录的考核类型", choices=list(CYCLE_KINDS.items()))
+    consequence_days = IntegerField("上榜后果有效期（天）", validators=[
+        InputRequired("请填写上榜后果的有效期。"), NumberRange(1, 3650, "有效期应在 1 到 3650 天之间。")],
+        description="限制参加招投标、优先续约等标记自考核结果发布之日起的有效天数（默认一年）。")
+    overdue_demands_threshold = IntegerField("每月逾期升级诉求达到（件）计一条不良记录", validators=[
+        InputRequired("请填写件数。"), NumberRange(1, 1000, "件数应在 1 到 1000 之间。")],
+        description="同一企业同一自然月内超过办理时限被升级街道的诉求件数（青岛：三次黄牌为红牌）。")
 
     def validate_b(self, field):
         mins = [self.aaa.data, self.aa.data, self.a.data, field.data]

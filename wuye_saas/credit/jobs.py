@@ -18,3 +18,15 @@ def snapshot_quarter(run, at_iso: str) -> None:
     written = grading.take_snapshot(qe)
     run.result = {"quarter_end": qe.isoformat(), "written": written}
     run.message = f"{qe:%Y-%m-%d} 季度信用等级：新保存 {written} 家企业。"
+
+
+@job(queue="default", timeout=600)
+def sync_sources(run, at_iso: str) -> None:
+    """Records from the publicity schedule and demands (credit/sources.py), once each: the
+    daily tick writes what became due since the last one and nothing twice."""
+    from . import sources
+    at = datetime.fromisoformat(at_iso)
+    day = (local(at) if at.tzinfo is None else at.astimezone(SHANGHAI)).date()
+    counts = sources.sync_all(day)
+    run.result = {"day": day.isoformat(), **counts}
+    run.message = f"{day:%Y-%m-%d} 自动信用记录：公示 {counts['publicity']} 条，诉求 {counts['demands']} 条。"

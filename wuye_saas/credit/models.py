@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
-from ..org.models import Firm
+from ..org.models import Compound, Firm
 from ..tenancy import TenantScoped
 from ..timeutil import now
 
@@ -19,6 +19,9 @@ POINTS = Numeric(7, 2)
 NATURES = {"good": "优良", "bad": "不良"}
 SOURCES = {"evaluation": "考核结果", "appeal": "申诉改判", "publicity": "公示检查", "demands": "诉求办理",
            "exit": "退出交接", "staff": "人工登记"}
+# What a consequence flag marks on a firm (credit/consequences.py writes them from the lists).
+FLAG_KINDS = {"more_spot_checks": "加大抽查频次", "exit_procedure": "启动退出程序", "restrict_tender": "限制参加招投标",
+              "restrict_award": "限制评优", "priority_renewal": "优先续约", "tender_bonus": "招投标加分"}
 OBJECTION_STATUSES = {"open": "待裁定", "upheld": "异议成立", "rejected": "异议驳回"}
 BLACKLIST = "黑名单"
 
@@ -63,6 +66,10 @@ class CreditRule(TenantScoped, db.Model):
     warning_bad_count: Mapped[int] = mapped_column(default=3)
     # The evaluation cycle kinds whose published lists create records.
     evaluation_kinds: Mapped[list] = mapped_column(JSON, default=list)
+    # How long a list's consequence flag (限制参加招投标, 优先续约 …) counts from publication.
+    consequence_days: Mapped[int] = mapped_column(default=365, server_default="365")
+    # Demands escalated for one firm in one calendar month that make one bad record.
+    overdue_demands_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
     __table_args__ = (UniqueConstraint("tenant_id"),)
 
     @property
@@ -197,3 +204,45 @@ class CreditGrade(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "firm_id", "quarter_end"),)
 
     firm: Mapped[Firm] = relationship()
+
+
+class FirmFlag(TenantScoped, db.Model):
+    """上榜后果: a mark a published list put on a firm (or on a firm in one compound, for
+    启动退出程序) for a period, read by the rest of the product through credit/consequences.py
+    (tender eligibility and bonus, renewal, exit, the next 月抽查). Written once per source key;
+    an appeal that takes the firm off the list revokes it (the row stays, with the reason)."""
+
+    __tablename__ = "firm_flag"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firm.id"), index=True)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    points: Mapped[Decimal | None] = mapped_column(POINTS)          # 招投标加分 only
+    valid_from: Mapped[date]
+    valid_until: Mapped[date]                                       # the first day it no longer counts
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessment.id"))
+    list_kind: Mapped[str] = mapped_column(String(10), default="")
+    source_key: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    revoked_at: Mapped[datetime | None]
+    revoked_on: Mapped[date | None]                                 # Shanghai date: it stops counting that day
+    revoke_reason: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (UniqueConstraint("tenant_id", "source_key"),)
+
+    firm: Mapped[Firm] = relationship()
+    compound: Mapped[Compound | None] = relationship()
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from <= day < self.valid_until
+                and (self.revoked_on is None or self.revoked_on > day))
+
+    @property
+    def label(self) -> str:
+        name = FLAG_KINDS.get(self.kind, self.kind)
+        return f"{name} {self.points.normalize():f} 分" if self.kind == "tender_bonus" and self.points else name
+
+    @property
+    def audit_label(self):
+        return self.title

@@ -17,7 +17,7 @@ from ..org.models import Firm
 from ..publicity.accounts import Upload, voucher_path
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, public_blueprint, render, require, tenant_blueprint
-from . import defaults, grading, records
+from . import consequences, defaults, grading, records
 from .forms import DecideForm, KindForm, ObjectionForm, RecordForm, RevokeForm, RuleForm
 from .models import (
     BLACKLIST, NATURES, OBJECTION_STATUSES, SOURCES, CreditEvidence, CreditObjection, CreditRecord,
@@ -114,7 +114,10 @@ def index():
     grade = args.get("grade", "")
     rows = [(f, st[f.id]) for f in firms if not grade or st[f.id].grade == grade]
     rows.sort(key=lambda r: (-r[1].score, r[0].name))
-    return render("credit/index.html", "credit/_table.html", page=_paged(rows), args=args, grades=GRADES,
+    page = _paged(rows)
+    flags = consequences.flags_of(m, today(), [f.id for f, _ in page.items])
+    return render("credit/index.html", "credit/_table.html", page=page, args=args, grades=GRADES,
+                  flags={i: consequences.flag_summary(v) for i, v in flags.items()},
                   files=policy.reaches(m, CreditRecord), filtered=bool(grade or args.get("q")), today=today())
 
 
@@ -150,6 +153,7 @@ def _file_page(f: Firm):
         .options(joinedload(CreditRecord.kind), joinedload(CreditRecord.objection))
         .order_by(CreditRecord.occurred_on.desc(), CreditRecord.id.desc())).scalars())
     return render("credit/firm.html", f=f, records=recs, s=grading.standing(f.id, d), today=d,
+                  flags=consequences.history(m, f.id), flag_state=consequences.state_on,
                   history=grading.history(f.id), natures=NATURES, sources=SOURCES, states=STATES,
                   o_statuses=OBJECTION_STATUSES, may_record=records.may_record(m))
 
@@ -301,7 +305,9 @@ def _rule_form(r: CreditRule, formdata=None) -> RuleForm:
     return RuleForm(formdata=formdata, data={
         "base_source": r.base_source, "base_points": r.base_points, "aaa": mins.get("AAA"), "aa": mins.get("AA"),
         "a": mins.get("A"), "b": mins.get("B"), "objection_days": r.objection_days,
-        "warning_bad_count": r.warning_bad_count, "evaluation_kinds": r.evaluation_kinds or []})
+        "warning_bad_count": r.warning_bad_count, "evaluation_kinds": r.evaluation_kinds or [],
+        "consequence_days": r.consequence_days or defaults.CONSEQUENCE_DAYS,
+        "overdue_demands_threshold": r.overdue_demands_threshold or defaults.OVERDUE_DEMANDS_THRESHOLD})
 
 
 def _settings_page(form: RuleForm, status: int = 200):
@@ -324,6 +330,7 @@ def settings():
                (("AAA", "aaa"), ("AA", "aa"), ("A", "a"), ("B", "b"))]
     r.objection_days, r.warning_bad_count = form.objection_days.data, form.warning_bad_count.data
     r.evaluation_kinds = list(form.evaluation_kinds.data or [])
+    r.consequence_days, r.overdue_demands_threshold = form.consequence_days.data, form.overdue_demands_threshold.data
     if r.id is None:
         db.session.add(r)
     db.session.commit()

@@ -1,6 +1,6 @@
 """The demo district's credit file: a year of records by district and street staff (honours,
 通报批评, missed publications, a court judgment, a firm that refused to leave), next to the records
-the published 季测评 wrote; the demo firm's objection to a 通报批评, upheld by the district; and
+the published 季测评 wrote and those the publicity schedule and demands wrote; the demo firm's objection to a 通报批评, upheld by the district; and
 the grades kept at the last four quarter ends. Firms land in every grade, one on the 黑名单 and
 more on the 警示名单."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..auth.models import Membership
-from ..credit import grading, records
+from ..credit import grading, records, sources
 from ..credit.models import CreditRecord, CreditRecordKind
 from ..extensions import db
 from ..org.models import Firm
@@ -39,7 +39,7 @@ DECISION = "经核实，街道已撤回该通报，异议成立，撤销该记�
 
 def seed_credit(tenant_id: int, demo_firm_id: int | None, seed: int = 365) -> dict:
     rng, day = random.Random(seed), today()
-    counts = {"credit_records": 0, "credit_objections": 0, "credit_grades": 0}
+    counts = {"credit_records": 0, "credit_source_records": 0, "credit_objections": 0, "credit_grades": 0}
     with tenant_scope(tenant_id), audit.acting_as(None, "演示数据初始化"):
         district = db.session.execute(select(Membership).where(Membership.role == "district_admin")
                                       .order_by(Membership.id).limit(1)).scalar_one_or_none()
@@ -51,15 +51,19 @@ def seed_credit(tenant_id: int, demo_firm_id: int | None, seed: int = 365) -> di
         if district is None or not kinds or not firms:
             return counts
         user = district.user_id
+        # The automatic sources first, as the daily job writes them: missed publications of the
+        # demo's publicity schedule and firms whose escalated demands reached the threshold.
+        auto = sources.sync_all(day)
+        counts["credit_source_records"] = auto["publicity"] + auto["demands"]
 
         def record(firm_id, code, days_ago, text):
             k = kinds[code]
             records._new_record(firm_id, k, day - timedelta(days=days_ago), k.name, "staff", text, user)
             counts["credit_records"] += 1
 
-        # The graded profiles go to firms the published lists left alone, so each lands in its grade.
+        # The graded profiles go to firms the automatic records left alone, so each lands in its grade.
         listed = set(db.session.execute(select(CreditRecord.firm_id).where(
-            CreditRecord.source_ref.like("evaluation:%"))).scalars())
+            CreditRecord.source != "staff")).scalars())
         others = sorted((f for f in firms if f != demo_firm_id), key=lambda f: (f in listed, f))
         for firm_id, profile in zip(others, PROFILES):
             for code, days_ago, text in profile:

@@ -1,6 +1,6 @@
 """The demo district's results: last quarter's 季测评 (left confirmed by the workflow demo, with
 survey answers from the surveys demo) is finalized, computed and published the way the district
-would — so the rankings, the public 红黑榜, the consequences' follow-ups, the quarter's
+would — so the rankings, the public 红黑榜, the consequences' follow-ups and flags, the quarter's
 质量保证金 released and kept, and a firm's history have content — and the demo firm has one appeal waiting for the district's decision."""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from .. import audit
 from ..auth.models import Membership
+from ..credit.models import FirmFlag
 from ..evaluation import publishing, results
 from ..evaluation.models import Assessment, Evaluation, ItemScore
 from ..extensions import db
@@ -18,7 +19,8 @@ APPEAL_REASON = "社区抽查当日楼道堆物系业主装修临时堆放，我
 
 
 def seed_results(tenant_id: int, demo_firm_id: int | None) -> dict:
-    counts = {"published_evaluations": 0, "consequence_follow_ups": 0, "appeals": 0, "holdback_releases": 0}
+    counts = {"published_evaluations": 0, "consequence_follow_ups": 0, "consequence_flags": 0, "appeals": 0,
+              "holdback_releases": 0}
     with tenant_scope(tenant_id), audit.acting_as(None, "演示数据初始化"):
         ev = db.session.execute(select(Evaluation).where(Evaluation.kind == "quarterly",
                                                          Evaluation.status.in_(("open", "reviewing")))
@@ -31,6 +33,10 @@ def seed_results(tenant_id: int, demo_firm_id: int | None) -> dict:
         results.compute(ev.id)
         counts["consequence_follow_ups"] = publishing.publish(district, ev)
         counts["published_evaluations"] = 1
+        # The standard's 上榜后果 (credit/consequences.py): 红榜 优先续约 and 招投标加分, 黑榜 限制参加
+        # 招投标 … — flags on the listed firms.
+        counts["consequence_flags"] = db.session.execute(
+            select(func.count()).select_from(FirmFlag).where(FirmFlag.evaluation_id == ev.id)).scalar()
         # Publishing released the quarter's 质量保证金 (fees/holdback.py): count the compound months.
         counts["holdback_releases"] = db.session.execute(
             select(func.count()).select_from(HoldbackRelease).where(HoldbackRelease.evaluation_id == ev.id)).scalar()

@@ -154,9 +154,11 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("standards", "评分标准"), ("standard_items", "评分项"),
                 ("evaluations", "考核周期"), ("assessments", "考核对象"),
                 ("surveys", "满意度测评"), ("survey_responses", "测评答卷"),
-                ("published_evaluations", "已发布考核"), ("consequence_follow_ups", "约谈/退出待办"),
+                ("published_evaluations", "已发布考核"), ("consequence_follow_ups", "上榜后果待办"),
+                ("consequence_flags", "上榜后果标记"),
                 ("holdback_releases", "质量保证金释放（小区×月）"),
                 ("appeals", "申诉"), ("credit_kinds", "信用记录类型"), ("credit_records", "信用记录"),
+                ("credit_source_records", "公示、诉求自动信用记录"),
                 ("credit_objections", "信用异议"), ("credit_grades", "季度信用等级"),
                 ("snapshots", "统计快照（小区×月）")]
 

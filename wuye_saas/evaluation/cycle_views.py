@@ -74,7 +74,7 @@ def _new_page(form: OpenForm, status: int = 200):
     firms = _firm_choices(form.period_start.data, form.period_end.data)
     chosen = set(form.firm_ids.data or [])
     return render("evaluation/cycles/new.html", form=form, standards=standards, drafts=drafts, units=units,
-                  firms=firms, chosen=chosen, kinds=CYCLE_KINDS, unit_labels=UNITS,
+                  firms=firms, chosen=chosen, spot=cycles.spot_check_firms(today()), kinds=CYCLE_KINDS, unit_labels=UNITS,
                   linked_standards="standards.index" in current_app.view_functions), status
 
 
@@ -121,6 +121,7 @@ def firms():
     if request.args.get("all") == "1":
         chosen = {f.id for f, _ in rows}
     return render("evaluation/cycles/_firms.html", firms=rows, chosen=chosen, field_errors=[],
+                  spot=cycles.spot_check_firms(today()),
                   period_ok=start is not None and end is not None and end >= start)
 
 

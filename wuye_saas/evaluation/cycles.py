@@ -5,7 +5,11 @@ CycleProblem (Chinese message, field name) having written nothing.
 
 Who is assessed: per compound, every contract of a chosen firm that is in force at some
 point of the period gives one assessment (firm × compound; a compound that changed firms in
-the period is assessed for both); firm-wide, one assessment per chosen firm."""
+the period is assessed for both); firm-wide, one assessment per chosen firm.
+
+加大抽查频次: a 月抽查 always includes every firm that carries an active 加大抽查频次 flag on the
+day it is opened (credit/consequences.py) and has a contract in the period — whether ticked or
+not — so per compound, all of its compounds are checked every month while the flag lasts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from ..auth.models import Membership, User
 from ..extensions import db
 from ..org.models import Compound, Contract, Firm
 from ..tenancy import current_tenant_id
+from ..timeutil import today
 from .models import (
     CYCLE_KINDS, EVALUATION_STATUSES, Assessment, AssessorAssignment, Evaluation, ItemScore, Standard, StandardItem,
 )
@@ -54,6 +59,12 @@ def firms_in_period(start: date, end: date) -> list[tuple[Firm, int]]:
     rows = db.session.execute(select(Firm, n).join(Contract, Contract.firm_id == Firm.id)
                               .where(_in_period(start, end)).group_by(Firm.id).order_by(Firm.name, Firm.id)).all()
     return [(f, k) for f, k in rows]
+
+
+def spot_check_firms(on: date) -> set[int]:
+    """Firms a 月抽查 opened on `on` must include (an active 加大抽查频次 flag)."""
+    from ..credit.consequences import firms_with_flag  # lazy: credit is another area
+    return firms_with_flag("more_spot_checks", on)
 
 
 def _quarter_of(d: date) -> tuple[date, date]:
@@ -143,6 +154,12 @@ def open_evaluation(m: Membership, standard: Standard | None, kind: str, name: s
     per item of the standard per assessment, inserted in bulk; the standard version is frozen."""
     name = (name or "").strip()
     _check(standard, kind, name, period_start, period_end, self_report_due, review_due, appeal_days)
+    if kind == "monthly":
+        flagged = spot_check_firms(today())
+        if flagged:
+            in_period = set(db.session.execute(select(Contract.firm_id).where(
+                Contract.firm_id.in_(flagged), _in_period(period_start, period_end))).scalars())
+            firm_ids = sorted(set(firm_ids) | in_period)
     if not firm_ids:
         raise CycleProblem("请至少选择一家物业服务企业。", "firm_ids")
     targets = _targets(firm_ids, per_compound, period_start, period_end)

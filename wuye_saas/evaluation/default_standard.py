@@ -128,13 +128,18 @@ LIST_RULES = [
 
 # 广元: 红榜 with priority; 黑榜/黄榜 with 约谈 and more frequent spot checks. 商丘: black-listed
 # firms are barred from awards and tenders; 连云港: they may not bid. 淮南/潞州: exit procedure,
-# 优先续约 for the best.
-CONSEQUENCES = {"red": ["优先续约", "招投标加分"],
-                "yellow": ["约谈", "加大抽查频次"],
-                "black": ["约谈", "启动退出程序", "限制评优与招投标"]}
-CONSEQUENCE_SOURCES = {"red": "广元：AA 及以上列入红榜；淮南、潞州：招投标优先、优先续约",
+# 优先续约 for the best. The 2 points of 招投标加分 are a proposal (the seeds name the bonus, not
+# its size). Kinds: evaluation.models.CONSEQUENCE_KINDS; what each does: credit/consequences.py.
+CONSEQUENCES = {"red": [{"kind": "priority_renewal"}, {"kind": "tender_bonus", "points": "2"}],
+                "yellow": [{"kind": "interview"}, {"kind": "more_spot_checks"}],
+                "black": [{"kind": "interview"}, {"kind": "exit_procedure"}, {"kind": "restrict_tender"},
+                          {"kind": "restrict_award"}],
+                "veto": [{"kind": "interview"}, {"kind": "exit_procedure"}, {"kind": "restrict_tender"},
+                         {"kind": "restrict_award"}]}
+CONSEQUENCE_SOURCES = {"red": "广元：AA 及以上列入红榜；淮南、潞州：招投标优先、优先续约（加分分值为建议）",
                        "yellow": "广元：约谈并加大抽查频次；淮南：黄榜由社区党组织约谈负责人",
-                       "black": "商丘：黑榜企业限制评优与招投标；连云港：黑榜企业不得参与投标；淮南：启动退出程序"}
+                       "black": "商丘：黑榜企业限制评优与招投标；连云港：黑榜企业不得参与投标；淮南：启动退出程序",
+                       "veto": "扬州：挪用维修资金、合同终止拒不退出等一票否决"}
 
 # The config's cadence: monthly spot checks 0.4 of the annual result; the quarterly evaluation
 # (0.2), the half-yearly satisfaction survey (0.3) and the owners' committee opinion (0.1) are

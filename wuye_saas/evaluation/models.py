@@ -28,6 +28,13 @@ NO_SURVEY_RULES = {"zero": "计 0 分", "gathered": "按已收答卷的满意率
 NO_SURVEY_DEFAULT = "zero"
 VETO_EFFECTS = {"zero_black": "总分计0、0星并列入黑榜", "black": "列入黑榜", "zero": "总分计0"}
 LISTS = {"red": "红榜", "yellow": "黄榜", "black": "黑榜"}
+# The standard's 上榜后果: per list (and per 一票否决, when the standard has veto items) a list
+# of {"kind": …} entries, 招投标加分 with "points", free text with "text". What each kind
+# produces (follow-up, flag) is credit/consequences.py's rules.
+CONSEQUENCE_LISTS = {**LISTS, "veto": "一票否决"}
+CONSEQUENCE_KINDS = {"interview": "约谈", "more_spot_checks": "加大抽查频次", "exit_procedure": "启动退出程序",
+                     "restrict_tender": "限制参加招投标", "restrict_award": "限制评优", "priority_renewal": "优先续约",
+                     "tender_bonus": "招投标加分", "text": "其他措施（文字）"}
 CYCLE_KINDS = {"monthly": "月抽查", "quarterly": "季测评", "annual": "年度考核"}
 EVALUATION_STATUSES = {"draft": "准备中", "open": "自评中", "reviewing": "审核中", "finalized": "已定稿",
                        "published": "已发布"}
@@ -54,7 +61,9 @@ class Standard(TenantScoped, db.Model):
     # [{"list": "red"|"yellow"|"black", "rule": "stars_at_least"|"stars_at_most"|"score_below"|
     #   "score_at_least"|"top_rank"|"bottom_rank"|"veto", "value": n}, …]
     list_rules: Mapped[list] = mapped_column(JSON, default=list)
-    # {"red": ["优先续约", …], "yellow": ["约谈"], "black": ["约谈", "启动退出程序"]}
+    # {"red": [{"kind": "priority_renewal"}, {"kind": "tender_bonus", "points": "2"}],
+    #  "yellow": [{"kind": "interview"}], "black": [...], "veto": [...], free text:
+    #  {"kind": "text", "text": "…"}} (CONSEQUENCE_KINDS; a bare string reads as free text)
     consequences: Mapped[dict] = mapped_column(JSON, default=dict)
     # How an annual result combines the year's cycles: {"monthly": 40, "quarterly": 60, "annual": 0}
     cycle_weights: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -6,10 +6,8 @@ that flush (the caller commits) or raise PublishProblem having written nothing.
 - publish: the district, once results are computed → 已发布, published_at, the appeal window
   (appeal_until = today + appeal_days, inclusive: an appeal is accepted until the end of that
   day, Shanghai time), and the consequences of each list as follow-ups.
-- consequences: for each assessment on a list, every consequence text of that list naming
-  约谈 opens an interview follow-up, 退出 an exit follow-up, 抽查 a supervision follow-up, for the
-  compound's community (firm-wide assessments: the district), keyed
-  `eval:<evaluation_id>:<assessment_id>:<kind>` so running it again opens nothing twice; and
+- consequences: each list's (and the veto's) consequences as follow-ups and flags on the firm
+  (credit/consequences.py has the rules; running it again writes nothing twice); and
   the lists' and vetoes' records in each firm's credit file (credit/records.py); the holdback
   of the months it covers released by the fee policy's rule (fees/holdback.py).
 - appeals: the firm manager, on an item of its own published assessment, within the window,
@@ -23,19 +21,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..auth.models import Membership
 from ..extensions import db
 from ..timeutil import now, today
 from .models import (
-    ASSESSMENT_STATUSES, EVALUATION_STATUSES, LISTS, Appeal, Assessment, Evaluation, ItemScore, StandardItem,
+    ASSESSMENT_STATUSES, EVALUATION_STATUSES, Appeal, Assessment, Evaluation, ItemScore, StandardItem,
 )
 from .rules import ScoreProblem, item_points
 
-# Consequence text → follow-up kind (followups.models.KINDS).
-CONSEQUENCE_KINDS = (("约谈", "interview"), ("退出", "exit"), ("抽查", "supervision"))
 
 
 class PublishProblem(ValueError):
@@ -117,32 +112,10 @@ def publish(m: Membership, ev: Evaluation) -> int:
 
 
 def open_consequences(ev: Evaluation) -> int:
-    """Follow-ups for the consequences of every listed assessment (idempotent on the key)."""
-    from ..followups.logic import open_follow_up  # lazy: followups is another area
-    from ..followups.models import FollowUp
-
-    consequences = ev.standard.consequences or {}
-    rows = db.session.execute(
-        select(Assessment).where(Assessment.evaluation_id == ev.id, Assessment.list_kind.is_not(None))
-        .options(joinedload(Assessment.firm), joinedload(Assessment.compound))
-        .order_by(Assessment.id)).scalars().all()
-    existing = set(db.session.execute(select(FollowUp.key).where(FollowUp.key.like(f"eval:{ev.id}:%"))).scalars())
-    opened = 0
-    for a in rows:
-        texts = [str(t) for t in consequences.get(a.list_kind, [])]
-        for word, kind in CONSEQUENCE_KINDS:
-            named = [t for t in texts if word in t]
-            key = f"eval:{ev.id}:{a.id}:{kind}"
-            if not named or key in existing:
-                continue
-            where = a.compound.name if a.compound else "全部项目"
-            title = f"{ev.name}：{a.firm.name}（{where}）列入{LISTS[a.list_kind]}，{'、'.join(named)}"
-            open_follow_up(kind, key, title,
-                           detail=f"总分 {a.total}，{a.stars or 0} 星，排名第 {a.rank} 名。处理措施：{'、'.join(texts)}。",
-                           compound_id=a.compound_id, firm_id=a.firm_id, due_on=today() + timedelta(days=30))
-            opened += 1
-    db.session.flush()
-    return opened
+    """The lists' consequences (credit/consequences.py: follow-ups and flags, idempotent); the
+    number of follow-ups opened."""
+    from ..credit.consequences import apply_evaluation  # lazy: credit is another area
+    return apply_evaluation(ev).follow_ups
 
 
 # --- appeals ------------------------------------------------------------------------------------

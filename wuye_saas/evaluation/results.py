@@ -543,9 +543,9 @@ def compute_results(run, evaluation_id: int) -> None:
     ev = db.session.get(Evaluation, evaluation_id)
     if ev.status == "published":
         # Results changed after publication (an upheld appeal): new list consequences too.
-        from .publishing import open_consequences
-        from ..credit.records import sync_evaluation  # lazy: credit is another area
-        outcome["follow_ups"] = open_consequences(ev)
+        from ..credit.consequences import apply_evaluation  # lazy: credit is another area
+        from ..credit.records import sync_evaluation
+        outcome.update(apply_evaluation(ev).as_dict())
         outcome["credit_records"], outcome["credit_revoked"] = sync_evaluation(ev, "appeal")
         from ..fees.holdback import release_evaluation  # lazy: fees is another area
         outcome["holdback"] = release_evaluation(ev, "appeal").as_dict()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..formutil import POINTS, Form, decimal_field, optional_int
-from .models import CYCLE_KINDS, LISTS, METHODS, NO_SURVEY_DEFAULT, NO_SURVEY_RULES, SCORERS, UNITS, VETO_EFFECTS
+from .models import CONSEQUENCE_KINDS, CONSEQUENCE_LISTS, CYCLE_KINDS, LISTS, METHODS, NO_SURVEY_DEFAULT, NO_SURVEY_RULES, SCORERS, UNITS, VETO_EFFECTS
 from .rules import ScoreProblem, to_points
 from .standards import LIST_RULES, SCORE_RULES, ItemData
 
@@ -190,10 +191,23 @@ class ListRuleForm(Form):
         self.proposal.data = bool(rule.get("proposal"))
 
 
-class ConsequencesForm(Form):
-    red = TextAreaField("红榜", render_kw={"rows": 3}, validators=[Optional(), Length(max=2000)])
-    yellow = TextAreaField("黄榜", render_kw={"rows": 3}, validators=[Optional(), Length(max=2000)])
-    black = TextAreaField("黑榜", render_kw={"rows": 3}, validators=[Optional(), Length(max=2000)])
+def _consequence_fields(key: str, label: str) -> dict:
+    choices = [(k, v) for k, v in CONSEQUENCE_KINDS.items() if k != "text"]
+    return {
+        f"{key}_kinds": SelectMultipleField(f"{label}：后果", choices=choices, widget=ListWidget(prefix_label=False),
+                                            option_widget=CheckboxInput(),
+                                            validate_choice=True),
+        f"{key}_points": decimal_field(f"{label}：招投标加分（分）", (Decimal("0.01"), Decimal("20")), 2, "加分分值",
+                                       " 分", description="选择“招投标加分”时填写。"),
+        f"{key}_text": TextAreaField(f"{label}：其他措施", render_kw={"rows": 2},
+                                     validators=[Optional(), Length(max=2000, message="其他措施不能超过 2000 个字。")],
+                                     description="每行一条，发布结果时生成待办。"),
+    }
+
+
+# One group of fields per list (and 一票否决): the kinds, the bonus points, free-text measures.
+ConsequencesForm = type("ConsequencesForm", (Form,), {
+    name: f for key, label in CONSEQUENCE_LISTS.items() for name, f in _consequence_fields(key, label).items()})
 
 
 def _weight(label: str):

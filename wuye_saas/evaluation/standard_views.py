@@ -10,6 +10,8 @@ Without HTMX the same routes are full pages that redirect back to the builder.
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from sqlalchemy import func, select
 
@@ -20,7 +22,7 @@ from ..web import get_or_404, page_arg, render, require, tenant_blueprint
 from . import standards
 from .default_standard import CONSEQUENCE_SOURCES
 from .models import (
-    CYCLE_KINDS, ITEM_KINDS, LISTS, METHODS, NO_SURVEY_RULES, SCORERS, STANDARD_STATUSES, UNITS, VETO_EFFECTS, Evaluation, Standard,
+    CONSEQUENCE_KINDS, CONSEQUENCE_LISTS, CYCLE_KINDS, ITEM_KINDS, LISTS, METHODS, NO_SURVEY_RULES, SCORERS, STANDARD_STATUSES, UNITS, VETO_EFFECTS, Evaluation, Standard,
     StandardCategory, StandardItem,
 )
 from .standard_forms import (
@@ -46,7 +48,9 @@ def _labels() -> dict:
     return {"statuses": STANDARD_STATUSES, "units": UNITS, "kinds": ITEM_KINDS, "methods": METHODS,
             "scorers": SCORERS, "no_survey_rules": NO_SURVEY_RULES, "veto_effects": VETO_EFFECTS, "lists": LISTS,
             "cycle_kinds": CYCLE_KINDS,
-            "describe_rule": standards.describe_rule, "sources": CONSEQUENCE_SOURCES}
+            "describe_rule": standards.describe_rule, "sources": CONSEQUENCE_SOURCES,
+            "consequence_lists": CONSEQUENCE_LISTS, "consequence_entries": standards.consequence_entries,
+            "describe_consequence": standards.describe_consequence, "consequence_keys": standards.consequence_keys}
 
 
 def _builder_ctx(s: Standard, notice: str | None = None) -> dict:
@@ -488,12 +492,19 @@ def consequences(standard_id):
     s = get_or_404(Standard, standard_id)
     _write()
     form = ConsequencesForm()
+    keys = standards.consequence_keys(s)
     if request.method == "GET":
-        for key in LISTS:
-            getattr(form, key).data = "\n".join((s.consequences or {}).get(key, []))
+        for key in keys:
+            entries = standards.consequence_entries(s, key)
+            form[f"{key}_kinds"].data = [e["kind"] for e in entries if e["kind"] != "text"]
+            bonus = next((e for e in entries if e["kind"] == "tender_bonus"), None)
+            form[f"{key}_points"].data = Decimal(str(bonus["points"])) if bonus and bonus.get("points") else None
+            form[f"{key}_text"].data = "\n".join(e.get("text", "") for e in entries if e["kind"] == "text")
     return _simple(s, form, "_consequences_form.html", "上榜后果",
-                   lambda: standards.set_consequences(s, {k: getattr(form, k).data for k in LISTS}),
-                   "已保存上榜后果。", "red")
+                   lambda: standards.set_consequences(s, {k: {"kinds": form[f"{k}_kinds"].data,
+                                                              "points": form[f"{k}_points"].data,
+                                                              "text": form[f"{k}_text"].data} for k in keys}),
+                   "已保存上榜后果。", "red_kinds", keys=keys, kind_labels=CONSEQUENCE_KINDS)
 
 
 @bp.route("/<int:standard_id>/weights", methods=["GET", "POST"])

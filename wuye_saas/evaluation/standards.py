@@ -19,7 +19,7 @@ from ..extensions import db
 from ..timeutil import now
 from . import default_standard as default
 from .models import (
-    CYCLE_KINDS, ITEM_KINDS, LISTS, METHODS, NO_SURVEY_DEFAULT, NO_SURVEY_RULES, SCORERS, UNITS, VETO_EFFECTS,
+    CONSEQUENCE_KINDS, CONSEQUENCE_LISTS, CYCLE_KINDS, ITEM_KINDS, LISTS, METHODS, NO_SURVEY_DEFAULT, NO_SURVEY_RULES, SCORERS, UNITS, VETO_EFFECTS,
     Evaluation, Standard,
     StandardCategory, StandardItem,
 )
@@ -289,6 +289,32 @@ def problems(s: Standard) -> list[str]:
 
 
 # --- list rules as words ------------------------------------------------------------------------
+
+def consequence_entries(s: Standard, key: str) -> list[dict]:
+    """The list's consequences as entries ({"kind", "points"?, "text"?}); a bare string (what
+    standards held before the kinds existed) reads as free text, so old data keeps working."""
+    out = []
+    for entry in (s.consequences or {}).get(key) or []:
+        if isinstance(entry, str):
+            entry = {"kind": "text", "text": entry}
+        if isinstance(entry, dict) and entry.get("kind") in CONSEQUENCE_KINDS:
+            out.append(entry)
+    return out
+
+
+def describe_consequence(entry: dict) -> str:
+    if entry.get("kind") == "text":
+        return str(entry.get("text", ""))
+    if entry.get("kind") == "tender_bonus" and entry.get("points") is not None:
+        return f"招投标加分 {fmt_points(entry['points'])} 分"
+    return CONSEQUENCE_KINDS.get(entry.get("kind"), "")
+
+
+def consequence_keys(s: Standard) -> list[str]:
+    """The lists whose consequences the standard sets: 一票否决 too when it has veto items."""
+    has_veto = any(i.kind == "veto" for i in s.items)
+    return [k for k in CONSEQUENCE_LISTS if k != "veto" or has_veto]
+
 
 def describe_rule(rule: dict) -> str:
     kind, v = rule.get("rule"), rule.get("value")
@@ -607,15 +633,41 @@ def delete_list_rule(s: Standard, index: int) -> dict:
     return gone
 
 
-def set_consequences(s: Standard, by_list: dict[str, str]) -> None:
-    """Each list's consequences from free text, one per line (blank lines dropped)."""
+# 招投标加分: points within (0, 20], two places (a tender's scoring sheet has 100 points).
+BONUS_POINTS = (Decimal("0.01"), Decimal("20"))
+
+
+def set_consequences(s: Standard, by_list: dict[str, dict]) -> None:
+    """Each list's consequences: {key: {"kinds": [kind codes], "points": Decimal | None (招投标
+    加分), "text": free text, one measure per line}}. The 一票否决 list only when the standard
+    has veto items. Stored in CONSEQUENCE_KINDS order, free-text lines after."""
     ensure_editable(s)
     out = {}
-    for key in LISTS:
-        lines = [ln.strip() for ln in (by_list.get(key) or "").splitlines() if ln.strip()]
+    for key in consequence_keys(s):
+        given = by_list.get(key) or {}
+        kinds = [k for k in given.get("kinds") or []]
+        unknown = [k for k in kinds if k not in CONSEQUENCE_KINDS or k == "text"]
+        if unknown:
+            raise StandardProblem("请从列出的后果中选择。", f"{key}_kinds")
+        entries = []
+        for kind in CONSEQUENCE_KINDS:
+            if kind not in kinds:
+                continue
+            if kind == "tender_bonus":
+                points = given.get("points")
+                if points is None:
+                    raise StandardProblem("选择了招投标加分，请填写加分分值。", f"{key}_points")
+                points = Decimal(str(points))
+                if not BONUS_POINTS[0] <= points <= BONUS_POINTS[1] or points != points.quantize(Decimal("0.01")):
+                    raise StandardProblem("加分分值应大于 0、不超过 20，最多两位小数。", f"{key}_points")
+                entries.append({"kind": kind, "points": fmt_points(points)})
+            else:
+                entries.append({"kind": kind})
+        lines = [ln.strip() for ln in (given.get("text") or "").splitlines() if ln.strip()]
         if any(len(ln) > 100 for ln in lines):
-            raise StandardProblem("每条后果不能超过 100 个字。", key)
-        out[key] = lines
+            raise StandardProblem("每条措施不能超过 100 个字。", f"{key}_text")
+        entries += [{"kind": "text", "text": ln} for ln in lines]
+        out[key] = entries
     s.consequences = out
     db.session.flush()
 

@@ -36,6 +36,8 @@ SCHEDULE: list[Periodic] = [
              "业委会任期届满提醒"),
     Periodic("credit.snapshot", "wuye_saas.credit.jobs:snapshot_quarter", timedelta(days=1),
              "季度信用等级"),
+    Periodic("credit.sources", "wuye_saas.credit.jobs:sync_sources", timedelta(days=1),
+             "公示、诉求自动信用记录"),
     Periodic("indicators.snapshot", "wuye_saas.indicators.jobs:snapshot_month", timedelta(hours=6),
              "统计快照（本月）"),
 ]

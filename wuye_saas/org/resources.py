@@ -132,9 +132,25 @@ def _credit_grade(firm) -> str:
     return s.grade if s else ""
 
 
+def _consequence_flags(firm) -> list[str]:
+    """The firm's active 上榜后果 flags the viewer may see; the district's read once per request."""
+    from flask import g
+
+    from ..credit.consequences import flag_summary, flags_of  # lazy: credit is another area
+    if "consequence_flags" not in g:
+        g.consequence_flags = flags_of(g.membership, today())
+    return flag_summary(g.consequence_flags.get(firm.id, []))
+
+
+def _flags_text(firm) -> str:
+    return "、".join(_consequence_flags(firm))
+
+
 def _firm_facts(firm):
     s = _credit_standing(firm)
-    return [("信用等级", f"{s.grade}（{s.score} 分{'，列入警示名单' if s.warned else ''}）")] if s else []
+    facts = [("信用等级", f"{s.grade}（{s.score} 分{'，列入警示名单' if s.warned else ''}）")] if s else []
+    flags = _consequence_flags(firm)
+    return facts + ([("上榜后果", "、".join(flags))] if flags else [])
 
 
 def _classes_of(h) -> str:
@@ -228,7 +244,8 @@ RESOURCES: list[Resource] = [
         key="firms", model=m.Firm, label="物业企业", form=forms.FirmForm, icon="briefcase",
         columns=[Column("企业名称", lambda o: o.name, link=True), Column("统一社会信用代码", lambda o: o.credit_code),
                  Column("资质", lambda o: o.qualification), Column("党组织状况", lambda o: o.party_status),
-                 Column("党员", lambda o: o.party_members), Column("信用等级", _credit_grade)],
+                 Column("党员", lambda o: o.party_members), Column("信用等级", _credit_grade),
+                 Column("上榜后果", _flags_text)],
         search=[m.Firm.name, m.Firm.credit_code], search_hint="企业名称或信用代码",
         filters=[Filter("party", "党组织状况", _fixed(m.PARTY_STATUSES), lambda v: m.Firm.party_status == v),
                  Filter("qualification", "资质等级", _fixed(m.QUALIFICATIONS), lambda v: m.Firm.qualification == v)],
