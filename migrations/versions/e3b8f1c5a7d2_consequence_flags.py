@@ -2,7 +2,7 @@
 threshold, and the standards' consequence texts turned into entries of the free-text kind
 
 Revision ID: e3b8f1c5a7d2
-Revises: d1a7c3e9f284
+Revises: e3b8f1a4c6d2
 Create Date: 2026-12-06 12:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e3b8f1c5a7d2'
-down_revision = 'd1a7c3e9f284'
+down_revision = 'e3b8f1a4c6d2'
 branch_labels = None
 depends_on = None
 
