@@ -48,6 +48,8 @@ ADMIN_SPECIAL: dict[str, int] = {
     "assessments.delete_evidence": 403,  # only the assessed firm removes its own evidence
     "meetings.new": 403,   # meetings are run by community and street staff; the district reads them
     "meetings.edit": 403,
+    "fourlists.new": 403,   # a community's 四项清单 is kept by its community and street; the district reads
+    "fourlists.edit": 403,
 }
 
 
@@ -153,6 +155,7 @@ def probe_world(app, world):
                     _add_appeal_records(ns, branch)
                     _add_credit_records(ns, branch)
                     _add_holdback_records(ns, branch)
+                    _add_fourlist_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -481,6 +484,19 @@ def _add_holdback_records(ns, branch: int) -> None:
     db.session.add(HoldbackRelease(evaluation_id=a.evaluation_id, assessment_id=a.id, compound_id=compound,
                                    firm_id=firm, policy_id=pid, month=date(2026, 1, 1), basis="stars", stars=4,
                                    percent=90, withheld_fen=1000, released_fen=900, kept_fen=100, reason="探针"))
+
+
+def _add_fourlist_records(ns, branch: int) -> None:
+    """A 四项清单 item of the branch's community owned by the branch's firm, with a progress
+    report, so the list's item pages are probed."""
+    from wuye_saas.fourlists.models import FourListItem, FourListUpdate
+    item = FourListItem(community_id=getattr(ns, f"community{branch}"), year=2026, kind="duty",
+                        title=f"探针清单事项{branch}", owner_kind="firm", owner_name="探针企业",
+                        firm_id=getattr(ns, f"firm{branch}"), due_on=date(2026, 12, 31), state="doing",
+                        progress=10, detail="")
+    db.session.add(item)
+    db.session.flush()
+    db.session.add(FourListUpdate(item_id=item.id, state="doing", progress=10, note="探针进展", author="探针"))
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:
