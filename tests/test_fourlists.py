@@ -206,3 +206,17 @@ def test_every_write_is_audited(app, client, world):
     with app.app_context(), tenant_scope(a.tenant_id):
         entities = set(db.session.execute(select(AuditEvent.entity)).scalars())
     assert {"four_list_item", "four_list_update"} <= entities
+
+
+def test_the_demand_page_links_to_its_list_item(app, client, world):
+    a = world["alpha"]
+    cats = setup_categories(app, a)
+    login(client, "alpha-community")
+    staff_intake(client, a, cats)
+    with app.app_context(), tenant_scope(a.tenant_id):
+        demand_id = db.session.scalar(select(Demand.id))
+    page = client.get(f"/d/alpha/demands/{demand_id}").get_data(as_text=True)
+    assert f"/d/alpha/fourlists/new?demand_id={demand_id}" in page
+    post(client, f"{BASE}/new", _item(a, title="楼道灯", demand_id=str(demand_id)))
+    page = client.get(f"/d/alpha/demands/{demand_id}").get_data(as_text=True)
+    assert f"已列入 <a href=\"/d/alpha/fourlists/" in page and "fourlists/new?demand_id" not in page

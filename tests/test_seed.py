@@ -229,6 +229,20 @@ def test_default_demo_district_is_realistic_and_usable(app):
     page = c.get("/d/demo/fees/holdback/").get_data(as_text=True)
     assert "质量保证金释放" in page and "还没有释放记录" not in page
 
+    # The demo community's 四项清单: all four lists filled, a need from a demand and one from the
+    # joint meeting, 为民服务项目 with progress, one done and one overdue.
+    from wuye_saas.fourlists.models import FourListItem as FL
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        items = db.session.execute(select(FL)).scalars().all()
+        assert {i.kind for i in items} == {"need", "resource", "service", "duty"}
+        assert any(i.demand_id for i in items) and any(i.agenda_item_id for i in items)
+        assert sum(i.priority for i in items) >= 3 and any(i.state == "done" for i in items)
+        assert any(i.overdue(d) for i in items)
+    c = app.test_client()
+    login(c, "demo-community", "demo1234")
+    page = c.get("/d/demo/fourlists/").get_data(as_text=True)
+    assert "地下车库照明和排水改造" in page and "逾期" in page
+
     # A second run says so and changes nothing.
     before = row_counts(app)
     again = seed(app, "seed-demo")

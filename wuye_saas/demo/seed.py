@@ -150,7 +150,7 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("ledger_entries", "账目"), ("publications", "公示"), ("owner_votes", "业主表决"), ("ballots", "表决票"), ("vetting_criteria", "联审清单项"),
                 ("formations", "组建换届"), ("supervisions", "责令整改"), ("follow_ups", "任期届满提醒"),
                 ("demands", "诉求"),
-                ("meetings", "联席会议"), ("meeting_minutes", "会议纪要公示"),
+                ("meetings", "联席会议"), ("meeting_minutes", "会议纪要公示"), ("four_list_items", "四项清单事项"),
                 ("standards", "评分标准"), ("standard_items", "评分项"),
                 ("evaluations", "考核周期"), ("assessments", "考核对象"),
                 ("surveys", "满意度测评"), ("survey_responses", "测评答卷"),

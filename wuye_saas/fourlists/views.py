@@ -34,6 +34,22 @@ def _nav():
     return {"fourlist_nav": [("fourlists.index", "list-columns", "四项清单")] if shown else []}
 
 
+@bp.app_context_processor
+def _listed():
+    """For a demand's or agenda item's page: the 需求清单 item it became, or whether the viewer
+    may list it (rule 6)."""
+    def fourlist_of(demand=None, agenda_item=None):
+        mem = g.get("membership")
+        if mem is None or not policy.reaches(mem, FourListItem):
+            return None, False
+        item = logic.listed_from(demand=demand, agenda_item=agenda_item)
+        if item is not None and db.session.execute(select(FourListItem.id).where(
+                FourListItem.id == item.id, policy.visible(mem, FourListItem))).first() is None:
+            item = None
+        return item, item is None and logic.may_keep(mem)
+    return {"fourlist_of": fourlist_of}
+
+
 def _year(args) -> int:
     y = record_id(args.get("year"))
     return y if y and logic.YEAR_MIN <= y <= logic.YEAR_MAX else today().year
