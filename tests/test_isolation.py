@@ -50,6 +50,10 @@ ADMIN_SPECIAL: dict[str, int] = {
     "meetings.edit": 403,
     "fourlists.new": 403,   # a community's 四项清单 is kept by its community and street; the district reads
     "fourlists.edit": 403,
+    "volunteers.new": 403,   # the register is kept by community and street staff; the district reads it
+    "volunteers.edit": 403,
+    "volunteers.new_team": 403,
+    "volunteers.new_task": 403,
 }
 
 
@@ -156,6 +160,7 @@ def probe_world(app, world):
                     _add_credit_records(ns, branch)
                     _add_holdback_records(ns, branch)
                     _add_fourlist_records(ns, branch)
+                    _add_volunteer_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -497,6 +502,17 @@ def _add_fourlist_records(ns, branch: int) -> None:
     db.session.add(item)
     db.session.flush()
     db.session.add(FourListUpdate(item_id=item.id, state="doing", progress=10, note="探针进展", author="探针"))
+
+
+def _add_volunteer_records(ns, branch: int) -> None:
+    """A volunteer of the branch's community with a claimed task, so the register's pages are probed."""
+    from wuye_saas.volunteers.models import Volunteer, VolunteerTask
+    v = Volunteer(community_id=getattr(ns, f"community{branch}"), name=f"探针志愿者{branch}", organisation="",
+                  is_party_member=True, area_note="", phone="")
+    db.session.add(v)
+    db.session.flush()
+    db.session.add(VolunteerTask(community_id=v.community_id, title=f"探针任务{branch}", detail="", kind="task",
+                                 state="claimed", volunteer_id=v.id, result=""))
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:

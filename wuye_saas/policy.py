@@ -35,6 +35,7 @@ from .credit.models import (
     CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
 )
 from .fourlists.models import FourListItem, FourListUpdate
+from .volunteers.models import PointExchange, Volunteer, VolunteerTask, VolunteerTeam
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -97,6 +98,7 @@ WRITERS = {
     # reports progress on it (the logic checks it is the owner).
     "fourlist": {"community_staff", "street_staff"},
     "fourlist_report": {"community_staff", "street_staff"} | FIRM_ROLES,
+    "volunteers": {"community_staff", "street_staff"},
 }
 
 
@@ -398,6 +400,12 @@ def visible(m: Membership, model):
         parent_clause = visible(m, FourListItem)
         return false() if parent_clause is false() else FourListUpdate.item_id.in_(
             select(FourListItem.id).where(parent_clause))
+    # Volunteers (names, phones): the staff of their community, street and district only.
+    if model in (Volunteer, VolunteerTeam, VolunteerTask):
+        return within(model.community_id, comms)
+    if model is PointExchange:
+        return within(PointExchange.volunteer_id, None if comms is None else
+                      select(Volunteer.id).where(Volunteer.community_id.in_(comms)))
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id
