@@ -243,6 +243,22 @@ def test_default_demo_district_is_realistic_and_usable(app):
     page = c.get("/d/demo/fourlists/").get_data(as_text=True)
     assert "地下车库照明和排水改造" in page and "逾期" in page
 
+    # 党员志愿者: everyone a demand went to is registered; their demands are their tasks, the
+    # resolved ones finished with points; the demo community has a team, claims and an exchange.
+    from wuye_saas.demands.models import Demand
+    from wuye_saas.volunteers.models import PointExchange, Volunteer, VolunteerTask
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        to_volunteers = db.session.scalar(select(func.count()).select_from(Demand).where(
+            Demand.assignee_kind == "volunteer"))
+        assert to_volunteers > 0 and db.session.scalar(select(func.count()).select_from(VolunteerTask).where(
+            VolunteerTask.kind == "demand")) == to_volunteers
+        assert db.session.scalar(select(func.count()).select_from(Volunteer).where(
+            Volunteer.reported_on.is_not(None))) > 10
+        assert db.session.scalar(select(func.sum(VolunteerTask.points)).where(VolunteerTask.state == "done")) > 0
+        assert db.session.scalar(select(func.count()).select_from(PointExchange)) == 1
+    page = c.get("/d/demo/volunteers/").get_data(as_text=True)
+    assert "红色轻骑兵志愿服务队" in page and "李卫东" in page
+
     # A second run says so and changes nothing.
     before = row_counts(app)
     again = seed(app, "seed-demo")

@@ -85,6 +85,8 @@ def register(app) -> None:
         result.counts.update(seed_committees(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
         from .demo.demands import seed_demands
         result.counts.update(seed_demands(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        from .demo.volunteers import seed_volunteers
+        result.counts.update(seed_volunteers(result.tenant_id, result.demo_compound_id))
         from .demo.meetings import seed_meetings
         result.counts.update(seed_meetings(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
         from .demo.fourlists import seed_fourlists
