@@ -506,13 +506,15 @@ def _add_fourlist_records(ns, branch: int) -> None:
 
 def _add_volunteer_records(ns, branch: int) -> None:
     """A volunteer of the branch's community with a claimed task, so the register's pages are probed."""
-    from wuye_saas.volunteers.models import Volunteer, VolunteerTask
+    from wuye_saas.volunteers.models import BuildingLeader, Volunteer, VolunteerTask
     v = Volunteer(community_id=getattr(ns, f"community{branch}"), name=f"探针志愿者{branch}", organisation="",
                   is_party_member=True, area_note="", phone="")
     db.session.add(v)
     db.session.flush()
     db.session.add(VolunteerTask(community_id=v.community_id, title=f"探针任务{branch}", detail="", kind="task",
                                  state="claimed", volunteer_id=v.id, result=""))
+    db.session.add(BuildingLeader(building_id=getattr(ns, f"building{branch}"), compound_id=getattr(ns, f"compound{branch}"),
+                                  role="building", unit_no="", name=f"探针楼栋长{branch}", phone=""))
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:

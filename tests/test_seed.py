@@ -258,6 +258,11 @@ def test_default_demo_district_is_realistic_and_usable(app):
         assert db.session.scalar(select(func.count()).select_from(PointExchange)) == 1
     page = c.get("/d/demo/volunteers/").get_data(as_text=True)
     assert "红色轻骑兵志愿服务队" in page and "李卫东" in page
+    # The demo committee sees its compound's 楼栋长 and 党员中心户.
+    cm = app.test_client()
+    login(cm, "demo-committee", "demo1234")
+    page = cm.get("/d/demo/volunteers/leaders/").get_data(as_text=True)
+    assert "楼栋长" in page and "党员中心户" in page and "吴桂兰" in page
 
     # A second run says so and changes nothing.
     before = row_counts(app)

@@ -156,3 +156,37 @@ def test_party_member_takes_a_demand(app, client, world):
     # Dispatched to a firm instead, an unfinished task would go away (here it is done: it stays).
     with app.app_context(), tenant_scope(a.tenant_id):
         assert db.session.get(VolunteerTask, tid).points == 3
+
+
+def test_building_leaders_kept_by_the_community_seen_by_the_committee(app, client, world):
+    a = world["alpha"]
+    login(client, "alpha-community")
+    url = f"{BASE}/leaders/"
+    base = {"building_id": a.building1, "role": "building", "unit_no": "", "name": "赵大勇", "phone": "13800001111",
+            "is_party_member": "y", "since": ""}
+    assert post(client, url, base).status_code == 302
+    resp = post(client, url, dict(base, name="钱二"))
+    assert resp.status_code == 422 and "1号楼已有楼栋长：赵大勇" in resp.get_data(as_text=True)
+    resp = post(client, url, dict(base, role="unit", name="孙三"))
+    assert resp.status_code == 422 and "单元长请写明单元" in resp.get_data(as_text=True)
+    assert post(client, url, dict(base, role="unit", unit_no="2单元", name="孙三")).status_code == 302
+    assert post(client, url, dict(base, role="party_household", unit_no="2单元", name="李四")).status_code == 302
+    assert post(client, url, dict(base, role="party_household", unit_no="2单元", name="周五")).status_code == 302
+    resp = post(client, url, dict(base, building_id=a.building2, name="外小区"))
+    assert resp.status_code == 422
+    from wuye_saas.volunteers.models import BuildingLeader
+    assert _count(app, a, BuildingLeader) == 4
+    # The committee of the compound sees them (phones masked) and cannot add; the firm does not see them.
+    as_user(client, "alpha-committee")
+    page = client.get(url).get_data(as_text=True)
+    assert "赵大勇" in page and "138****1111" in page and "登记</button>" not in page
+    assert post(client, url, dict(base, name="业委会加")).status_code == 403
+    as_user(client, "alpha-firm")
+    assert client.get(url).status_code == 200 and "赵大勇" not in client.get(url).get_data(as_text=True)
+    # Removing asks first (data-confirm) and is the community's.
+    as_user(client, "alpha-community")
+    with app.app_context(), tenant_scope(a.tenant_id):
+        lid = db.session.scalar(select(BuildingLeader.id).where(BuildingLeader.name == "赵大勇"))
+    assert "data-confirm=\"移除楼栋长 赵大勇？\"" in client.get(url).get_data(as_text=True)
+    assert post(client, f"{BASE}/leaders/{lid}/remove").status_code == 302
+    assert _count(app, a, BuildingLeader) == 3

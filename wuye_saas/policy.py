@@ -35,7 +35,7 @@ from .credit.models import (
     CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
 )
 from .fourlists.models import FourListItem, FourListUpdate
-from .volunteers.models import PointExchange, Volunteer, VolunteerTask, VolunteerTeam
+from .volunteers.models import BuildingLeader, PointExchange, Volunteer, VolunteerTask, VolunteerTeam
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -403,6 +403,11 @@ def visible(m: Membership, model):
     # Volunteers (names, phones): the staff of their community, street and district only.
     if model in (Volunteer, VolunteerTeam, VolunteerTask):
         return within(model.community_id, comms)
+    if model is BuildingLeader:
+        # 楼栋长 and 党员中心户: the community's staff and the compound's committee.
+        if m.role in FIRM_ROLES or m.role == "assessor":
+            return false()
+        return within(BuildingLeader.compound_id, comps)
     if model is PointExchange:
         return within(PointExchange.volunteer_id, None if comms is None else
                       select(Volunteer.id).where(Volunteer.community_id.in_(comms)))

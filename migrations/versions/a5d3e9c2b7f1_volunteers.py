@@ -1,4 +1,5 @@
-"""党员志愿者: volunteer teams, volunteers, tasks they claim (党员接单 included), point exchanges
+"""党员志愿者: volunteer teams, volunteers, tasks they claim (党员接单 included), point exchanges;
+楼栋长、单元长、党员中心户 (building_leader)
 
 Revision ID: a5d3e9c2b7f1
 Revises: f4c2a8d1e7b3
@@ -101,9 +102,28 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
     )
     _indexes('point_exchange', ('volunteer_id', 'tenant_id'))
+    op.create_table(
+        'building_leader',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('building_id', sa.Integer(), nullable=False),
+        sa.Column('compound_id', sa.Integer(), nullable=False),
+        sa.Column('role', sa.String(length=20), nullable=False),
+        sa.Column('unit_no', sa.String(length=20), nullable=False),
+        sa.Column('name', sa.String(length=40), nullable=False),
+        sa.Column('phone', sa.String(length=20), nullable=False),
+        sa.Column('is_party_member', sa.Boolean(), nullable=False),
+        sa.Column('since', sa.Date(), nullable=True),
+        sa.Column('tenant_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['building_id'], ['building.id']),
+        sa.ForeignKeyConstraint(['compound_id'], ['compound.id']),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    _indexes('building_leader', ('building_id', 'compound_id', 'tenant_id'))
 
 
 def downgrade():
+    op.drop_table('building_leader')
     op.drop_table('point_exchange')
     op.drop_table('volunteer_task')
     op.drop_table('volunteer')

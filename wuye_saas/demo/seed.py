@@ -152,6 +152,7 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("demands", "诉求"),
                 ("meetings", "联席会议"), ("meeting_minutes", "会议纪要公示"), ("four_list_items", "四项清单事项"),
                 ("volunteers", "党员志愿者"), ("volunteer_tasks", "志愿服务与党员接单"),
+                ("building_leaders", "楼栋长与党员中心户"),
                 ("standards", "评分标准"), ("standard_items", "评分项"),
                 ("evaluations", "考核周期"), ("assessments", "考核对象"),
                 ("surveys", "满意度测评"), ("survey_responses", "测评答卷"),

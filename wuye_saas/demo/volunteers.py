@@ -88,6 +88,12 @@ def seed_volunteers(tenant_id: int, demo_compound_id: int, seed: int = 2468) -> 
                            demo_compound_id)
             logic.add_task(m, cid, "防汛沙袋搬运", "雨季前把沙袋运到地下车库入口。", "task", demo_compound_id)
             logic.exchange(m, members[0], 6, "社区超市洗衣液两瓶")
+            for n, b in enumerate(buildings):
+                logic.add_leader(m, b, "building", "", members[n % 4].name, members[n % 4].phone, True,
+                                 on - timedelta(days=400))
+                logic.add_leader(m, b, "party_household", "1单元", ["吴桂兰", "郑国庆", "冯淑珍", "褚建华"][n % 4],
+                                 f"1370000{n:04d}", True, on - timedelta(days=200))
+            counts["building_leaders"] = 2 * len(buildings)
         counts["volunteers"] += len(members)
         counts["volunteer_tasks"] += 4
         return counts

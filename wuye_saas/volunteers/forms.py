@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..formutil import HOURS_DAY, Form, decimal_field, int_field, optional_int
 from .logic import EXCHANGE_MAX, POINTS_MAX
+from .models import LEADER_ROLES
 
 
 def _text(label, limit, required=None, **kw):
@@ -56,3 +57,13 @@ class FinishForm(Form):
 class ExchangeForm(Form):
     points = int_field("兑换积分", 1, EXCHANGE_MAX, "兑换积分", required="请填写兑换积分。")
     item = _text("兑换物品或服务", 100, "请填写兑换的物品或服务。")
+
+
+class LeaderForm(Form):
+    building_id = SelectField("楼栋", coerce=optional_int)
+    role = SelectField("职责", choices=list(LEADER_ROLES.items()))
+    unit_no = _text("单元", 20, description="单元长、党员中心户必填，例如：2单元")
+    name = _text("姓名", 40, "请填写姓名。")
+    phone = _text("联系电话", 20)
+    is_party_member = BooleanField("党员")
+    since = DateField("任职日期", validators=[Optional()])

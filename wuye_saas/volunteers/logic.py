@@ -13,6 +13,8 @@ Rules (000 合肥 志愿服务队; 004 在职党员主动认领…包一个楼�
    demand is dispatched again); it is finished like any task once the demand is resolved.
 5. A volunteer's balance is the points of finished tasks less the points exchanged; an exchange
    never takes the balance below zero.
+6. A building's leaders (楼栋长 one per building, 单元长 one per unit, 党员中心户 any number, each
+   naming its unit) are kept by the community's staff; the compound's committee sees them.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from ..auth.models import Membership
 from ..extensions import db
 from ..org.models import Building, Community, Compound
 from ..timeutil import today
-from .models import PointExchange, Volunteer, VolunteerTask, VolunteerTeam
+from .models import LEADER_ROLES, BuildingLeader, PointExchange, Volunteer, VolunteerTask, VolunteerTeam
 
 HOURS_MAX = Decimal("24")
 POINTS_MAX = 100
@@ -251,3 +253,47 @@ def counts_by_community(m: Membership) -> dict[int, dict[str, int]]:
         out.setdefault(cid, {}).update(done=done, points=int(points))
     return out
 
+
+
+def add_leader(m: Membership, building_id, role: str, unit_no: str, name: str, phone: str, is_party_member: bool,
+               since: date | None) -> BuildingLeader:
+    """Rule 6."""
+    building = _in_scope(m, Building, building_id)
+    if building is None:
+        raise VolunteerProblem("请选择楼栋。", "building_id")
+    compound = db.session.get(Compound, building.compound_id)
+    if not may_keep(m, compound.community_id):
+        raise VolunteerProblem("只有该社区或其街道的工作人员可以登记楼栋长。", "building_id")
+    if role not in LEADER_ROLES:
+        raise VolunteerProblem("请选择职责。", "role")
+    name, unit_no, phone = (name or "").strip(), (unit_no or "").strip(), (phone or "").strip()
+    if not name:
+        raise VolunteerProblem("请填写姓名。", "name")
+    if role != "building" and not unit_no:
+        raise VolunteerProblem(f"{LEADER_ROLES[role]}请写明单元。", "unit_no")
+    if phone and not (phone.isdigit() and 7 <= len(phone) <= 12):
+        raise VolunteerProblem("联系电话应为 7–12 位数字。", "phone")
+    if since is not None and since > today():
+        raise VolunteerProblem("任职日期不能晚于今天。", "since")
+    if role in ("building", "unit"):
+        taken = select(BuildingLeader.name).where(BuildingLeader.building_id == building.id,
+                                                  BuildingLeader.role == role)
+        if role == "unit":
+            taken = taken.where(BuildingLeader.unit_no == unit_no)
+        holder = db.session.execute(taken).scalar()
+        if holder is not None:
+            where = f"{building.name}{unit_no if role == 'unit' else ''}"
+            raise VolunteerProblem(f"{where}已有{LEADER_ROLES[role]}：{holder}（先移除再登记）。", "role")
+    leader = BuildingLeader(building_id=building.id, compound_id=building.compound_id, role=role,
+                            unit_no="" if role == "building" else unit_no, name=name, phone=phone,
+                            is_party_member=bool(is_party_member), since=since)
+    db.session.add(leader)
+    db.session.flush()
+    return leader
+
+
+def remove_leader(m: Membership, leader: BuildingLeader) -> None:
+    if not may_keep(m, db.session.get(Compound, leader.compound_id).community_id):
+        raise VolunteerProblem("只有该社区或其街道的工作人员可以移除楼栋长。", "name")
+    db.session.delete(leader)
+    db.session.flush()

@@ -14,6 +14,7 @@ from ..timeutil import now
 
 TASK_KINDS = {"task": "志愿服务任务", "project": "服务项目", "demand": "党员接单"}
 TASK_STATES = {"open": "待认领", "claimed": "已认领", "done": "已完成"}
+LEADER_ROLES = {"building": "楼栋长", "unit": "单元长", "party_household": "党员中心户"}
 
 
 class VolunteerTeam(TenantScoped, db.Model):
@@ -107,3 +108,27 @@ class PointExchange(TenantScoped, db.Model):
     @property
     def audit_label(self):
         return self.item
+
+
+class BuildingLeader(TenantScoped, db.Model):
+    """楼栋长、单元长、党员中心户 of a building (000, 001): who residents of a stairwell turn to.
+    Kept by the community; the committee of the compound sees them."""
+
+    __tablename__ = "building_leader"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)   # the building's
+    role: Mapped[str] = mapped_column(String(20))
+    unit_no: Mapped[str] = mapped_column(String(20), default="")        # 单元 for 单元长 / 党员中心户
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    is_party_member: Mapped[bool] = mapped_column(default=False)
+    since: Mapped[date | None]
+
+    building: Mapped[Building] = relationship()
+    compound: Mapped[Compound] = relationship()
+
+    @property
+    def phone_masked(self) -> str:
+        p = self.phone or ""
+        return p[:3] + "****" + p[-4:] if len(p) >= 11 else p

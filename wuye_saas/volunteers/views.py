@@ -3,7 +3,7 @@
 logic.py."""
 from __future__ import annotations
 
-from flask import g, request, url_for
+from flask import flash, g, redirect, request, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -14,8 +14,10 @@ from ..formutil import record_id
 from ..org.models import Building, Community, Compound
 from ..web import current_membership, get_or_404, page_arg, render, require, save, tenant_blueprint
 from . import logic
-from .forms import ClaimForm, ExchangeForm, FinishForm, TaskForm, TeamForm, VolunteerForm
-from .models import TASK_KINDS, TASK_STATES, PointExchange, Volunteer, VolunteerTask, VolunteerTeam
+from .forms import ClaimForm, ExchangeForm, FinishForm, LeaderForm, TaskForm, TeamForm, VolunteerForm
+from .models import (
+    LEADER_ROLES, TASK_KINDS, TASK_STATES, BuildingLeader, PointExchange, Volunteer, VolunteerTask, VolunteerTeam,
+)
 
 bp = tenant_blueprint("volunteers", __name__, "/volunteers")
 REFUSALS = (logic.VolunteerProblem,)
@@ -24,9 +26,12 @@ REFUSALS = (logic.VolunteerProblem,)
 @bp.app_context_processor
 def _nav():
     mem = g.get("membership")
-    shown = mem is not None and policy.reaches(mem, Volunteer)
-    return {"volunteer_nav": [("volunteers.index", "person-hearts", "党员志愿者"),
-                              ("volunteers.tasks", "clipboard-check", "志愿服务认领")] if shown else []}
+    if mem is None:
+        return {"volunteer_nav": []}
+    items = [("volunteers.index", "person-hearts", "党员志愿者", policy.reaches(mem, Volunteer)),
+             ("volunteers.tasks", "clipboard-check", "志愿服务认领", policy.reaches(mem, VolunteerTask)),
+             ("volunteers.leaders", "person-lines-fill", "楼栋长与党员中心户", policy.reaches(mem, BuildingLeader))]
+    return {"volunteer_nav": [(e, icon, label) for e, icon, label, shown in items if shown]}
 
 
 def _communities(m):
@@ -240,3 +245,60 @@ def finish(volunteer_task_id):
     done = save(form, lambda: logic.finish(m, t, form.hours.data, form.points.data, form.result.data, _resolved(t)),
                 f"已登记完成：{t.title}", url_for("volunteers.task", volunteer_task_id=t.id), REFUSALS)
     return done or _task_page(t, {"finish": form}, 422)
+
+
+def _leader_form(m, form: LeaderForm) -> None:
+    buildings = db.session.execute(select(Building, Compound.name).join(Compound, Compound.id == Building.compound_id)
+                                   .where(policy.visible(m, Building)).order_by(Compound.name, Building.name_key)
+                                   .limit(3000)).all()
+    form.building_id.choices = [(None, "请选择楼栋")] + [(b.id, f"{cname} {b.name}") for b, cname in buildings]
+
+
+@bp.route("/leaders/", methods=["GET", "POST"])
+def leaders():
+    """楼栋长、单元长、党员中心户 by compound and building; staff add them here."""
+    m, args = current_membership(), request.args
+    compound_id = record_id(args.get("compound_id"))
+    form = LeaderForm()
+    keeps = logic.may_keep(m)
+    if request.method == "POST":
+        require("manage", "volunteers")
+    _leader_form(m, form)
+    if request.method == "GET" and compound_id:
+        form.building_id.data = None
+    done = save(form, lambda: logic.add_leader(m, form.building_id.data, form.role.data, form.unit_no.data,
+                                               form.name.data, form.phone.data, form.is_party_member.data,
+                                               form.since.data),
+                lambda x: f"已登记{LEADER_ROLES[x.role]}：{x.name}",
+                lambda x: url_for("volunteers.leaders", compound_id=x.compound_id), REFUSALS)
+    if done:
+        return done
+    stmt = (select(BuildingLeader).where(policy.visible(m, BuildingLeader))
+            .options(joinedload(BuildingLeader.building), joinedload(BuildingLeader.compound))
+            .join(Building, Building.id == BuildingLeader.building_id)
+            .order_by(BuildingLeader.compound_id, Building.name_key, BuildingLeader.role, BuildingLeader.unit_no))
+    if compound_id:
+        stmt = stmt.where(BuildingLeader.compound_id == compound_id)
+    page = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
+    compounds = db.session.execute(select(Compound).where(
+        Compound.id.in_(select(BuildingLeader.compound_id).where(policy.visible(m, BuildingLeader))))
+        .order_by(Compound.name)).scalars().all()
+    return render("volunteers/leaders.html", page=page, args=args, form=form, roles=LEADER_ROLES,
+                  compounds=compounds, compound_id=compound_id, may_keep=keeps), (
+        422 if request.method == "POST" else 200)
+
+
+@bp.route("/leaders/<int:building_leader_id>/remove", methods=["POST"])
+def remove_leader(building_leader_id):
+    m = current_membership()
+    leader = get_or_404(BuildingLeader, building_leader_id)
+    require("manage", "volunteers")
+    try:
+        logic.remove_leader(m, leader)
+    except logic.VolunteerProblem as e:
+        db.session.rollback()
+        flash(e.message, "error")
+        return redirect(url_for("volunteers.leaders", compound_id=leader.compound_id))
+    db.session.commit()
+    flash(f"已移除{LEADER_ROLES[leader.role]}：{leader.name}", "success")
+    return redirect(url_for("volunteers.leaders", compound_id=leader.compound_id))
