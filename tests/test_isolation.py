@@ -48,6 +48,12 @@ ADMIN_SPECIAL: dict[str, int] = {
     "assessments.delete_evidence": 403,  # only the assessed firm removes its own evidence
     "meetings.new": 403,   # meetings are run by community and street staff; the district reads them
     "meetings.edit": 403,
+    "fourlists.new": 403,   # a community's 四项清单 is kept by its community and street; the district reads
+    "fourlists.edit": 403,
+    "volunteers.new": 403,   # the register is kept by community and street staff; the district reads it
+    "volunteers.edit": 403,
+    "volunteers.new_team": 403,
+    "volunteers.new_task": 403,
 }
 
 
@@ -153,6 +159,8 @@ def probe_world(app, world):
                     _add_appeal_records(ns, branch)
                     _add_credit_records(ns, branch)
                     _add_holdback_records(ns, branch)
+                    _add_fourlist_records(ns, branch)
+                    _add_volunteer_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -481,6 +489,32 @@ def _add_holdback_records(ns, branch: int) -> None:
     db.session.add(HoldbackRelease(evaluation_id=a.evaluation_id, assessment_id=a.id, compound_id=compound,
                                    firm_id=firm, policy_id=pid, month=date(2026, 1, 1), basis="stars", stars=4,
                                    percent=90, withheld_fen=1000, released_fen=900, kept_fen=100, reason="探针"))
+
+
+def _add_fourlist_records(ns, branch: int) -> None:
+    """A 四项清单 item of the branch's community owned by the branch's firm, with a progress
+    report, so the list's item pages are probed."""
+    from wuye_saas.fourlists.models import FourListItem, FourListUpdate
+    item = FourListItem(community_id=getattr(ns, f"community{branch}"), year=2026, kind="duty",
+                        title=f"探针清单事项{branch}", owner_kind="firm", owner_name="探针企业",
+                        firm_id=getattr(ns, f"firm{branch}"), due_on=date(2026, 12, 31), state="doing",
+                        progress=10, detail="")
+    db.session.add(item)
+    db.session.flush()
+    db.session.add(FourListUpdate(item_id=item.id, state="doing", progress=10, note="探针进展", author="探针"))
+
+
+def _add_volunteer_records(ns, branch: int) -> None:
+    """A volunteer of the branch's community with a claimed task, so the register's pages are probed."""
+    from wuye_saas.volunteers.models import BuildingLeader, Volunteer, VolunteerTask
+    v = Volunteer(community_id=getattr(ns, f"community{branch}"), name=f"探针志愿者{branch}", organisation="",
+                  is_party_member=True, area_note="", phone="")
+    db.session.add(v)
+    db.session.flush()
+    db.session.add(VolunteerTask(community_id=v.community_id, title=f"探针任务{branch}", detail="", kind="task",
+                                 state="claimed", volunteer_id=v.id, result=""))
+    db.session.add(BuildingLeader(building_id=getattr(ns, f"building{branch}"), compound_id=getattr(ns, f"compound{branch}"),
+                                  role="building", unit_no="", name=f"探针楼栋长{branch}", phone=""))
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:

@@ -234,6 +234,40 @@ def test_default_demo_district_is_realistic_and_usable(app):
     with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
         assert {"publicity", "demands", "evaluation"} <= set(db.session.execute(
             select(CreditRecord.source).distinct()).scalars())
+    # The demo community's 四项清单: all four lists filled, a need from a demand and one from the
+    # joint meeting, 为民服务项目 with progress, one done and one overdue.
+    from wuye_saas.fourlists.models import FourListItem as FL
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        items = db.session.execute(select(FL)).scalars().all()
+        assert {i.kind for i in items} == {"need", "resource", "service", "duty"}
+        assert any(i.demand_id for i in items) and any(i.agenda_item_id for i in items)
+        assert sum(i.priority for i in items) >= 3 and any(i.state == "done" for i in items)
+        assert any(i.overdue(d) for i in items)
+    c = app.test_client()
+    login(c, "demo-community", "demo1234")
+    page = c.get("/d/demo/fourlists/").get_data(as_text=True)
+    assert "地下车库照明和排水改造" in page and "逾期" in page
+
+    # 党员志愿者: everyone a demand went to is registered; their demands are their tasks, the
+    # resolved ones finished with points; the demo community has a team, claims and an exchange.
+    from wuye_saas.demands.models import Demand
+    from wuye_saas.volunteers.models import PointExchange, Volunteer, VolunteerTask
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        to_volunteers = db.session.scalar(select(func.count()).select_from(Demand).where(
+            Demand.assignee_kind == "volunteer"))
+        assert to_volunteers > 0 and db.session.scalar(select(func.count()).select_from(VolunteerTask).where(
+            VolunteerTask.kind == "demand")) == to_volunteers
+        assert db.session.scalar(select(func.count()).select_from(Volunteer).where(
+            Volunteer.reported_on.is_not(None))) > 10
+        assert db.session.scalar(select(func.sum(VolunteerTask.points)).where(VolunteerTask.state == "done")) > 0
+        assert db.session.scalar(select(func.count()).select_from(PointExchange)) == 1
+    page = c.get("/d/demo/volunteers/").get_data(as_text=True)
+    assert "红色轻骑兵志愿服务队" in page and "李卫东" in page
+    # The demo committee sees its compound's 楼栋长 and 党员中心户.
+    cm = app.test_client()
+    login(cm, "demo-committee", "demo1234")
+    page = cm.get("/d/demo/volunteers/leaders/").get_data(as_text=True)
+    assert "楼栋长" in page and "党员中心户" in page and "吴桂兰" in page
 
     # A second run says so and changes nothing.
     before = row_counts(app)

@@ -85,8 +85,12 @@ def register(app) -> None:
         result.counts.update(seed_committees(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
         from .demo.demands import seed_demands
         result.counts.update(seed_demands(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        from .demo.volunteers import seed_volunteers
+        result.counts.update(seed_volunteers(result.tenant_id, result.demo_compound_id))
         from .demo.meetings import seed_meetings
         result.counts.update(seed_meetings(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        from .demo.fourlists import seed_fourlists
+        result.counts.update(seed_fourlists(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
         # The district's scoring standard in force, before the evaluation demos open cycles on it.
         from .demo.evaluation_standards import seed_standards
         result.counts.update(seed_standards(result.tenant_id))

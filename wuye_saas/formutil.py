@@ -111,6 +111,7 @@ PAYMENT_YUAN = (Decimal("0.01"), Decimal("1000000"))       # one payment of one 
 CREDIT_YUAN = (Decimal("0"), Decimal("1000000"))           # one part of a credit note
 LEDGER_YUAN = (Decimal("0.01"), Decimal("100000000"))      # a ledger entry, a fund budget
 POINTS = (Decimal("0"), Decimal("1000"))                   # scoring standards
+HOURS_DAY = (Decimal("0"), Decimal("24"))                   # one volunteer task's hours
 
 _PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 

@@ -13,6 +13,8 @@ from .committees.models import (  # noqa: F401
     Candidate, CommitteeSupervision, Formation, VettingCheck, VettingCriterion,
 )
 from .followups.models import FollowUp  # noqa: F401
+from .fourlists.models import FourListItem, FourListUpdate  # noqa: F401
+from .volunteers.models import BuildingLeader, PointExchange, Volunteer, VolunteerTask, VolunteerTeam  # noqa: F401
 from .indicators.models import CompoundMonth  # noqa: F401
 from .jobs.schedule import ScheduleState  # noqa: F401
 from .evaluation.models import (  # noqa: F401

@@ -34,6 +34,8 @@ from .evaluation.models import (
 from .credit.models import (
     CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule, FirmFlag,
 )
+from .fourlists.models import FourListItem, FourListUpdate
+from .volunteers.models import BuildingLeader, PointExchange, Volunteer, VolunteerTask, VolunteerTeam
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -92,6 +94,11 @@ WRITERS = {
     "credit_decide": {DISTRICT},
     "credit_config": {DISTRICT},
     "credit_object": {"firm_manager"},
+    # 四项清单: community and street staff keep their communities' lists; an item's owner firm
+    # reports progress on it (the logic checks it is the owner).
+    "fourlist": {"community_staff", "street_staff"},
+    "fourlist_report": {"community_staff", "street_staff"} | FIRM_ROLES,
+    "volunteers": {"community_staff", "street_staff"},
 }
 
 
@@ -382,6 +389,29 @@ def visible(m: Membership, model):
         if m.role == "assessor":
             return false()
         return within(CreditGrade.firm_id, firms)
+    # 四项清单: staff their communities' lists; a committee its community's (the lists are the
+    # community's promises to its compounds); a firm the items it owns.
+    if model is FourListItem:
+        if m.role in FIRM_ROLES:
+            return FourListItem.firm_id == m.firm_id
+        if m.role == "committee_member":
+            return FourListItem.community_id.in_(select(Compound.community_id).where(Compound.id == m.compound_id))
+        return within(FourListItem.community_id, comms)
+    if model is FourListUpdate:
+        parent_clause = visible(m, FourListItem)
+        return false() if parent_clause is false() else FourListUpdate.item_id.in_(
+            select(FourListItem.id).where(parent_clause))
+    # Volunteers (names, phones): the staff of their community, street and district only.
+    if model in (Volunteer, VolunteerTeam, VolunteerTask):
+        return within(model.community_id, comms)
+    if model is BuildingLeader:
+        # 楼栋长 and 党员中心户: the community's staff and the compound's committee.
+        if m.role in FIRM_ROLES or m.role == "assessor":
+            return false()
+        return within(BuildingLeader.compound_id, comps)
+    if model is PointExchange:
+        return within(PointExchange.volunteer_id, None if comms is None else
+                      select(Volunteer.id).where(Volunteer.community_id.in_(comms)))
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import (Blueprint, abort, g, has_request_context, redirect, render_template, request, session,
+from flask import (Blueprint, abort, flash, g, has_request_context, redirect, render_template, request, session,
                    url_for)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -88,6 +88,27 @@ def render(template: str, partial: str | None = None, **ctx):
     if partial and htmx and not htmx.history_restore_request:
         return render_template(partial, **ctx)
     return render_template(template, **ctx)
+
+
+def save(form, act, done, to, refusals: tuple[type[Exception], ...]):
+    """One request life cycle for a form that writes: validate → act → on a refusal (an exception
+    with .message and .field) roll back and show it next to its field → commit → flash → redirect.
+    `done` and `to` are a text / URL or a function of what `act` returned. None when the form must
+    be shown again (the caller renders it with 422)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = act()
+    except refusals as e:
+        db.session.rollback()
+        if hasattr(form, e.field):
+            formutil.attach_errors(form, {e.field: e.message})
+        else:
+            form.form_errors.append(e.message)
+        return None
+    db.session.commit()
+    flash(done(result) if callable(done) else done, "success")
+    return redirect(to(result) if callable(to) else to)
 
 
 # Every page of a district starts with this one statement: the session's membership in the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import BooleanField, IntegerField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..formutil import Form
+from ..formutil import Form, optional_int
 from .logic import MAX_HOURS, STAFF_CHANNELS
 from .models import ASSIGNEE_KINDS, SATISFACTION, URGENCIES
 
@@ -57,7 +57,9 @@ class DispatchForm(Form):
     assignee_kind = RadioField("承办方", choices=list(ASSIGNEE_KINDS.items()), default="firm",
                                validators=[DataRequired("请选择承办方。")])
     firm_id = SelectField("物业服务企业", coerce=int, choices=[], validate_choice=False, validators=[Optional()])
-    assignee_name = StringField("党员志愿者姓名 / 职能部门名称", validators=[Optional(), Length(max=60)])
+    volunteer_id = SelectField("党员志愿者", coerce=optional_int, choices=[], validate_choice=False,
+                               validators=[Optional()])
+    assignee_name = StringField("职能部门名称", validators=[Optional(), Length(max=60)])
     note = TextAreaField("派单说明", validators=[Optional(), Length(max=1000)])
 
 

@@ -23,6 +23,7 @@ from ..auth.models import Membership
 from ..extensions import db
 from ..org.models import Compound, Contract, Firm, Household
 from ..timeutil import local, now, today
+from ..volunteers import logic as volunteer_logic
 from .models import (
     ASSIGNEE_KINDS, CHANNELS, SATISFACTION, STATUSES, URGENCIES, Demand, DemandCategory,
     DemandEvent, DemandPhoto,
@@ -345,27 +346,35 @@ def dispatch_firms(compound_id: int) -> list[Firm]:
     return list(dict.fromkeys(rows))  # the latest contract's firm first, each firm once
 
 
-def dispatch(d: Demand, m: Membership, kind: str, firm_id: int | None, name: str, note: str = "") -> None:
+def dispatch(d: Demand, m: Membership, kind: str, firm_id: int | None, name: str, note: str = "",
+             volunteer_id: int | None = None) -> None:
     if not may_dispatch(m, d):
         raise DemandProblem("只有小区所在社区可以派单；逾期升级后，街道也可以派单。", "assignee_kind", 403)
     _turn(d, OPEN, "派单")
     if kind not in ASSIGNEE_KINDS:
         raise DemandProblem("请选择承办方。", "assignee_kind")
     name = (name or "").strip()
-    firm = None
+    firm = volunteer = None
     if kind == "firm":
         firm = next((f for f in dispatch_firms(d.compound_id) if f.id == firm_id), None)
         if firm is None:
             raise DemandProblem("只能派给与本小区有有效服务合同的物业服务企业。", "firm_id")
         name = firm.name
+    elif kind == "volunteer":
+        # 党员接单: a registered volunteer of the community, never a typed name.
+        volunteer = next((v for v in volunteer_logic.dispatch_volunteers(d.compound_id) if v.id == volunteer_id), None)
+        if volunteer is None:
+            raise DemandProblem("请选择本社区在册的党员志愿者（在“党员志愿者”中登记）。", "volunteer_id")
+        name = volunteer.name
     elif not name:
-        raise DemandProblem("请填写党员志愿者姓名或职能部门名称。", "assignee_name")
+        raise DemandProblem("请填写职能部门名称。", "assignee_name")
     elif len(name) > 60:
         raise DemandProblem("承办人（部门）名称不能超过 60 个字。", "assignee_name")
     again = d.assignee_kind is not None
     d.assignee_kind, d.firm_id, d.assignee_name = kind, firm.id if firm else None, name
     d.status, d.dispatched_at, d.accepted_at = "dispatched", now(), None
     db.session.flush()
+    volunteer_logic.on_dispatch(d, volunteer if kind == "volunteer" else None)
     _event(d, "dispatched", m.user.display_name, m.user_id, (note or "").strip(),
            {"assignee_kind": kind, "assignee": name, "firm_id": d.firm_id, "again": again,
             "level": "street" if m.role == "street_staff" else "community"})

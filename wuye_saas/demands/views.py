@@ -15,6 +15,7 @@ from ..formutil import Form, attach_errors, record_id
 from ..org.models import Compound
 from ..ratelimit import PUBLIC_DEMANDS, limiter
 from ..timeutil import fmt_datetime, local, now
+from ..volunteers import logic as volunteer_logic
 from ..web import current_membership, get_or_404, page_arg, public_blueprint, render, require, tenant_blueprint
 from . import logic
 from .forms import (
@@ -161,12 +162,16 @@ def _detail(d: Demand, forms: dict | None = None, problem: str = "", status: int
     forms = {"dispatch": dispatch, "accept": NoteForm(formdata=None), "resolve": ResolveForm(formdata=None),
              "visit": VisitForm(formdata=None), "supervise": SuperviseForm(formdata=None), **(forms or {})}
     forms["dispatch"].firm_id.choices = [(f.id, f.name) for f in firms]
+    volunteers = volunteer_logic.dispatch_volunteers(d.compound_id) if "dispatch" in logic.next_steps(m, d) else []
+    forms["dispatch"].volunteer_id.choices = [(None, "请选择志愿者")] + [
+        (v.id, f"{v.name}{'（党员）' if v.is_party_member else ''}{' · ' + v.team.name if v.team else ''}")
+        for v in volunteers]
     events = db.session.execute(select(DemandEvent).where(DemandEvent.demand_id == d.id)
                                 .options(selectinload(DemandEvent.photos)).order_by(DemandEvent.at, DemandEvent.id)
                                 ).scalars().all()
     return render("demands/detail.html", d=d, forms=forms, steps=logic.next_steps(m, d), events=events,
                   problem=problem, at=at, overdue=logic.is_overdue(d, at), on_time=logic.on_time(d),
-                  firms=firms, on_behalf=d.assignee_kind in ("volunteer", "department"), **LABELS), status
+                  firms=firms, volunteers=volunteers, on_behalf=d.assignee_kind in ("volunteer", "department"), **LABELS), status
 
 
 @bp.route("/<int:demand_id>")
@@ -201,7 +206,7 @@ def dispatch(demand_id):
     form.firm_id.choices = []
     return _step(demand_id, "demand_dispatch", "dispatch", form,
                  lambda d, m, f: logic.dispatch(d, m, f.assignee_kind.data, f.firm_id.data, f.assignee_name.data,
-                                                f.note.data),
+                                                f.note.data, volunteer_id=f.volunteer_id.data),
                  "已派单。")
 
 

@@ -45,7 +45,7 @@ DETAILS = {
     "其他": ["希望物业尽快处理。", "麻烦社区帮忙协调一下。"],
 }
 NAMES = ["李女士", "王先生", "张阿姨", "刘先生", "陈女士", "杨大爷", "赵先生", "孙女士"]
-VOLUNTEERS = ["党员志愿者 郝建国", "党员志愿者 申秀英"]
+VOLUNTEERS = ["郝建国", "申秀英"]
 DEPARTMENTS = ["区住建局", "区城管局", "街道综合执法队", "供电所"]
 HAND_DAYS = 60  # the hand-written demands' window, days back from now
 CHUNK = 1000
@@ -296,7 +296,7 @@ def _history(rng: random.Random, at_now: datetime, cats: dict, skip_recent: set[
                        or (None, f"{_person(rng)}（{c.community_name}）") for c in comps}
     street_staff = {c.street_id: accounts["street"].get(c.street_id) or (None, f"{_person(rng)}（{c.street_name}）")
                     for c in comps}
-    volunteers = {cid: [f"党员志愿者 {_person(rng)}" for _ in range(3)] for cid in community_staff}
+    volunteers = {cid: [_person(rng) for _ in range(3)] for cid in community_staff}
     firm_late = {}  # firm id → its share of demands resolved late
     mean_homes = sum(len(v) for v in homes.values()) / max(1, len(comps))
     rates = {c.id: RATE * MODE_FACTOR.get(c.management_mode, 1.0) * ((len(homes.get(c.id, [])) or mean_homes)
