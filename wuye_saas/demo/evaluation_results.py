@@ -11,6 +11,7 @@ from ..auth.models import Membership
 from ..evaluation import publishing, results
 from ..evaluation.models import Assessment, Evaluation, ItemScore
 from ..extensions import db
+from ..fees.holdback import release_evaluation
 from ..fees.models import HoldbackRelease
 from ..tenancy import tenant_scope
 
@@ -31,7 +32,9 @@ def seed_results(tenant_id: int, demo_firm_id: int | None) -> dict:
         results.compute(ev.id)
         counts["consequence_follow_ups"] = publishing.publish(district, ev)
         counts["published_evaluations"] = 1
-        # Publishing released the quarter's 质量保证金 (fees/holdback.py): count the compound months.
+        # The release the publish page starts as a job (fees/holdback_jobs.py), run here directly.
+        release_evaluation(ev, "publish", district.user)
+        # The quarter's 质量保证金 released (fees/holdback.py): count the compound months.
         counts["holdback_releases"] = db.session.execute(
             select(func.count()).select_from(HoldbackRelease).where(HoldbackRelease.evaluation_id == ev.id)).scalar()
         manager = db.session.execute(select(Membership).where(Membership.role == "firm_manager",

@@ -547,8 +547,11 @@ def compute_results(run, evaluation_id: int) -> None:
         from ..credit.records import sync_evaluation  # lazy: credit is another area
         outcome["follow_ups"] = open_consequences(ev)
         outcome["credit_records"], outcome["credit_revoked"] = sync_evaluation(ev, "appeal")
-        from ..fees.holdback import release_evaluation  # lazy: fees is another area
-        outcome["holdback"] = release_evaluation(ev, "appeal").as_dict()
+        # The holdback follows the changed result in its own job (commits what this one wrote).
+        from ..auth.models import User
+        from ..fees import holdback_jobs  # lazy: fees is another area
+        started = holdback_jobs.submit(ev, "appeal", db.session.get(User, run.user_id) if run.user_id else None)
+        outcome["holdback_job"] = started.id if started else None
     run.result = outcome
     run.message = f"已写入 {outcome['assessments']} 个参评对象的结果。"
 
