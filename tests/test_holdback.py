@@ -16,6 +16,7 @@ from wuye_saas.evaluation.models import Appeal, Assessment, Evaluation
 from wuye_saas.extensions import db
 from wuye_saas.fees import holdback
 from wuye_saas.fees.models import Bill, BillingRun, CreditNote, FeePolicy, HoldbackRelease
+from wuye_saas.jobs import JobRun
 from wuye_saas.org import models as m
 from wuye_saas.publicity.models import LedgerEntry
 from wuye_saas.tenancy import tenant_scope
@@ -84,6 +85,15 @@ def _published(std, units, results, **kw):
         a.stars, a.total = stars, D(total)
     db.session.flush()
     return ev
+
+
+def settled(app, ns, ev_id) -> list[dict]:
+    """Wait for every release job of the evaluation (inline on SQLite: already done; through RQ
+    on PostgreSQL/Redis: until the worker finished them); their outcomes, oldest first."""
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        ids = db.session.execute(select(JobRun.id).where(JobRun.kind == f"holdback:{ev_id}")
+                                 .order_by(JobRun.id)).scalars().all()
+    return [wait_for_job(app, i) for i in ids]
 
 
 def _month_sums(evaluation_id=None):
@@ -224,6 +234,7 @@ def test_publish_releases_once_and_an_appeal_posts_only_the_difference(app, worl
         _bill(p, ns.household2, ns.compound2, ns.firm2, MAR, 5000, 500)
     _in(app, ns, bills)
     ns, std, ev, a1, a2 = finalized_and_published(app, world, client)
+    assert [j["status"] for j in settled(app, ns, ev.id)] == ["done"]   # publishing started one job
     first = {(ns.compound1, JAN): (1235, 1111, 124), (ns.compound1, FEB): (1235, 1111, 124),
              (ns.compound2, MAR): (500, 0, 500)}
     assert _in(app, ns, _month_sums) == first
@@ -243,6 +254,8 @@ def test_publish_releases_once_and_an_appeal_posts_only_the_difference(app, worl
                 {"outcome": "uphold", "occurrences": "1", "decision": "复核属实。"})
     assert resp.status_code == 302
     assert wait_for_job(app, _latest_run(app, ns, ev.id))["status"] == "done"
+    jobs = settled(app, ns, ev.id)      # the results job started the release of the change
+    assert [j["status"] for j in jobs] == ["done", "done"] and jobs[1]["result"]["rows"] == 2
 
     def after():
         assert db.session.get(Assessment, a1).stars == 5
@@ -328,6 +341,7 @@ def test_district_rerun_posts_a_late_bill_after_confirmation(app, world, client)
     assert "确认重新核算" in page
     resp = post(client, f"/d/alpha/fees/holdback/evaluations/{ev_id}/release")
     assert resp.status_code == 302
+    assert settled(app, ns, ev_id)[-1]["result"]["rows"] == 0
     assert _in(app, ns, lambda: db.session.execute(select(func.count()).select_from(HoldbackRelease)).scalar()) == 1
 
     def late():   # a household of compound 1 registered late, billed for January afterwards
@@ -339,6 +353,7 @@ def test_district_rerun_posts_a_late_bill_after_confirmation(app, world, client)
     _in(app, ns, late)
     resp = post(client, f"/d/alpha/fees/holdback/evaluations/{ev_id}/release")
     assert resp.status_code == 302
+    assert settled(app, ns, ev_id)[-1]["status"] == "done"
 
     def check():
         # 1901 × 90 % = 1710.9 → 1710, kept 191: the posting holds the difference (+100, +90, +10).
