@@ -130,6 +130,10 @@ def test_the_kept_part_credited_to_the_households_next_bills(app, world, client)
     assert dues == {bill_ids[0]: 9000 - 371, bill_ids[1]: 9000 - 170}
 
     login(client, "alpha-district")
+    release_id = _in(app, ns, lambda: db.session.execute(select(HoldbackRelease.id)).scalar_one())
+    page = client.get(f"/d/alpha/fees/holdback/{release_id}").get_data(as_text=True)
+    assert "返还业主" in page and "¥3.71" in page and "¥1.70" in page and "¥0.30" in page
+    assert "2026-04 账单" in page and "待下期账单开具后抵扣" in page
     page = client.get(f"/d/alpha/fees/bills/{bill_ids[0]}").get_data(as_text=True)
     assert "质量保证金返还 2026-01" in page and "¥3.71" in page and "¥86.29" in page   # 90.00 − 3.71
 

@@ -48,6 +48,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 from sqlalchemy import and_, func, insert, select
+from sqlalchemy.orm import selectinload
 
 from .. import bulk, policy
 from ..audit import AuditEvent, _actor
@@ -391,6 +392,22 @@ def history(row: HoldbackRelease) -> list[HoldbackRelease]:
         HoldbackRelease.evaluation_id == row.evaluation_id, HoldbackRelease.compound_id == row.compound_id,
         HoldbackRelease.firm_id == row.firm_id, HoldbackRelease.month == row.month)
         .order_by(HoldbackRelease.id)).scalars().all()
+
+
+def credits_of(postings: list[HoldbackRelease]) -> list[tuple]:
+    """(household, credited 分, bill month it went onto or None while waiting) per household
+    of the postings (rule 5, bills), by building and room."""
+    from ..org.models import Household
+    if not postings:
+        return []
+    rows = db.session.execute(
+        select(HoldbackCredit.household_id, func.sum(HoldbackCredit.amount_fen), func.max(Bill.month))
+        .outerjoin(Bill, Bill.id == HoldbackCredit.bill_id)
+        .where(HoldbackCredit.release_id.in_([p.id for p in postings])).group_by(HoldbackCredit.household_id)).all()
+    homes = {h.id: h for h in db.session.execute(select(Household).options(selectinload(Household.building)).where(
+        Household.id.in_([r[0] for r in rows]))).scalars()}
+    return sorted(((homes[h], int(amount), month) for h, amount, month in rows if h in homes),
+                  key=lambda r: r[0].label)
 
 
 def choices(m) -> tuple[list, list, list]:

@@ -63,7 +63,8 @@ def detail(holdback_release_id):
     postings = holdback.history(row)
     return render("fees/holdback/detail.html", row=row, postings=postings, totals={
         "withheld": sum(p.withheld_fen for p in postings), "released": sum(p.released_fen for p in postings),
-        "kept": sum(p.kept_fen for p in postings)}, rule=holdback.rule_text(row.policy), pct=holdback.pct_text)
+        "kept": sum(p.kept_fen for p in postings)}, rule=holdback.rule_text(row.policy), pct=holdback.pct_text,
+        credits=holdback.credits_of(postings) if row.policy.holdback_kept_to == "bills" else [])
 
 
 @bp.route("/holdback/evaluations/<int:evaluation_id>/release", methods=["POST"])
