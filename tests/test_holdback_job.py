@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 from wuye_saas.evaluation.models import Assessment, Evaluation
 from wuye_saas.extensions import db
 from wuye_saas.fees import billing, holdback, payments
-from wuye_saas.fees.models import Bill, BillingRun, HoldbackCredit, HoldbackRelease, Payment
+from wuye_saas.fees.models import Bill, BillingRun, FeePolicy, HoldbackCredit, HoldbackRelease, Payment
 from wuye_saas.jobs import JobRun
 from wuye_saas.publicity.models import LedgerEntry
 from wuye_saas.tenancy import tenant_scope
@@ -241,3 +241,23 @@ def test_two_releases_at_once_post_once(app, world):
     assert sorted(o["result"]["rows"] for o in outcomes) == [0, 1]
     assert _in(app, ns, _month_sums) == {(ns.compound1, JAN): (1801, 1620, 181)}
     assert _in(app, ns, lambda: db.session.execute(select(func.count()).select_from(LedgerEntry)).scalar()) == 1
+
+
+def test_policy_form_chooses_where_the_kept_part_goes(app, world, client):
+    login(client, "alpha-district")
+    page = client.get("/d/alpha/fees/policies/new").get_data(as_text=True)
+    assert 'name="holdback_kept_to"' in page and "返还业主（抵扣下期物业费）" in page
+    base = {"name": "返还业主的政策", "basis": "per_m2", "price_regime": "市场调节价", "fee_mode": "包干制",
+            "valid_from": "2026-01-01", "rate_1": "1.2", "gov_mode": "none", "holdback_percent": "10",
+            "holdback_kind": "quarterly", "holdback_basis": "stars", "gov_trial_months": "0",
+            "band_min_1": "5", "band_pct_1": "100", "holdback_kept_to": "bills"}
+    resp = post(client, "/d/alpha/fees/policies/new", {**base, "holdback_kept_to": "owners"})
+    assert resp.status_code == 422
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        assert db.session.execute(select(func.count()).select_from(FeePolicy)).scalar() == 0
+    resp = post(client, "/d/alpha/fees/policies/new", base)
+    assert resp.status_code == 302
+    with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+        assert db.session.execute(select(FeePolicy.holdback_kept_to)).scalar_one() == "bills"
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "按各户暂扣金额比例返还业主，抵扣下期物业费" in page
