@@ -193,6 +193,11 @@ def test_the_job_from_publish_shows_its_progress_and_a_second_rerun_is_refused(a
     assert done["result"]["rows"] == 2 and done["result"]["released"] == 1620 and done["result"]["kept"] == 625
     page = client.get(f"/d/alpha/fees/holdback/?evaluation={ev.id}").get_data(as_text=True)
     assert "job-status" in page and "已记 2 笔" in page and "¥16.20" in page
+    # The audit log shows the run's summary entry in Chinese, with its counts and sums.
+    log = client.get("/d/alpha/audit/?entity=evaluation&action=create").get_data(as_text=True)
+    name = _in(app, ns, lambda: db.session.get(Evaluation, ev.id).name)
+    assert f"质量保证金释放：{name}（考核结果发布）" in log
+    assert "质量保证金释放笔数" in log and "返还企业" in log
 
     def hold_the_lock():   # a run of this evaluation still going (a live worker beating)
         run = JobRun(kind=f"holdback:{ev.id}", label="质量保证金释放：进行中", func="x:y", status="running",
