@@ -16,6 +16,7 @@ from wuye_saas.extensions import db
 from wuye_saas.fees import billing, holdback, payments
 from wuye_saas.fees.models import Bill, BillingRun, FeePolicy, HoldbackCredit, HoldbackRelease, Payment
 from wuye_saas.jobs import JobRun
+from wuye_saas.money import allocate
 from wuye_saas.publicity.models import LedgerEntry
 from wuye_saas.tenancy import tenant_scope
 from wuye_saas.timeutil import now
@@ -169,6 +170,8 @@ def test_credits_split_exactly_whatever_the_weights():
                           (100, {1: 0, 2: 0}), (0, {1: 10})):
         shares = holdback.household_shares(kept, weights, {})
         assert sum(shares.values()) == kept and all(v >= 0 for v in shares.values())
+        expected = allocate(kept, [D(weights[h]) for h in sorted(weights)])     # money.allocate's rule
+        assert [shares.get(h, 0) for h in sorted(weights)] == expected
     # A later posting changes each household's credit by its new share less what it has.
     assert holdback.household_shares(300, {1: 1, 2: 2}, {1: 190, 2: 381}) == {1: -90, 2: -181}
     assert holdback.household_shares(2, {1: 1, 2: 1}, {1: 1, 2: 1}) == {}

@@ -34,16 +34,19 @@ def next_ids(table: Table, n: int) -> list[int]:
     return list(range(start + 1, start + n + 1))
 
 
-def _value(v, processor):
-    if v is None:
+def _converter(column, dialect):
+    """How a column's values go into the JSON array (None when as they are)."""
+    try:
+        py = column.type.python_type
+    except NotImplementedError:
         return None
-    if processor is not None and isinstance(v, (date, datetime)):
-        v = processor(v)
-    if isinstance(v, Decimal):
-        return str(v)
-    if isinstance(v, (date, datetime)):
-        return v.isoformat()
-    return v
+    if py in (date, datetime):
+        proc = column.type.bind_processor(dialect) if dialect.name == "sqlite" else None
+        to_text = proc or (lambda v: v.isoformat())
+        return lambda v: None if v is None else to_text(v)
+    if py is Decimal:
+        return lambda v: None if v is None else str(v)
+    return None
 
 
 def insert_rows(table: Table, rows: list[dict]) -> None:
@@ -52,11 +55,15 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
         return
     conn = db.session.connection()
     dialect = conn.dialect
-    cols = [table.c[k] for k in rows[0]]
+    keys = list(rows[0])
+    cols = [table.c[k] for k in keys]
     sqlite = dialect.name == "sqlite"
-    procs = [c.type.bind_processor(dialect) if sqlite else None for c in cols]
-    payload = json.dumps([[_value(r[c.key], p) for c, p in zip(cols, procs)] for r in rows],
-                         ensure_ascii=False, separators=(",", ":"))
+    values = [[r[k] for k in keys] for r in rows]
+    for i, convert in enumerate(_converter(c, dialect) for c in cols):
+        if convert is not None:
+            for v in values:
+                v[i] = convert(v[i])
+    payload = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     names = ", ".join(f'"{c.name}"' for c in cols)
     if sqlite:
         values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(cols)))
