@@ -29,7 +29,7 @@ CLAIM_STATUSES = {"submitted": "待审核", "approved": "已核准", "rejected":
 HOLDBACK_BASES = {"stars": "按星级", "score": "按总分"}
 # Where the part not released goes (the issue: "the compound's 公共收益 ledger, or a credit to
 # owners' next bills"); fees/holdback.py rule 5.
-HOLDBACK_DESTINATIONS = {"ledger": "计入小区公共收益", "bills": "返还业主（抵扣下期物业费）"}
+HOLDBACK_DESTINATIONS = {"ledger": "计入小区公共收益", "bills": "返还业主"}
 # 湖州 第34条 / 绍兴 第37条 style default: the firm gets back more the better it scored.
 DEFAULT_HOLDBACK_BANDS = [{"min": "5", "percent": "100"}, {"min": "4", "percent": "90"},
                           {"min": "3", "percent": "70"}]
