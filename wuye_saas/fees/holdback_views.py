@@ -1,6 +1,8 @@
 """质量保证金释放 pages: the district's list per evaluation, compound and month with totals and
-the finance office's export; the firm's own; the history of one compound month; the district's
-re-run after late bills or credit notes (thin views over holdback.py)."""
+the finance office's export and the latest release job's card (progress, outcome); the firm's
+own; the history of one compound month (and the households' credits when the kept part went to
+their bills); the district's re-run after late bills or credit notes, as a job (thin views over
+holdback.py and holdback_jobs.py)."""
 from __future__ import annotations
 
 from io import BytesIO
