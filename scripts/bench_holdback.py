@@ -1,5 +1,5 @@
-"""Benchmark: releasing 质量保证金 for 1,000 compounds × 12 months (and for 500 × 12, to show how
-the number of SQL statements behaves with the number of compounds).
+"""Benchmark: releasing 质量保证金 for 1,000 compounds × 12 months, and for a smaller and a larger
+count (default 500 and 2,000), to show that the number of SQL statements stays the same.
 
 Builds a throwaway SQLite database (a temp file), or uses the PostgreSQL database of --url (it
 must be one of your own: the script migrates it and leaves the benchmark districts in it). Per
@@ -33,7 +33,7 @@ from wuye_saas.extensions import db  # noqa: E402
 MONTHS = [date(2025, mo, 1) for mo in range(1, 13)]
 
 
-def seed(slug: str, compounds: int) -> tuple[int, int]:
+def seed(slug: str, compounds: int, kept_to: str) -> tuple[int, int]:
     from wuye_saas.evaluation.models import Assessment, Evaluation, Standard
     from wuye_saas.fees.models import Bill, BillingRun, CreditNote, FeePolicy
     from wuye_saas.org import models as m
@@ -65,7 +65,7 @@ def seed(slug: str, compounds: int) -> tuple[int, int]:
              "floor_area": Decimal("88.50"), "owner_name": "业主", "household_code": f"B{tid:03d}{i:05d}{k}"}
             for i, (c, b) in enumerate(zip(comp_ids, building_ids)) for k in (1, 2)]).all()
         policy = FeePolicy(name="基准政策", status="active", valid_from=date(2025, 1, 1),
-                           holdback_percent=Decimal("10"), holdback_kind="annual")
+                           holdback_percent=Decimal("10"), holdback_kind="annual", holdback_kept_to=kept_to)
         db.session.add(policy)
         db.session.flush()
         policy.family_id = policy.id
@@ -134,12 +134,12 @@ def timed(tid: int, fn):
     return seconds, len(statements), out
 
 
-def run_size(slug: str, compounds: int) -> list[tuple]:
+def run_size(slug: str, compounds: int, kept_to: str) -> list[tuple]:
     from wuye_saas.evaluation.models import Evaluation
     from wuye_saas.fees import holdback
 
     started = time.perf_counter()
-    tid, ev_id = seed(slug, compounds)
+    tid, ev_id = seed(slug, compounds, kept_to)
     print(f"\n{compounds} compounds × 12 months: seeded in {time.perf_counter() - started:.1f} s")
 
     def release():
@@ -158,17 +158,22 @@ def run_size(slug: str, compounds: int) -> list[tuple]:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="", help="a PostgreSQL database of your own (default: a temp SQLite file)")
+    ap.add_argument("--sizes", default="500,1000,2000", help="compound counts, comma-separated")
+    ap.add_argument("--kept-to", default="ledger", choices=["ledger", "bills"],
+                    help="where the kept part goes: the 公共收益 ledger or credits on the households' next bills")
     args = ap.parse_args()
     url = args.url or f"sqlite:///{tempfile.mkdtemp()}/bench_holdback.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "REDIS_URL": None})
     with app.app_context():
         from flask_migrate import upgrade
         upgrade()
-        print(f"database: {db.engine.dialect.name} {db.engine.dialect.server_version_info}")
+        print(f"database: {db.engine.dialect.name} {db.engine.dialect.server_version_info}; kept part to {args.kept_to}")
         stamp = int(time.time())
-        big = run_size(f"hb{stamp}", 1000)
-        small = run_size(f"hs{stamp}", 500)
-        print(f"\nstatements, 1,000 vs 500 compounds: {[b[2] for b in big]} vs {[s[2] for s in small]}")
+        counts = {}
+        for size in (int(x) for x in args.sizes.split(",")):
+            counts[size] = [r[2] for r in run_size(f"h{size}x{stamp}", size, args.kept_to)]
+        print("\nstatements (release, release again) by compounds: "
+              + ", ".join(f"{k:,}: {v}" for k, v in counts.items()))
         db.engine.dispose()
 
 

@@ -1,5 +1,6 @@
 """质量保证金 in a real browser: the district publishes the quarter's evaluation → the release
-appears on the district's 质量保证金 page (both compounds, totals) and on the firm's (its own only)."""
+appears on the district's 质量保证金 page once its job has finished (the job's card, both compounds,
+totals) and on the firm's (its own only, no job card)."""
 from __future__ import annotations
 
 import re
@@ -36,6 +37,10 @@ def test_publish_releases_holdback_for_the_district_and_the_firm(app, world, rq_
     expect(district.get_by_test_id("evaluation-status")).to_have_text("已发布")
 
     district.get_by_role("link", name="质量保证金").first.click()
+    # The release runs as a job: its card polls until it has finished, then the page has the rows.
+    expect(district.locator(".job-status")).to_have_attribute("data-status", "done", timeout=30000)
+    district.reload()
+    expect(district.locator(".job-status")).to_contain_text("已记 2 笔")
     table = district.locator("#results")
     expect(table).to_contain_text("甲区1号小区")
     expect(table).to_contain_text("甲区2号小区")
@@ -49,6 +54,7 @@ def test_publish_releases_holdback_for_the_district_and_the_firm(app, world, rq_
     table = firm.locator("#results")
     expect(table).to_contain_text("甲区1号小区")
     expect(table).not_to_contain_text("甲区2号小区")
+    expect(firm.locator(".job-status")).to_have_count(0)
     expect(table.locator("tfoot")).to_contain_text("¥16.20")
     table.get_by_role("link", name=re.compile("明细")).first.click()
     expect(firm.locator("body")).to_contain_text("质量保证金留存 2026-01")

@@ -12,6 +12,7 @@ from ..credit.models import FirmFlag
 from ..evaluation import publishing, results
 from ..evaluation.models import Assessment, Evaluation, ItemScore
 from ..extensions import db
+from ..fees.holdback import release_evaluation
 from ..fees.models import HoldbackRelease
 from ..tenancy import tenant_scope
 
@@ -37,7 +38,9 @@ def seed_results(tenant_id: int, demo_firm_id: int | None) -> dict:
         # 招投标 … — flags on the listed firms.
         counts["consequence_flags"] = db.session.execute(
             select(func.count()).select_from(FirmFlag).where(FirmFlag.evaluation_id == ev.id)).scalar()
-        # Publishing released the quarter's 质量保证金 (fees/holdback.py): count the compound months.
+        # The release the publish page starts as a job (fees/holdback_jobs.py), run here directly.
+        release_evaluation(ev, "publish", district.user)
+        # The quarter's 质量保证金 released (fees/holdback.py): count the compound months.
         counts["holdback_releases"] = db.session.execute(
             select(func.count()).select_from(HoldbackRelease).where(HoldbackRelease.evaluation_id == ev.id)).scalar()
         manager = db.session.execute(select(Membership).where(Membership.role == "firm_manager",

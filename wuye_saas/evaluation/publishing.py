@@ -8,8 +8,9 @@ that flush (the caller commits) or raise PublishProblem having written nothing.
   day, Shanghai time), and the consequences of each list as follow-ups.
 - consequences: each list's (and the veto's) consequences as follow-ups and flags on the firm
   (credit/consequences.py has the rules; running it again writes nothing twice); and
-  the lists' and vetoes' records in each firm's credit file (credit/records.py); the holdback
-  of the months it covers released by the fee policy's rule (fees/holdback.py).
+  the lists' and vetoes' records in each firm's credit file (credit/records.py). The holdback
+  of the months it covers is released by the fee policy's rule in a job the view starts after
+  the commit (fees/holdback_jobs.py; holdback.py rule 7).
 - appeals: the firm manager, on an item of its own published assessment, within the window,
   with a reason, one open appeal per item. The district upholds (new points through
   rules.item_points; a veto item: the veto is lifted) or rejects, with a decision note. An
@@ -105,9 +106,7 @@ def publish(m: Membership, ev: Evaluation) -> int:
     ev.appeal_until = today() + timedelta(days=ev.appeal_days)
     db.session.flush()
     from ..credit.records import sync_evaluation  # lazy: credit is another area
-    from ..fees.holdback import release_evaluation  # lazy: fees is another area
     sync_evaluation(ev)
-    release_evaluation(ev, "publish", m.user)
     return open_consequences(ev)
 
 

@@ -242,8 +242,11 @@ def publish(evaluation_id):
         db.session.rollback()
         return _confirm_page(ev, "publish", e.message, 409)
     db.session.commit()
+    from ..fees import holdback_jobs  # lazy: fees is another area
+    holdback_jobs.submit(ev, "publish", current_user)   # the 质量保证金 release: a job after the commit
     flash(f"已发布“{ev.name}”的考核结果，申诉截止 {ev.appeal_until:%Y-%m-%d}；"
-          f"{'已生成 %d 条约谈/退出等待办。' % opened if opened else '无需生成待办。'}", "success")
+          f"{'已生成 %d 条约谈/退出等待办。' % opened if opened else '无需生成待办。'}"
+          "质量保证金正在按结果释放（见“质量保证金”页）。", "success")
     return redirect(url_for("results.evaluation", evaluation_id=ev.id))
 
 

@@ -547,8 +547,13 @@ def compute_results(run, evaluation_id: int) -> None:
         from ..credit.records import sync_evaluation
         outcome.update(apply_evaluation(ev).as_dict())
         outcome["credit_records"], outcome["credit_revoked"] = sync_evaluation(ev, "appeal")
-        from ..fees.holdback import release_evaluation  # lazy: fees is another area
-        outcome["holdback"] = release_evaluation(ev, "appeal").as_dict()
+        # The holdback follows the changed result in its own job, which must read the new
+        # results: commit them first (starting a job may also roll back on a lost lock race).
+        from ..auth.models import User
+        from ..fees import holdback_jobs  # lazy: fees is another area
+        db.session.commit()
+        started = holdback_jobs.submit(ev, "appeal", db.session.get(User, run.user_id) if run.user_id else None)
+        outcome["holdback_job"] = started.id if started else None
     run.result = outcome
     run.message = f"已写入 {outcome['assessments']} 个参评对象的结果。"
 

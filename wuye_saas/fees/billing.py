@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, column, func, literal, or_, select, table as table_clause
+from sqlalchemy import and_, case, column, func, literal, or_, select, table as table_clause, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -28,7 +28,7 @@ from ..org.models import (
 from ..tenancy import current_tenant_id, system_scope
 from ..timeutil import now, today
 from . import compute
-from .models import Bill, BillingRun, CreditNote, FeeAssignment, FeePolicy, Payment
+from .models import Bill, BillingRun, CreditNote, FeeAssignment, FeePolicy, HoldbackCredit, Payment
 
 SCOPE_LABELS = {"district": "全区", "street": "街道", "compound": "小区", "firm": "本公司全部小区"}
 SKIP_NO_CONTRACT = "该月没有有效的物业服务合同"
@@ -344,10 +344,31 @@ def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int,
         if not plan.policy.frozen:
             plan.policy.frozen = True  # it has billed: editing now makes a new version
     _insert_bills(rows)
+    attach_holdback_credits(br, ids)
     # Counted by this run's id: bills another run wrote meanwhile are not this run's.
     issued = _hot(select(func.count()).select_from(Bill).where(
         Bill.month == month, Bill.compound_id.in_(ids), Bill.billing_run_id == br.id), Bill).scalar_one()
     return issued, len(billed)
+
+
+def attach_holdback_credits(br: BillingRun, compound_ids: list[int]) -> None:
+    """质量保证金返还 (holdback.py rule 5): the households' waiting credits go onto the bills this
+    run just issued them, in one UPDATE: a credit of an earlier month, on the household's bill
+    of this run, when that bill's resident part covers all the household's waiting credits
+    (else they wait for a later bill: a bill never goes below zero)."""
+    credit = HoldbackCredit.__table__
+    waiting = and_(credit.c.bill_id.is_(None), credit.c.tenant_id == current_tenant_id())
+    new_bill = (select(Bill.id).where(Bill.household_id == credit.c.household_id, Bill.month == br.month,
+                                      Bill.billing_run_id == br.id).scalar_subquery())
+    other = credit.alias("other")
+    pending = (select(func.sum(other.c.amount_fen)).where(other.c.household_id == credit.c.household_id,
+                                                          other.c.bill_id.is_(None), other.c.month < br.month)
+               .scalar_subquery())
+    resident = (select(Bill.resident_fen).where(Bill.household_id == credit.c.household_id, Bill.month == br.month,
+                                                Bill.billing_run_id == br.id).scalar_subquery())
+    db.session.execute(update(credit).where(waiting, credit.c.compound_id.in_(compound_ids),
+                                            credit.c.month < br.month, resident >= pending)
+                       .values(bill_id=new_bill))
 
 
 def run_billing(billing_run_id: int, report=lambda done, total, msg="": None) -> dict:
@@ -390,10 +411,15 @@ PAID_STATUSES = {"unpaid": "未缴", "partial": "部分缴纳", "paid": "已缴�
 
 
 def _sums():
+    """Grouped sums per bill: payments, and what credit notes and 质量保证金返还 credits take off
+    the resident's due (both reduce what the household owes; only notes change the parts)."""
     paid = (select(Payment.bill_id, func.sum(Payment.amount_fen).label("paid"))
             .group_by(Payment.bill_id).subquery("paid_sum"))
-    credit = (select(CreditNote.bill_id, func.sum(CreditNote.resident_fen).label("credited"))
-              .group_by(CreditNote.bill_id).subquery("credit_sum"))
+    taken = (select(CreditNote.bill_id.label("bill_id"), CreditNote.resident_fen.label("amount"))
+             .union_all(select(HoldbackCredit.bill_id, HoldbackCredit.amount_fen)
+                        .where(HoldbackCredit.bill_id.is_not(None))).subquery("taken"))
+    credit = (select(taken.c.bill_id, func.sum(taken.c.amount).label("credited"))
+              .group_by(taken.c.bill_id).subquery("credit_sum"))
     return paid, credit
 
 
@@ -457,11 +483,14 @@ def bill_money(bill: Bill) -> dict:
                                .order_by(CreditNote.id)).scalars().all()
     payments = db.session.execute(select(Payment).where(Payment.bill_id == bill.id)
                                   .order_by(Payment.paid_on, Payment.id)).scalars().all()
+    returns = db.session.execute(select(HoldbackCredit).where(HoldbackCredit.bill_id == bill.id)
+                                 .order_by(HoldbackCredit.month, HoldbackCredit.id)).scalars().all()
     credited = {k: sum(getattr(n, f"{k}_fen") for n in notes) for k in ("gov", "firm", "resident")}
     paid = sum(p.amount_fen for p in payments)
-    due = bill.resident_fen - credited["resident"]
-    return {"notes": notes, "payments": payments, "credited": credited, "paid": paid,
-            "due": due, "outstanding": max(due - paid, 0)}
+    returned = sum(c.amount_fen for c in returns)
+    due = bill.resident_fen - credited["resident"] - returned
+    return {"notes": notes, "payments": payments, "credited": credited, "paid": paid, "returns": returns,
+            "returned": returned, "due": due, "outstanding": max(due - paid, 0)}
 
 
 # --- credit notes ----------------------------------------------------------------------------

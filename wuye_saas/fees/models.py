@@ -27,6 +27,9 @@ PAYMENT_METHODS = ["现金", "微信", "支付宝", "银行转账", "POS刷卡"]
 CLAIM_STATUSES = {"submitted": "待审核", "approved": "已核准", "rejected": "已退回"}
 # What the share of the holdback released to the firm follows (fees/holdback.py).
 HOLDBACK_BASES = {"stars": "按星级", "score": "按总分"}
+# Where the part not released goes (the issue: "the compound's 公共收益 ledger, or a credit to
+# owners' next bills"); fees/holdback.py rule 5.
+HOLDBACK_DESTINATIONS = {"ledger": "计入小区公共收益", "bills": "返还业主"}
 # 湖州 第34条 / 绍兴 第37条 style default: the firm gets back more the better it scored.
 DEFAULT_HOLDBACK_BANDS = [{"min": "5", "percent": "100"}, {"min": "4", "percent": "90"},
                           {"min": "3", "percent": "70"}]
@@ -57,6 +60,7 @@ class FeePolicy(TenantScoped, db.Model):
     holdback_kind: Mapped[str] = mapped_column(String(10), default="quarterly", server_default="quarterly")
     holdback_basis: Mapped[str] = mapped_column(String(10), default="stars", server_default="stars")
     holdback_bands: Mapped[list | None] = mapped_column(JSON)
+    holdback_kept_to: Mapped[str] = mapped_column(String(10), default="ledger", server_default="ledger")
     for_compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)  # an override
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -269,3 +273,28 @@ class HoldbackRelease(TenantScoped, db.Model):
     @property
     def audit_label(self):
         return f"{self.month:%Y年%m月} 质量保证金"
+
+
+class HoldbackCredit(TenantScoped, db.Model):
+    """质量保证金返还: a household's share of the part of a compound month's holdback that was
+    not released, under a policy whose kept part goes to the owners' next bills (holdback.py
+    rule 5). Written with its posting (a negative one takes back part of an earlier credit after
+    an appeal); `bill_id` is set when the household's next bill is issued (billing.bill_chunk),
+    and that bill's resident due is reduced by it. Never edited otherwise."""
+
+    __tablename__ = "holdback_credit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("holdback_release.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    month: Mapped[date]                                       # the month whose holdback it returns
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    release: Mapped[HoldbackRelease] = relationship()
+    household: Mapped[Household] = relationship()
+
+    @property
+    def audit_label(self):
+        return f"{self.month:%Y年%m月} 质量保证金返还"

@@ -1,7 +1,7 @@
 """Payments, arrears and collection rates: what residents owe and what they paid.
 
 What a household owes on a bill is always derived, never stored:
-    due  = resident_fen − Σ credit notes' resident_fen
+    due  = resident_fen − Σ credit notes' resident_fen − Σ 质量保证金返还 credits on the bill
     paid = Σ payments
     owed = due − paid
 computed with grouped sub-queries so a list costs one query, not one per row.
@@ -20,7 +20,7 @@ from .. import policy
 from ..extensions import db
 from ..money import fmt_yuan
 from ..org.models import Building, Community, Compound, Firm, Household, Street
-from .models import PAYMENT_METHODS, Bill, CreditNote, Payment
+from .models import PAYMENT_METHODS, Bill, CreditNote, HoldbackCredit, Payment
 
 BUCKETS = {"current": "本月", "m1_3": "1–3 个月", "m4_6": "4–6 个月", "m6p": "6 个月以上"}
 
@@ -28,11 +28,19 @@ BUCKETS = {"current": "本月", "m1_3": "1–3 个月", "m4_6": "4–6 个月", 
 # --- balances --------------------------------------------------------------------------------
 
 def _credits(bills=None):
-    stmt = select(CreditNote.bill_id, func.sum(CreditNote.resident_fen).label("resident"),
-                  func.sum(CreditNote.gov_fen).label("gov"), func.sum(CreditNote.firm_fen).label("firm"))
+    """Per bill: what credit notes took off each part, and (as `resident`) all that reduces the
+    resident's due — the notes' resident part and the 质量保证金返还 credits on the bill."""
+    notes = select(CreditNote.bill_id.label("bill_id"), CreditNote.resident_fen.label("resident"),
+                   CreditNote.gov_fen.label("gov"), CreditNote.firm_fen.label("firm"))
+    returns = select(HoldbackCredit.bill_id, HoldbackCredit.amount_fen, literal(0), literal(0))
     if bills is not None:
-        stmt = stmt.where(CreditNote.bill_id.in_(bills))
-    return stmt.group_by(CreditNote.bill_id).subquery("cn")
+        notes = notes.where(CreditNote.bill_id.in_(bills))
+        returns = returns.where(HoldbackCredit.bill_id.in_(bills))
+    else:
+        returns = returns.where(HoldbackCredit.bill_id.is_not(None))
+    both = notes.union_all(returns).subquery("taken")
+    return (select(both.c.bill_id, func.sum(both.c.resident).label("resident"), func.sum(both.c.gov).label("gov"),
+                   func.sum(both.c.firm).label("firm")).group_by(both.c.bill_id).subquery("cn"))
 
 
 def _payments(bills=None):

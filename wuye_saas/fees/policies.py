@@ -48,6 +48,7 @@ class PolicyData:
     # the bands [(min, percent)], highest first.
     holdback_kind: str = "quarterly"
     holdback_basis: str = "stars"
+    holdback_kept_to: str = "ledger"   # where the part not released goes (holdback.py rule 5)
     holdback_bands: list = field(default_factory=lambda: [(Decimal(b["min"]), Decimal(b["percent"]))
                                                           for b in DEFAULT_HOLDBACK_BANDS])
     concessions: dict = field(default_factory=dict)   # household_class_id → percent
@@ -64,7 +65,7 @@ class PolicyData:
             gov_schedule=[Decimal(str(x)) for x in p.gov_schedule or []],
             gov_trial_months=p.gov_trial_months or 0, gov_cap_fen=p.gov_cap_fen,
             holdback_percent=p.holdback_percent, holdback_kind=p.holdback_kind or "quarterly",
-            holdback_basis=p.holdback_basis or "stars",
+            holdback_basis=p.holdback_basis or "stars", holdback_kept_to=p.holdback_kept_to or "ledger",
             holdback_bands=[(Decimal(str(b["min"])), Decimal(str(b["percent"])))
                             for b in (p.holdback_bands if p.holdback_bands is not None else DEFAULT_HOLDBACK_BANDS)],
             concessions={c.household_class_id: c.percent for c in p.concessions},
@@ -220,7 +221,7 @@ def _apply(p: FeePolicy, d: PolicyData) -> None:
     p.gov_schedule = [f"{x:f}" for x in d.gov_schedule] if d.gov_mode == "declining" else None
     p.gov_trial_months, p.gov_cap_fen = d.gov_trial_months, d.gov_cap_fen
     p.holdback_percent, p.for_compound_id, p.note = d.holdback_percent, d.for_compound_id, d.note
-    p.holdback_kind, p.holdback_basis = d.holdback_kind, d.holdback_basis
+    p.holdback_kind, p.holdback_basis, p.holdback_kept_to = d.holdback_kind, d.holdback_basis, d.holdback_kept_to
     p.holdback_bands = [{"min": f"{m.normalize():f}", "percent": f"{pct.normalize():f}"}
                         for m, pct in sorted(d.holdback_bands, reverse=True)]
     grades = {g.grade: g for g in p.grades}

@@ -14,7 +14,7 @@ from ..money import to_fen
 from ..org.models import FEE_MODES, MANAGEMENT_MODES, SERVICE_GRADES
 from ..org.pickers import Within
 from ..evaluation.models import CYCLE_KINDS
-from .models import BASES, GOV_MODES, HOLDBACK_BASES, PRICE_REGIMES
+from .models import BASES, GOV_MODES, HOLDBACK_BASES, HOLDBACK_DESTINATIONS, PRICE_REGIMES
 from .policies import GradeData, PolicyData
 
 
@@ -66,6 +66,8 @@ class PolicyForm(Form):
     holdback_kind = SelectField("依据的考核", choices=list(CYCLE_KINDS.items()), default="quarterly",
                                 description="覆盖该月的这类考核结果发布后，按下列档次返还")
     holdback_basis = SelectField("返还依据", choices=list(HOLDBACK_BASES.items()), default="stars")
+    holdback_kept_to = SelectField("未返还部分去向", choices=list(HOLDBACK_DESTINATIONS.items()), default="ledger",
+                                   description="返还业主：按各户暂扣金额比例抵扣下期物业费")
     band_min_1 = decimal_field("第1档 门槛（星或分，及以上）", POINTS, 2, "门槛", default=Decimal(5))
     band_pct_1 = _pct("第1档 返还比例（%）", "返还比例", default=Decimal(100))
     band_min_2 = decimal_field("第2档 门槛", POINTS, 2, "门槛", default=Decimal(4))
@@ -124,7 +126,8 @@ class PolicyForm(Form):
             gov_trial_months=self.gov_trial_months.data or 0,
             gov_cap_fen=None if self.gov_cap.data is None else to_fen(self.gov_cap.data),
             holdback_percent=self.holdback_percent.data, holdback_kind=self.holdback_kind.data,
-            holdback_basis=self.holdback_basis.data, holdback_bands=self.bands(),
+            holdback_basis=self.holdback_basis.data, holdback_kept_to=self.holdback_kept_to.data,
+            holdback_bands=self.bands(),
             concessions={int(n[5:]): getattr(self, n).data for n in self._conc_names},
             for_compound_id=self.for_compound_id.data, note=(self.note.data or "").strip())
 
@@ -132,7 +135,7 @@ class PolicyForm(Form):
         """Fill the fields from a policy version (edit page)."""
         for name in ("name", "basis", "price_regime", "fee_mode", "valid_from", "valid_to", "gov_mode",
                      "gov_percent", "gov_per_m2", "gov_trial_months", "holdback_percent", "holdback_kind",
-                     "holdback_basis", "for_compound_id", "note"):
+                     "holdback_basis", "holdback_kept_to", "for_compound_id", "note"):
             value = getattr(d, name)
             getattr(self, name).data = plain(value) if isinstance(value, Decimal) else value
         self.gov_schedule.data = ",".join(f"{x:f}" for x in d.gov_schedule)
