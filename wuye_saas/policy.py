@@ -34,6 +34,7 @@ from .evaluation.models import (
 from .credit.models import (
     CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
 )
+from .contracts.models import ContractFiling, FilingFile, FilingReview, FilingRule
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -92,6 +93,11 @@ WRITERS = {
     "credit_decide": {DISTRICT},
     "credit_config": {DISTRICT},
     "credit_object": {"firm_manager"},
+    # 合同备案: a firm files its own contracts; community, street and district review in turn
+    # (the logic checks whose step it is); the district sets the deadlines and the number prefix.
+    "contract_filing": FIRM_ROLES,
+    "contract_review": {"community_staff", "street_staff", DISTRICT},
+    "filing_config": {DISTRICT},
 }
 
 
@@ -381,6 +387,23 @@ def visible(m: Membership, model):
         if m.role == "assessor":
             return false()
         return within(CreditGrade.firm_id, firms)
+    # 合同备案: the firm its own filings, staff their compounds', the committee only its
+    # compound's approved filing (the record, not the review in progress).
+    if model is FilingRule:
+        return false() if m.role == "assessor" else true()
+    if model is ContractFiling:
+        if m.role in FIRM_ROLES:
+            return ContractFiling.firm_id == m.firm_id
+        if m.role in ("street_staff", "community_staff"):
+            return within(ContractFiling.compound_id, comps)
+        if m.role == "committee_member":
+            return and_(ContractFiling.compound_id == m.compound_id, ContractFiling.status == "filed")
+        return false()
+    for child, col in ((FilingReview, FilingReview.filing_id), (FilingFile, FilingFile.filing_id)):
+        if model is child:
+            parent_clause = visible(m, ContractFiling)
+            return false() if parent_clause is false() else col.in_(
+                select(ContractFiling.id).where(parent_clause))
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

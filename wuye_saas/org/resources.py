@@ -133,8 +133,16 @@ def _credit_grade(firm) -> str:
 
 
 def _firm_facts(firm):
+    from ..contracts import filing   # the filing area reads the register, not the other way round
     s = _credit_standing(firm)
-    return [("信用等级", f"{s.grade}（{s.score} 分{'，列入警示名单' if s.warned else ''}）")] if s else []
+    facts = [("信用等级", f"{s.grade}（{s.score} 分{'，列入警示名单' if s.warned else ''}）")] if s else []
+    filed = filing.firm_fact(firm)
+    return facts + ([("合同备案", filed)] if filed else [])
+
+
+def _contract_facts(c):
+    from ..contracts import filing
+    return [("合同备案", filing.contract_fact(c))]
 
 
 def _classes_of(h) -> str:
@@ -248,6 +256,7 @@ RESOURCES: list[Resource] = [
         load=[joinedload(m.Contract.firm), joinedload(m.Contract.compound)],
         choices={"firm_id": _all(m.Firm), "compound_id": _all(m.Compound)},
         title=lambda o: f"{o.firm.name} — {o.compound.name}",
+        facts=_contract_facts,
     ),
     Resource(
         key="committees", model=m.Committee, label="业委会/物管会", form=forms.CommitteeForm, icon="people",
