@@ -357,3 +357,21 @@ def test_lists_by_scope_expiring_with_priority_renewal_and_export(app, client, w
     assert "甲区1号小区" not in client.get("/d/alpha/filings/?tab=unfiled").get_data(as_text=True)
     html = client.get("/d/alpha/filings/?tab=review").get_data(as_text=True)
     assert "甲区1号小区" in html and "社区办理" in html
+
+
+def test_the_demo_shows_filed_in_review_overdue_unfiled_and_priority_renewal(app, client):
+    from .test_seed import SMALL, seed
+    res = seed(app, "seed-demo", "--slug", "filing", "--password", "demo1234", *SMALL)
+    assert res.exit_code == 0, res.output
+    login(client, "filing-district", "demo1234")
+    html = client.get("/d/filing/filings/?status=filed").get_data(as_text=True)
+    assert re.search(r"潞物备〔\d{4}〕0001号", html)
+    html = client.get("/d/filing/filings/?tab=review&late=1").get_data(as_text=True)
+    assert html.count(">已逾期</span>") == 1 and "共 1 条" in html
+    assert "社区办理" in client.get("/d/filing/filings/?tab=review").get_data(as_text=True)
+    assert "合同期限" in client.get("/d/filing/filings/?tab=unfiled").get_data(as_text=True)
+    assert "优先续约</span>" in client.get("/d/filing/filings/?tab=expiring").get_data(as_text=True)
+    client.get("/logout")
+    login(client, "filing-street", "demo1234")
+    cards = client.get("/d/filing/").get_data(as_text=True)
+    assert "待审核合同备案" in cards and "已超过审核时限" in cards

@@ -48,6 +48,9 @@ ADMIN_SPECIAL: dict[str, int] = {
     "assessments.delete_evidence": 403,  # only the assessed firm removes its own evidence
     "meetings.new": 403,   # meetings are run by community and street staff; the district reads them
     "meetings.edit": 403,
+    "contracts.new": 403,            # a firm files its own contracts; the district reviews them
+    "contracts.file_contract": 403,
+    "contracts.refile": 403,
 }
 
 
@@ -153,6 +156,7 @@ def probe_world(app, world):
                     _add_appeal_records(ns, branch)
                     _add_credit_records(ns, branch)
                     _add_holdback_records(ns, branch)
+                    _add_filing_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -481,6 +485,28 @@ def _add_holdback_records(ns, branch: int) -> None:
     db.session.add(HoldbackRelease(evaluation_id=a.evaluation_id, assessment_id=a.id, compound_id=compound,
                                    firm_id=firm, policy_id=pid, month=date(2026, 1, 1), basis="stars", stars=4,
                                    percent=90, withheld_fen=1000, released_fen=900, kept_fen=100, reason="探针"))
+
+
+def _add_filing_records(ns, branch: int) -> None:
+    """A 合同备案 of the branch's contract, returned to the firm (so its refile page answers the
+    firm), with its community review and an attachment on disk."""
+    from flask import current_app
+
+    from wuye_saas.contracts.models import ContractFiling, FilingFile, FilingReview
+    from wuye_saas.publicity.accounts import voucher_path
+    f = ContractFiling(contract_id=getattr(ns, f"contract{branch}"), firm_id=getattr(ns, f"firm{branch}"),
+                       compound_id=getattr(ns, f"compound{branch}"), kind="early", service_grade="二级",
+                       fee_mode="包干制", fee_rate=0.85, start_date=date(2024, 1, 1), end_date=date(2030, 12, 31),
+                       status="returned")
+    db.session.add(f)
+    db.session.flush()
+    name = f"probe-filing-{ns.slug}-{branch}.pdf"
+    path = voucher_path(current_app.config["UPLOAD_FOLDER"], name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4 probe")
+    db.session.add_all([
+        FilingReview(filing_id=f.id, level="community", approve=False, reason="探针退回"),
+        FilingFile(filing_id=f.id, filename="合同.pdf", stored_name=name, content_type="application/pdf", size=14)])
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:
