@@ -375,3 +375,21 @@ def test_the_demo_shows_filed_in_review_overdue_unfiled_and_priority_renewal(app
     login(client, "filing-street", "demo1234")
     cards = client.get("/d/filing/").get_data(as_text=True)
     assert "待审核合同备案" in cards and "已超过审核时限" in cards
+
+
+def test_the_district_cannot_approve_terms_that_no_longer_fit_and_nothing_is_numbered(app, client, world):
+    ns = world["alpha"]
+    new = setup_district(app, ns)
+    fid = _file(client, ns, new, rate="1.15")
+    assert _review(client, ns, "community_staff", fid).status_code == 302
+    assert _review(client, ns, "street_staff", fid).status_code == 302
+    def narrower():   # the district narrows 二级 to 1.00 ± 10 % while the filing is in review
+        g = db.session.execute(select(FeePolicyGrade).where(FeePolicyGrade.grade == "二级")).scalar_one()
+        g.float_percent = Decimal("10")
+    _in(app, ns, narrower)
+    resp = _review(client, ns, "district_admin", fid)
+    assert resp.status_code == 422 and "超出政府指导价范围 0.90–1.10 元/㎡·月" in resp.get_data(as_text=True)
+    f = _in(app, ns, lambda: db.session.get(ContractFiling, fid))
+    assert (f.status, f.number) == ("district", None)
+    assert _in(app, ns, lambda: db.session.get(m.Contract, f.contract_id).status) == "draft"
+    assert _count(app, ns, FilingReview) == 2

@@ -422,10 +422,11 @@ def review(m: Membership, f: ContractFiling, approve: bool, reason: str) -> None
         _enter_step(f, nxt, at, rule())
         db.session.flush()
         return
-    # The district approves: the number, then the contract carries the filed terms.
-    problem = price_problem(f.compound_id, f.service_grade, f.fee_rate, f.start_date)
-    if problem:
-        raise FilingProblem({"reason": f"物业费标准{problem}，请退回企业更正。"})
+    # The district approves: the filed terms are checked again (the fee policy or the compound's
+    # other contracts may have changed since the firm filed), then the number, then the contract.
+    stale = problems(filing_data(f), f.compound_id, f.contract_id)
+    if stale:
+        raise FilingProblem({"reason": "；".join(v.rstrip("。") for v in stale.values()) + "。请退回企业更正。"})
     f.number_seq, f.number = _next_number(rule().number_prefix, on.year)
     f.number_year, f.status, f.due_on = on.year, "filed", None
     f.filed_at, f.filed_on, f.approved_by_id = at, on, m.user_id
