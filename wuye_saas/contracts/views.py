@@ -31,8 +31,11 @@ def _contracts_nav():
     m = g.get("membership")
     if m is None or not policy.reaches(m, ContractFiling):
         return {"contracts_nav": []}
-    label = "我的合同备案" if m.role in policy.FIRM_ROLES else "合同备案"
-    return {"contracts_nav": [("contracts.index", "file-earmark-check", label)]}
+    return {"contracts_nav": [("contracts.index", "file-earmark-check", _heading(m))]}
+
+
+def _heading(m) -> str:
+    return "我的合同备案" if m.role in policy.FIRM_ROLES else "合同备案"
 
 
 def _tabs(m) -> list[str]:
@@ -73,7 +76,7 @@ def index():
     page = db.paginate(_select(m, tab, d, r), page=page_arg(), per_page=PER_PAGE, error_out=False)
     priority = (filing.renewal_priority([(c.firm_id, c.compound_id) for c in page.items])
                 if tab == "expiring" else set())
-    return render("contracts/index.html", tab=tab, tabs=[(t, TABS[t]) for t in _tabs(m)], page=page, today=d,
+    return render("contracts/index.html", heading=_heading(m), tab=tab, tabs=[(t, TABS[t]) for t in _tabs(m)], page=page, today=d,
                   rule=r, priority=priority, statuses=FILING_STATUSES, kinds=CONTRACT_KINDS, levels=LEVELS,
                   overdue=filing.overdue, q=_q(), args=request.args, rate_text=rate_text,
                   to_file=filing.contracts_to_file(m) if tab == "filings" else [],
