@@ -393,3 +393,35 @@ def test_the_district_cannot_approve_terms_that_no_longer_fit_and_nothing_is_num
     assert (f.status, f.number) == ("district", None)
     assert _in(app, ns, lambda: db.session.get(m.Contract, f.contract_id).status) == "draft"
     assert _count(app, ns, FilingReview) == 2
+
+
+def test_district_settings_set_the_deadlines_and_the_number_prefix(app, client, world, monkeypatch):
+    ns = world["alpha"]
+    new = setup_district(app, ns)
+    login(client, ns.users["street_staff"])
+    assert client.get("/d/alpha/filings/settings").status_code == 403
+    client.get("/logout")
+    login(client, ns.users["district_admin"])
+    good = {"community_days": "1", "street_days": "0", "district_days": "2", "expiring_days": "60",
+            "number_prefix": "潞物备"}
+    for bad, message in (({"community_days": "31"}, "社区审核时限应为 0 到 30 个工作日之间的整数"),
+                         ({"number_prefix": "很长的备案编号前缀超出十个字"}, "10")):
+        resp = post(client, "/d/alpha/filings/settings", good | bad)
+        assert resp.status_code == 422 and message in resp.get_data(as_text=True)
+    from wuye_saas.contracts.models import FilingRule
+    assert _count(app, ns, FilingRule) == 0
+    assert post(client, "/d/alpha/filings/settings", good).status_code == 302
+    # Filed on Friday 2026-03-06: one working day for the community → due Monday.
+    monkeypatch.setattr(filing, "now", lambda: datetime(2026, 3, 6, 2, 0))
+    fid = _file(client, ns, new, start=date(2026, 4, 1))
+    f = _in(app, ns, lambda: db.session.get(ContractFiling, fid))
+    assert f.due_on == date(2026, 3, 9)
+    # The attachment: the firm and the reviewers open it; another district's user gets 404.
+    file_id = _in(app, ns, lambda: db.session.execute(select(FilingFile.id)).scalar_one())
+    assert client.get(f"/d/alpha/filings/files/{file_id}").data == PDF
+    for role in ("community_staff", "street_staff", "district_admin"):
+        assert _review(client, ns, role, fid).status_code == 302
+    assert _in(app, ns, lambda: db.session.get(ContractFiling, fid).number).startswith("潞物备〔")
+    client.get("/logout")
+    login(client, world["beta"].users["district_admin"])
+    assert client.get(f"/d/alpha/filings/files/{file_id}").status_code == 404

@@ -76,7 +76,8 @@ def index():
     page = db.paginate(_select(m, tab, d, r), page=page_arg(), per_page=PER_PAGE, error_out=False)
     priority = (filing.renewal_priority([(c.firm_id, c.compound_id) for c in page.items])
                 if tab == "expiring" else set())
-    return render("contracts/index.html", heading=_heading(m), tab=tab, tabs=[(t, TABS[t]) for t in _tabs(m)], page=page, today=d,
+    return render("contracts/index.html", heading=_heading(m), tab=tab, tabs=[(t, TABS[t]) for t in _tabs(m)],
+                  page=page, today=d,
                   rule=r, priority=priority, statuses=FILING_STATUSES, kinds=CONTRACT_KINDS, levels=LEVELS,
                   overdue=filing.overdue, q=_q(), args=request.args, rate_text=rate_text,
                   to_file=filing.contracts_to_file(m) if tab == "filings" else [],

@@ -96,7 +96,8 @@ def seed_filings(tenant_id: int, demo_compound_id: int | None, demo_firm_id: int
 
         # 优先续约: a red-listed firm of the latest published evaluation, its contract ending soon.
         red = db.session.execute(
-            select(Assessment.firm_id, Assessment.compound_id).join(Evaluation, Evaluation.id == Assessment.evaluation_id)
+            select(Assessment.firm_id, Assessment.compound_id)
+            .join(Evaluation, Evaluation.id == Assessment.evaluation_id)
             .where(Evaluation.status == "published", Assessment.list_kind == "red",
                    Assessment.compound_id.is_not(None))
             .order_by(Evaluation.period_end.desc(), Assessment.id).limit(1)).first()

@@ -321,7 +321,7 @@ RESOURCES: list[Resource] = [
 
 BY_KEY = {r.key: r for r in RESOURCES}
 BY_TABLE = {r.model.__tablename__: r for r in RESOURCES}
-TABLE_LABELS = {r.model.__tablename__: r.label for r in RESOURCES} | {"membership": "账号角色"}
+TABLE_LABELS = {r.model.__tablename__: r.label for r in RESOURCES} | {"membership": "账号角色", "contract_filing": "合同备案"}
 
 # The navigation groups of the register.
 NAV = [
