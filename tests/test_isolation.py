@@ -54,6 +54,9 @@ ADMIN_SPECIAL: dict[str, int] = {
     "volunteers.edit": 403,
     "volunteers.new_team": 403,
     "volunteers.new_task": 403,
+    "contracts.new": 403,            # a firm files its own contracts; the district reviews them
+    "contracts.file_contract": 403,
+    "contracts.refile": 403,
 }
 
 
@@ -161,6 +164,7 @@ def probe_world(app, world):
                     _add_holdback_records(ns, branch)
                     _add_fourlist_records(ns, branch)
                     _add_volunteer_records(ns, branch)
+                    _add_filing_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -515,6 +519,28 @@ def _add_volunteer_records(ns, branch: int) -> None:
                                  state="claimed", volunteer_id=v.id, result=""))
     db.session.add(BuildingLeader(building_id=getattr(ns, f"building{branch}"), compound_id=getattr(ns, f"compound{branch}"),
                                   role="building", unit_no="", name=f"探针楼栋长{branch}", phone=""))
+
+
+def _add_filing_records(ns, branch: int) -> None:
+    """A 合同备案 of the branch's contract, returned to the firm (so its refile page answers the
+    firm), with its community review and an attachment on disk."""
+    from flask import current_app
+
+    from wuye_saas.contracts.models import ContractFiling, FilingFile, FilingReview
+    from wuye_saas.publicity.accounts import voucher_path
+    f = ContractFiling(contract_id=getattr(ns, f"contract{branch}"), firm_id=getattr(ns, f"firm{branch}"),
+                       compound_id=getattr(ns, f"compound{branch}"), kind="early", service_grade="二级",
+                       fee_mode="包干制", fee_rate=0.85, start_date=date(2024, 1, 1), end_date=date(2030, 12, 31),
+                       status="returned")
+    db.session.add(f)
+    db.session.flush()
+    name = f"probe-filing-{ns.slug}-{branch}.pdf"
+    path = voucher_path(current_app.config["UPLOAD_FOLDER"], name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4 probe")
+    db.session.add_all([
+        FilingReview(filing_id=f.id, level="community", approve=False, reason="探针退回"),
+        FilingFile(filing_id=f.id, filename="合同.pdf", stored_name=name, content_type="application/pdf", size=14)])
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:

@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .credit import views as credit_views
     from .fourlists import views as fourlist_views
     from .volunteers import views as volunteer_views
+    from .contracts import views as contract_views
 
     web.install(app)
     app.register_blueprint(standard_views.bp)
@@ -72,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (result_views.bp, redblack_views.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(contract_views.bp)
     for bp in (credit_views.bp, credit_views.public_bp):
         app.register_blueprint(bp)
     for bp in (committee_views.bp, committee_views.registry_bp, followup_views.bp, fourlist_views.bp,

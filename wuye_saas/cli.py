@@ -106,6 +106,10 @@ def register(app) -> None:
         # After the published 季测评 (its lists' records): a year of staff records, an objection.
         from .demo.credit import seed_credit
         result.counts.update(seed_credit(result.tenant_id, result.demo_firm_id))
+        # After the published lists (优先续约 on an expiring contract): filed, in review, returned.
+        from .demo.contracts import seed_filings
+        result.counts.update(seed_filings(result.tenant_id, result.demo_compound_id, result.demo_firm_id,
+                                          current_app.config["UPLOAD_FOLDER"]))
         # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
         # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
         db.session.commit()

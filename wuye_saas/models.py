@@ -24,3 +24,4 @@ from .evaluation.models import (  # noqa: F401
 from .credit.models import (  # noqa: F401
     CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
 )
+from .contracts.models import ContractFiling, FilingFile, FilingReview, FilingRule  # noqa: F401

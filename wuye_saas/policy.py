@@ -36,6 +36,7 @@ from .credit.models import (
 )
 from .fourlists.models import FourListItem, FourListUpdate
 from .volunteers.models import BuildingLeader, PointExchange, Volunteer, VolunteerTask, VolunteerTeam
+from .contracts.models import ContractFiling, FilingFile, FilingReview, FilingRule
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -99,6 +100,11 @@ WRITERS = {
     "fourlist": {"community_staff", "street_staff"},
     "fourlist_report": {"community_staff", "street_staff"} | FIRM_ROLES,
     "volunteers": {"community_staff", "street_staff"},
+    # 合同备案: a firm files its own contracts; community, street and district review in turn
+    # (the logic checks whose step it is); the district sets the deadlines and the number prefix.
+    "contract_filing": FIRM_ROLES,
+    "contract_review": {"community_staff", "street_staff", DISTRICT},
+    "filing_config": {DISTRICT},
 }
 
 
@@ -412,6 +418,23 @@ def visible(m: Membership, model):
     if model is PointExchange:
         return within(PointExchange.volunteer_id, None if comms is None else
                       select(Volunteer.id).where(Volunteer.community_id.in_(comms)))
+    # 合同备案: the firm its own filings, staff their compounds', the committee only its
+    # compound's approved filing (the record, not the review in progress).
+    if model is FilingRule:
+        return false() if m.role == "assessor" else true()
+    if model is ContractFiling:
+        if m.role in FIRM_ROLES:
+            return ContractFiling.firm_id == m.firm_id
+        if m.role in ("street_staff", "community_staff"):
+            return within(ContractFiling.compound_id, comps)
+        if m.role == "committee_member":
+            return and_(ContractFiling.compound_id == m.compound_id, ContractFiling.status == "filed")
+        return false()
+    for child, col in ((FilingReview, FilingReview.filing_id), (FilingFile, FilingFile.filing_id)):
+        if model is child:
+            parent_clause = visible(m, ContractFiling)
+            return false() if parent_clause is false() else col.in_(
+                select(ContractFiling.id).where(parent_clause))
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

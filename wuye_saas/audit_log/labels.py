@@ -39,7 +39,8 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
     ("组织架构", {"tenant": "区县", "street": "街道", "community": "社区", "grid": "网格"}),
     ("小区与住户", {"compound": "小区", "building": "楼栋", "household": "住户", "household_class": "困难类别",
                 "household_class_link": "住户困难类别"}),
-    ("物业企业", {"firm": "物业企业", "contract": "物业服务合同"}),
+    ("物业企业", {"firm": "物业企业", "contract": "物业服务合同", "contract_filing": "合同备案",
+              "filing_review": "合同备案审核", "filing_file": "合同备案附件", "filing_rule": "合同备案设置"}),
     ("业委会", {"committee": "业委会/物管会", "committee_member": "委员", "formation": "业委会组建换届",
               "candidate": "候选人", "vetting_criterion": "联审审查项", "vetting_check": "候选人联审结果",
               "committee_supervision": "业委会监督措施"}),
@@ -230,6 +231,14 @@ ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
     "credit_grade": {"grade": "信用等级"},
     "credit_record_kind": {"points": "分值"},
     "firm_flag": {"kind": "后果类型", "valid_from": "生效日期", "points": "招投标加分（分）"},
+    "contract_filing": {"kind": "合同类型", "status": "备案状态", "activates": "备案后生效", "step_since": "本环节开始",
+                        "due_on": "本环节时限", "filed_by_id": "报送人", "submitted_at": "提交时间",
+                        "number": "备案编号", "number_year": "编号年度", "number_seq": "编号序号",
+                        "filed_at": "备案时间", "filed_on": "备案日期", "approved_by_id": "区级核准人"},
+    "filing_review": {"filing_id": "合同备案", "level": "审核层级", "approve": "通过", "reason": "意见", "due_on": "时限", "late": "超过时限",
+                      "user_id": "审核人", "reviewed_at": "审核时间"},
+    "filing_file": {"filing_id": "合同备案", "filename": "文件名", "stored_name": "存储名", "content_type": "文件类型", "size": "大小（字节）",
+                    "uploaded_at": "上传时间"},
 }
 
 # Internal columns not worth a line in the log: the follow-up's idempotency key is made of codes
@@ -282,6 +291,9 @@ FORM_ENTITIES: dict[str, tuple[str, ...]] = {
     "votes.forms:BallotForm": ("ballot",),
     "votes.forms:FundForm": ("fund_application",),
     "votes.forms:ReviewForm": ("fund_review",),
+    "contracts.forms:FilingForm": ("contract_filing",),
+    "contracts.forms:NewFilingForm": ("contract_filing",),
+    "contracts.forms:RuleForm": ("filing_rule",),
 }
 
 _HINT = re.compile(r"（[^）]*(?:可选|选填|必填|例如|逗号分隔|保存时)[^）]*）")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload
 from .. import policy
 from ..auth.models import Membership
 from ..committees import logic as committees
+from ..contracts import filing as filings
 from ..demands import logic as demands
 from ..demands.models import Demand
 from ..evaluation import cycles, publishing, workflow
@@ -158,6 +159,22 @@ def _fund_specs(m: Membership, batch: _Batch) -> list[_Spec]:
             FundApplication.applicant == kind)
         specs.append(_Spec("funds_returned", "已退回的维修资金申请", "funds.index", {"status": "returned"},
                            batch.add(_count_of(own)), exact=False))
+    return specs
+
+
+def _filing_specs(m: Membership, on: date, batch: _Batch) -> list[_Spec]:
+    """合同备案 waiting for this reviewer's step (三级联审), with those past their deadline; and a
+    firm's returned filings."""
+    specs = []
+    waiting = filings.todo_select(m)
+    if waiting is not None:
+        level = next(lv for lv, role in filings.REVIEWER.items() if role == m.role)
+        specs.append(_Spec("filings_review", "待审核合同备案", "contracts.index", {"status": level},
+                           batch.add(_count_of(waiting)), "其中 {n} 件已超过审核时限",
+                           batch.add(_count_of(waiting.where(filings.overdue_clause(on))))))
+    if filings.is_filer(m):
+        specs.append(_Spec("filings_returned", "已退回的合同备案", "contracts.index", {"status": "returned"},
+                           batch.add(_count_of(filings.filings_select(m, "returned")))))
     return specs
 
 
@@ -379,7 +396,8 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
     `at`: now (UTC, for demand deadlines); `on`: today in Shanghai (dates, deadlines by day)."""
     batch = _Batch()
     specs = (_demand_specs(m, at, batch) + _committee_specs(m, batch) + _district_specs(m, batch)
-             + _staff_specs(m, on, batch) + _fund_specs(m, batch) + _meeting_specs(m, batch))
+             + _staff_specs(m, on, batch) + _fund_specs(m, batch) + _filing_specs(m, on, batch)
+             + _meeting_specs(m, batch))
     counts = batch.run()
     flat = []
     for s in specs:
@@ -398,7 +416,7 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
 # The order on the page: the daily work first (demands, checks), then decisions, the evaluation
 # steps, objections, supervision, reviews of fund applications, meetings, the appeal window.
 ORDER = ("demands_", "publications_", "votes_", "claims_", "appeals_", "assessments_", "evaluations_",
-         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "meetings_",
+         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "filings_", "meetings_",
          "appeal_window")
 
 

@@ -147,10 +147,17 @@ def _flags_text(firm) -> str:
 
 
 def _firm_facts(firm):
+    from ..contracts import filing   # the filing area reads the register, not the other way round
     s = _credit_standing(firm)
     facts = [("信用等级", f"{s.grade}（{s.score} 分{'，列入警示名单' if s.warned else ''}）")] if s else []
     flags = _consequence_flags(firm)
-    return facts + ([("上榜后果", "、".join(flags))] if flags else [])
+    filed = filing.firm_fact(firm)
+    return facts + ([("上榜后果", "、".join(flags))] if flags else []) + ([("合同备案", filed)] if filed else [])
+
+
+def _contract_facts(c):
+    from ..contracts import filing
+    return [("合同备案", filing.contract_fact(c))]
 
 
 def _classes_of(h) -> str:
@@ -265,6 +272,7 @@ RESOURCES: list[Resource] = [
         load=[joinedload(m.Contract.firm), joinedload(m.Contract.compound)],
         choices={"firm_id": _all(m.Firm), "compound_id": _all(m.Compound)},
         title=lambda o: f"{o.firm.name} — {o.compound.name}",
+        facts=_contract_facts,
     ),
     Resource(
         key="committees", model=m.Committee, label="业委会/物管会", form=forms.CommitteeForm, icon="people",
@@ -329,7 +337,7 @@ RESOURCES: list[Resource] = [
 
 BY_KEY = {r.key: r for r in RESOURCES}
 BY_TABLE = {r.model.__tablename__: r for r in RESOURCES}
-TABLE_LABELS = {r.model.__tablename__: r.label for r in RESOURCES} | {"membership": "账号角色"}
+TABLE_LABELS = {r.model.__tablename__: r.label for r in RESOURCES} | {"membership": "账号角色", "contract_filing": "合同备案"}
 
 # The navigation groups of the register.
 NAV = [

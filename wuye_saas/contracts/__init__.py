@@ -1,0 +1,1 @@
+"""合同备案 and the contract-side lists."""
