@@ -22,3 +22,4 @@ from .evaluation.models import (  # noqa: F401
 from .credit.models import (  # noqa: F401
     CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
 )
+from .exits.models import ExitRule, FirmExit, HandoverItem  # noqa: F401

@@ -34,6 +34,7 @@ from .evaluation.models import (
 from .credit.models import (
     CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
 )
+from .exits.models import ExitRule, FirmExit, HandoverItem
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -92,6 +93,12 @@ WRITERS = {
     "credit_decide": {DISTRICT},
     "credit_config": {DISTRICT},
     "credit_object": {"firm_manager"},
+    # Exit and handover: the committee (an owners' decision), the community acting for it, the
+    # street and district start exits and name the incoming side; the incoming side signs the
+    # handover lines (exits.logic.side_of checks which side it is).
+    "exit": {DISTRICT, "street_staff", "community_staff", "committee_member"},
+    "handover": FIRM_ROLES | {"committee_member", "community_staff"},
+    "exit_config": {DISTRICT},
 }
 
 
@@ -381,6 +388,21 @@ def visible(m: Membership, model):
         if m.role == "assessor":
             return false()
         return within(CreditGrade.firm_id, firms)
+    # Exits: staff and the committee those of their compounds; a firm the exits it leaves by and
+    # those it takes over by its draft contract (it does not serve that compound yet).
+    if model is ExitRule:
+        return false() if m.role == "assessor" else true()
+    if model is FirmExit:
+        if m.role in FIRM_ROLES:
+            return or_(FirmExit.firm_id == m.firm_id, FirmExit.incoming_contract_id.in_(
+                select(Contract.id).where(Contract.firm_id == m.firm_id)))
+        if m.role == "assessor":
+            return false()
+        return within(FirmExit.compound_id, comps)
+    if model is HandoverItem:
+        parent_clause = visible(m, FirmExit)
+        return false() if parent_clause is false() else HandoverItem.exit_id.in_(
+            select(FirmExit.id).where(parent_clause))
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

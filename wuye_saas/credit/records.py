@@ -246,3 +246,31 @@ def sync_evaluation(ev: Evaluation, source: str = "evaluation") -> tuple[int, in
             revoked += 1
     db.session.flush()
     return written, revoked
+
+
+# --- records from exits ------------------------------------------------------------------------------
+
+EXIT_REFUSAL_KIND = "exit_refusal"
+
+
+def record_exit_refusal(firm_id: int, compound_id: int, occurred_on: date, source_key: str,
+                        evidence: str) -> CreditRecord | None:
+    """合同终止拒不退出 (扬州): the record of a firm that has not handed a compound over by the
+    deadline. Once per source_key (the exit), however often the check runs; None when the
+    district has switched the kind off (or removed it)."""
+    from ..org.models import Compound
+
+    kind = db.session.execute(select(CreditRecordKind).where(
+        CreditRecordKind.code == EXIT_REFUSAL_KIND)).scalar_one_or_none()
+    if kind is None or not kind.active:
+        return None
+    found = db.session.execute(select(CreditRecord).where(
+        CreditRecord.source_ref == source_key, CreditRecord.kind_id == kind.id)).scalar_one_or_none()
+    if found is not None:
+        return found
+    compound = db.session.get(Compound, compound_id)
+    title = f"{compound.name if compound else ''}：{kind.name}"
+    rec = _new_record(firm_id, kind, occurred_on, title, "exit", _text(evidence, "事实与依据", "evidence"), None,
+                      source_ref=source_key)
+    db.session.flush()
+    return rec
