@@ -434,3 +434,38 @@ def test_scope_out_of_scope_is_404_before_403(app, client, world):
     # The committee of another compound is not the incoming side: branch 2's items are not its own.
     client.post("/logout")
     assert b.tenant_id != a.tenant_id
+
+
+def test_todo_cards_open_the_lists_they_count(app, client, world):
+    """Community: exits in progress and overdue handovers; the outgoing firm its exits; the incoming
+    firm the handovers it signs. Each card's link lists exactly what it counts."""
+    from .test_dashboard_todo import cards, login as login_landing
+
+    a = world["alpha"]
+    d = today()
+
+    def go():
+        old = logic.start_exit(db.session.get(m.Contract, a.contract1), "考核退出", "eval:3:1:exit",
+                               notice_on=d - timedelta(days=61))       # effective yesterday: overdue
+        draft = m.Contract(firm_id=a.firm2, compound_id=a.compound1, start_date=d, end_date=date(2031, 1, 1),
+                           service_grade="二级", fee_mode="包干制", fee_rate=Decimal("1.00"), status="draft")
+        db.session.add(draft)
+        db.session.flush()
+        logic.set_incoming(old, "firm", draft.id)
+    _in(app, a, go)
+    _firm_user(app, a, a.firm2, "alpha-taker")
+    login_landing(client, "alpha-community")
+    got = cards(client)
+    assert (got["exits_open"].count, got["exits_overdue"].count) == (1, 1)
+    assert "已过交接期限 1 个" in got["exits_overdue"].text
+    for key in ("exits_open", "exits_overdue"):
+        assert client.get(got[key].href).get_data(as_text=True).count("查看</a>") == 1
+    login_landing(client, "alpha-firm")
+    got = cards(client)
+    assert got["exits_out"].count == 1 and "其中 1 个已过交接期限" in got["exits_out"].text
+    assert "exits_in" not in got
+    login_landing(client, "alpha-taker")
+    got = cards(client)
+    assert got["exits_in"].count == 1 and "exits_out" not in got
+    page = client.get(got["exits_in"].href).get_data(as_text=True)
+    assert page.count("查看</a>") == 1 and "甲区1号小区" in page

@@ -451,9 +451,17 @@ def check_exit(x: FirmExit, day: date) -> bool:
 TABS = {"open": "交接中", "overdue": "逾期未交接", "done": "已完成", "all": "全部"}
 
 
-def exits_select(m: Membership, tab: str = "open", q: str = "", on: date | None = None):
+# A firm's two parts in exits: the compounds it leaves, those it takes over (its draft contract).
+FIRM_SIDES = {"out": "本企业退出", "in": "本企业接管"}
+
+
+def exits_select(m: Membership, tab: str = "open", q: str = "", on: date | None = None, side: str = ""):
     on = on or today()
     stmt = select(FirmExit).where(policy.visible(m, FirmExit))
+    if m.role in policy.FIRM_ROLES and side == "out":
+        stmt = stmt.where(FirmExit.firm_id == m.firm_id)
+    elif m.role in policy.FIRM_ROLES and side == "in":
+        stmt = stmt.where(FirmExit.incoming_contract_id.in_(select(Contract.id).where(Contract.firm_id == m.firm_id)))
     if tab == "open":
         stmt = stmt.where(FirmExit.status == "open")
     elif tab == "overdue":
@@ -467,11 +475,3 @@ def exits_select(m: Membership, tab: str = "open", q: str = "", on: date | None 
     return stmt.order_by(FirmExit.status, FirmExit.deadline_on, FirmExit.id)
 
 
-def to_sign_select(m: Membership):
-    """Open exits whose handover lines this firm signs as the incoming firm (its draft contract)."""
-    if m.role not in policy.FIRM_ROLES:
-        return None
-    drafts = select(Contract.id).where(Contract.firm_id == m.firm_id)
-    return select(FirmExit).where(policy.visible(m, FirmExit), FirmExit.status == "open",
-                                  FirmExit.incoming_contract_id.in_(drafts),
-                                  FirmExit.incoming_kind.in_(("firm", "state")))

@@ -27,15 +27,17 @@ bp = tenant_blueprint("exits", __name__, "/exits")
 def index():
     m, args = current_membership(), request.args
     tab = args.get("tab") if args.get("tab") in logic.TABS else "open"
-    stmt = logic.exits_select(m, tab, args.get("q", "")).options(
+    side = args.get("side") if args.get("side") in logic.FIRM_SIDES and m.role in policy.FIRM_ROLES else ""
+    stmt = logic.exits_select(m, tab, args.get("q", ""), side=side).options(
         joinedload(FirmExit.compound), joinedload(FirmExit.firm), joinedload(FirmExit.items))
     page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
     counts = {t: db.session.execute(select(func.count()).select_from(
-        logic.exits_select(m, t).order_by(None).subquery())).scalar_one() for t in ("open", "overdue")}
+        logic.exits_select(m, t, side=side).order_by(None).subquery())).scalar_one() for t in ("open", "overdue")}
     return render("exits/index.html", "exits/_table.html", page=page, args=args, tab=tab, tabs=logic.TABS,
+                  side=side, firm_sides=logic.FIRM_SIDES if m.role in policy.FIRM_ROLES else {},
                   counts=counts, sources=SOURCES, statuses=STATUSES, today=today(),
                   may_start=policy.can(m, "start", "exit"), may_config=policy.can(m, "edit", "exit_config"),
-                  filtered=bool(args.get("q")))
+                  filtered=bool(args.get("q") or side))
 
 
 def _start_choices(form: StartForm, m) -> dict:
