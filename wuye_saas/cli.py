@@ -102,6 +102,9 @@ def register(app) -> None:
         # After the published 季测评 (its lists' records): a year of staff records, an objection.
         from .demo.credit import seed_credit
         result.counts.update(seed_credit(result.tenant_id, result.demo_firm_id))
+        # An exit in handover, half signed; before the snapshots (its outgoing firm still serves).
+        from .demo.exits import seed_exits
+        result.counts.update(seed_exits(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
         # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
         # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
         db.session.commit()
