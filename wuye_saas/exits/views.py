@@ -105,6 +105,7 @@ def _page(x: FirmExit, status: int = 200, **forms):
                   item_statuses=ITEM_STATUSES, incoming_form=incoming_form, may_incoming=may_incoming,
                   sign_form=forms.get("sign") or SignForm(formdata=None),
                   dispute_form=forms.get("dispute") or DisputeForm(formdata=None),
+                  blank_sign=SignForm(formdata=None), blank_dispute=DisputeForm(formdata=None),
                   form_item=forms.get("item_id"), today=today(),
                   vote=db.session.get(OwnerVote, x.vote_id) if x.vote_id else None), status
 
