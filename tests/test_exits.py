@@ -469,3 +469,22 @@ def test_todo_cards_open_the_lists_they_count(app, client, world):
     assert got["exits_in"].count == 1 and "exits_out" not in got
     page = client.get(got["exits_in"].href).get_data(as_text=True)
     assert page.count("查看</a>") == 1 and "甲区1号小区" in page
+
+
+def test_the_contract_register_keeps_the_signed_term_visible(app, client, world):
+    a = world["alpha"]
+    d = today()
+
+    def go():
+        x = logic.start_exit(db.session.get(m.Contract, a.contract1), "考核退出", "eval:5:1:exit", notice_on=d)
+        logic.set_incoming(x, "self")
+        member = _membership("alpha-committee")
+        for item in x.items:
+            logic.sign(member, item, "业主自行管理，已接收", entered_fen=0)
+        return x.status
+    assert _in(app, a, go) == "done"
+    assert _in(app, a, lambda: db.session.get(m.Compound, a.compound1).management_mode) == "自管"
+    login(client, "alpha-district")
+    page = client.get("/d/alpha/contracts/").get_data(as_text=True)
+    assert f"已到期（原定至 2030-12-31；考核结果启动退出程序，{d:%Y-%m-%d}完成交接）" in page or \
+        f"有效（原定至 2030-12-31；考核结果启动退出程序，{d:%Y-%m-%d}完成交接）" in page
