@@ -137,7 +137,10 @@ def timeline(x: FirmExit) -> list[tuple[date | None, str, str]]:
     what = {"dismissal": "书面通知解聘（提前 60 日，第九百四十六条）",
             "expiry": "书面通知不再续聘", "evaluation": "考核结果启动退出程序，书面通知企业"}[x.source]
     rows.append((x.notice_on, what + ("（晚于最迟日期）" if x.notice_late else ""), "late" if x.notice_late else "done"))
-    rows.append((x.effective_on, "退出生效（合同终止）", "done" if x.effective_on <= d else "pending"))
+    if x.status == "done" and x.handover_on and x.handover_on < x.effective_on:
+        rows.append((x.effective_on, "原定退出生效日（交接已提前完成，合同于交接日终止）", "done"))
+    else:
+        rows.append((x.effective_on, "退出生效（合同终止）", "done" if x.effective_on <= d else "pending"))
     if x.deadline_on != x.effective_on:
         rows.append((x.deadline_on, "交接期限（含宽限期）", "done" if x.deadline_on <= d else "pending"))
     if x.status == "done":
