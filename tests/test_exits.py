@@ -34,6 +34,7 @@ from wuye_saas.votes.models import OwnerVote
 
 from .factories import make_user
 from .helpers import login, post, wait_for_job
+from .test_demands import setup_categories, staff_intake
 
 BASE = "/d/alpha/exits"
 
@@ -183,6 +184,14 @@ def test_outgoing_firm_serves_until_the_handover_is_signed_then_the_new_firm(app
 
     assert _in(app, a, serving) == {"dispatch": [a.firm1], "tomorrow": {a.firm1},
                                     "alpha-firm": True, firm2_user: False}
+    # A demand of the compound goes to the outgoing firm; the incoming firm's draft takes none.
+    client.post("/logout")
+    login(client, "alpha-community")
+    demand = int(staff_intake(client, a, setup_categories(app, a)).headers["Location"].rsplit("/", 1)[1])
+    refused = post(client, f"/d/alpha/demands/{demand}/dispatch", {"assignee_kind": "firm", "firm_id": a.firm2})
+    assert refused.status_code == 422
+    assert post(client, f"/d/alpha/demands/{demand}/dispatch",
+                {"assignee_kind": "firm", "firm_id": a.firm1}).status_code == 302
     # The outgoing firm sees its exit; the incoming firm the exit it takes over (not the compound).
     client.post("/logout")
     login(client, "alpha-firm")
@@ -213,7 +222,7 @@ def test_outgoing_firm_serves_until_the_handover_is_signed_then_the_new_firm(app
     for kind in ("public_revenue", "maintenance_fund"):
         assert post(client, f"{BASE}/items/{items[kind]}/sign", {"note": ""}).status_code == 302
     assert _in(app, a, serving)["dispatch"] == [a.firm1]
-    resp = post(client, f"{BASE}/items/{items['open_demands']}/sign", {"note": "无未办结诉求"})
+    resp = post(client, f"{BASE}/items/{items['open_demands']}/sign", {"note": "接收未办结诉求 1 件"})
     assert resp.status_code == 302
 
     rows = _in(app, a, lambda: {i.kind: (i.status, i.amount_fen, i.count, i.side) for i in db.session.execute(
@@ -221,7 +230,7 @@ def test_outgoing_firm_serves_until_the_handover_is_signed_then_the_new_firm(app
     assert rows["prepaid_fees"] == ("signed", 123450, None, "firm")
     assert rows["public_revenue"] == ("signed", 123456, None, "firm")
     assert rows["maintenance_fund"] == ("signed", 5000000, None, "firm")
-    assert rows["open_demands"] == ("signed", None, 0, "firm")
+    assert rows["open_demands"] == ("signed", None, 1, "firm")
     x = _exit(app, a)
     assert (x.status, x.handover_on) == ("done", d)
     assert _contract(app, a, a.contract1) == ("active", date(2024, 1, 1), d, date(2030, 12, 31),
