@@ -497,3 +497,22 @@ def test_the_contract_register_keeps_the_signed_term_visible(app, client, world)
     page = client.get("/d/alpha/contracts/").get_data(as_text=True)
     assert f"已到期（原定至 2030-12-31；考核结果启动退出程序，{d:%Y-%m-%d}完成交接）" in page or \
         f"有效（原定至 2030-12-31；考核结果启动退出程序，{d:%Y-%m-%d}完成交接）" in page
+
+
+def test_contracts_offered_for_an_exit(app, world):
+    """Serving ones, and a lapsed one only where nobody serves the compound now (弃管)."""
+    a = world["alpha"]
+    d = today()
+
+    def go():
+        old = m.Contract(firm_id=a.firm2, compound_id=a.compound1, start_date=date(2020, 1, 1),
+                         end_date=d - timedelta(days=30), service_grade="二级", fee_mode="包干制",
+                         fee_rate=Decimal("1.00"))
+        db.session.add(old)
+        c2 = db.session.get(m.Contract, a.contract2)
+        c2.end_date = d - timedelta(days=30)              # compound 2: nobody serves it now
+        db.session.flush()
+        district = _membership("alpha-district")
+        return old.id, sorted(c.id for c in logic.exitable_contracts(district))
+    old, offered = _in(app, a, go)
+    assert offered == sorted([a.contract1, a.contract2]) and old not in offered

@@ -37,8 +37,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import policy
 from ..auth.models import Membership
@@ -57,6 +57,7 @@ NONRENEWAL_NOTICE_DAYS = 90     # 民法典 第947条
 OPEN_TERM_NOTICE_DAYS = 60      # 民法典 第948条 (no fixed term: either side, 60 days)
 DEFAULT_GRACE_DAYS = 0
 MAX_GRACE_DAYS = 180
+LAPSED_DAYS = 365   # how long after its end a contract nobody replaced can still be exited
 TEXT_MAX = 2000
 # The mode the compound has once the handover is signed (indicators.definitions counts 自管 and
 # 国资托管 as 物业服务 without a contract, 专业物业 by its contract).
@@ -126,7 +127,7 @@ def timeline(x: FirmExit) -> list[tuple[date | None, str, str]]:
     """(date, what, state) for the exit page: done / late / due / pending."""
     d = today()
     rows = []
-    if x.vote_id and x.vote_id is not None:
+    if x.vote_id is not None:
         vote = db.session.get(OwnerVote, x.vote_id)
         if vote is not None and vote.closes_on:
             rows.append((vote.closes_on, f"业主大会表决解聘（{vote.title}）", "done"))
@@ -167,12 +168,16 @@ def open_exit_of(contract_id: int) -> FirmExit | None:
 
 
 def exitable_contracts(m: Membership) -> list[Contract]:
-    """Active contracts in scope that serve today or ended (a firm staying on after its term)
-    and have no exit under way."""
+    """Active contracts in scope with no exit: those serving today, and those ended within the
+    last year on a compound nobody serves today (the firm stayed on de facto, or left: 弃管)."""
     d = today()
+    other = aliased(Contract)
+    served_now = select(other.id).where(other.compound_id == Contract.compound_id, other.in_force(d)).exists()
+    lapsed = and_(Contract.end_date < d, Contract.end_date >= d - timedelta(days=LAPSED_DAYS), ~served_now)
     return list(db.session.execute(
         select(Contract).join(Compound, Compound.id == Contract.compound_id)
         .where(policy.visible(m, Contract), Contract.status == "active", Contract.start_date <= d,
+               or_(Contract.end_date >= d, lapsed),
                ~Contract.id.in_(select(FirmExit.contract_id).where(FirmExit.status == "open")),
                ~Contract.id.in_(select(FirmExit.contract_id).where(FirmExit.status == "done")))
         .options(joinedload(Contract.firm), joinedload(Contract.compound))
@@ -475,6 +480,6 @@ def exits_select(m: Membership, tab: str = "open", q: str = "", on: date | None 
         like = f"%{q.strip()}%"
         stmt = stmt.where(or_(FirmExit.compound_id.in_(select(Compound.id).where(Compound.name.like(like))),
                               FirmExit.firm_id.in_(select(Firm.id).where(Firm.name.like(like)))))
-    return stmt.order_by(FirmExit.status, FirmExit.deadline_on, FirmExit.id)
+    return stmt.order_by(FirmExit.status == "done", FirmExit.deadline_on, FirmExit.id)
 
 
