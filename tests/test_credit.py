@@ -90,7 +90,7 @@ def test_bands_are_the_districts(app, world):
 def test_serious_record_blacklists_and_warning_list(app, world):
     ns = world["alpha"]
     seeded(app, ns, base="95")
-    add(app, ns, ns.firm1, "refuse_exit", date(2026, 1, 10))          # serious, −20
+    add(app, ns, ns.firm1, "exit_refusal", date(2026, 1, 10))          # serious, −20
     s = standing(app, ns, ns.firm1, date(2026, 1, 10))
     assert (str(s.score), s.grade, s.warned, s.serious_count) == ("75.00", "黑名单", True, 1)
     assert standing(app, ns, ns.firm1, date(2026, 1, 9)).grade == "AAA"        # the day before

@@ -134,7 +134,7 @@ def test_exit_refusal_is_recorded_once_and_blacklists(app, world):
     first, again = _in(app, ns, refuse), _in(app, ns, refuse)
     assert first == again
     assert records(app, ns, "exit:") == [
-        (ns.firm1, "refuse_exit", "-20.00", date(2026, 5, 1), date(2027, 5, 1), "exit", True)]
+        (ns.firm1, "exit_refusal", "-20.00", date(2026, 5, 1), date(2027, 5, 1), "exit", True)]
     assert _in(app, ns, lambda: db.session.get(CreditRecord, first).title) == "甲区1号小区合同终止后拒不退出"
     s = _in(app, ns, lambda: grading.standing(ns.firm1, date(2026, 5, 1)))
     assert (str(s.score), s.grade) == ("70.00", "黑名单")
@@ -144,7 +144,7 @@ def test_kinds_are_added_when_missing(app, world):
     ns = world["alpha"]                       # no defaults loaded
     r = _in(app, ns, lambda: sources.record_exit_refusal(ns.firm1, ns.compound1, date(2026, 5, 1), "exit:1", ""))
     assert r is not None
-    assert _in(app, ns, lambda: db.session.execute(select(CreditRecordKind.code)).scalars().all()) == ["refuse_exit"]
+    assert _in(app, ns, lambda: db.session.execute(select(CreditRecordKind.code)).scalars().all()) == ["exit_refusal"]
 
 
 def test_the_daily_job_and_the_command(app, world):

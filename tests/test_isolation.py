@@ -165,6 +165,7 @@ def probe_world(app, world):
                     _add_fourlist_records(ns, branch)
                     _add_volunteer_records(ns, branch)
                     _add_filing_records(ns, branch)
+                    _add_exit_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -726,3 +727,15 @@ def test_public_pages_are_open_on_active_districts_only(app, client, probe_world
         _check(client, probe.urls("beta"), _status(404), failures, "anonymous", "404 (suspended)")
         _check(client, probe.urls("alpha"), _status(200), failures, "anonymous", "200 (active district)")
     assert not failures, "\n".join(failures)
+
+
+def _add_exit_records(ns, branch: int) -> None:
+    """An exit of the branch's firm from the branch's compound with its handover lines, so the
+    exit pages are probed."""
+    from wuye_saas.exits.models import ITEM_KINDS, FirmExit, HandoverItem
+    x = FirmExit(compound_id=getattr(ns, f"compound{branch}"), firm_id=getattr(ns, f"firm{branch}"),
+                 contract_id=getattr(ns, f"contract{branch}"), source="expiry", notice_on=date(2026, 1, 5),
+                 effective_on=date(2030, 12, 31), deadline_on=date(2030, 12, 31))
+    db.session.add(x)
+    db.session.flush()
+    db.session.add_all([HandoverItem(exit_id=x.id, kind=k, sort=i) for i, k in enumerate(ITEM_KINDS)])

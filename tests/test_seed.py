@@ -141,6 +141,15 @@ def test_default_demo_district_is_realistic_and_usable(app):
             labels = {k: f"潞州区（演示） · {mem.role_label} · {mem.scope_label}" for k, mem in mems.items()}
             other = sorted(comm_compounds - firm_compounds)[0]
 
+            # An exit in handover in the demo community: the demo firm takes over by its draft
+            # contract, half the checklist signed, one line disputed; the outgoing firm still serves.
+            from wuye_saas.exits.models import FirmExit
+            x = db.session.execute(select(FirmExit)).scalar_one()
+            assert x.status == "open" and x.compound.community_id == community.id
+            assert [i.status for i in x.items].count("signed") == 3 and "disputed" in [i.status for i in x.items]
+            assert x.incoming_contract.firm_id == mems["firm"].firm_id and x.incoming_contract.status == "draft"
+            assert x.contract.serves(d) and x.compound_id not in firm_compounds
+
         with system_scope():
             admin = db.session.execute(select(User).filter_by(username="platform-admin")).scalar_one()
             assert admin.is_platform_admin

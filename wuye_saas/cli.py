@@ -110,6 +110,9 @@ def register(app) -> None:
         from .demo.contracts import seed_filings
         result.counts.update(seed_filings(result.tenant_id, result.demo_compound_id, result.demo_firm_id,
                                           current_app.config["UPLOAD_FOLDER"]))
+        # An exit in handover, half signed; before the snapshots (its outgoing firm still serves).
+        from .demo.exits import seed_exits
+        result.counts.update(seed_exits(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
         # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
         # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
         db.session.commit()

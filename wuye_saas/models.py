@@ -25,3 +25,4 @@ from .credit.models import (  # noqa: F401
     CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
 )
 from .contracts.models import ContractFiling, FilingFile, FilingReview, FilingRule  # noqa: F401
+from .exits.models import ExitRule, FirmExit, HandoverItem  # noqa: F401

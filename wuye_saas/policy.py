@@ -37,6 +37,7 @@ from .credit.models import (
 from .fourlists.models import FourListItem, FourListUpdate
 from .volunteers.models import BuildingLeader, PointExchange, Volunteer, VolunteerTask, VolunteerTeam
 from .contracts.models import ContractFiling, FilingFile, FilingReview, FilingRule
+from .exits.models import ExitRule, FirmExit, HandoverItem
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -105,6 +106,12 @@ WRITERS = {
     "contract_filing": FIRM_ROLES,
     "contract_review": {"community_staff", "street_staff", DISTRICT},
     "filing_config": {DISTRICT},
+    # Exit and handover: the committee (an owners' decision), the community acting for it, the
+    # street and district start exits and name the incoming side; the incoming side signs the
+    # handover lines (exits.logic.side_of checks which side it is).
+    "exit": {DISTRICT, "street_staff", "community_staff", "committee_member"},
+    "handover": FIRM_ROLES | {"committee_member", "community_staff"},
+    "exit_config": {DISTRICT},
 }
 
 
@@ -435,6 +442,21 @@ def visible(m: Membership, model):
             parent_clause = visible(m, ContractFiling)
             return false() if parent_clause is false() else col.in_(
                 select(ContractFiling.id).where(parent_clause))
+    # Exits: staff and the committee those of their compounds; a firm the exits it leaves by and
+    # those it takes over by its draft contract (it does not serve that compound yet).
+    if model is ExitRule:
+        return false() if m.role == "assessor" else true()
+    if model is FirmExit:
+        if m.role in FIRM_ROLES:
+            return or_(FirmExit.firm_id == m.firm_id, FirmExit.incoming_contract_id.in_(
+                select(Contract.id).where(Contract.firm_id == m.firm_id)))
+        if m.role == "assessor":
+            return false()
+        return within(FirmExit.compound_id, comps)
+    if model is HandoverItem:
+        parent_clause = visible(m, FirmExit)
+        return false() if parent_clause is false() else HandoverItem.exit_id.in_(
+            select(FirmExit.id).where(parent_clause))
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

@@ -24,6 +24,7 @@ from ..evaluation import models as evaluation
 from ..evaluation.standards import COMPUTED_LABELS, LIST_RULES
 from ..fees import models as fees
 from ..fees.billing import SCOPE_LABELS
+from ..exits import models as exits
 from ..followups import models as followups
 from ..importer.logic import KINDS as IMPORT_KINDS
 from ..jobs.schedule import SCHEDULE
@@ -40,7 +41,8 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
     ("小区与住户", {"compound": "小区", "building": "楼栋", "household": "住户", "household_class": "困难类别",
                 "household_class_link": "住户困难类别"}),
     ("物业企业", {"firm": "物业企业", "contract": "物业服务合同", "contract_filing": "合同备案",
-              "filing_review": "合同备案审核", "filing_file": "合同备案附件", "filing_rule": "合同备案设置"}),
+              "filing_review": "合同备案审核", "filing_file": "合同备案附件", "filing_rule": "合同备案设置",
+              "firm_exit": "退出交接", "handover_item": "交接事项", "exit_rule": "退出交接规则"}),
     ("业委会", {"committee": "业委会/物管会", "committee_member": "委员", "formation": "业委会组建换届",
               "candidate": "候选人", "vetting_criterion": "联审审查项", "vetting_check": "候选人联审结果",
               "committee_supervision": "业委会监督措施"}),
@@ -239,12 +241,23 @@ ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
                       "user_id": "审核人", "reviewed_at": "审核时间"},
     "filing_file": {"filing_id": "合同备案", "filename": "文件名", "stored_name": "存储名", "content_type": "文件类型", "size": "大小（字节）",
                     "uploaded_at": "上传时间"},
+    "contract": {"agreed_end_date": "原合同截止日期", "end_reason": "截止日期变更原因"},
+    "firm_exit": {"source": "退出原因", "source_key": "来源标识", "vote_id": "解聘表决", "reason": "说明",
+                  "notice_on": "书面通知日期", "effective_on": "退出生效日期", "notice_late": "通知晚于法定期限",
+                  "deadline_on": "交接期限", "outgoing_serving": "原企业继续服务至交接完成",
+                  "incoming_kind": "接管方", "incoming_contract_id": "接管合同", "contract_id": "退出的合同",
+                  "firm_id": "退出企业", "status": "状态", "handover_on": "交接完成日期",
+                  "refusal_recorded_on": "记入信用档案日期", "started_by_id": "发起人"},
+    "handover_item": {"kind": "交接事项", "exit_id": "退出交接", "amount_fen": "移交金额", "count": "件数",
+                      "side": "签收方", "signed_by_id": "签收人", "signed_at": "签收时间", "note": "签收说明",
+                      "dispute_reason": "争议理由", "disputed_at": "提出争议时间", "status": "状态"},
+    "exit_rule": {"grace_days": "交接宽限期（天）", "record_refusal": "逾期未交接记入信用档案"},
 }
 
 # Internal columns not worth a line in the log: the follow-up's idempotency key is made of codes
 # and ids ("eval:1:82:exit") that say nothing the kind, subject and title do not.
 HIDDEN_FIELDS: dict[str, set[str]] = {"follow_up": {"key"}, "credit_record": {"source_ref"},
-                                      "firm_flag": {"source_key"}}
+                                      "firm_flag": {"source_key"}, "firm_exit": {"source_key"}}
 
 # Which entity each record-editing form edits (the register's forms come from its resources).
 # Forms of actions (notes, decisions, passwords) are not listed: their field names are not columns.
@@ -294,6 +307,7 @@ FORM_ENTITIES: dict[str, tuple[str, ...]] = {
     "contracts.forms:FilingForm": ("contract_filing",),
     "contracts.forms:NewFilingForm": ("contract_filing",),
     "contracts.forms:RuleForm": ("filing_rule",),
+    "exits.forms:RuleForm": ("exit_rule",),
 }
 
 _HINT = re.compile(r"（[^）]*(?:可选|选填|必填|例如|逗号分隔|保存时)[^）]*）")
@@ -426,6 +440,8 @@ VALUE_LABELS: dict[str, dict[str, dict]] = {
     "credit_record_kind": {"nature": credit.NATURES},
     "credit_record": {"nature": credit.NATURES, "source": credit.SOURCES},
     "credit_objection": {"status": credit.OBJECTION_STATUSES},
+    "firm_exit": {"source": exits.SOURCES, "incoming_kind": exits.INCOMING_KINDS, "status": exits.STATUSES},
+    "handover_item": {"kind": exits.ITEM_KINDS, "status": exits.ITEM_STATUSES, "side": exits.SIDES},
     "credit_rule": {"base_source": {"evaluation": "最近一次年度考核总分", "fixed": "固定基础分"}},
     "firm_flag": {"kind": credit.FLAG_KINDS, "list_kind": {**evaluation.LISTS, "veto": "一票否决"}},
     "import": {"kind": {k: v.label for k, v in IMPORT_KINDS.items()}, "table": ENTITY_LABELS},

@@ -29,6 +29,7 @@ from .forms import (
     CancelForm, CandidateForm, CriterionEditForm, CriterionForm, ElectionForm, EndSupervisionForm, FileForm,
     FormationForm, SupervisionForm,
 )
+from ..exits.models import FirmExit
 from .models import (
     CANDIDATE_STATUSES, FORMATION_KINDS, FORMATION_STATUSES, SUPERVISION_KINDS, VETTING_GROUPS, VETTING_RESULTS,
     Candidate, CommitteeSupervision, Formation, VettingCriterion,
@@ -49,6 +50,7 @@ def _governance_nav():
     items = [("committees.formations", "people", "业委会组建换届", policy.reaches(mem, Formation)),
              ("registry.index", "card-list", "党建与业委会台账", mem.role in OVERSEERS),
              ("followups.index", "bell", "待办督办", policy.reaches(mem, FollowUp)),
+             ("exits.index", "box-arrow-right", "退出与交接", policy.reaches(mem, FirmExit)),
              ("committees.vetting", "list-check", "候选人联审清单", policy.can(mem, "manage", "vetting_config"))]
     return {"governance_nav": [(e, icon, label) for e, icon, label, shown in items if shown]}
 

@@ -33,7 +33,8 @@ KINDS = [
     ("court_judgment", "生效判决认定违约或侵权", "bad", "5", False, "法院生效判决（分值为建议）"),
     ("overdue_demands", "诉求超期未办结超过规定", "bad", "2", False, "青岛：三次黄牌为红牌——每月逾期升级诉求达到规定件数（分值为建议）"),
     ("fund_misuse", "挪用专项维修资金", "bad", "20", True, "扬州：一票否决"),
-    ("refuse_exit", "合同终止后拒不退出", "bad", "20", True, "扬州：一票否决；民法典 第949条"),
+    # Written by the exit deadline check (sources.record_exit_refusal), or by staff with evidence.
+    ("exit_refusal", "合同终止拒不退出", "bad", "20", True, "扬州：一票否决；民法典 第949条"),
 ]
 
 # 山东/烟台: AAA ≥ 85, AA ≥ 80, A ≥ 70, B ≥ 60, else C.

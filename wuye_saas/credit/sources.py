@@ -23,7 +23,7 @@ Rules:
   overdue_demands for that month, dated the day of the escalation that reached it; keyed
   `demands:overdue:<firm>:<YYYY-MM>`. The job looks at this month and the last one.
 - Exits (扬州: refusing to leave after the contract ends is a veto item): the exit workflow
-  calls `record_exit_refusal`, which writes the serious record refuse_exit once per source key.
+  calls `record_exit_refusal`, which writes the serious record exit_refusal (合同终止拒不退出) once per source key.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ PUBLICITY_KINDS = {("ledger_statement", "public_revenue"): "revenue_publicity",
                    ("ledger_statement", "fee_account"): "fee_publicity"}
 OTHER_PUBLICITY = "publicity_missed"
 OVERDUE_KIND = "overdue_demands"
-EXIT_KIND = "refuse_exit"
+EXIT_KIND = "exit_refusal"
 
 
 def _refs(prefix: str) -> set[tuple[str, int]]:
@@ -162,7 +162,7 @@ def sync_demands(on: date) -> int:
 
 def record_exit_refusal(firm_id: int, compound_id: int, occurred_on: date, source_key: str,
                         evidence: str) -> CreditRecord | None:
-    """合同终止拒不退出 (扬州: a veto item; 民法典第949条): the serious record refuse_exit of the
+    """合同终止拒不退出 (扬州: a veto item; 民法典第949条): the serious record exit_refusal of the
     firm, once per `source_key` (the exit's own key, at most 80 characters; calling again
     returns the record already written). None when the district deactivated the kind."""
     kind = defaults.kind(EXIT_KIND)

@@ -28,6 +28,8 @@ from ..contracts import filing as filings
 from ..demands import logic as demands
 from ..demands.models import Demand
 from ..evaluation import cycles, publishing, workflow
+from ..exits import logic as exits
+from ..exits.models import FirmExit
 from ..evaluation.models import Assessment, AssessorAssignment, Evaluation, ItemScore, StandardItem
 from ..extensions import db
 from ..fees import claims
@@ -234,6 +236,25 @@ def _staff_specs(m: Membership, on: date, batch: _Batch) -> list[_Spec]:
     return specs
 
 
+def _exit_specs(m: Membership, on: date, batch: _Batch) -> list[_Spec]:
+    """Exits: staff and the committee follow those of their compounds (and the overdue ones); a
+    firm the compounds it leaves and those whose handover it signs as the incoming firm."""
+    if m.role in FIRM_ROLES:
+        out, in_ = exits.exits_select(m, "open", side="out"), exits.exits_select(m, "open", side="in")
+        return [_Spec("exits_out", "本企业退出中的项目", "exits.index", {"tab": "open", "side": "out"},
+                      batch.add(_count_of(out)), "其中 {n} 个已过交接期限",
+                      batch.add(_count_of(out.where(FirmExit.deadline_on < on)))),
+                _Spec("exits_in", "待签收的交接", "exits.index", {"tab": "open", "side": "in"},
+                      batch.add(_count_of(in_)))]
+    if m.role not in ("street_staff", "community_staff", "committee_member", "district_admin"):
+        return []
+    return [_Spec("exits_open", "进行中的退出交接", "exits.index", {"tab": "open"},
+                  batch.add(_count_of(exits.exits_select(m, "open")))),
+            _Spec("exits_overdue", "逾期未完成交接", "exits.index", {"tab": "overdue"},
+                  batch.add(_count_of(exits.exits_select(m, "overdue", on=on))), "已过交接期限 {n} 个",
+                  batch.add(_count_of(exits.exits_select(m, "overdue", on=on))))]
+
+
 def _meeting_specs(m: Membership, batch: _Batch) -> list[_Spec]:
     """Planned meetings: the community's and the street's own (they hold and record them), and
     those about a firm's or committee's compounds (they attend)."""
@@ -397,6 +418,7 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
     batch = _Batch()
     specs = (_demand_specs(m, at, batch) + _committee_specs(m, batch) + _district_specs(m, batch)
              + _staff_specs(m, on, batch) + _fund_specs(m, batch) + _filing_specs(m, on, batch)
+             + _exit_specs(m, on, batch)
              + _meeting_specs(m, batch))
     counts = batch.run()
     flat = []
@@ -416,7 +438,7 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
 # The order on the page: the daily work first (demands, checks), then decisions, the evaluation
 # steps, objections, supervision, reviews of fund applications, meetings, the appeal window.
 ORDER = ("demands_", "publications_", "votes_", "claims_", "appeals_", "assessments_", "evaluations_",
-         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "filings_", "meetings_",
+         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "filings_", "exits_", "meetings_",
          "appeal_window")
 
 

@@ -161,7 +161,7 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("holdback_releases", "质量保证金释放（小区×月）"),
                 ("appeals", "申诉"), ("credit_kinds", "信用记录类型"), ("credit_records", "信用记录"),
                 ("credit_source_records", "公示、诉求自动信用记录"),
-                ("credit_objections", "信用异议"), ("credit_grades", "季度信用等级"),
+                ("credit_objections", "信用异议"), ("credit_grades", "季度信用等级"), ("exits", "退出交接"),
                 ("contract_filings", "合同备案"), ("expiring_priority", "即将到期且优先续约的合同"),
                 ("snapshots", "统计快照（小区×月）")]
 

@@ -34,6 +34,8 @@ SCHEDULE: list[Periodic] = [
              "逾期诉求升级街道"),
     Periodic("followups.term_reminders", "wuye_saas.followups.jobs:remind_expiring_terms", timedelta(days=1),
              "业委会任期届满提醒"),
+    Periodic("exits.deadlines", "wuye_saas.exits.jobs:check_exit_deadlines", timedelta(days=1),
+             "退出交接期限检查"),
     Periodic("credit.snapshot", "wuye_saas.credit.jobs:snapshot_quarter", timedelta(days=1),
              "季度信用等级"),
     Periodic("credit.sources", "wuye_saas.credit.jobs:sync_sources", timedelta(days=1),

@@ -227,6 +227,10 @@ class Contract(TenantScoped, db.Model):
     # 元/㎡·月, a rate (Decimal), not an amount of money.
     fee_rate: Mapped[Decimal] = mapped_column(Numeric(8, 4))
     status: Mapped[str] = mapped_column(String(10), default="active", server_default="active", index=True)
+    # Set when an exit moves end_date (ended early at the handover, or kept serving past its term
+    # until the handover, 民法典 第950条): the end as signed, and why it moved.
+    agreed_end_date: Mapped[date | None]
+    end_reason: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     firm: Mapped[Firm] = relationship()
     compound: Mapped[Compound] = relationship()

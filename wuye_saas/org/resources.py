@@ -53,7 +53,12 @@ def _contract_status(c) -> str:
         return "待生效"
     if c.start_date > d:
         return "未开始"
-    return "有效" if c.end_date >= d else "已到期"
+    state = "有效" if c.end_date >= d else "已到期"
+    # An exit moved the end (ended at the handover, or serving on until it): the signed term stays visible.
+    if c.agreed_end_date and c.agreed_end_date != c.end_date:
+        state += f"（原定至 {c.agreed_end_date:%Y-%m-%d}；{c.end_reason}）" if c.end_reason else \
+            f"（原定至 {c.agreed_end_date:%Y-%m-%d}）"
+    return state
 
 
 def _active_firm_of_compound(compound_ids):
