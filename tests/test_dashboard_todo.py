@@ -138,11 +138,11 @@ def test_community_counts_new_demands_to_dispatch_and_resolved_ones_to_visit(app
     assert listed_numbers(client, got["demands_new"].href) == numbers(app, a, ids)
     assert "demands_resolved" not in got
 
-    # Dispatch one; the volunteer's acceptance and resolution are recorded by the community,
+    # Dispatch one; the department's acceptance and resolution are recorded by the community,
     # which then owes the return visit (回访).
     did = ids[0]
     assert post(client, f"/d/alpha/demands/{did}/dispatch",
-                {"assignee_kind": "volunteer", "assignee_name": "郝建国"}).status_code == 302
+                {"assignee_kind": "department", "assignee_name": "区城管局"}).status_code == 302
     assert post(client, f"/d/alpha/demands/{did}/accept").status_code == 302
     assert post(client, f"/d/alpha/demands/{did}/resolve", {"note": "已协调"}).status_code == 302
     got = cards(client)

@@ -311,7 +311,7 @@ def test_refusal_record_after_the_deadline_once_and_the_term_runs_on(app, world)
                 for r in db.session.execute(select(CreditRecord)).scalars()]
 
     assert _in(app, a, records) == [(a.firm1, "exit_refusal", deadline + timedelta(days=1), Decimal("-20.00"), True,
-                                     "exit", "甲区1号小区：合同终止拒不退出")]
+                                     "exit", "甲区1号小区合同终止后拒不退出")]
     # Calling the function again (another helper's caller) writes nothing new.
     _in(app, a, lambda: record_exit_refusal(a.firm1, a.compound1, late_day, f"exit:{xid}", "再次"))
     assert len(_in(app, a, records)) == 1
