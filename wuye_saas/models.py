@@ -22,3 +22,6 @@ from .evaluation.models import (  # noqa: F401
 from .credit.models import (  # noqa: F401
     CreditEvidence, CreditGrade, CreditObjection, CreditRecord, CreditRecordKind, CreditRule,
 )
+from .hiring.models import (  # noqa: F401
+    HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
+)
