@@ -102,6 +102,9 @@ def register(app) -> None:
         # After the published 季测评 (its lists' records): a year of staff records, an objection.
         from .demo.credit import seed_credit
         result.counts.update(seed_credit(result.tenant_id, result.demo_firm_id))
+        # After the credit file and the published lists: a tender with barred and red-listed firms.
+        from .demo.hiring import seed_hiring
+        result.counts.update(seed_hiring(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
         # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
         # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
         db.session.commit()

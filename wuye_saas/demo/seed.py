@@ -157,7 +157,7 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("published_evaluations", "已发布考核"), ("consequence_follow_ups", "约谈/退出待办"),
                 ("holdback_releases", "质量保证金释放（小区×月）"),
                 ("appeals", "申诉"), ("credit_kinds", "信用记录类型"), ("credit_records", "信用记录"),
-                ("credit_objections", "信用异议"), ("credit_grades", "季度信用等级"),
+                ("credit_objections", "信用异议"), ("credit_grades", "季度信用等级"), ("selections", "物业选聘"), ("tender_applications", "投标报名"),
                 ("snapshots", "统计快照（小区×月）")]
 
 

@@ -105,19 +105,26 @@ def _end_of_day_utc(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
 
 
+def lists_of(firm_ids: list[int], on: date) -> dict[int, tuple[Evaluation | None, set[str]]]:
+    """Each firm's latest published evaluation that assessed it (by the day) and its lists there;
+    one query for any number of firms."""
+    rows = db.session.execute(
+        select(Assessment.firm_id, Evaluation, Assessment.list_kind)
+        .join(Evaluation, Evaluation.id == Assessment.evaluation_id)
+        .where(Assessment.firm_id.in_(firm_ids), Evaluation.status == "published",
+               Evaluation.published_at < _end_of_day_utc(on))).all()
+    out: dict[int, tuple[Evaluation | None, set[str]]] = {f: (None, set()) for f in firm_ids}
+    for firm_id, ev, kind in rows:
+        current, kinds = out[firm_id]
+        if current is None or (ev.published_at, ev.id) > (current.published_at, current.id):
+            out[firm_id] = (ev, {kind} if kind else set())
+        elif current.id == ev.id and kind:
+            kinds.add(kind)
+    return out
+
+
 def firm_lists(firm_id: int, on: date) -> tuple[Evaluation | None, set[str]]:
-    """The latest published evaluation that assessed the firm (by the day) and its lists there."""
-    ev = db.session.execute(
-        select(Evaluation).join(Assessment, Assessment.evaluation_id == Evaluation.id)
-        .where(Assessment.firm_id == firm_id, Evaluation.status == "published",
-               Evaluation.published_at < _end_of_day_utc(on))
-        .order_by(Evaluation.published_at.desc(), Evaluation.id.desc()).limit(1)).scalar_one_or_none()
-    if ev is None:
-        return None, set()
-    kinds = db.session.execute(select(Assessment.list_kind).where(
-        Assessment.evaluation_id == ev.id, Assessment.firm_id == firm_id, Assessment.list_kind.is_not(None))
-    ).scalars()
-    return ev, set(kinds)
+    return lists_of([firm_id], on)[firm_id]
 
 
 def worst_list(kinds: set[str]) -> str | None:
@@ -128,21 +135,36 @@ def lists_text(kinds: set[str]) -> str:
     return "、".join(LISTS[k] for k in WORST_FIRST if k in kinds)
 
 
-def eligibility(firm: Firm, on: date) -> str | None:
-    """Why the firm may not apply to a tender on the day, or None. One place for the bars, so
-    the credit file's consequences (restrict_tender) can join them here."""
-    r = rule()
-    s = grading.standing(firm.id, on)
+def _bar(firm: Firm, s: grading.Standing, ev: Evaluation | None, kinds: set[str], r: HiringRule) -> str | None:
     barred = list(r.barred_grades or [])
     if s.grade in barred:
         shown = s.grade if s.grade == BLACKLIST else f"{s.grade}（{s.score} 分）"
         return (f"{firm.name}信用等级为{shown}，本区规定信用等级为{'、'.join(barred)}的企业不得参加招投标"
                 f"（商丘、连云港做法）。")
-    if r.bar_black_list:
-        ev, kinds = firm_lists(firm.id, on)
-        if "black" in kinds:
-            return f"{firm.name}列入{ev.name}黑榜，黑榜企业不得参加招投标（商丘、连云港做法）。"
+    if r.bar_black_list and "black" in kinds:
+        return f"{firm.name}列入{ev.name}黑榜，黑榜企业不得参加招投标（商丘、连云港做法）。"
     return None
+
+
+def eligibility(firm: Firm, on: date) -> str | None:
+    """Why the firm may not apply to a tender on the day, or None. One place for the bars, so
+    the credit file's consequences (restrict_tender) can join them here."""
+    ev, kinds = firm_lists(firm.id, on)
+    return _bar(firm, grading.standing(firm.id, on), ev, kinds, rule())
+
+
+def barred_firms(on: date) -> list[tuple[Firm, str]]:
+    """The district's firms that may not apply on the day, with the reason (the same rule as
+    `eligibility`, read for all firms at once)."""
+    firms = db.session.execute(select(Firm).order_by(Firm.name)).scalars().all()
+    ids = [f.id for f in firms]
+    grades, lists, r = grading.standings(on, ids), lists_of(ids, on), rule()
+    out = []
+    for f in firms:
+        reason = _bar(f, grades[f.id], *lists[f.id], r)
+        if reason:
+            out.append((f, reason))
+    return out
 
 
 def bonus(firm: Firm, on: date) -> Decimal:
@@ -168,14 +190,16 @@ def standings(firm_ids: list[int], on: date) -> dict[int, FirmStanding]:
     """Grade, lists, bar and bonus of each firm, for the pages that compare firms."""
     if not firm_ids:
         return {}
-    grades = grading.standings(on, firm_ids)
+    grades, lists, r = grading.standings(on, firm_ids), lists_of(firm_ids, on), rule()
     firms = {f.id: f for f in db.session.execute(select(Firm).where(Firm.id.in_(firm_ids))).scalars()}
     out = {}
     for fid in firm_ids:
-        ev, kinds = firm_lists(fid, on)
+        ev, kinds = lists[fid]
         s = grades[fid]
+        red = worst_list(kinds) == "red"
         out[fid] = FirmStanding(s.grade, s.score, lists_text(kinds), ev.name if ev else "",
-                                eligibility(firms[fid], on), bonus(firms[fid], on))
+                                _bar(firms[fid], s, ev, kinds, r),
+                                Decimal(r.red_bonus_points).quantize(CENT) if red else Decimal("0.00"))
     return out
 
 

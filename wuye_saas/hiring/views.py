@@ -90,7 +90,10 @@ def _detail(sel: Selection, errors=None, forms=None, status=200):
                                              for a in sel.applications if a.rank == 1]
     own = logic.application_of(sel, m.firm_id) if m.role in policy.FIRM_ROLES else None
     confirm = request.args.get("confirm", "")
-    return render("hiring/detail.html", sel=sel, runs=runs, standing=standing, on=on, errors=errors or {},
+    # The owners' side and staff see which firms the rule keeps out of an open tender, and why.
+    barred = logic.barred_firms(on) if (sel.mode == "tender" and sel.status in ("draft", "open")
+                                        and m.role not in policy.FIRM_ROLES) else []
+    return render("hiring/detail.html", barred=barred, sel=sel, runs=runs, standing=standing, on=on, errors=errors or {},
                   cand_form=cand_form, panel_form=panel_form, award_form=award_form,
                   cancel_form=forms.get("cancel") or ReasonForm(),
                   confirm=confirm if confirm in ("cancel", "award") else "",
@@ -110,9 +113,13 @@ def detail(selection_id):
     return _detail(get_or_404(Selection, selection_id))
 
 
-def _runnable(selection_id: int) -> Selection:
-    """The selection in scope (else 404), run by the acting membership (else 403)."""
+def _runnable(selection_id: int, *others) -> Selection:
+    """The selection in scope (else 404), run by the acting membership (else 403). `others` are
+    (model, id) of the route's other records: loaded in scope first, so a record out of reach is a
+    404 before any role check."""
     sel = get_or_404(Selection, selection_id)
+    for model, record_id in others:
+        get_or_404(model, record_id)
     require("run", "selection")
     if not logic.may_act(current_membership(), sel.compound, logic.today()):
         abort(403)
@@ -149,7 +156,7 @@ def add_candidate(selection_id):
 @bp.route("/<int:selection_id>/candidates/<int:selection_candidate_id>/<any(propose, remove):step>",
           methods=["POST"])
 def candidate_step(selection_id, selection_candidate_id, step):
-    sel = _runnable(selection_id)
+    sel = _runnable(selection_id, (SelectionCandidate, selection_candidate_id))
     cand = get_or_404(SelectionCandidate, selection_candidate_id)
     if cand.selection_id != sel.id:
         abort(404)
@@ -201,7 +208,7 @@ def add_panel_member(selection_id):
 
 @bp.route("/<int:selection_id>/panel/<int:panel_member_id>/remove", methods=["POST"])
 def remove_panel_member(selection_id, panel_member_id):
-    sel = _runnable(selection_id)
+    sel = _runnable(selection_id, (PanelMember, panel_member_id))
     member = get_or_404(PanelMember, panel_member_id)
     if member.selection_id != sel.id:
         abort(404)
