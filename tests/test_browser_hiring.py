@@ -29,6 +29,7 @@ def test_tender_from_opening_to_the_winners_draft(app, world, rq_worker, server,
 
     # --- the committee opens and publishes the tender, and forms the panel ----------------------------
     committee = _login(browser, server, "alpha-committee", problems)
+    committee.on("dialog", lambda d: d.accept())     # 确定中标并公示 asks first
     committee.locator("aside").get_by_role("link", name=re.compile("物业选聘")).click()
     committee.get_by_role("link", name=re.compile("发起选聘")).click()
     committee.get_by_label("小区", exact=True).select_option(label="甲区1号小区")

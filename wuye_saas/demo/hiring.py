@@ -3,7 +3,8 @@ committee cannot act (the community acts for it — 代行): its notice on the b
 a firm of the published 季测评's 红榜 that applied with the district's bonus, a plain firm that
 applied, and the district's barred firms (grade C, 黑名单, 黑榜) listed with their reasons — one of
 them tried and was refused (nothing is written for a refusal; the page shows why); and a selection
-by owners' vote in the demo committee's compound, its candidate proposed and the vote drafted.
+by owners' vote in the demo committee's compound, its candidates compared, one proposed and its
+vote filed with the community and publicized (voting opens after the 15 days' notice).
 The demo firm has not applied, so its landing page offers the open tender."""
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..committees import logic as committees
 from ..hiring import logic
 from ..org.models import Compound, Contract, Firm
 from ..tenancy import tenant_scope
+from ..votes import logic as votes
 from ..timeutil import today
 
 REQUIREMENTS = ("保洁：楼道每日清扫、每周拖洗，垃圾日产日清；秩序维护：门岗 24 小时值守，夜间巡查每 2 小时一次；"
@@ -96,7 +98,13 @@ def seed_hiring(tenant_id: int, demo_compound_id: int | None, demo_firm_id: int 
                     logic.add_candidate(sel, firm, Decimal("1.45") - Decimal("0.05") * i,
                                         "现服务企业，续聘" if firm.id == demo_firm_id else "服务方案完整，报价较低")
                 if sel.candidates:
-                    logic.propose(sel, sel.candidates[0])
+                    # The committee files the vote with the community and publishes its notice today;
+                    # voting opens after the 15 days' notice (votes.logic, as on the vote's page).
+                    vote, _ = logic.propose(sel, sel.candidates[0])
+                    if vote is not None and not votes.file_vote(vote):
+                        opens = day + timedelta(days=votes.NOTICE_DAYS)
+                        votes.publicize_vote(vote, opens, opens + timedelta(days=14),
+                                             user=db.session.get(User, committee.user_id))
                 counts["selections"] += 1
         db.session.commit()
     return counts
