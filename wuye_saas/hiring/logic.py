@@ -154,16 +154,19 @@ def eligibility(firm: Firm, on: date) -> str | None:
 
 
 def barred_firms(on: date) -> list[tuple[Firm, str]]:
-    """The district's firms that may not apply on the day, with the reason (the same rule as
-    `eligibility`, read for all firms at once)."""
+    """The district's firms that may not apply on the day, with the reason `eligibility` gives.
+    The grades and lists of all firms are read at once to find the firms with a bar against
+    them; each of those is then judged by `eligibility` itself, so the list says what applying
+    would say."""
     firms = db.session.execute(select(Firm).order_by(Firm.name)).scalars().all()
     ids = [f.id for f in firms]
     grades, lists, r = grading.standings(on, ids), lists_of(ids, on), rule()
     out = []
     for f in firms:
-        reason = _bar(f, grades[f.id], *lists[f.id], r)
-        if reason:
-            out.append((f, reason))
+        if _bar(f, grades[f.id], *lists[f.id], r):
+            reason = eligibility(f, on)
+            if reason:
+                out.append((f, reason))
     return out
 
 
@@ -190,16 +193,15 @@ def standings(firm_ids: list[int], on: date) -> dict[int, FirmStanding]:
     """Grade, lists, bar and bonus of each firm, for the pages that compare firms."""
     if not firm_ids:
         return {}
-    grades, lists, r = grading.standings(on, firm_ids), lists_of(firm_ids, on), rule()
+    grades, lists = grading.standings(on, firm_ids), lists_of(firm_ids, on)
     firms = {f.id: f for f in db.session.execute(select(Firm).where(Firm.id.in_(firm_ids))).scalars()}
     out = {}
     for fid in firm_ids:
         ev, kinds = lists[fid]
         s = grades[fid]
-        red = worst_list(kinds) == "red"
+        # The bar and the bonus by the one function of each (a page compares a handful of firms).
         out[fid] = FirmStanding(s.grade, s.score, lists_text(kinds), ev.name if ev else "",
-                                _bar(firms[fid], s, ev, kinds, r),
-                                Decimal(r.red_bonus_points).quantize(CENT) if red else Decimal("0.00"))
+                                eligibility(firms[fid], on), bonus(firms[fid], on))
     return out
 
 
