@@ -123,6 +123,13 @@ def test_a_barred_firm_is_refused_with_the_reason_and_nothing_written(app, clien
     with app.app_context(), tenant_scope(ns.tenant_id):
         firm = db.session.get(m.Firm, firms[key])
         assert reason in logic.eligibility(firm, today())
+    # No open tender is offered to it (card and tab agree), and the tab says why.
+    listing = client.get("/d/alpha/hiring/?tab=apply").get_data(as_text=True)
+    assert f'data-selection="{sel}"' not in listing and reason in listing
+    assert "可报名的招标" not in client.get("/d/alpha/").get_data(as_text=True)
+    # The owners' side sees the barred firms with their reasons on the tender's page.
+    login(client, "alpha-committee")
+    assert reason in client.get(f"/d/alpha/hiring/{sel}").get_data(as_text=True)
 
 
 def test_district_rule_changes_the_bars_and_the_bonus(app, client, world):

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import event, exists, inspect, or_, select
+from sqlalchemy import event, exists, false, inspect, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from .. import policy, timeutil
@@ -675,6 +675,8 @@ def selections_select(m, tab: str = "", q: str = "", mode: str = ""):
         applied = exists().where(TenderApplication.selection_id == Selection.id,
                                  TenderApplication.firm_id == m.firm_id)
         stmt = stmt.where(Selection.mode == "tender", Selection.status == "open", Selection.deadline >= on, ~applied)
+        if m.firm_id is None or eligibility(db.session.get(Firm, m.firm_id), on):
+            stmt = stmt.where(false())       # a barred firm may apply to none (the page says why)
     elif tab == "prepare":
         stmt = stmt.where(Selection.status.in_(("draft", "vote_failed")), Selection.acting == party)
     elif tab == "scoring":

@@ -38,7 +38,9 @@ def index():
     tab = args.get("tab", "") if args.get("tab", "") in tabs else ""
     stmt = logic.selections_select(m, tab, args.get("q", "").strip(), args.get("mode", ""))
     page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
-    return render("hiring/index.html", "hiring/_table.html", page=page, args=args, tabs=tabs, tab=tab,
+    barred = (logic.eligibility(db.session.get(Firm, m.firm_id), logic.today())
+              if tab == "apply" and m.firm_id else None)
+    return render("hiring/index.html", "hiring/_table.html", page=page, args=args, tabs=tabs, tab=tab, barred=barred,
                   modes=MODES, on=logic.today(), stage=logic.stage,
                   may_open=bool(logic.openable_compounds(m, logic.today())),
                   filtered=any(v for k, v in args.items() if k != "page"))
