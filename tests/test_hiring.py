@@ -4,7 +4,7 @@ draft, failed → none; signing and `activate_if_free`; who sees and runs what."
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,7 +24,7 @@ from wuye_saas.publicity.models import Publication
 from wuye_saas.tenancy import tenant_scope
 from wuye_saas.timeutil import now, today
 from wuye_saas.votes import logic as votes
-from wuye_saas.votes.models import Ballot, OwnerVote
+from wuye_saas.votes.models import OwnerVote
 
 from .factories import credit_code, make_user
 from .helpers import login, post

@@ -61,7 +61,6 @@ from .models import (
 
 DEFAULT_BARRED = ["C", BLACKLIST]          # 商丘 / 连云港
 DEFAULT_RED_BONUS = Decimal("2.00")        # a proposal: see the module docstring
-BONUS_RANGE = (Decimal("0"), Decimal("20"))
 SCORE_RANGE = (Decimal("0"), Decimal("100"))
 PANEL_MIN = 5
 CENT = Decimal("0.01")
