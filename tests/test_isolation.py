@@ -57,6 +57,8 @@ ADMIN_SPECIAL: dict[str, int] = {
     "contracts.new": 403,            # a firm files its own contracts; the district reviews them
     "contracts.file_contract": 403,
     "contracts.refile": 403,
+    "hiring.new": 403,     # a selection is opened by the committee (or the community acting for it)
+    "hiring.apply": 403,   # firms apply to tenders; the district sets the rule
 }
 
 
@@ -166,6 +168,7 @@ def probe_world(app, world):
                     _add_volunteer_records(ns, branch)
                     _add_filing_records(ns, branch)
                     _add_exit_records(ns, branch)
+                    _add_hiring_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -542,6 +545,38 @@ def _add_filing_records(ns, branch: int) -> None:
     db.session.add_all([
         FilingReview(filing_id=f.id, level="community", approve=False, reason="探针退回"),
         FilingFile(filing_id=f.id, filename="合同.pdf", stored_name=name, content_type="application/pdf", size=14)])
+
+
+def _add_hiring_records(ns, branch: int) -> None:
+    """A published tender of the branch's compound with the branch's firm's application, a panel
+    member and a score, and a vote-mode selection's candidate, so the hiring routes are probed."""
+    from decimal import Decimal
+
+    from wuye_saas.hiring.models import PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication
+    from wuye_saas.publicity.models import Publication
+    compound, firm = getattr(ns, f"compound{branch}"), getattr(ns, f"firm{branch}")
+    # Published: its notice is the compound's first publication (the publicity probe's).
+    pub_id = db.session.execute(select(Publication.id).where(Publication.compound_id == compound)
+                                .order_by(Publication.id).limit(1)).scalar()
+    terms = dict(service_grade="二级", fee_mode="包干制", fee_rate=Decimal("1"), term_start=date(2099, 1, 1),
+                 term_end=date(2100, 12, 31))
+    tender = Selection(compound_id=compound, mode="tender", status="open", acting="committee",
+                       title=f"探针招标{branch}", requirements="探针要求", deadline=date(2098, 12, 1),
+                       notice_publication_id=pub_id, **terms)
+    db.session.add(tender)
+    db.session.flush()
+    application = TenderApplication(selection_id=tender.id, firm_id=firm, quoted_rate=Decimal("1"), proposal="探针方案",
+                                    grade="AA")
+    member = PanelMember(selection_id=tender.id, name=f"探针评委{branch}")
+    db.session.add_all([application, member])
+    db.session.flush()
+    voting = Selection(compound_id=compound, mode="vote", status="draft", acting="committee",
+                       title=f"探针表决选聘{branch}", **terms)
+    db.session.add_all([PanelScore(application_id=application.id, member_id=member.id, points=Decimal("80")), voting])
+    db.session.flush()
+    db.session.add(SelectionCandidate(selection_id=voting.id, firm_id=firm, quoted_rate=Decimal("1")))
+    setattr(ns, f"selection{branch}", tender.id)
+    setattr(ns, f"tender_application{branch}", application.id)
 
 
 def _ids_for(probe: Probe, ids, slug: str, branch: int) -> dict[str, int]:

@@ -434,7 +434,9 @@ def test_demo_workflow_times_are_in_order_and_votes_can_be_seen(app):
             assert local(v.filed_at).date() <= v.publicized_on
             assert v.publicized_on + timedelta(days=NOTICE_DAYS) <= v.opens_on <= v.closes_on
             ballots = db.session.execute(select(Ballot.recorded_at).where(Ballot.vote_id == v.id)).scalars().all()
-            assert ballots and all(v.opens_on <= local(b).date() <= v.closes_on and b <= end for b in ballots)
+            # Voting has not opened on a vote still in its notice period (the 选聘 demo's): no ballots.
+            assert (ballots or v.status == "publicized") and \
+                all(v.opens_on <= local(b).date() <= v.closes_on and b <= end for b in ballots)
             kinds = dict(rows(select(Publication.kind, Publication.published_at).where(
                 Publication.compound_id == v.compound_id, Publication.title.contains(v.title))))
             assert local(kinds["vote_notice"]).date() == v.publicized_on

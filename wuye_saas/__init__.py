@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .volunteers import views as volunteer_views
     from .contracts import views as contract_views
     from .exits import views as exit_views
+    from .hiring import views as hiring_views
 
     web.install(app)
     app.register_blueprint(standard_views.bp)
@@ -83,7 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
     for bp in (auth_bp, admin_bp, dashboard_bp, org_bp, users_bp, import_bp, jobs_bp, audit_bp,
                policy_views.bp, billing_views.bp, payment_views.bp, claim_views.bp, holdback_views.bp, public_bp,
                ledger_views.bp, publication_views.bp, board_views.bp, check_views.bp, vote_views.bp,
-               fund_views.bp, meetings_bp, demand_views.bp, demand_views.public_bp):
+               fund_views.bp, hiring_views.bp, meetings_bp, demand_views.bp, demand_views.public_bp):
         app.register_blueprint(bp)
 
     from .cli import register as register_cli

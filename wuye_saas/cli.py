@@ -113,6 +113,9 @@ def register(app) -> None:
         # An exit in handover, half signed; before the snapshots (its outgoing firm still serves).
         from .demo.exits import seed_exits
         result.counts.update(seed_exits(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        # After the credit file and the published lists: a tender with barred and red-listed firms.
+        from .demo.hiring import seed_hiring
+        result.counts.update(seed_hiring(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
         # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
         # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
         db.session.commit()

@@ -38,6 +38,9 @@ from .fourlists.models import FourListItem, FourListUpdate
 from .volunteers.models import BuildingLeader, PointExchange, Volunteer, VolunteerTask, VolunteerTeam
 from .contracts.models import ContractFiling, FilingFile, FilingReview, FilingRule
 from .exits.models import ExitRule, FirmExit, HandoverItem
+from .hiring.models import (
+    HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
+)
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -112,6 +115,13 @@ WRITERS = {
     "exit": {DISTRICT, "street_staff", "community_staff", "committee_member"},
     "handover": FIRM_ROLES | {"committee_member", "community_staff"},
     "exit_config": {DISTRICT},
+    # 选聘: the committee, or the community acting for it (代行), runs a selection — the logic
+    # checks which of them acts for the compound now; a firm's manager applies to tenders and
+    # signs its contract draft; the district sets the tender rule.
+    "selection": {"committee_member", "community_staff"},
+    "tender_apply": {"firm_manager"},
+    "contract_sign": {"firm_manager", "committee_member", "community_staff"},
+    "hiring_config": {DISTRICT},
 }
 
 
@@ -457,6 +467,34 @@ def visible(m: Membership, model):
         parent_clause = visible(m, FirmExit)
         return false() if parent_clause is false() else HandoverItem.exit_id.in_(
             select(FirmExit.id).where(parent_clause))
+    # 选聘: the compound's selections follow the compound; a firm sees the district's published
+    # tenders (any compound: tenders are open to the district's firms) and the selections it won,
+    # and of the applications only its own. Candidates and the panel are the owners' side's work.
+    if model is HiringRule:
+        return false() if m.role == "assessor" else true()
+    if model is Selection:
+        if m.role in FIRM_ROLES:
+            return or_(and_(Selection.mode == "tender", Selection.notice_publication_id.is_not(None)),
+                       Selection.winner_firm_id == m.firm_id)
+        if m.role == "assessor":
+            return false()
+        return within(Selection.compound_id, comps)
+    if model is TenderApplication:
+        if m.role in FIRM_ROLES:
+            return TenderApplication.firm_id == m.firm_id
+        parent_clause = visible(m, Selection)
+        return false() if parent_clause is false() else TenderApplication.selection_id.in_(
+            select(Selection.id).where(parent_clause))
+    if model in (SelectionCandidate, PanelMember):
+        if m.role in FIRM_ROLES:
+            return false()
+        parent_clause = visible(m, Selection)
+        return false() if parent_clause is false() else model.selection_id.in_(
+            select(Selection.id).where(parent_clause))
+    if model is PanelScore:
+        parent_clause = visible(m, TenderApplication) if m.role not in FIRM_ROLES else false()
+        return false() if parent_clause is false() else PanelScore.application_id.in_(
+            select(TenderApplication.id).where(parent_clause))
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

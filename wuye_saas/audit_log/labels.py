@@ -25,6 +25,7 @@ from ..evaluation.standards import COMPUTED_LABELS, LIST_RULES
 from ..fees import models as fees
 from ..fees.billing import SCOPE_LABELS
 from ..exits import models as exits
+from ..hiring import models as hiring
 from ..followups import models as followups
 from ..importer.logic import KINDS as IMPORT_KINDS
 from ..jobs.schedule import SCHEDULE
@@ -43,6 +44,8 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
     ("物业企业", {"firm": "物业企业", "contract": "物业服务合同", "contract_filing": "合同备案",
               "filing_review": "合同备案审核", "filing_file": "合同备案附件", "filing_rule": "合同备案设置",
               "firm_exit": "退出交接", "handover_item": "交接事项", "exit_rule": "退出交接规则"}),
+    ("物业选聘", {"hiring_rule": "招投标规则", "selection": "物业选聘", "selection_candidate": "选聘候选企业",
+              "tender_application": "投标报名", "panel_member": "评标委员", "panel_score": "评委评分"}),
     ("业委会", {"committee": "业委会/物管会", "committee_member": "委员", "formation": "业委会组建换届",
               "candidate": "候选人", "vetting_criterion": "联审审查项", "vetting_check": "候选人联审结果",
               "committee_supervision": "业委会监督措施"}),
@@ -252,6 +255,17 @@ ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
                       "side": "签收方", "signed_by_id": "签收人", "signed_at": "签收时间", "note": "签收说明",
                       "dispute_reason": "争议理由", "disputed_at": "提出争议时间", "status": "状态"},
     "exit_rule": {"grace_days": "交接宽限期（天）", "record_refusal": "逾期未交接记入信用档案"},
+    "selection": {"status": "状态", "acting": "发起方", "mode": "选聘方式", "fee_rate": "物业费单价上限（元/㎡·月）",
+                  "winner_firm_id": "选定企业", "contract_id": "合同草稿", "notice_publication_id": "招标公告",
+                  "result_publication_id": "结果公示", "outcome_note": "选聘结果", "firm_signed_at": "企业签订时间",
+                  "owners_signed_at": "业主方签订时间", "deadline": "报名截止日期", "title": "选聘名称"},
+    "selection_candidate": {"outcome": "表决情况", "quoted_rate": "报价（元/㎡·月）"},
+    "tender_application": {"grade": "信用等级（报名时）", "lists": "榜单（报名时）", "bonus": "红榜加分",
+                           "average": "评委平均分", "total": "总分", "rank": "排名", "applied_at": "报名时间",
+                           "user_id": "报名人", "quoted_rate": "报价（元/㎡·月）"},
+    "panel_score": {"application_id": "投标报名", "member_id": "评委", "points": "评分"},
+    "hiring_rule": {"barred_grades": "不得参加招投标的信用等级",
+                    "bar_black_list": "黑榜企业不得参加招投标"},
 }
 
 # Internal columns not worth a line in the log: the follow-up's idempotency key is made of codes
@@ -299,6 +313,11 @@ FORM_ENTITIES: dict[str, tuple[str, ...]] = {
     "publicity.check_forms:ObjectionForm": ("objection",),
     "publicity.check_forms:AnswerForm": ("objection",),
     "publicity.check_forms:RequirementForm": ("publicity_requirement",),
+    "hiring.forms:SelectionForm": ("selection",),
+    "hiring.forms:CandidateForm": ("selection_candidate",),
+    "hiring.forms:ApplyForm": ("tender_application",),
+    "hiring.forms:PanelForm": ("panel_member",),
+    "hiring.forms:RuleForm": ("hiring_rule",),
     "votes.forms:VoteForm": ("owner_vote",),
     "votes.forms:PublicizeForm": ("owner_vote",),
     "votes.forms:BallotForm": ("ballot",),
@@ -444,6 +463,8 @@ VALUE_LABELS: dict[str, dict[str, dict]] = {
     "handover_item": {"kind": exits.ITEM_KINDS, "status": exits.ITEM_STATUSES, "side": exits.SIDES},
     "credit_rule": {"base_source": {"evaluation": "最近一次年度考核总分", "fixed": "固定基础分"}},
     "firm_flag": {"kind": credit.FLAG_KINDS, "list_kind": {**evaluation.LISTS, "veto": "一票否决"}},
+    "selection": {"mode": hiring.MODES, "status": hiring.STATUSES, "acting": hiring.ACTING},
+    "selection_candidate": {"outcome": hiring.CANDIDATE_OUTCOMES},
     "import": {"kind": {k: v.label for k, v in IMPORT_KINDS.items()}, "table": ENTITY_LABELS},
 }
 # Keys inside JSON values, whatever the entity.
@@ -478,6 +499,7 @@ SUMMARIES: dict[str, str] = {
     "fee_policy_grade": "{policy_id} · {grade}",
     "fee_concession": "{policy_id} · {household_class_id} 让利 {percent}%",
     "credit_note": "{bill_id}：{reason}",
+    "panel_score": "{application_id} · {member_id}：{points}",
     "ledger_keeper": "{kind}：{keeper}",
     "publication": "{title}",
     "publication_check": "已核对：{publication_id}",

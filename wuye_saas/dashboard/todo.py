@@ -35,6 +35,7 @@ from ..extensions import db
 from ..fees import claims
 from ..followups import logic as followups
 from ..followups.models import FollowUp
+from ..hiring import logic as hiring
 from ..meetings import logic as meetings
 from ..publicity import checks
 from ..publicity.models import Objection, Publication
@@ -253,6 +254,21 @@ def _exit_specs(m: Membership, on: date, batch: _Batch) -> list[_Spec]:
             _Spec("exits_overdue", "逾期未完成交接", "exits.index", {"tab": "overdue"},
                   batch.add(_count_of(exits.exits_select(m, "overdue", on=on))), "已过交接期限 {n} 个",
                   batch.add(_count_of(exits.exits_select(m, "overdue", on=on))))]
+def _hiring_specs(m: Membership, batch: _Batch) -> list[_Spec]:
+    """选聘: a firm's manager — open tenders it has not applied to and its contract drafts to sign;
+    the side acting for the owners (committee, or community 代行) — the selection steps waiting
+    for it. Each card opens the list's tab, counted by that tab's own select."""
+    def tab(name):
+        return batch.add(_count_of(hiring.selections_select(m, name)))
+
+    if m.role == "firm_manager" and policy.can(m, "apply", "tender_apply"):
+        return [_Spec("hiring_apply", "可报名的招标", "hiring.index", {"tab": "apply"}, tab("apply")),
+                _Spec("hiring_sign", "待签订的物业服务合同", "hiring.index", {"tab": "sign"}, tab("sign"))]
+    if m.role in ("committee_member", "community_staff") and policy.can(m, "run", "selection"):
+        return [_Spec("hiring_prepare", "待提名或发布的选聘", "hiring.index", {"tab": "prepare"}, tab("prepare")),
+                _Spec("hiring_scoring", "待评标的招标", "hiring.index", {"tab": "scoring"}, tab("scoring")),
+                _Spec("hiring_sign", "待签订的物业服务合同", "hiring.index", {"tab": "sign"}, tab("sign"))]
+    return []
 
 
 def _meeting_specs(m: Membership, batch: _Batch) -> list[_Spec]:
@@ -418,7 +434,7 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
     batch = _Batch()
     specs = (_demand_specs(m, at, batch) + _committee_specs(m, batch) + _district_specs(m, batch)
              + _staff_specs(m, on, batch) + _fund_specs(m, batch) + _filing_specs(m, on, batch)
-             + _exit_specs(m, on, batch)
+             + _exit_specs(m, on, batch) + _hiring_specs(m, batch)
              + _meeting_specs(m, batch))
     counts = batch.run()
     flat = []
@@ -438,7 +454,7 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
 # The order on the page: the daily work first (demands, checks), then decisions, the evaluation
 # steps, objections, supervision, reviews of fund applications, meetings, the appeal window.
 ORDER = ("demands_", "publications_", "votes_", "claims_", "appeals_", "assessments_", "evaluations_",
-         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "filings_", "exits_", "meetings_",
+         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "filings_", "exits_", "hiring_", "meetings_",
          "appeal_window")
 
 

@@ -163,6 +163,7 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("credit_source_records", "公示、诉求自动信用记录"),
                 ("credit_objections", "信用异议"), ("credit_grades", "季度信用等级"), ("exits", "退出交接"),
                 ("contract_filings", "合同备案"), ("expiring_priority", "即将到期且优先续约的合同"),
+                ("selections", "物业选聘"), ("tender_applications", "投标报名"),
                 ("snapshots", "统计快照（小区×月）")]
 
 

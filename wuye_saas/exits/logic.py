@@ -450,7 +450,12 @@ def complete(x: FirmExit, day: date) -> None:
         out.end_date = max(day, out.start_date)
     out.end_reason = f"{SOURCES[x.source]}，{day:%Y-%m-%d}完成交接"[:60]
     if incoming is not None:
-        incoming.start_date, incoming.status = day, "active"
+        # In force from the handover day, unless it is a selection's draft still waiting for a
+        # signature (hiring signs it into force then): one rule for both areas.
+        from ..hiring.logic import activate_if_free   # lazy: hiring is another area
+        incoming.start_date = day
+        db.session.flush()
+        activate_if_free(incoming)
     x.compound.management_mode = MODE_AFTER[x.incoming_kind]
     x.status, x.handover_on = "done", day
     db.session.flush()

@@ -23,6 +23,8 @@ PUBLICATION_KINDS = {
     "vote_notice": "业主表决事项公示",
     "vote_result": "业主表决结果公示",
     "meeting_minutes": "联席会议纪要",
+    "tender_notice": "物业选聘招标公告",
+    "hiring_result": "物业选聘结果公示",
 }
 FREQUENCIES = {"monthly": "每月", "quarterly": "每季度", "half_yearly": "每半年", "yearly": "每年",
                "standing": "长期公示"}
