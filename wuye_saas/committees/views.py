@@ -285,6 +285,8 @@ def file(formation_id):
             committee = logic.file_committee(f, form.filed_on.data)
         except logic.FormationProblem as e:
             db.session.rollback()
+            if f.status != "elected":   # no filing form on the page: the refusal shows on top
+                return _formation_page(f, {"file": form}, errors=[e.message], status=422)
             attach_errors(form, {"filed_on": e.message})
         else:
             db.session.commit()
