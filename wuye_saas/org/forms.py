@@ -94,7 +94,8 @@ class HouseholdForm(Form):
     owner_name = StringField("业主姓名", validators=[Optional(), Fits(m.Household.owner_name)],
                              description="新增时据此登记一位业主；已有住户的业主（含共有人、身份证号）在住户详情页登记。")
     phone_masked = StringField("联系电话（脱敏）", validators=[Optional(), PHONE])
-    area_source = SelectField("面积来源", choices=list(m.AREA_SOURCES.items()),
+    area_source = SelectField("面积来源", choices=list(m.AREA_SOURCES.items()), default="registry",
+                              filters=[lambda v: v or "registry"],   # not sent (older clients): the registry
                               description="依次以不动产登记簿、测绘成果、买卖合同记载的面积为准（建筑物区分所有权解释第八条）。")
     developer_held = BooleanField("开发商持有（未出售或未交付）",
                                   description="开发商持有的全部房屋在业主表决中合计按一人计算（解释第九条）。")
