@@ -191,14 +191,15 @@ def result_content(vote: OwnerVote, decision: counting.Decision, counted_on: dat
 
 
 def multi_result(vote: OwnerVote, counted: list[tuple[VoteItem, counting.Decision]]) -> dict:
-    """A vote of several items as stored: the shared totals, each item's own count, and the
-    vote passing only when every item passed (an election reads its items, not this flag)."""
+    """A vote of several items as stored: the shared totals and each item's own count. The vote
+    as a whole "passed" when it took effect (participation met) and at least one item passed;
+    what was decided is read item by item (an election's members, for one)."""
     first = counted[0][1]
     passed = [item.title for item, d in counted if d.passed]
     summary = (f"共 {len(counted)} 个议题，通过 {len(passed)} 个" + (f"：{'、'.join(passed)}。" if passed else "。")
                if first.participation_ok else "参与表决的专有部分面积或人数未达到三分之二以上，表决不成立。")
     return {"matter": vote.matter, "matter_label": MATTERS.get(vote.matter, vote.matter),
-            "supermajority": vote.matter in counting.SUPERMAJORITY, "passed": all(d.passed for _, d in counted),
+            "supermajority": vote.matter in counting.SUPERMAJORITY, "passed": bool(passed),
             "total_area_centi": first.total_area, "total_heads": first.total_heads,
             "part_area_centi": first.part_area, "part_heads": first.part_heads,
             "items": [{"position": item.position, "title": item.title, "candidate_id": item.candidate_id,
