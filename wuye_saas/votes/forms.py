@@ -16,6 +16,12 @@ class VoteForm(Form):
                          validators=[DataRequired("请选择表决事项。")])
     title = StringField("标题", validators=[DataRequired("请填写表决标题。"), Length(max=200)])
     description = TextAreaField("事项说明", validators=[Optional(), Length(max=5000)])
+    items = TextAreaField("表决议题（可选，每行一个）", validators=[Optional(), Length(max=6000)],
+                          description="一次表决多个事项时逐行填写，每个议题分别计票；留空则只表决上面的标题一项。")
+
+    @property
+    def item_titles(self) -> list[str]:
+        return [t.strip() for t in (self.items.data or "").splitlines() if t.strip()]
 
 
 class PublicizeForm(Form):

@@ -54,7 +54,7 @@ def new():
     form = VoteForm()
     if form.validate_on_submit():
         vote, problems = logic.create_vote(current_membership().compound_id, form.matter.data, form.title.data,
-                                           form.description.data or "")
+                                           form.description.data or "", items=form.item_titles)
         if vote is not None:
             db.session.commit()
             flash("表决草稿已创建。下一步：报备社区。", "success")
