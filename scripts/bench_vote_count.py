@@ -183,10 +183,11 @@ def run_import(slug: str, households: int) -> tuple:
     with tenant_scope(tid):
         comps = db.session.execute(insert(m.Compound).returning(m.Compound.id, sort_by_parameter_order=True), [
             {"tenant_id": tid, "community_id": community, "name": f"导入小区{c:03d}", "compound_type": "商品房",
-             "management_mode": "专业物业", "address": ""} for c in range(households // per_compound)]).scalars().all()
+             "management_mode": "专业物业", "address": ""} for c in range(-(-households // per_compound))]).scalars().all()
         db.session.execute(insert(m.Building), [
             {"tenant_id": tid, "compound_id": cid, "name": f"{b + 1}号楼"}
             for cid in comps for b in range(per_compound // per_building)])
+        assert len(comps) * per_compound >= households
         db.session.commit()
     path = Path(tempfile.mkdtemp()) / "register.csv"
     header = [c.header for c in importer.KINDS["households"].cols]

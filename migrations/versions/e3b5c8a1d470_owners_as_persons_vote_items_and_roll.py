@@ -51,7 +51,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ownership'))
     )
     with op.batch_alter_table('ownership', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ownership_household_id'), ['household_id'], unique=False)
+        batch_op.create_index('ix_ownership_unit', ['household_id', 'tenant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ownership_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ownership_tenant_id'), ['tenant_id'], unique=False)
 
@@ -104,8 +104,8 @@ def upgrade():
     sa.UniqueConstraint('ballot_id', 'item_id', name=op.f('uq_ballot_choice_ballot_id_item_id'))
     )
     with op.batch_alter_table('ballot_choice', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ballot_choice_ballot_id'), ['ballot_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ballot_choice_item_id'), ['item_id'], unique=False)
+        batch_op.create_index('ix_ballot_choice_ballot', ['ballot_id', 'tenant_id'], unique=False)
+        batch_op.create_index('ix_ballot_choice_item', ['item_id', 'tenant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ballot_choice_tenant_id'), ['tenant_id'], unique=False)
 
     with op.batch_alter_table('formation', schema=None) as batch_op:
@@ -146,8 +146,8 @@ def downgrade():
 
     with op.batch_alter_table('ballot_choice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ballot_choice_tenant_id'))
-        batch_op.drop_index(batch_op.f('ix_ballot_choice_item_id'))
-        batch_op.drop_index(batch_op.f('ix_ballot_choice_ballot_id'))
+        batch_op.drop_index('ix_ballot_choice_item')
+        batch_op.drop_index('ix_ballot_choice_ballot')
 
     op.drop_table('ballot_choice')
     with op.batch_alter_table('vote_item', schema=None) as batch_op:
@@ -163,7 +163,7 @@ def downgrade():
     with op.batch_alter_table('ownership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ownership_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_ownership_person_id'))
-        batch_op.drop_index(batch_op.f('ix_ownership_household_id'))
+        batch_op.drop_index('ix_ownership_unit')
 
     op.drop_table('ownership')
     with op.batch_alter_table('person', schema=None) as batch_op:

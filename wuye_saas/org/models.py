@@ -6,7 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -215,11 +215,14 @@ class Ownership(TenantScoped, db.Model):
 
     __tablename__ = "ownership"
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     share: Mapped[str] = mapped_column(String(10), default="单独所有")
     valid_from: Mapped[date | None]
     valid_until: Mapped[date | None]
+    # A unit's owners by (unit, district): every query carries the district's filter, and an index
+    # on the unit alone loses to the district's own in SQLite's planner (a scan per unit).
+    __table_args__ = (Index("ix_ownership_unit", "household_id", "tenant_id"),)
 
     household: Mapped[Household] = relationship(back_populates="ownerships")
     person: Mapped[Person] = relationship(back_populates="ownerships")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -121,10 +121,14 @@ class BallotChoice(TenantScoped, db.Model):
 
     __tablename__ = "ballot_choice"
     id: Mapped[int] = mapped_column(primary_key=True)
-    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), index=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("vote_item.id"), index=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("vote_item.id"))
     choice: Mapped[str] = mapped_column(String(10))
-    __table_args__ = (UniqueConstraint("ballot_id", "item_id"),)
+    # With the district: every query carries its filter, and an index without it loses to the
+    # district's own in SQLite's planner (the count would read the district's every choice).
+    __table_args__ = (UniqueConstraint("ballot_id", "item_id"),
+                      Index("ix_ballot_choice_ballot", "ballot_id", "tenant_id"),
+                      Index("ix_ballot_choice_item", "item_id", "tenant_id"))
 
     ballot: Mapped[Ballot] = relationship(back_populates="choices")
     item: Mapped[VoteItem] = relationship()

@@ -113,7 +113,7 @@ def count(vote: OwnerVote, items: list[VoteItem]) -> list[tuple[VoteItem, counti
                        func.min(case((agree, 1), else_=0)).label("all_agree"))
                 .join(Ballot, Ballot.id == BallotChoice.ballot_id)
                 .join(VoteRoll, and_(VoteRoll.vote_id == Ballot.vote_id, VoteRoll.household_id == Ballot.household_id))
-                .where(Ballot.vote_id == vote.id)
+                .where(Ballot.vote_id == vote.id, BallotChoice.item_id.in_([i.id for i in items]))
                 .group_by(BallotChoice.item_id, VoteRoll.head)).subquery()
     sums = {r.item_id: r for r in db.session.execute(
         select(per_head.c.item_id, func.sum(per_head.c.part_area).label("part_area"),
