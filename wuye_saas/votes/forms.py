@@ -30,9 +30,9 @@ class PublicizeForm(Form):
 
 
 class BallotForm(Form):
+    # A single question's choice; a vote of several items posts item_<id> per item (checked in
+    # logic.record_ballot). Who the owner is comes from the register, never from the sheet.
     choice = SelectField("表决意见", choices=[("", "未投票")] + list(CHOICES.items()), validators=[Optional()])
-    owner_key = StringField("业主标识", validators=[Optional(), Length(max=60, message="业主标识不能超过 60 个字。")])
-    developer = BooleanField("开发商未售/未交付")
 
 
 class FundForm(Form):

@@ -97,8 +97,8 @@ class VoteRoll(TenantScoped, db.Model):
 
 
 class Ballot(TenantScoped, db.Model):
-    """One exclusive unit's vote. Headcount (解释 第9条): units of one owner count once
-    (`owner_key`), the developer's unsold units count as one together (`developer`)."""
+    """One exclusive unit's vote. `owner_key` and `developer` record the register's name and
+    flag at the time for display; headcount comes from the vote's roll (VoteRoll), by person."""
 
     __tablename__ = "ballot"
     id: Mapped[int] = mapped_column(primary_key=True)
