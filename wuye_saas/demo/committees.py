@@ -111,11 +111,15 @@ def counted_election(rng: random.Random, staff, compound, criteria, day) -> Form
         logic.record_checks(f, c, [{"criterion_id": cr.id, "result": "pass", "unit": cr.checked_by, "note": ""}
                                    for cr in criteria])
     vote = logic.start_election(f)
+    # Dated as it happened: created and filed 50 days ago, the notice two days later (02:00 UTC is
+    # 10:00 in Shanghai), voting from 30 to 12 days ago, counted today.
     vote.status, vote.filed_at = "filed", datetime.combine(day - timedelta(days=50), time(2))
+    vote.created_at = vote.filed_at - timedelta(hours=1)
     vote.publicized_on, vote.opens_on, vote.closes_on = (day - timedelta(days=48), day - timedelta(days=30),
                                                          day - timedelta(days=12))
     title = f"业主表决事项公示：{vote.title}"
-    pub = chain.publish(vote.compound_id, "vote_notice", title, votes.notice_content(vote))
+    pub = chain.publish(vote.compound_id, "vote_notice", title, votes.notice_content(vote),
+                        at=datetime.combine(vote.publicized_on, time(2)))
     audit.record_event("create", "publication", title, entity_id=pub.id)
     # Voting opened on the announced day: the roll is the register of that day.
     vote.status = "open"
@@ -129,6 +133,9 @@ def counted_election(rng: random.Random, staff, compound, criteria, day) -> Form
             continue
         picks = {i.id: ("agree" if rng.random() < share[i.title] else rng.choice(["disagree", "abstain"]))
                  for i in items}
-        votes.record_ballot(vote, h, choices=picks)
+        ballot, _ = votes.record_ballot(vote, h, choices=picks)
+        span = (vote.closes_on - vote.opens_on).days
+        ballot.recorded_at = datetime.combine(vote.opens_on + timedelta(days=rng.randint(0, span)),
+                                              time(rng.randint(1, 10)))
     votes.close_vote(vote)
     return f
