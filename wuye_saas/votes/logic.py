@@ -197,7 +197,8 @@ def multi_result(vote: OwnerVote, counted: list[tuple[VoteItem, counting.Decisio
     first = counted[0][1]
     passed = [item.title for item, d in counted if d.passed]
     summary = (f"共 {len(counted)} 个议题，通过 {len(passed)} 个" + (f"：{'、'.join(passed)}。" if passed else "。")
-               if first.participation_ok else "参与表决的专有部分面积或人数未达到三分之二以上，表决不成立。")
+               if any(d.participation_ok for _, d in counted)
+               else "参与表决的专有部分面积或人数未达到三分之二以上，表决不成立。")
     return {"matter": vote.matter, "matter_label": MATTERS.get(vote.matter, vote.matter),
             "supermajority": vote.matter in counting.SUPERMAJORITY, "passed": bool(passed),
             "total_area_centi": first.total_area, "total_heads": first.total_heads,
