@@ -131,7 +131,6 @@ def upgrade():
                "ON p.tenant_id = h.tenant_id AND p.identity_key = 'hh:' || CAST(h.id AS VARCHAR(20))")
 
 
-
 def downgrade():
     with op.batch_alter_table('owner_vote', schema=None) as batch_op:
         batch_op.drop_column('roll_on')
