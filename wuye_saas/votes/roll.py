@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, delete, distinct, func, insert, or_, select
+from sqlalchemy import and_, case, delete, distinct, func, insert, or_, select, text
 
 from ..extensions import db
 from ..org.models import Household, Ownership
@@ -89,6 +89,10 @@ def fix_roll(vote: OwnerVote, day: date) -> int:
             for hid, (area, head) in heads.items()]
     if rows:
         db.session.execute(insert(VoteRoll), rows)
+        if db.session.get_bind().dialect.name == "postgresql":
+            # Thousands of rows just written: without statistics the planner takes the roll for
+            # a few rows and joins it by scanning it per ballot (seconds per count).
+            db.session.execute(text("ANALYZE vote_roll"))
     vote.roll_on = day
     db.session.flush()
     return len(rows)
