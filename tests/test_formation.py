@@ -9,11 +9,14 @@ from sqlalchemy import func, select
 
 from wuye_saas.audit import AuditEvent, acting_as
 from wuye_saas.committees import logic
+from wuye_saas.committees import views as committee_views
 from wuye_saas.committees.models import Candidate, CommitteeSupervision, Formation, VettingCheck, VettingCriterion
 from wuye_saas.extensions import db
 from wuye_saas.org import models as m
 from wuye_saas.tenancy import tenant_scope
 from wuye_saas.timeutil import today
+from wuye_saas.votes import logic as votes
+from wuye_saas.votes import models as votes_models
 
 from .helpers import login, post
 
@@ -70,6 +73,42 @@ def criteria(app, a) -> list[int]:
     return _in(app, a, lambda: [c.id for c in db.session.execute(logic.criteria_select(active_only=True)).scalars()])
 
 
+def owners_elect(app, a, client, fid, monkeypatch, agree=None, units=3) -> object:
+    """The owners elect: the community starts the election vote (web), then its steps run
+    directly — file, 15 days' notice, open, every unit's ballot, count. Each of `units` new units
+    (own owners) agrees to the candidates named in `agree` (default all) and disagrees to the
+    others; units already in the compound stay silent. Returns the counting day."""
+    resp = post(client, f"{BASE}/formations/{fid}/election/start")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    opens = today() + timedelta(days=15)
+
+    def run():
+        f = db.session.get(Formation, fid)
+        b = m.Building(compound_id=f.compound_id, name=f"选举楼{fid}")
+        db.session.add(b)
+        db.session.flush()
+        mine = []
+        for i in range(units):
+            h = m.Household(compound_id=f.compound_id, building_id=b.id, room=f"{i + 1}01", floor_area=Decimal("90.00"),
+                            owner_name=f"业主{i}", household_code=f"EL{fid:04d}{i:02d}")
+            h.ownerships.append(m.Ownership(person=m.Person(name=f"业主{i}", identity_key=f"t:{fid}:{i}")))
+            db.session.add(h)
+            mine.append(h)
+        db.session.flush()
+        v = db.session.get(votes_models.OwnerVote, f.vote_id)
+        assert v.matter == "committee" and not votes.file_vote(v)
+        assert not votes.publicize_vote(v, opens, opens)
+        monkeypatch.setattr(votes, "today", lambda: opens)
+        assert not votes.open_vote(v)
+        items = votes.items_of(v)
+        for h in mine:
+            picks = {i.id: ("agree" if agree is None or i.title in agree else "disagree") for i in items}
+            assert votes.record_ballot(v, h, choices=picks)[1] == {}
+        assert votes.close_vote(v)[1] == {}
+    _in(app, a, run)
+    return opens
+
+
 def all_pass(crits, fail: int | None = None, note: str = "") -> dict:
     data = {}
     for cid in crits:
@@ -111,7 +150,7 @@ def test_default_checklist_is_the_district_s_and_idempotent(app, client, world):
     assert client.get(f"/d/beta/committees/vetting/{first}/edit").status_code == 404
 
 
-def test_formation_flow_to_a_filed_committee(app, client, world):
+def test_formation_flow_to_a_filed_committee(app, client, world, monkeypatch):
     a = world["alpha"]
     seed_checklist(client)
     cid = new_compound(app, a)
@@ -172,27 +211,43 @@ def test_formation_flow_to_a_filed_committee(app, client, world):
     assert count(app, a, VettingCheck) == 5 * 11 and candidates(app, a, f.id)["戊"].status == "passed"
 
     elect = f"{url}/election"
-    day = today().isoformat()
-    # A failed criterion blocks election; more elected than seats, or no 主任, are refused; nothing written.
-    bad = [({f"position_{cands['甲'].id}": "主任", f"position_{cands['丁'].id}": "委员"}, "丁未通过联审，不能当选"),
-           ({f"position_{cands[n].id}": p for n, p in (("甲", "主任"), ("乙", "委员"), ("丙", "委员"), ("戊", "委员"))},
-            "当选 4 人，超过委员名额 3 人"),
-           ({f"position_{cands[n].id}": "委员" for n in ("甲", "乙", "丙")}, "必须有且只有一名主任"),
-           ({f"position_{cands['甲'].id}": "主任", f"position_{cands['乙'].id}": "主任"}, "必须有且只有一名主任")]
-    for positions, message in bad:
-        resp = post(client, elect, {"election_on": day, **positions})
-        assert resp.status_code == 422 and message in resp.get_data(as_text=True), message
-        assert formation_of(app, a, cid).status == "vetting"
-        assert count(app, a, Candidate, Candidate.elected.is_(True)) == 0
+    # Without a counted owners' election nothing can be filed or named.
+    resp = post(client, f"{url}/file", {"filed_on": today().isoformat()})
+    assert resp.status_code == 422 and "尚未经业主投票选举" in resp.get_data(as_text=True)
+    resp = post(client, elect, {f"position_{cands['甲'].id}": "主任"})
+    assert resp.status_code == 422 and formation_of(app, a, cid).status == "vetting"
+    # The election's items are the candidates who passed (not 丁); 戊 is disagreed: 甲乙丙 elected.
+    day = owners_elect(app, a, client, f.id, monkeypatch, agree={"甲", "乙", "丙"})
+    f = formation_of(app, a, cid)
+    assert (f.status, f.election_on) == ("elected", day)
+    def items():
+        v = db.session.get(votes_models.OwnerVote, f.vote_id)
+        return [(i.title, i.passed) for i in v.items]
+    assert _in(app, a, items) == [("甲", True), ("乙", True), ("丙", True), ("戊", False)]
+    assert {n for n, c in candidates(app, a, f.id).items() if c.elected} == {"甲", "乙", "丙"}
+    page = client.get(url).get_data(as_text=True)
+    assert f"备案期限：{day + timedelta(days=30)}" in page
 
-    resp = post(client, elect, {"election_on": day, "note": "业主大会表决通过",
+    # Positions: only the elected, exactly one 主任; refused otherwise, nothing written.
+    bad = [({f"position_{cands[n].id}": "委员" for n in ("甲", "乙", "丙")}, "必须有且只有一名主任"),
+           ({f"position_{cands['甲'].id}": "主任", f"position_{cands['乙'].id}": "主任",
+             f"position_{cands['丙'].id}": "委员"}, "必须有且只有一名主任")]
+    for positions, message in bad:
+        resp = post(client, elect, positions)
+        assert resp.status_code == 422 and message in resp.get_data(as_text=True), message
+        assert {c.position for c in candidates(app, a, f.id).values()} == {"委员"}
+    # Filing before a 主任 is named is refused.
+    resp = post(client, f"{url}/file", {"filed_on": day.isoformat()})
+    assert resp.status_code == 422 and "须有且只有一名主任" in resp.get_data(as_text=True)
+
+    resp = post(client, elect, {"note": "业主大会表决通过",
                                 f"position_{cands['甲'].id}": "主任", f"position_{cands['乙'].id}": "副主任",
                                 f"position_{cands['丙'].id}": "委员"})
     assert resp.status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "当选 3 人，其中党员 2 人（66.7%）" in page and "党员过半" in page
 
-    resp = post(client, f"{url}/file", {"filed_on": day})
+    resp = post(client, f"{url}/file", {"filed_on": day.isoformat()})
     assert resp.status_code == 302
     f = formation_of(app, a, cid)
     assert f.status == "filed" and f.committee_id
@@ -201,7 +256,7 @@ def test_formation_flow_to_a_filed_committee(app, client, world):
         c = db.session.get(m.Committee, f.committee_id)
         return (c.name, c.kind, c.term_start, c.term_end, c.filing_status, c.filed_on,
                 sorted((x.position, x.name, x.is_party_member) for x in c.members))
-    start = today()
+    start = day
     assert _in(app, a, committee) == (
         "新建小区业主委员会", "业委会", start, logic.add_years(start, 5) - timedelta(days=1), "已备案", start,
         [("主任", "甲", True), ("副主任", "乙", True), ("委员", "丙", False)])
@@ -212,13 +267,14 @@ def test_formation_flow_to_a_filed_committee(app, client, world):
     assert count(app, a, AuditEvent, AuditEvent.entity == "formation", AuditEvent.entity_id == f.id) >= 4
     # 55 conclusions, one taken back and given again: 57 events.
     assert count(app, a, AuditEvent, AuditEvent.entity == "vetting_check") == 57
-    # Now the compound has a committee in term: a new 组建 is refused.
+    # Now (from its election day) the compound has a committee in term: a new 组建 is refused.
+    monkeypatch.setattr(committee_views, "today", lambda: day)
     resp = post(client, f"{BASE}/formations/new", {"compound_id": cid, "kind": "formation",
                                                    "committee_kind": "业委会", "seats": "3"})
     assert resp.status_code == 422
 
 
-def test_party_share_at_or_below_half_warns_but_files(app, client, world):
+def test_party_share_at_or_below_half_warns_but_files(app, client, world, monkeypatch):
     a = world["alpha"]
     seed_checklist(client)
     cid = new_compound(app, a)
@@ -235,18 +291,19 @@ def test_party_share_at_or_below_half_warns_but_files(app, client, world):
     cands = candidates(app, a, f.id)
     for c in cands.values():
         post(client, f"{url}/candidates/{c.id}", all_pass(crits))
+    day = owners_elect(app, a, client, f.id, monkeypatch)
     positions = {f"position_{c.id}": ("主任" if c.name == "候选0" else "委员") for c in cands.values()}
-    resp = post(client, f"{url}/election", {"election_on": today().isoformat(), **positions}, follow_redirects=True)
+    resp = post(client, f"{url}/election", positions, follow_redirects=True)
     html = resp.get_data(as_text=True)
     assert "当选委员中党员未过半" in html and 'data-testid="share-warning"' in html
-    assert post(client, f"{url}/file", {"filed_on": today().isoformat()}).status_code == 302
+    assert post(client, f"{url}/file", {"filed_on": day.isoformat()}).status_code == 302
     f = formation_of(app, a, cid)
     # 物管会: 3-year term (北京条例第五十八条).
     end = _in(app, a, lambda: db.session.get(m.Committee, f.committee_id).term_end)
-    assert end == logic.add_years(today(), 3) - timedelta(days=1)
+    assert end == logic.add_years(day, 3) - timedelta(days=1)
 
 
-def test_reelection_shortens_the_old_term(app, client, world):
+def test_reelection_shortens_the_old_term(app, client, world, monkeypatch):
     a = world["alpha"]
     seed_checklist(client)
     old_end = today() + timedelta(days=30)
@@ -273,9 +330,9 @@ def test_reelection_shortens_the_old_term(app, client, world):
     cands = candidates(app, a, f.id)
     for c in cands.values():
         post(client, f"{url}/candidates/{c.id}", all_pass(crits))
-    election = today() - timedelta(days=0)
+    election = owners_elect(app, a, client, f.id, monkeypatch)
     positions = {f"position_{c.id}": ("主任" if c.name == "子" else "委员") for c in cands.values()}
-    assert post(client, f"{url}/election", {"election_on": election.isoformat(), **positions}).status_code == 302
+    assert post(client, f"{url}/election", positions).status_code == 302
     assert post(client, f"{url}/file", {"filed_on": election.isoformat()}).status_code == 302
     old = _in(app, a, lambda: db.session.get(m.Committee, a.committee1).term_end)
     assert old == election - timedelta(days=1)

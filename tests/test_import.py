@@ -333,7 +333,7 @@ def test_large_households_file(app, client, world):
         assert ev.label == "导入住户 3000 条（big.xlsx）"
         assert (ev.tenant_id, ev.action, ev.actor) == (a.tenant_id, "create", "甲区district")
         assert ev.changes == {"kind": "households", "table": "household", "file": "big.xlsx", "rows": 3000,
-                              "class_links": 300}
+                              "class_links": 300, "ownerships": 3000, "persons": 3000}
         # Bulk path: one summary event, not one per household.
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.entity == "household")) == audited_before

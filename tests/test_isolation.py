@@ -253,7 +253,7 @@ def _add_check_records(ns, branch: int) -> None:
 def _add_vote_records(ns, branch: int) -> None:
     """An open owner vote of the branch's compound with one ballot, and a fund application
     on it at district review, so the votes and funds routes are probed."""
-    from wuye_saas.votes.models import Ballot, FundApplication, FundReview, OwnerVote
+    from wuye_saas.votes.models import Ballot, FundApplication, FundReview, OwnerVote, VoteItem
     vote = OwnerVote(compound_id=getattr(ns, f"compound{branch}"), matter="use_fund", title=f"探针表决{branch}",
                      status="open", opens_on=date(2026, 1, 1), closes_on=date(2026, 1, 15))
     db.session.add(vote)
@@ -264,6 +264,10 @@ def _add_vote_records(ns, branch: int) -> None:
                                area_centi=8850, owner_key="张三"), fund])
     db.session.flush()
     db.session.add(FundReview(application_id=fund.id, level="community", approve=True))
+    # The unit's owner as a person, so the owner routes of the register are probed too.
+    person = m.Person(name=f"探针业主{branch}", identity_key=f"probe:{branch}")
+    db.session.add_all([VoteItem(vote_id=vote.id, position=1, title=vote.title),
+                        m.Ownership(household_id=getattr(ns, f"household{branch}"), person=person)])
 
 
 def _add_demand_records(ns, branch: int) -> None:

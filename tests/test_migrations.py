@@ -95,3 +95,45 @@ def test_question_upgrade_asks_each_existing_survey_item_a_plain_question(tmp_pa
         db.engine.dispose()
     assert asked == {"居民满意度测评": "总体来看，您对本小区的物业服务是否满意？",
                      "保洁服务": "您对本小区的保洁服务是否满意？", "项目负责人报到": ""}
+
+
+def test_persons_upgrade_gives_each_named_unit_its_own_owner_and_each_vote_its_item(tmp_path):
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from wuye_saas.tenancy import tenant_scope
+    from wuye_saas.votes.models import Ballot, OwnerVote
+
+    from .factories import build_district
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "migrations-test",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'persons.db'}"})
+    with app.app_context():
+        upgrade()
+        a = build_district("alpha", "甲区")
+        with tenant_scope(a.tenant_id):
+            v = OwnerVote(compound_id=a.compound1, matter="use_fund", title="旧表决", status="closed",
+                          opens_on=date(2026, 1, 1), closes_on=date(2026, 1, 2), passed=True)
+            db.session.add(v)
+            db.session.flush()
+            vote_id = v.id
+            db.session.add(Ballot(vote_id=v.id, household_id=a.household1, choice="agree", area_centi=8850,
+                                  owner_key="张三"))
+            db.session.commit()
+        db.session.remove()
+        downgrade(revision="d1a7c3e9f284")      # the schema before persons and items
+        upgrade()
+        with db.engine.connect() as conn:
+            persons = conn.execute(text("SELECT p.name, p.identity_key, o.household_id FROM person p "
+                                        "JOIN ownership o ON o.person_id = p.id ORDER BY o.household_id")).all()
+            items = conn.execute(text("SELECT vote_id, position, title, passed FROM vote_item")).all()
+            choices = conn.execute(text("SELECT b.household_id, c.choice FROM ballot_choice c "
+                                        "JOIN ballot b ON b.id = c.ballot_id")).all()
+            developer = conn.execute(text("SELECT count(*) FROM household WHERE developer_held")).scalar_one()
+        db.engine.dispose()
+    # Both branches' 101 张三: two units, two persons — names never merge owners.
+    assert persons == [("张三", f"hh:{a.household1}", a.household1), ("张三", f"hh:{a.household2}", a.household2)]
+    assert items == [(vote_id, 1, "旧表决", 1)]
+    assert choices == [(a.household1, "agree")]
+    assert developer == 0

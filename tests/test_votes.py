@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from wuye_saas.audit import AuditEvent, acting_as
 from wuye_saas.auth.models import Membership
 from wuye_saas.extensions import db
-from wuye_saas.org.models import Household
+from wuye_saas.org.models import Household, Ownership, Person
 from wuye_saas.publicity import chain
 from wuye_saas.publicity.models import Publication
 from wuye_saas.tenancy import tenant_scope
@@ -24,12 +24,17 @@ from .helpers import login, post
 
 
 def add_units(app, ns):
-    """Compound 1 gets three more units: 102 李四, and 201 + 202 both 王五's (one person).
-    With 101 张三 (88.50 ㎡): 388.50 ㎡ and three owners. Returns {room: household id}."""
+    """Compound 1 gets three more units: 102 李四, and 201 + 202 both 王五's (one person, by the
+    register's ownership). With 101 张三 (88.50 ㎡): 388.50 ㎡ and three owners. Returns
+    {room: household id}."""
     with app.app_context(), tenant_scope(ns.tenant_id), acting_as(None, "测试"):
-        for room, owner in (("102", "李四"), ("201", "王五"), ("202", "王五")):
-            db.session.add(Household(compound_id=ns.compound1, building_id=ns.building1, room=room, floor=int(room[0]),
-                                     floor_area=Decimal("100.00"), owner_name=owner, household_code=f"V{room}"))
+        wang = Person(name="王五", identity_key="reg:wang5")
+        li = Person(name="李四", identity_key="reg:li4")
+        for room, owner in (("102", li), ("201", wang), ("202", wang)):
+            h = Household(compound_id=ns.compound1, building_id=ns.building1, room=room, floor=int(room[0]),
+                          floor_area=Decimal("100.00"), owner_name=owner.name, household_code=f"V{room}")
+            h.ownerships.append(Ownership(person=owner))
+            db.session.add(h)
         db.session.commit()
         return dict(db.session.execute(select(Household.room, Household.id)
                                        .where(Household.compound_id == ns.compound1)).all())

@@ -11,7 +11,7 @@ from sqlalchemy import and_, false, or_, select, true
 from .auth.models import Membership, User
 from .org.models import (
     Building, Committee, CommitteeMember, Community, Compound, Contract, CrossAppointment, Firm,
-    Grid, Household, HouseholdClass, HouseholdClassLink, Instructor, PartyOrg, Street,
+    Grid, Household, HouseholdClass, HouseholdClassLink, Instructor, Ownership, PartyOrg, Person, Street,
 )
 from .fees.models import (
     Bill, BillingRun, CreditNote, FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade, HoldbackRelease,
@@ -209,9 +209,13 @@ def visible(m: Membership, model):
         return within(Compound.id, comps)
     if model in (Building, Household, Committee):
         return within(model.compound_id, comps)
-    if model is HouseholdClassLink:
-        return within(HouseholdClassLink.household_id,
+    if model in (HouseholdClassLink, Ownership):
+        return within(model.household_id,
                       None if comps is None else select(Household.id).where(Household.compound_id.in_(comps)))
+    if model is Person:
+        # An owner is seen by whoever sees one of the units they own (or owned).
+        return within(Person.id, None if comps is None else select(Ownership.person_id).join(
+            Household, Household.id == Ownership.household_id).where(Household.compound_id.in_(comps)))
     if model is HouseholdClass:
         return true()
     if model is CommitteeMember:

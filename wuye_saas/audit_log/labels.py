@@ -30,6 +30,7 @@ from ..followups import models as followups
 from ..importer.logic import KINDS as IMPORT_KINDS
 from ..jobs.schedule import SCHEDULE
 from ..meetings import models as meetings
+from ..org.models import AREA_SOURCES
 from ..org.resources import RESOURCES
 from ..publicity import models as publicity
 from ..votes import models as votes
@@ -40,7 +41,7 @@ from ..votes import models as votes
 ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
     ("组织架构", {"tenant": "区县", "street": "街道", "community": "社区", "grid": "网格"}),
     ("小区与住户", {"compound": "小区", "building": "楼栋", "household": "住户", "household_class": "困难类别",
-                "household_class_link": "住户困难类别"}),
+                "household_class_link": "住户困难类别", "person": "业主", "ownership": "产权登记"}),
     ("物业企业", {"firm": "物业企业", "contract": "物业服务合同", "contract_filing": "合同备案",
               "filing_review": "合同备案审核", "filing_file": "合同备案附件", "filing_rule": "合同备案设置",
               "firm_exit": "退出交接", "handover_item": "交接事项", "exit_rule": "退出交接规则"}),
@@ -57,6 +58,7 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
     ("账目公示与表决", {"ledger_keeper": "记账人设置", "ledger_entry": "账目", "ledger_voucher": "记账凭证",
                  "publication": "公示", "publication_check": "公示核对", "objection": "质询",
                  "publicity_requirement": "公示要求", "owner_vote": "业主表决", "ballot": "表决票",
+                 "vote_item": "表决议题", "ballot_choice": "表决票议题意见", "vote_roll": "表决权登记名册",
                  "fund_application": "维修资金使用申请", "fund_review": "维修资金使用审核"}),
     ("基层治理", {"demand_category": "诉求分类", "demand": "诉求", "demand_event": "诉求办理记录",
               "demand_photo": "诉求照片", "meeting": "联席会议", "meeting_attendee": "参会人员",
@@ -139,6 +141,9 @@ FIELD_LABELS: dict[str, str] = {
     "no_survey_rule": "无有效测评时的计分",
     "scope_id": "开具范围编号", "scope_kind": "开具范围类型", "scope_label": "开具范围", "self_note": "自评说明",
     "self_occurrences": "自评扣分次数", "self_points": "自评得分", "seq": "公示序号", "star_bands": "星级分档",
+    "identity_key": "身份标识（摘要）", "id_masked": "身份证号码（脱敏）", "share": "共有方式", "person_id": "业主",
+    "developer_held": "开发商持有（未售或未交付）", "area_source": "面积来源", "roll_on": "表决权登记日",
+    "position": "序号", "ballot_id": "表决票", "election_on": "选举日期",
     "stars": "星级", "total": "总分", "vetoed": "一票否决", "owner_key": "业主标识", "developer": "开发商未售房屋",
     "choice": "表决意见", "present": "出席", "list_kind": "榜单", "message": "结果说明", "progress": "进度",
     "func": "任务函数", "issued": "开具账单数", "existing": "已有账单数", "skipped": "跳过的小区",
@@ -156,7 +161,7 @@ FIELD_LABELS: dict[str, str] = {
     "compounds": "小区数", "assessments": "考核对象数", "item_scores": "评分记录数", "evidence": "佐证材料数",
     "filled": "补记的月份", "months": "月数", "escalated": "升级街道件数", "demands": "诉求件数",
     "events": "办理记录数", "payments": "缴费笔数", "surveys": "测评小区数", "responses": "答卷份数",
-    "entries": "账目笔数", "file": "文件名", "rows": "行数", "class_links": "住户困难类别记录数",
+    "entries": "账目笔数", "file": "文件名", "rows": "行数", "class_links": "住户困难类别记录数", "ownerships": "产权登记条数", "persons": "业主人数",
     "changed_results": "结果有变化的考核对象数", "changed_item_points": "得分有变化的评分记录数",
     # keys inside JSON values (star bands, list rules, levels, results …)
     "min": "最低分", "list": "榜单", "rule": "条件", "value": "数值", "points": "分值", "lines": "计票说明",
@@ -228,6 +233,7 @@ ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
                    "credits": "返还业主笔数", "source": "触发原因"},
     "assessment": {"unit": "考核单位", "status": "状态", "total": "总分"},
     "appeal": {"status": "状态", "decision": "裁定意见", "item_id": "申诉的评分项"},
+    "ballot_choice": {"item_id": "表决议题", "choice": "表决意见"},
     "committee_supervision": {"kind": "监督措施"},
     "schedule_state": {"name": "定时任务"},
     "import": {"kind": "导入类型", "table": "数据表"},
@@ -422,6 +428,8 @@ VALUE_LABELS: dict[str, dict[str, dict]] = {
     "vetting_check": {"result": committees.VETTING_RESULTS},
     "candidate": {"status": committees.CANDIDATE_STATUSES},
     "committee_supervision": {"kind": committees.SUPERVISION_KINDS},
+    "household": {"area_source": AREA_SOURCES},
+    "ballot_choice": {"choice": votes.CHOICES},
     "demand": {"channel": demands.CHANNELS, "urgency": demands.URGENCIES, "status": demands.STATUSES,
                "assignee_kind": demands.ASSIGNEE_KINDS, "satisfaction": demands.SATISFACTION},
     "demand_event": {"kind": demands.EVENT_KINDS, "channel": demands.CHANNELS,
@@ -506,6 +514,7 @@ SUMMARIES: dict[str, str] = {
     "publicity_requirement": "{kind} · {frequency}",
     "fund_review": "{application_id} · {level}：{approve}",
     "ballot": "{household_id}：{choice}",
+    "ballot_choice": "{ballot_id} · {item_id}：{choice}",
     "owner_vote": "{title}",
     "bill": "{household_id} {month}",
     "schedule_state": "{name}",

@@ -48,8 +48,8 @@ class CandidateForm(Form):
 
 
 class ElectionForm(Form):
-    election_on = DateField("选举日期", validators=[InputRequired("请填写选举日期。")])
-    note = TextAreaField("选举情况（业主大会表决结果等）", validators=[Optional(), Length(max=2000)])
+    # The election's date and members come from the count; the community names the positions.
+    note = TextAreaField("说明（可选）", validators=[Optional(), Length(max=2000)])
 
 
 class FileForm(Form):
@@ -63,7 +63,7 @@ class CancelForm(Form):
 class SupervisionForm(Form):
     kind = SelectField("监督措施", choices=list(SUPERVISION_KINDS.items()), validators=[DataRequired("请选择监督措施。")])
     reason = TextAreaField("原因", validators=[DataRequired("请填写原因。"), Length(max=2000)])
-    due_on = DateField("整改期限", validators=[Optional()], description="责令整改必填；居委会代行职责不填。")
+    due_on = DateField("整改期限", validators=[Optional()], description="责令整改必填；撤销决定、居委会代行职责不填。")
 
 
 class EndSupervisionForm(Form):

@@ -4,10 +4,17 @@ the district's checklist, filing (备案) the elected committee, and supervision
 FormationProblem having written nothing.
 
 Flow of a formation: open (候选人登记) → vetting (联审中: every active criterion × candidate is
-recorded 符合/不符合 by the checking unit) → elected (only candidates who passed every active
-criterion may be elected, exactly one 主任, no more than the seats) → filed (the Committee and
-its members are created; for 换届 the previous committee's term is closed the day before).
-Any unfinished formation can be cancelled with a reason.
+recorded 符合/不符合 by the checking unit) → voting (the owners elect: a 选举业主委员会 vote, 民法典
+第二百七十八条, whose items are the candidates who passed the review) → elected (set by the count:
+a candidate is elected when his item passes; if more pass than seats, the most agreeing area,
+then heads, win; the community then names one 主任 among them) → filed (the Committee and its
+members — exactly those the count elected — are created; for 换届 the previous committee's term
+is closed the day before). A count electing fewer than the kind's minimum sends the formation
+back to vetting for a new election. Filing is due within 30 days of the election (物业管理条例
+第十六条). Any unfinished formation can be cancelled with a reason.
+
+After a correction (责令改正 not done by its due date, 撤销决定) or while the 居委会 acts for the
+committee, the community may open an early 换届 before the usual 180-day window.
 """
 from __future__ import annotations
 
@@ -15,10 +22,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, case, func, select
 
-from .. import policy
+from .. import policy, timeutil
 from ..auth.models import Membership
 from ..extensions import db
 from ..org.models import COMMITTEE_KINDS, COMMITTEE_POSITIONS, Committee, CommitteeMember, Compound, Household
+from ..votes import logic as votes
+from ..votes.models import OwnerVote
 from .models import (
     FORMATION_KINDS, FORMATION_STATUSES, SUPERVISION_KINDS, VETTING_GROUPS, VETTING_RESULTS, Candidate,
     CommitteeSupervision, Formation, VettingCheck, VettingCriterion,
@@ -35,7 +44,9 @@ TERM_YEARS = {"业委会": 5, "物管会": 3}
 # 一万平方米以下); 物管会 a committee of community, owners' and residents' representatives, five
 # or more (北京 第五十四条 asks 七人以上单数; districts elsewhere seat five). Up to 11 either way.
 SEATS = {"业委会": (3, 11), "物管会": (5, 11)}
-ACTIVE_STATUSES = ("open", "vetting", "elected")
+ACTIVE_STATUSES = ("open", "vetting", "voting", "elected")
+# 物业管理条例 第十六条: the committee files with the district (street) within 30 days of its election.
+FILING_DAYS = 30
 RECOMMENDERS = ["社区党组织推荐", "居民委员会推荐", "业主自荐", "业主联名推荐"]   # 北京 第四十条
 FULL_NAMES = {"业委会": "业主委员会", "物管会": "物业管理委员会"}
 
@@ -157,6 +168,20 @@ def active_formation(compound_id: int) -> Formation | None:
                                                       Formation.status.in_(ACTIVE_STATUSES))).scalars().first()
 
 
+def early_reason(committee: Committee, day: date) -> str | None:
+    """Why this committee may be re-elected early, if it may: a correction (纠错) ordered and not
+    done by its due date, a 撤销决定 in its term, or the 居委会 acting for it now."""
+    for s in db.session.execute(select(CommitteeSupervision).where(
+            CommitteeSupervision.committee_id == committee.id).order_by(CommitteeSupervision.id.desc())).scalars():
+        if s.kind == "revocation" and s.started_on >= committee.term_start:
+            return f"{s.started_on:%Y-%m-%d} 撤销决定：{s.reason}"
+        if s.ended_on is None and s.kind == "acting":
+            return f"居委会自 {s.started_on:%Y-%m-%d} 起代行职责"
+        if s.ended_on is None and s.kind == "correction" and s.due_on is not None and s.due_on < day:
+            return f"责令整改期限 {s.due_on:%Y-%m-%d} 已过仍未改正"
+    return None
+
+
 def compound_options(m: Membership, day: date) -> list[tuple[Compound, str | None, str]]:
     """Every compound in scope with what may be opened there now: 'formation' (no committee in
     term), 'reelection' (the latest committee's term ends within REELECTION_WINDOW_DAYS or has
@@ -174,10 +199,13 @@ def compound_options(m: Membership, day: date) -> list[tuple[Compound, str | Non
     out = []
     for comp in comps:
         c = latest.get(comp.id)
+        early = early_reason(c, day) if c is not None and c.term_start <= day <= c.term_end else None
         if comp.id in busy:
             out.append((comp, None, "组建或换届进行中"))
         elif c is not None and c.term_start <= day and c.term_end <= horizon:
             out.append((comp, "reelection", f"{c.kind}任期至 {c.term_end:%Y-%m-%d}"))
+        elif early is not None:
+            out.append((comp, "reelection", f"可提前换届：{early}"))
         elif c is None or not (c.term_start <= day <= c.term_end):
             out.append((comp, "formation", "无任期内的业委会（物管会）"))
         else:
@@ -216,9 +244,10 @@ def open_formation(m: Membership, compound_id: int, kind: str, committee_kind: s
     else:
         if prev is None or prev.term_start > day:
             raise FormationProblem(f"{comp.name}没有已成立的业委会（物管会），请选择“组建”。", "kind")
-        if prev.term_end > day + timedelta(days=REELECTION_WINDOW_DAYS):
+        if prev.term_end > day + timedelta(days=REELECTION_WINDOW_DAYS) and early_reason(prev, day) is None:
             raise FormationProblem(f"{comp.name}的{prev.kind}任期至 {prev.term_end:%Y-%m-%d}，"
-                                   f"届满前 {REELECTION_WINDOW_DAYS} 天内才能发起换届。", "kind")
+                                   f"届满前 {REELECTION_WINDOW_DAYS} 天内才能发起换届"
+                                   "（经责令改正逾期未改、撤销决定或居委会代行职责的，可提前换届）。", "kind")
         previous_id = prev.id
     f = Formation(compound_id=comp.id, kind=kind, committee_kind=committee_kind, seats=seats,
                   previous_committee_id=previous_id, status="open", opened_on=day, created_by_id=user_id)
@@ -364,43 +393,114 @@ def over_half(party: int, total: int) -> bool:
     return total > 0 and party * 2 > total
 
 
-def record_election(f: Formation, election_on: date | None, positions: dict[int, str], note: str,
-                    day: date) -> None:
-    """Record who was elected: positions {candidate_id: 主任/副主任/委员} for the elected only."""
+def election_title(f: Formation) -> str:
+    return f"选举{f.compound.name}{FULL_NAMES[f.committee_kind]}委员（{FORMATION_KINDS[f.kind]}）"
+
+
+def start_election(f: Formation) -> OwnerVote:
+    """The owners' election: a 选举业主委员会 vote (a draft the community then files, publicizes,
+    opens and counts like any owner vote) with one item per candidate who passed the review."""
     _require(f, "vetting")
-    if election_on is None:
-        raise FormationProblem("请填写选举日期。", "election_on")
-    if election_on > day:
-        raise FormationProblem("选举日期不能晚于今天。", "election_on")
-    if election_on < f.opened_on:
-        raise FormationProblem(f"选举日期不能早于发起日期 {f.opened_on:%Y-%m-%d}。", "election_on")
-    by_id = {c.id: c for c in f.candidates}
-    if not positions:
-        raise FormationProblem("请选择当选的候选人。", "elected")
-    if len(positions) > f.seats:
-        raise FormationProblem(f"当选 {len(positions)} 人，超过委员名额 {f.seats} 人。", "elected")
     active = active_criterion_ids()
-    for cid, pos in positions.items():
-        c = by_id.get(cid)
-        if c is None:
-            raise FormationProblem("当选人必须是本次登记的候选人。", "elected")
-        if pos not in COMMITTEE_POSITIONS:
-            raise FormationProblem(f"请为{c.name}选择职务。", "elected")
-        if outcome(c.checks, active) != "passed":
-            raise FormationProblem(f"{c.name}未通过联审，不能当选。", "elected")
-    chairs = sum(1 for p in positions.values() if p == "主任")
-    if chairs != 1:
-        raise FormationProblem("当选人中必须有且只有一名主任。", "elected")
+    states = {c.id: outcome(c.checks, active) for c in f.candidates}
+    pending = [c.name for c in f.candidates if states[c.id] == "pending"]
+    if pending:
+        raise FormationProblem(f"{'、'.join(pending)}的联审尚未完成，请先完成联审。")
+    passed = [c for c in f.candidates if states[c.id] == "passed"]
+    if len(passed) < f.seats:
+        raise FormationProblem(f"联审通过的候选人（{len(passed)} 人）少于委员名额（{f.seats} 人），不能组织选举。")
+    description = (f"委员名额 {f.seats} 人。以下候选人均已通过联审，每位候选人为一个议题，业主对每位候选人分别表示"
+                   "同意、反对或弃权；候选人所在议题通过即当选，通过人数多于名额时按同意面积、再按同意人数依次当选。")
+    vote, problems = votes.create_vote(f.compound_id, "committee", election_title(f), description,
+                                       items=[(c.name, c.id) for c in passed])
+    if problems:
+        raise FormationProblem(next(iter(problems.values())))
     for c in f.candidates:
-        c.elected = c.id in positions
-        c.position = positions.get(c.id, "委员")
-    f.election_on, f.result_note, f.status = election_on, (note or "").strip(), "elected"
+        c.elected, c.position = False, "委员"
+    f.vote_id, f.status, f.election_on = vote.id, "voting", None
+    db.session.flush()
+    return vote
+
+
+def elected_by_count(counted, seats: int) -> list[tuple[int, object]]:
+    """(candidate id, decision) of the elected: items that passed, the most agreeing area then
+    heads first (then the ballot order), at most `seats`."""
+    passed = [(item, d) for item, d in counted if d.passed and item.candidate_id]
+    passed.sort(key=lambda x: (-x[1].agree_area, -x[1].agree_heads, x[0].position))
+    return [(item.candidate_id, d) for item, d in passed[:seats]]
+
+
+def election_counted(vote: OwnerVote, counted, day: date) -> Formation | None:
+    """Called when an election vote is counted: the formation's elected members, or back to
+    vetting when too few were elected."""
+    f = db.session.execute(select(Formation).where(Formation.vote_id == vote.id,
+                                                   Formation.status == "voting")).scalar_one_or_none()
+    if f is None:
+        return None
+    chosen = dict(elected_by_count(counted, f.seats))
+    lo = SEATS[f.committee_kind][0]
+    by_id = {c.id: c for c in f.candidates}
+    if len(chosen) < lo:
+        for c in f.candidates:
+            c.elected = False
+        f.status = "vetting"
+        f.result_note = (f"{day:%Y-%m-%d} 计票：当选 {len(chosen)} 人，不足{f.committee_kind}最少 {lo} 人，"
+                         "选举未成功，可重新组织选举。")
+    else:
+        for c in f.candidates:
+            c.elected, c.position = c.id in chosen, "委员"
+        f.status, f.election_on = "elected", day
+        f.result_note = (f"{day:%Y-%m-%d} 业主投票计票：当选 {len(chosen)} 人（"
+                         + "、".join(by_id[cid].name for cid in chosen if cid in by_id) + "）。")
+    db.session.flush()
+    return f
+
+
+def filing_due(f: Formation) -> date | None:
+    """The day the elected committee must be filed by (30 days after its election)."""
+    return f.election_on + timedelta(days=FILING_DAYS) if f.election_on and f.status == "elected" else None
+
+
+def filing_overdue(day: date):
+    """SQL: elected, not yet filed, and the 30 days are over."""
+    return and_(Formation.status == "elected", Formation.election_on < day - timedelta(days=FILING_DAYS))
+
+
+def record_election(f: Formation, positions: dict[int, str], note: str = "") -> None:
+    """Name the positions of the members the count elected: {candidate_id: 主任/副主任/委员},
+    exactly the elected, one 主任."""
+    _require(f, "elected", field="elected")
+    by_id = {c.id: c for c in f.candidates}
+    elected = {c.id for c in f.candidates if c.elected}
+    if set(positions) != elected:
+        others = [by_id[i].name for i in set(positions) - elected if i in by_id]
+        if others:
+            raise FormationProblem(f"{'、'.join(others)}未经业主投票当选，不能担任委员。", "elected")
+        raise FormationProblem("请为每一位当选委员选择职务。", "elected")
+    for cid, pos in positions.items():
+        if pos not in COMMITTEE_POSITIONS:
+            raise FormationProblem(f"请为{by_id[cid].name}选择职务。", "elected")
+    if sum(1 for p in positions.values() if p == "主任") != 1:
+        raise FormationProblem("当选委员中必须有且只有一名主任。", "elected")
+    for cid, pos in positions.items():
+        by_id[cid].position = pos
+    if note.strip():
+        f.result_note = (f.result_note + "\n" + note.strip()).strip()
     db.session.flush()
 
 
 def file_committee(f: Formation, filed_on: date) -> Committee:
-    """备案: the elected committee becomes the compound's Committee with its members."""
-    _require(f, "elected")
+    """备案: the committee the owners elected becomes the compound's Committee with its members —
+    only after a counted election, and only with the members it elected."""
+    vote = db.session.get(OwnerVote, f.vote_id) if f.vote_id else None
+    if vote is None or vote.status != "closed":
+        raise FormationProblem("尚未经业主投票选举（选举业主委员会，民法典第二百七十八条）并计票，不能备案。", "filed_on")
+    _require(f, "elected", field="filed_on")
+    elected = [c for c in f.candidates if c.elected]
+    if not elected:
+        raise FormationProblem("业主投票未选出委员，不能备案。", "filed_on")
+    if sum(1 for c in elected if c.position == "主任") != 1:
+        raise FormationProblem("请先为当选委员确定职务（须有且只有一名主任），再备案。", "filed_on")
     if filed_on < f.election_on:
         raise FormationProblem("备案日期不能早于选举日期。", "filed_on")
     comp = f.compound
@@ -412,7 +512,7 @@ def file_committee(f: Formation, filed_on: date) -> Committee:
     db.session.add(committee)
     db.session.flush()
     order = {p: i for i, p in enumerate(COMMITTEE_POSITIONS)}
-    for c in sorted((c for c in f.candidates if c.elected), key=lambda c: (order[c.position], c.id)):
+    for c in sorted(elected, key=lambda c: (order[c.position], c.id)):
         db.session.add(CommitteeMember(committee_id=committee.id, name=c.name, position=c.position,
                                        is_party_member=c.is_party_member, is_cross_appointed=c.is_cross_appointed,
                                        phone_masked=c.phone_masked))
@@ -434,13 +534,15 @@ def cancel_formation(f: Formation, reason: str) -> None:
     db.session.flush()
 
 
-def formations_select(m: Membership, status: str = "", kind: str = "", q: str = ""):
+def formations_select(m: Membership, status: str = "", kind: str = "", q: str = "", day: date | None = None):
     stmt = (select(Formation).join(Compound, Compound.id == Formation.compound_id)
             .where(policy.visible(m, Formation)).order_by(Formation.opened_on.desc(), Formation.id.desc()))
     if status in FORMATION_STATUSES:
         stmt = stmt.where(Formation.status == status)
     elif status == "active":
         stmt = stmt.where(Formation.status.in_(ACTIVE_STATUSES))
+    elif status == "overdue":
+        stmt = stmt.where(filing_overdue(day or timeutil.today()))
     if kind in FORMATION_KINDS:
         stmt = stmt.where(Formation.kind == kind)
     if q.strip():
@@ -482,8 +584,9 @@ def open_supervisions(committee_ids: list[int]) -> dict[int, CommitteeSupervisio
 
 def start_supervision(committee: Committee, kind: str, reason: str, due_on: date | None,
                       day: date) -> CommitteeSupervision:
-    """责令整改 (with a due date) or 居委会代行职责 (seeds/004 第11条: 社区党组织会同街道责令限期改正;
-    无法正常运行的, 经业主大会决定由社区居委会代行职责并由街道重新组织换届改选)."""
+    """责令整改 (with a due date), 撤销决定 (物业管理条例 第十九条: a decision of the owners' meeting
+    or committee against the law is revoked) or 居委会代行职责 (seeds/004 第11条: 社区党组织会同街道
+    责令限期改正; 无法正常运行的, 经业主大会决定由社区居委会代行职责并由街道重新组织换届改选)."""
     if kind not in SUPERVISION_KINDS:
         raise FormationProblem("请选择监督方式。", "kind")
     reason = (reason or "").strip()

@@ -18,7 +18,7 @@ FORMATION_STATUSES = {"open": "候选人登记", "vetting": "联审中", "electe
 VETTING_GROUPS = {"must_not": "五不能", "should_not": "六不宜", "other": "其他"}
 VETTING_RESULTS = {"pass": "符合", "fail": "不符合"}
 CANDIDATE_STATUSES = {"pending": "待联审", "passed": "联审通过", "rejected": "联审未通过"}
-SUPERVISION_KINDS = {"correction": "责令整改", "acting": "居委会代行职责"}
+SUPERVISION_KINDS = {"correction": "责令整改", "revocation": "撤销决定", "acting": "居委会代行职责"}
 
 
 class VettingCriterion(TenantScoped, db.Model):
@@ -50,6 +50,8 @@ class Formation(TenantScoped, db.Model):
     election_on: Mapped[date | None]
     result_note: Mapped[str] = mapped_column(Text, default="")
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committee.id"))   # the filed one
+    # The owners' election (选举业主委员会, 民法典 第278条) with the vetted candidates as items.
+    vote_id: Mapped[int | None] = mapped_column(ForeignKey("owner_vote.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=now)
 

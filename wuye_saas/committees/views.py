@@ -73,6 +73,7 @@ def formations():
     page = db.paginate(stmt.options(joinedload(Formation.compound)), page=page_arg(), per_page=20, error_out=False)
     return render("committees/formations/index.html", "committees/formations/_table.html", page=page, args=args,
                   counts=logic.candidate_counts([f.id for f in page.items]), statuses=FORMATION_STATUSES,
+                  filing_due=logic.filing_due, today=today(),
                   kinds=FORMATION_KINDS, may_open=policy.can(m, "open", "formation"),
                   filtered=_filtered(args, "status", "kind", "q"))
 
@@ -145,7 +146,8 @@ def _formation_page(f: Formation, forms: dict | None = None, errors: list | None
         elected_share=logic.party_share(elected), passed_share=logic.party_share(
             c for c in f.candidates if outcomes[c.id] == "passed"),
         over_half=logic.over_half, candidate_form=cand,
-        election_form=forms.get("election") or ElectionForm(formdata=None, data={"election_on": day}),
+        election_form=forms.get("election") or ElectionForm(formdata=None),
+        due=logic.filing_due(f), overdue=bool(logic.filing_due(f) and logic.filing_due(f) < day),
         file_form=forms.get("file") or FileForm(formdata=None, data={"filed_on": day}),
         cancel_form=forms.get("cancel") or CancelForm(formdata=None), action_form=Form(),
         chosen=forms.get("chosen") or {c.id: c.position for c in elected},
@@ -248,24 +250,28 @@ def candidate(formation_id, candidate_id):
                   outcome=logic.outcome(c.checks, {cr.id for cr in criteria})), status
 
 
+@bp.route("/formations/<int:formation_id>/election/start", methods=["POST"])
+def start_election(formation_id):
+    f = _act(formation_id)
+    return _step(f, lambda: logic.start_election(f),
+                 "已发起业主投票选举（表决草稿），请报备社区、公示满 15 日后开始表决。")
+
+
 @bp.route("/formations/<int:formation_id>/election", methods=["POST"])
 def election(formation_id):
+    """The positions of the members the count elected (one 主任)."""
     f = _act(formation_id)
     form = ElectionForm()
-    chosen = {c.id: request.form.get(f"position_{c.id}", "") for c in f.candidates}
-    positions = {cid: pos for cid, pos in chosen.items() if pos}
+    chosen = {c.id: request.form.get(f"position_{c.id}", "") for c in f.candidates if c.elected}
     if form.validate_on_submit():
         try:
-            logic.record_election(f, form.election_on.data, positions, form.note.data or "", today())
+            logic.record_election(f, chosen, form.note.data or "")
         except logic.FormationProblem as e:
             db.session.rollback()
-            if e.field in form:
-                attach_errors(form, {e.field: e.message})
-            return _formation_page(f, {"election": form, "chosen": chosen},
-                                   errors=[] if e.field in form else [e.message], status=422)
+            return _formation_page(f, {"election": form, "chosen": chosen}, errors=[e.message], status=422)
         db.session.commit()
         party, total = logic.party_share(c for c in f.candidates if c.elected)
-        flash(f"已记录选举结果：当选 {total} 人，其中党员 {party} 人。", "success")
+        flash(f"已确定当选委员职务：当选 {total} 人，其中党员 {party} 人。", "success")
         if not logic.over_half(party, total):
             flash("当选委员中党员未过半（目标为党员过半），请在备案前报社区党组织研究。", "warning")
         return redirect(url_for("committees.formation", formation_id=f.id))
@@ -281,6 +287,8 @@ def file(formation_id):
             committee = logic.file_committee(f, form.filed_on.data)
         except logic.FormationProblem as e:
             db.session.rollback()
+            if f.status != "elected":   # no filing form on the page: the refusal shows on top
+                return _formation_page(f, {"file": form}, errors=[e.message], status=422)
             attach_errors(form, {"filed_on": e.message})
         else:
             db.session.commit()
@@ -381,6 +389,8 @@ def _committee_page(committee: Committee, forms: dict | None = None, status: int
     formation = db.session.execute(select(Formation).where(
         Formation.committee_id == committee.id, policy.visible(m, Formation))).scalars().first()
     forms = forms or {}
+    early = (logic.early_reason(committee, day) if committee.term_start <= day <= committee.term_end
+             and logic.active_formation(committee.compound_id) is None else None)
     return render("committees/committee.html", committee=committee, members=members, sups=sups, current=current,
                   share=logic.party_share(members), over_half=logic.over_half, day=day,
                   in_term=committee.term_start <= day <= committee.term_end,
@@ -388,7 +398,7 @@ def _committee_page(committee: Committee, forms: dict | None = None, status: int
                   may_supervise=policy.can(m, "act", "supervision"),
                   sup_form=forms.get("sup") or SupervisionForm(formdata=None),
                   end_form=forms.get("end") or EndSupervisionForm(formdata=None), kinds=SUPERVISION_KINDS,
-                  fkinds=FORMATION_KINDS), status
+                  fkinds=FORMATION_KINDS, early=early, may_open=policy.can(m, "open", "formation")), status
 
 
 @bp.route("/<int:committee_id>/supervision")

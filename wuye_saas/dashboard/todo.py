@@ -229,6 +229,9 @@ def _staff_specs(m: Membership, on: date, batch: _Batch) -> list[_Spec]:
     if policy.can(m, "open", "formation"):
         specs.append(_Spec("formations_active", "进行中的组建/换届", "committees.formations", {"status": "active"},
                            batch.add(_count_of(committees.formations_select(m, "active")))))
+        # 物业管理条例 第十六条: elected committees not filed within 30 days.
+        specs.append(_Spec("formations_overdue", "逾期未备案的业委会", "committees.formations", {"status": "overdue"},
+                           batch.add(_count_of(committees.formations_select(m, "overdue", day=on)))))
     if policy.can(m, "close", "followup"):
         open_ = followups.follow_ups_select(m, "open")
         specs.append(_Spec("followups_open", "待办督办", "followups.index", {"status": "open"},

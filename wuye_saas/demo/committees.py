@@ -5,19 +5,25 @@ follow-ups the daily job would open."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from .. import audit
 from ..auth.models import Membership
 from ..committees import logic
+from ..committees.models import Formation
 from ..extensions import db
 from ..followups import logic as followups
-from ..org.models import Committee, Compound
+from ..org.models import Committee, Compound, Household
+from ..publicity import chain
 from ..tenancy import tenant_scope
 from ..timeutil import today
+from ..votes import logic as votes
+from ..votes import roll
 
+ELECTION = [("孙丽华", 0.93), ("马志刚", 0.9), ("胡秀兰", 0.86), ("高建军", 0.83), ("林晓燕", 0.8),
+            ("何国庆", 0.34), ("罗文斌", 0.28)]   # (candidate, share of voting units agreeing)
 NAMES = ["王建国", "李秀英", "张志强", "刘桂兰", "陈明", "杨丽华", "赵国庆", "黄淑芬", "周卫东", "吴玉梅"]
 
 
@@ -54,6 +60,15 @@ def seed_committees(tenant_id: int, demo_compound_id: int, demo_firm_id: int, se
                 logic.record_checks(f, c, entries)
             formations += 1
 
+        # A 组建 the owners have elected, counted and waiting to be filed (within 30 days).
+        elected = next((c for c in comps if options.get(c.id) == "formation" and c.id != getattr(new, "id", None)),
+                       None) or db.session.execute(
+            select(Compound).where(Compound.id.in_([i for i, k in options.items() if k == "formation"]),
+                                   Compound.id != getattr(new, "id", None)).order_by(Compound.id)).scalars().first()
+        if elected is not None:
+            counted_election(rng, staff, elected, criteria, day)
+            formations += 1
+
         # A 换届 registering candidates: a committee of the community whose term ends in 45 days.
         old = next((c for c in db.session.execute(select(Committee).where(
             Committee.compound_id.in_([x.id for x in comps]), Committee.kind == "业委会",
@@ -82,3 +97,45 @@ def seed_committees(tenant_id: int, demo_compound_id: int, demo_firm_id: int, se
         counts["follow_ups"] = sum(followups.remind_term(c, day)[1] for c in expiring)
         db.session.commit()
     return counts
+
+
+def counted_election(rng: random.Random, staff, compound, criteria, day) -> Formation:
+    """A 组建 of five seats through to the owners' count: seven candidates, all vetted, elected
+    by a 选举业主委员会 vote whose notice and result are on the compound's board. 85% of the units
+    vote; each candidate's agreeing share is ELECTION's, so five pass and two do not."""
+    f = logic.open_formation(staff, compound.id, "formation", "业委会", 5, day - timedelta(days=75))
+    for i, (name, _) in enumerate(ELECTION):
+        logic.add_candidate(f, name, i % 3 != 2, i == 0, logic.RECOMMENDERS[i % 4])
+    logic.start_vetting(f)
+    for c in f.candidates:
+        logic.record_checks(f, c, [{"criterion_id": cr.id, "result": "pass", "unit": cr.checked_by, "note": ""}
+                                   for cr in criteria])
+    vote = logic.start_election(f)
+    # Dated as it happened: created and filed 50 days ago, the notice two days later (02:00 UTC is
+    # 10:00 in Shanghai), voting from 30 to 12 days ago, counted today.
+    vote.status, vote.filed_at = "filed", datetime.combine(day - timedelta(days=50), time(2))
+    vote.created_at = vote.filed_at - timedelta(hours=1)
+    vote.publicized_on, vote.opens_on, vote.closes_on = (day - timedelta(days=48), day - timedelta(days=30),
+                                                         day - timedelta(days=12))
+    title = f"业主表决事项公示：{vote.title}"
+    pub = chain.publish(vote.compound_id, "vote_notice", title, votes.notice_content(vote),
+                        at=datetime.combine(vote.publicized_on, time(2)))
+    audit.record_event("create", "publication", title, entity_id=pub.id)
+    # Voting opened on the announced day: the roll is the register of that day.
+    vote.status = "open"
+    roll.fix_roll(vote, vote.opens_on)
+    items = votes.items_of(vote)
+    share = dict(ELECTION)
+    units = db.session.execute(select(Household).where(Household.compound_id == compound.id)
+                               .order_by(Household.id)).scalars().all()
+    for h in units:
+        if rng.random() >= 0.85:
+            continue
+        picks = {i.id: ("agree" if rng.random() < share[i.title] else rng.choice(["disagree", "abstain"]))
+                 for i in items}
+        ballot, _ = votes.record_ballot(vote, h, choices=picks)
+        span = (vote.closes_on - vote.opens_on).days
+        ballot.recorded_at = datetime.combine(vote.opens_on + timedelta(days=rng.randint(0, span)),
+                                              time(rng.randint(1, 10)))
+    votes.close_vote(vote)
+    return f

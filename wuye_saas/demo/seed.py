@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from .. import audit
 from ..admin.logic import normalise_slug, slug_problem
@@ -141,7 +141,8 @@ INSTRUCTOR_UNITS = ["潞州区物业管理服务中心", "潞州区委组织部"
 
 COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网格"), ("compounds", "小区"),
                 ("buildings", "楼栋"), ("households", "住户"), ("household_classes", "住户类别"),
-                ("household_class_links", "住户类别登记"),
+                ("household_class_links", "住户类别登记"), ("persons", "业主"), ("ownerships", "产权登记"),
+                ("developer_units", "开发商持有房屋"),
                 ("firms", "物业企业"), ("contracts", "物业服务合同"), ("committees", "业委会/物管会"),
                 ("committee_members", "委员"), ("party_orgs", "党组织"), ("instructors", "党建指导员"),
                 ("cross_appointments", "交叉任职"), ("fee_policies", "收费政策"),
@@ -400,6 +401,64 @@ class _Builder:
                         kinds.append(type_of[cid])
         ids = self.insert(m.Household, rows, "households")
         self._household_classes(ids, kinds)
+        self._owners(ids, rows)
+
+    def _owners(self, ids: list[int], rows: list[dict]):
+        """Owners as persons (headcount is by person, 解释 第九条): most units have an owner of
+        their own; about 3% are a second unit of an owner in the same compound and 8% are co-owned
+        by a couple. In the demo compound the developer still holds its last 12 units (names
+        blank or its company's: still one owner), and the first two units belong to two
+        different owners both called 王伟. Its own RNG: the rest of the demo stays as it was."""
+        r = random.Random(SEED + 14)
+        demo = self.compound_ids[0]
+        demo_rows = [i for i, row in enumerate(rows) if row["compound_id"] == demo]
+        developer = set(demo_rows[-12:])
+        wangwei = set(demo_rows[:2])
+        people: list[dict] = []
+        links: list[tuple[int, int, str]] = []      # (row, person, share)
+        names: dict[int, str] = {}                  # row → owner name when it changes
+        previous: dict[int, int] = {}               # compound → a person owning a unit there
+
+        def new_person(name: str) -> int:
+            people.append({"name": name, "identity_key": f"demo:{len(people) + 1}",
+                           "id_masked": f"1404{'*' * 10}{r.randint(0, 9999):04d}", "phone_masked": self.phone()})
+            return len(people) - 1
+
+        for i, row in enumerate(rows):
+            cid = row["compound_id"]
+            if i in developer:
+                names[i] = "" if i % 2 else "长治市鑫达房地产开发有限公司"
+                continue
+            if i in wangwei:
+                names[i] = "王伟"
+                links.append((i, new_person("王伟"), "单独所有"))
+                continue
+            if cid in previous and r.random() < 0.03:
+                p = previous[cid]
+                links.append((i, p, "单独所有"))
+                names[i] = people[p]["name"]
+                continue
+            owner = new_person(row["owner_name"])
+            if r.random() < 0.08:
+                spouse = new_person(self.rng_name(r))
+                links += [(i, owner, "共同共有"), (i, spouse, "共同共有")]
+                names[i] = f"{row['owner_name']}、{people[spouse]['name']}"
+            else:
+                links.append((i, owner, "单独所有"))
+            previous[cid] = owner
+        person_ids = self.insert(m.Person, people, "persons")
+        self.insert(m.Ownership, [{"household_id": ids[i], "person_id": person_ids[p], "share": share}
+                                  for i, p, share in links], "ownerships")
+        if names:
+            db.session.execute(update(m.Household), [{"id": ids[i], "owner_name": n} for i, n in names.items()])
+        if developer:
+            db.session.execute(update(m.Household).where(m.Household.id.in_([ids[i] for i in developer]))
+                               .values(developer_held=True))
+        self.counts["developer_units"] = len(developer)
+
+    @staticmethod
+    def rng_name(r: random.Random) -> str:
+        return r.choice(SURNAMES) + r.choice(GIVEN)
 
     def _household_classes(self, ids: list[int], kinds: list[str]):
         """低保 3%, 特困 1% (not also 低保), 残疾 2%, 优抚 1% of households; need is likelier in

@@ -19,8 +19,8 @@ from ..org.models import Household
 from ..publicity import chain
 from ..tenancy import current_tenant_id
 from ..timeutil import SHANGHAI
-from ..votes import logic
-from ..votes.models import Ballot, OwnerVote
+from ..votes import logic, roll
+from ..votes.models import Ballot, BallotChoice, OwnerVote, VoteItem
 
 # (matter, title, description, days before today: filed, notice, opens, closes; share voting, share agreeing)
 VOTES = [
@@ -60,6 +60,9 @@ def plan_votes(rng: random.Random, compound_id: int, chair, on: date, at_now: da
                          closes_on=closes_on)
         db.session.add(vote)
         db.session.flush()
+        item = VoteItem(vote_id=vote.id, position=1, title=title)
+        db.session.add(item)
+        roll.fix_roll(vote, opens_on)    # the owners as the register had them when voting opened
         last_day = min(closes_on, on)
         span = (last_day - opens_on).days
         rows = []
@@ -70,9 +73,13 @@ def plan_votes(rng: random.Random, compound_id: int, chair, on: date, at_now: da
             choice = "agree" if rng.random() < agree else rng.choice(["disagree", "abstain"])
             rows.append({"tenant_id": current_tenant_id(), "vote_id": vote.id, "household_id": h.id,
                          "choice": choice, "area_centi": logic.area_centi(h), "owner_key": h.owner_name,
-                         "developer": False, "recorded_at": _at(day, rng, at_now)})
+                         "developer": h.developer_held, "recorded_at": _at(day, rng, at_now)})
         if rows:
-            db.session.execute(insert(Ballot), rows)
+            ballot_ids = db.session.execute(insert(Ballot).returning(Ballot.id, sort_by_parameter_order=True),
+                                            rows).scalars().all()
+            db.session.execute(insert(BallotChoice), [
+                {"tenant_id": r["tenant_id"], "ballot_id": bid, "item_id": item.id, "choice": r["choice"]}
+                for bid, r in zip(ballot_ids, rows)])
         audit.record_event("create", "owner_vote", title, {"ballots": len(rows)}, entity_id=vote.id)
         plan.append((compound_id, _at(notice_on, rng, at_now), _notice(vote, chair), None, None, None, "", chair))
         if counted:
@@ -98,6 +105,8 @@ def _result(vote: OwnerVote, counted_on: date, chair):
     def publish(at: datetime):
         decision = logic.tally(vote)
         vote.result, vote.passed = decision.as_dict(), decision.passed
+        for item, d in logic.tally_items(vote):
+            item.result, item.passed = d.as_dict(), d.passed
         vote.total_area_centi, vote.total_heads = decision.total_area, decision.total_heads
         return _publish(vote, "vote_result", f"业主表决结果公示：{vote.title}",
                         logic.result_content(vote, decision, counted_on), chair, at)

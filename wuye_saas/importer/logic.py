@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -25,12 +26,13 @@ from .. import audit
 from ..extensions import db
 from ..formutil import AREA_M2, COMPOUND_AREA_M2, parse_decimal
 from ..org import models as m
+from ..org import owners
 from ..org.resources import new_household_code
 from ..org.validators import area_problem, credit_code_check_char, credit_code_problem
 from ..tenancy import current_tenant_id
 from ..timeutil import today
 
-MAX_ROWS = 100_000        # bounds memory and time of one job; bigger files are split
+MAX_ROWS = 300_000        # bounds memory and time of one job (a district's register: docs/bench_votes.md)
 MAX_ERRORS_SHOWN = 200    # the page lists this many bad rows, with the total
 CHUNK = 1000              # rows per bulk INSERT
 IN_CHUNK = 500            # values per IN (...) lookup
@@ -47,7 +49,7 @@ class Col:
     header: str
     key: str
     required: bool = False
-    type: str = "text"      # text | int | area | choice | bool | phone | code | credit | classes
+    type: str = "text"      # text | int | area | choice | bool | phone | code | credit | classes | idcard | owners
     max_len: int = 0
     choices: tuple[str, ...] = ()
     low: int | None = None
@@ -123,7 +125,17 @@ KINDS: dict[str, Kind] = {k.key: k for k in [
         Col("所在楼层", "floor", type="int", low=-5, high=200, note="可选", example="1"),
         Col("产权面积（㎡）", "floor_area", True, "area", note="不动产登记的专有部分面积，最多两位小数",
             example="89.56"),
-        Col("业主姓名", "owner_name", max_len=60, default="", note="可选", example="王建国"),
+        Col("业主姓名", "owner_name", max_len=60, default="", note="可选；登记为该户的业主（产权人）", example="王建国"),
+        Col("业主身份证号码", "owner_id", type="idcard", default="",
+            note="可选；只保存加密摘要和脱敏号码。同一号码即同一业主（拥有多套房屋按一人计），同名不同号为不同业主",
+            example="110101199003077777"),
+        Col("共有人", "co_owners", type="owners", default=(),
+            note="可选；与业主共有该户的人，写作“姓名:身份证号码”，多人用“、”分隔，号码可省略", example="李秀英:110101199205068888"),
+        Col("开发商持有", "developer_held", type="bool", default=False,
+            note="可选，留空为“否”；开发商未出售或未交付的房屋填“是”，不论登记何种姓名，合计按一名业主计", example="否"),
+        Col("面积来源", "area_source", type="choice", choices=tuple(m.AREA_SOURCES.values()), default="不动产登记簿",
+            note="可选，留空为“不动产登记簿”；无登记的依次以测绘、合同面积为准（建筑物区分所有权解释第八条）",
+            example="不动产登记簿"),
         Col("联系电话", "phone_masked", type="phone", default="", note="可选；" + PHONE_NOTE,
             example="13812345678"),
         Col("户码", "household_code", type="code", default="",
@@ -232,6 +244,14 @@ MOBILE_RE = re.compile(r"^1\d{10}$")
 BOOLS = {"是": True, "有": True, "y": True, "yes": True, "true": True, "1": True,
          "否": False, "无": False, "n": False, "no": False, "false": False, "0": False}
 CLASS_SPLIT = re.compile(r"[、,，;；/\s]+")
+OWNER_SPLIT = re.compile(r"[、,，;；\n]+")
+MAX_CO_OWNERS = 10
+
+
+def _owner_entry(entry: str) -> tuple[str, str]:
+    """"姓名:号码" (or 姓名：号码, or 姓名 alone) → (name, number)."""
+    name, _, number = entry.replace("：", ":").partition(":")
+    return name.strip(), number.strip()
 
 
 def parse_cell(col: Col, text: str):
@@ -279,6 +299,24 @@ def parse_cell(col: Col, text: str):
         return (None, problem) if problem else (code, None)
     if col.type == "classes":
         return tuple(dict.fromkeys(n for n in CLASS_SPLIT.split(text) if n)), None
+    if col.type == "idcard":
+        number = text.upper()
+        problem = owners.id_problem(number)
+        return (None, problem) if problem else (number, None)
+    if col.type == "owners":
+        out = []
+        for entry in OWNER_SPLIT.split(text):
+            if not entry:
+                continue
+            name, number = _owner_entry(entry)
+            if not name or len(name) > 60:
+                return None, f"“{entry}”应为“姓名:身份证号码”，姓名不超过 60 个字"
+            if number and owners.id_problem(number):
+                return None, f"{name}的{owners.id_problem(number)}"
+            out.append((name, number.upper()))
+        if len(out) > MAX_CO_OWNERS:
+            return None, f"共有人最多 {MAX_CO_OWNERS} 人"
+        return tuple(out), None
     raise ValueError(f"unknown column type {col.type}")
 
 
@@ -290,6 +328,7 @@ class Context:
     tenant_id: int
     parents: list[dict] = field(default_factory=list)   # level → {names: ids for Kind.parent_fields}
     classes: dict[str, int] = field(default_factory=dict)
+    pepper: bytes = b""
 
 
 def load_context(kind: Kind) -> Context:
@@ -307,6 +346,7 @@ def load_context(kind: Kind) -> Context:
         ctx.parents.append({tuple(r[:width]): tuple(r[width:]) for r in db.session.execute(queries[level])})
     if kind.key == "households":
         ctx.classes = dict(db.session.execute(select(m.HouseholdClass.name, m.HouseholdClass.id)).all())
+        ctx.pepper = owners._pepper()
     return ctx
 
 
@@ -361,7 +401,32 @@ def build_record(kind: Kind, cells: list[str], columns: dict[str, int], ctx: Con
             have = "、".join(sorted(ctx.classes)) or "（本区尚未设置困难类别）"
             problems.append(f"【困难类别】本区没有“{'、'.join(unknown)}”，可选：{have}")
         record["class_ids"] = tuple(ctx.classes[n] for n in names if n in ctx.classes)
+        _owner_fields(record, problems, ctx)
     return Row(line, record, problems)
+
+
+AREA_SOURCE_CODES = {label: code for code, label in m.AREA_SOURCES.items()}
+
+
+def _owner_fields(record: dict, problems: list[str], ctx: "Context") -> None:
+    """The unit's owners as (name, identity key, masked number) under "owners"; the developer's
+    units have none (they are the developer's, whatever name they carry)."""
+    number, co = record.pop("owner_id"), record.pop("co_owners") or ()
+    record["area_source"] = AREA_SOURCE_CODES.get(record["area_source"], "registry")
+    name = record["owner_name"]
+    if (number or co) and not name:
+        problems.append("【业主姓名】填写了业主身份证号码或共有人时，须填写业主姓名")
+    people = [(name, number)] if name else []
+    people += list(co)
+    keys = []
+    for who, num in people:
+        # No number: the person of this row alone (a fresh key at writing); never matched by name.
+        keys.append((who, owners.identity_key(num, ctx.pepper) if num else "", owners.mask_id(num) if num else ""))
+    if len({k for _, k, _ in keys if k}) < sum(1 for _, k, _ in keys if k):
+        problems.append("【共有人】同一身份证号码在本行出现了两次")
+    record["owners"] = () if record["developer_held"] else tuple(keys)
+    if co and not record["developer_held"]:
+        record["owner_name"] = "、".join(dict.fromkeys(w for w, _ in people))[:60]
 
 
 @dataclass(frozen=True)
@@ -407,6 +472,27 @@ def existing_keys(u: Unique, keys: set) -> set:
     return found & keys
 
 
+def check_owners(rows: list[Row]) -> None:
+    """One ID number is one person: the same name wherever it appears, in the file and in the
+    district's register."""
+    first: dict[str, tuple[str, int]] = {}
+    for row in rows:
+        for name, key, _ in row.record.get("owners", ()):
+            if not key:
+                continue
+            seen = first.setdefault(key, (name, row.line))
+            if seen[0] != name:
+                row.problems.append(f"【业主身份证号码】与第 {seen[1]} 行同一号码的姓名“{seen[0]}”不一致")
+    names = {}
+    for part in _chunks(sorted(first), IN_CHUNK):
+        names.update(db.session.execute(select(m.Person.identity_key, m.Person.name)
+                                        .where(m.Person.identity_key.in_(part))).all())
+    for row in rows:
+        for name, key, _ in row.record.get("owners", ()):
+            if key in names and names[key] != name:
+                row.problems.append(f"【业主身份证号码】本区已登记该号码的业主为“{names[key]}”，与“{name}”不一致")
+
+
 def check_uniques(kind: Kind, rows: list[Row]) -> None:
     """Duplicates within the file and against the district, as problems on the rows."""
     for u in UNIQUES[kind.key]:
@@ -445,28 +531,64 @@ def _fill_household_codes(records: list[dict]) -> None:
         pending = [r for r in pending if (r["household_code"],) in clash]
 
 
+def _write_persons(records: list[dict]) -> dict[str, int]:
+    """The persons of the file's owners: those with an ID number already in the district are
+    reused, the others inserted in bulk; identity key → person id. An owner without a number gets
+    a key of its own (one row, one person)."""
+    tenant = records[0]["tenant_id"]
+    wanted: dict[str, tuple[str, str]] = {}
+    for r in records:
+        fixed = []
+        for name, key, masked in r["owners"]:
+            if not key:
+                key = f"u:{uuid.uuid4().hex}"
+            wanted.setdefault(key, (name, masked))
+            fixed.append(key)
+        r["owners"] = tuple(fixed)
+    ids: dict[str, int] = {}
+    numbered = sorted(k for k in wanted if k.startswith("id:"))
+    for part in _chunks(numbered, IN_CHUNK):
+        ids.update(db.session.execute(select(m.Person.identity_key, m.Person.id)
+                                      .where(m.Person.identity_key.in_(part))).all())
+    new = [{"tenant_id": tenant, "name": name, "identity_key": key, "id_masked": masked, "phone_masked": ""}
+           for key, (name, masked) in wanted.items() if key not in ids]
+    for part in _chunks(new, CHUNK):
+        ids.update(db.session.execute(insert(m.Person).returning(m.Person.identity_key, m.Person.id), part).all())
+    return ids
+
+
 def write(kind: Kind, records: list[dict], progress: Progress, total: int) -> dict:
     """Bulk-insert all records in the current transaction; counts for the audit summary."""
-    links = 0
+    links = ownerships = 0
     if kind.key == "households":
         _fill_household_codes(records)
+        persons = _write_persons(records)
     for n, part in enumerate(_chunks(records, CHUNK)):
         if kind.key != "households":
             db.session.execute(insert(kind.model), part)
         else:
             # Codes are unique in the district: they map the returned ids back to the rows.
             class_ids = {r["household_code"]: r.pop("class_ids") for r in part}
+            held = {r["household_code"]: r.pop("owners") for r in part}
             ids = db.session.execute(insert(m.Household).returning(m.Household.id, m.Household.household_code),
                                      part).all()
             day = today()
-            link_rows = [{"tenant_id": part[0]["tenant_id"], "household_id": hid, "household_class_id": cid,
+            tenant = part[0]["tenant_id"]
+            link_rows = [{"tenant_id": tenant, "household_id": hid, "household_class_id": cid,
                           "valid_from": day} for hid, code in ids for cid in class_ids[code]]
             if link_rows:
                 db.session.execute(insert(m.HouseholdClassLink), link_rows)
                 links += len(link_rows)
+            own_rows = [{"tenant_id": tenant, "household_id": hid, "person_id": persons[key],
+                         "share": "单独所有" if len(held[code]) == 1 else "共同共有"}
+                        for hid, code in ids for key in held[code]]
+            if own_rows:
+                db.session.execute(insert(m.Ownership), own_rows)
+                ownerships += len(own_rows)
         done = min((n + 1) * CHUNK, len(records))
         progress(total + done, 2 * total, f"正在写入 {done}/{len(records)} 条")
-    return {"class_links": links}
+    return {"class_links": links, **({"ownerships": ownerships, "persons": len(persons)}
+                                     if kind.key == "households" else {})}
 
 
 # --- the whole import ------------------------------------------------------------------------
@@ -505,6 +627,8 @@ def import_file(kind_key: str, path: Path, filename: str, progress: Progress) ->
         if i % PROGRESS_EVERY == 0:
             progress(i, 2 * total, f"正在校验 {i}/{total} 行")
     check_uniques(kind, rows)
+    if kind.key == "households":
+        check_owners(rows)
     bad = [{"line": r.line, "reasons": r.problems} for r in rows if r.problems]
     if bad:
         return _outcome(kind, filename, total, 0, bad, len(bad),
@@ -544,7 +668,7 @@ def template_xlsx(kind: Kind, classes: list[str]) -> bytes:
         cell.fill = PatternFill("solid", fgColor="FDECEC" if col.required else "F3F4F6")
         letter = cell.column_letter
         ws.column_dimensions[letter].width = max(12, len(col.header) * 2 + 4)
-        if col.type in ("text", "phone", "code", "credit"):
+        if col.type in ("text", "phone", "code", "credit", "idcard", "owners"):
             # Text format: keeps leading zeros and 18-digit codes from becoming numbers.
             ws.column_dimensions[letter].number_format = "@"
             ws.cell(row=2, column=i).number_format = "@"

@@ -7,7 +7,7 @@ from ..formutil import (
 )
 from wtforms import (BooleanField, DateField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from . import models as m
 from .pickers import Within
@@ -91,11 +91,30 @@ class HouseholdForm(Form):
     room = StringField("房号", validators=[required("房号"), Fits(m.Household.room)])
     floor = IntegerField("所在楼层", validators=[Optional(), NumberRange(-5, 200, "楼层不正确")])
     floor_area = PlainDecimalField("产权面积（㎡）", validators=[InputRequired("请填写产权面积"), Area(AREA_M2)])
-    owner_name = StringField("业主姓名", validators=[Optional(), Fits(m.Household.owner_name)])
+    owner_name = StringField("业主姓名", validators=[Optional(), Fits(m.Household.owner_name)],
+                             description="新增时据此登记一位业主；已有住户的业主（含共有人、身份证号）在住户详情页登记。")
     phone_masked = StringField("联系电话（脱敏）", validators=[Optional(), PHONE])
+    area_source = SelectField("面积来源", choices=list(m.AREA_SOURCES.items()), default="registry",
+                              filters=[lambda v: v or "registry"],   # not sent (older clients): the registry
+                              description="依次以不动产登记簿、测绘成果、买卖合同记载的面积为准（建筑物区分所有权解释第八条）。")
+    developer_held = BooleanField("开发商持有（未出售或未交付）",
+                                  description="开发商持有的全部房屋在业主表决中合计按一人计算（解释第九条）。")
     household_code = StringField("户码", description="居民核验身份用；留空则自动生成", validators=[
         Optional(), Regexp(r"^[A-Z0-9]{6,16}$", message="户码为 6–16 位大写字母或数字")])
     class_ids = SelectMultipleField("困难类别", coerce=int, validators=[Optional()])
+
+
+class OwnerForm(Form):
+    owner_name = StringField("业主姓名", validators=[required("业主姓名"), Fits(m.Person.name)])
+    id_number = StringField("身份证号码", validators=[Optional(), Length(max=18, message="身份证号码为 15 或 18 位")],
+                            description="只保存加密摘要和脱敏号码；同一号码即同一业主（可拥有多套房屋）。")
+    phone = StringField("联系电话（保存时脱敏）", validators=[Optional(), PHONE])
+    share = SelectField("共有方式", choices=[(s, s) for s in m.OWNER_SHARES])
+    valid_from = DateField("取得日期", validators=[Optional()])
+
+
+class EndOwnershipForm(Form):
+    valid_until = DateField("产权截止日期", validators=[InputRequired("请填写截止日期。")])
 
 
 class HouseholdClassForm(Form):

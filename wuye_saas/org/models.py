@@ -6,7 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint, and_
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, and_, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -27,6 +27,10 @@ COMMITTEE_POSITIONS = ["主任", "副主任", "委员"]
 PARTY_ORG_KINDS = ["社区党委", "小区党支部", "楼栋党小组", "企业党支部", "联合党支部"]
 QUALIFICATIONS = ["一级", "二级", "三级", "无资质等级"]
 APPOINTMENT_DIRECTIONS = ["社区→业委会", "社区→物业企业", "业委会→社区", "物业企业→社区"]
+# Where a unit's floor area comes from, in the order 建筑物区分所有权解释 第八条 takes them: the
+# 不动产登记簿; without a registration, the 测绘 result; without one, the purchase contract.
+AREA_SOURCES = {"registry": "不动产登记簿", "survey": "测绘", "contract": "合同"}
+OWNER_SHARES = ["单独所有", "共同共有", "按份共有"]
 
 
 class Street(TenantScoped, db.Model):
@@ -158,6 +162,10 @@ class Household(TenantScoped, db.Model):
     phone_masked: Mapped[str] = mapped_column(String(20), default="")
     # Resident verification code (public pages); unique within the district.
     household_code: Mapped[str] = mapped_column(String(16))
+    # Still the developer's (unsold or sold but undelivered): all such units of a compound are
+    # one owner for headcount (解释 第九条), whatever owner names they carry.
+    developer_held: Mapped[bool] = mapped_column(default=False, server_default=false())
+    area_source: Mapped[str] = mapped_column(String(10), default="registry", server_default="registry")
     __table_args__ = (UniqueConstraint("tenant_id", "household_code"),
                       UniqueConstraint("tenant_id", "building_id", "room"))
 
@@ -165,6 +173,8 @@ class Household(TenantScoped, db.Model):
     building: Mapped[Building] = relationship()
     class_links: Mapped[list["HouseholdClassLink"]] = relationship(
         back_populates="household", cascade="all, delete-orphan")
+    ownerships: Mapped[list["Ownership"]] = relationship(
+        back_populates="household", cascade="all, delete-orphan", order_by="Ownership.id")
 
     @validates("room")
     def _keep_room_key(self, _key, room):
@@ -180,6 +190,50 @@ class Household(TenantScoped, db.Model):
         # A row new in this flush has only building_id: its relationship does not load yet.
         building = self.building or (db.session.get(Building, self.building_id) if self.building_id else None)
         return household_label(building.name, self.room) if building else self.room
+
+
+class Person(TenantScoped, db.Model):
+    """An owner as a person (业主): identified by `identity_key`, never by the name — two owners
+    called 王伟 are two persons. The key is "id:" + a keyed hash of the ID-card number when the
+    register has it (the number itself is never stored, only masked), else a key the register
+    gave (a migrated unit's owner is "hh:<household id>", one entered without a number "u:…")."""
+
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    identity_key: Mapped[str] = mapped_column(String(80))
+    id_masked: Mapped[str] = mapped_column(String(20), default="")
+    phone_masked: Mapped[str] = mapped_column(String(20), default="")
+    __table_args__ = (UniqueConstraint("tenant_id", "identity_key"),)
+
+    ownerships: Mapped[list["Ownership"]] = relationship(back_populates="person")
+
+    @property
+    def audit_label(self):
+        return f"{self.name}（{self.id_masked}）" if self.id_masked else self.name
+
+
+class Ownership(TenantScoped, db.Model):
+    """A person owns a unit (alone or with co-owners) from a day until a day (None: still)."""
+
+    __tablename__ = "ownership"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    share: Mapped[str] = mapped_column(String(10), default="单独所有")
+    valid_from: Mapped[date | None]
+    valid_until: Mapped[date | None]
+    # A unit's owners by (unit, district): every query carries the district's filter, and an index
+    # on the unit alone loses to the district's own in SQLite's planner (a scan per unit).
+    __table_args__ = (Index("ix_ownership_unit", "household_id", "tenant_id"),)
+
+    household: Mapped[Household] = relationship(back_populates="ownerships")
+    person: Mapped[Person] = relationship(back_populates="ownerships")
+
+    @property
+    def audit_label(self):
+        person = self.person or (db.session.get(Person, self.person_id) if self.person_id else None)
+        return person.name if person else ""
 
 
 class HouseholdClassLink(TenantScoped, db.Model):

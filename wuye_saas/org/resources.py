@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..formutil import record_id
 from ..timeutil import today
-from . import forms
+from . import forms, owners
 from . import models as m
 from .crud import Column, Filter, Resource, options
 
@@ -109,11 +109,20 @@ def _household_apply(form, obj):
     have = {link.household_class_id for link in obj.class_links}
     for cid in wanted - have:
         obj.class_links.append(m.HouseholdClassLink(household_class_id=cid, valid_from=today()))
+    if obj.id is None and obj.owner_name and not obj.developer_held:
+        # A new unit with an owner's name: that owner as a person of their own (the detail page
+        # links a person owning several units by ID number, and adds co-owners).
+        person, _ = owners.person_for(obj.owner_name)
+        obj.ownerships.append(m.Ownership(person_id=person.id, share="单独所有"))
 
 
 def _household_facts(h):
     since = "、".join(f"{link.household_class.name}（{link.valid_from:%Y-%m-%d}起）" for link in h.class_links)
     return [("困难类别", since or "无")]
+
+
+def _owners_cell(h) -> str:
+    return "开发商持有" if h.developer_held else h.owner_name
 
 
 def _compound_facts(c):
@@ -233,7 +242,7 @@ RESOURCES: list[Resource] = [
         key="households", model=m.Household, label="住户", form=forms.HouseholdForm, icon="house-door",
         columns=[Column("房号", lambda o: o.room, link=True), Column("小区", lambda o: o.compound.name),
                  Column("楼栋", lambda o: o.building.name), Column("产权面积（㎡）", lambda o: o.floor_area),
-                 Column("业主", lambda o: o.owner_name), Column("困难类别", _classes_of),
+                 Column("业主", _owners_cell), Column("困难类别", _classes_of),
                  Column("户码", lambda o: o.household_code)],
         search=[m.Household.room, m.Household.owner_name, m.Household.household_code],
         search_hint="房号、业主或户码",

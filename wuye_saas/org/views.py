@@ -9,7 +9,10 @@ from ..pagecache import cached_page
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import crud, pickers
 from .resources import BY_KEY, BY_TABLE, NAV, RESOURCES, TABLE_LABELS
-from ..formutil import record_id
+from ..formutil import attach_errors, record_id
+from . import owners
+from .forms import EndOwnershipForm, OwnerForm
+from .models import Household, Ownership
 
 bp = tenant_blueprint("org", __name__)
 
@@ -108,6 +111,8 @@ def _detail_fields(res, obj):
                 link = url_for(f"org.{target.key}_detail", **{target.param: getattr(obj, field.name)})
         elif isinstance(value, bool):
             value = "是" if value else "否"
+        elif field.type == "SelectField" and value is not None:
+            value = {c[0]: c[1] for c in field.iter_choices()}.get(value, value)
         rows.append((field.label.text, "" if value is None else value, link))
     if res.facts:
         rows += [(label, value, None) for label, value in res.facts(obj)]
@@ -133,7 +138,7 @@ def _register(res):
     def detail_view(**kw):
         obj = get_or_404(model, kw[param])
         return render("org/detail.html", res=res, obj=obj, fields=_detail_fields(res, obj),
-                      children=_children(res, obj))
+                      children=_children(res, obj), **(_owners_part(obj) if key == "households" else {}))
 
     def new_view():
         require("create")
@@ -211,3 +216,56 @@ def _org_nav():
               for group, keys in NAV]
     return {"org_nav": [(group, items) for group, items in groups if items]}
 
+
+
+# --- a unit's owners (persons) ------------------------------------------------------------------
+
+def _owners_part(h, owner_form=None, end_forms=None):
+    all_rows = db.session.execute(db.select(Ownership).where(Ownership.household_id == h.id)
+                                  .order_by(Ownership.valid_until.is_not(None), Ownership.id)).scalars().all()
+    current = {o.id for o in owners.current_owners(h.id)}
+    return {"ownerships": all_rows, "current_ids": current,
+            "owner_form": owner_form or OwnerForm(formdata=None), "end_forms": end_forms or {},
+            "end_form": EndOwnershipForm(formdata=None)}
+
+
+def _household_page(h, status, **forms):
+    res = BY_KEY["households"]
+    return render("org/detail.html", res=res, obj=h, fields=_detail_fields(res, h), children=_children(res, h),
+                  **_owners_part(h, **forms)), status
+
+
+@bp.route("/households/<int:household_id>/owners", methods=["POST"])
+def add_owner(household_id):
+    h = get_or_404(Household, household_id)
+    require("edit")
+    form = OwnerForm()
+    if form.validate_on_submit():
+        o, problems = owners.add_owner(h, form.owner_name.data, form.id_number.data or "", form.phone.data or "",
+                                       form.share.data, form.valid_from.data)
+        if not problems:
+            db.session.commit()
+            flash(f"已登记业主{o.person.name}。", "success")
+            return redirect(url_for("org.households_detail", household_id=h.id) + "#owners")
+        db.session.rollback()
+        attach_errors(form, problems)
+    return _household_page(h, 422, owner_form=form)
+
+
+@bp.route("/households/<int:household_id>/owners/<int:ownership_id>/end", methods=["POST"])
+def end_ownership(household_id, ownership_id):
+    h = get_or_404(Household, household_id)
+    o = get_or_404(Ownership, ownership_id)
+    require("edit")
+    if o.household_id != h.id:
+        abort(404)
+    form = EndOwnershipForm()
+    if form.validate_on_submit():
+        problems = owners.end_ownership(o, form.valid_until.data)
+        if not problems:
+            db.session.commit()
+            flash(f"{o.person.name}的产权记录已截止于 {o.valid_until:%Y-%m-%d}。", "success")
+            return redirect(url_for("org.households_detail", household_id=h.id) + "#owners")
+        db.session.rollback()
+        attach_errors(form, problems)
+    return _household_page(h, 422, end_forms={o.id: form})

@@ -154,6 +154,12 @@ def decide(matter: str, units: list[Unit], ballots: dict[int, str]) -> Decision:
     total_heads = len(persons)
     part_heads = sum(1 for cs in persons.values() if cs)
     agree_heads = sum(1 for cs in persons.values() if cs and all(c == "agree" for c in cs))
+    return decision(matter, total_area, part_area, agree_area, total_heads, part_heads, agree_heads)
+
+
+def decision(matter: str, total_area: int, part_area: int, agree_area: int, total_heads: int, part_heads: int,
+             agree_heads: int) -> Decision:
+    """The four legal tests on counted figures (the SQL count in roll.py gives them per item)."""
     need, strict = (SUPER, False) if matter in SUPERMAJORITY else (HALF, True)
     tests = [Test("参与表决面积", part_area, total_area, PARTICIPATION, False, "㎡"),
              Test("参与表决人数", part_heads, total_heads, PARTICIPATION, False, "人"),

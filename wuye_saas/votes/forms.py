@@ -16,6 +16,12 @@ class VoteForm(Form):
                          validators=[DataRequired("请选择表决事项。")])
     title = StringField("标题", validators=[DataRequired("请填写表决标题。"), Length(max=200)])
     description = TextAreaField("事项说明", validators=[Optional(), Length(max=5000)])
+    items = TextAreaField("表决议题（可选，每行一个）", validators=[Optional(), Length(max=6000)],
+                          description="一次表决多个事项时逐行填写，每个议题分别计票；留空则只表决上面的标题一项。")
+
+    @property
+    def item_titles(self) -> list[str]:
+        return [t.strip() for t in (self.items.data or "").splitlines() if t.strip()]
 
 
 class PublicizeForm(Form):
@@ -24,9 +30,9 @@ class PublicizeForm(Form):
 
 
 class BallotForm(Form):
+    # A single question's choice; a vote of several items posts item_<id> per item (checked in
+    # logic.record_ballot). Who the owner is comes from the register, never from the sheet.
     choice = SelectField("表决意见", choices=[("", "未投票")] + list(CHOICES.items()), validators=[Optional()])
-    owner_key = StringField("业主标识", validators=[Optional(), Length(max=60, message="业主标识不能超过 60 个字。")])
-    developer = BooleanField("开发商未售/未交付")
 
 
 class FundForm(Form):

@@ -1,5 +1,9 @@
 """Owner votes and maintenance-fund applications: the workflows, as plain functions.
 
+A vote carries one or more items (议题), each counted on its own with the vote's thresholds; a
+single-question vote has one item titled as the vote. When voting opens the roll of units and
+owners is fixed (roll.py says why) and every count is by person from that roll.
+
 Every function flushes and never commits (the view commits once). Refusals are returned as
 {field: message} and write nothing. Publications go through `chain.publish` only.
 """
@@ -18,11 +22,13 @@ from ..org.models import Building, Compound, Household
 from ..publicity import chain, ledger
 from ..publicity.models import PUBLICATION_KINDS
 from ..publicity.templates_content import line
-from . import counting
+from . import counting, roll
 from .models import (
-    CHOICES, FUND_STATUSES, MATTERS, REVIEW_LEVELS, VOTE_STATUSES, Ballot, FundApplication, FundReview,
-    OwnerVote,
+    CHOICES, FUND_STATUSES, MATTERS, REVIEW_LEVELS, VOTE_STATUSES, Ballot, BallotChoice, FundApplication,
+    FundReview, OwnerVote, VoteItem,
 )
+
+MAX_ITEMS = 30                   # items of one vote (an election: one per candidate)
 
 NOTICE_DAYS = 15                 # 物业管理条例 第14条: the meeting is announced 15 days ahead
 # The fast path of RULES.md: these emergencies may skip the owner vote, never the reviews.
@@ -56,16 +62,40 @@ def votes_select(m, q: str = "", status: str | None = None, matter: str | None =
     return stmt.order_by(OwnerVote.created_at.desc(), OwnerVote.id.desc())
 
 
-def create_vote(compound_id: int, matter: str, title: str, description: str) -> tuple[OwnerVote | None, dict]:
+def create_vote(compound_id: int, matter: str, title: str, description: str,
+                items: list[str | tuple[str, int | None]] | None = None) -> tuple[OwnerVote | None, dict]:
+    """A draft vote. `items`: its questions (a title, or (title, candidate id) for an election);
+    none → one item, the vote's own title."""
     if matter not in MATTERS:
         return None, {"matter": "请选择表决事项。"}
     if not title.strip():
         return None, {"title": "请填写表决标题。"}
+    specs = [(i, None) if isinstance(i, str) else i for i in (items or [])]
+    specs = [(t.strip(), c) for t, c in specs]
+    if any(not t or len(t) > 200 for t, _ in specs):
+        return None, {"items": "每个议题须有标题，且不超过 200 个字。"}
+    if len(specs) > MAX_ITEMS:
+        return None, {"items": f"一次表决最多 {MAX_ITEMS} 个议题。"}
     vote = OwnerVote(compound_id=compound_id, matter=matter, title=title.strip(),
                      description=description.strip(), status="draft")
     db.session.add(vote)
     db.session.flush()
+    for n, (t, cid) in enumerate(specs or [(vote.title, None)], start=1):
+        db.session.add(VoteItem(vote_id=vote.id, position=n, title=t, candidate_id=cid))
+    db.session.flush()
     return vote, {}
+
+
+def items_of(vote: OwnerVote) -> list[VoteItem]:
+    """The vote's items in order; a vote written without any (older code paths) gets its one."""
+    items = db.session.execute(select(VoteItem).where(VoteItem.vote_id == vote.id)
+                               .order_by(VoteItem.position)).scalars().all()
+    if not items:
+        item = VoteItem(vote_id=vote.id, position=1, title=vote.title)
+        db.session.add(item)
+        db.session.flush()
+        items = [item]
+    return list(items)
 
 
 def file_vote(vote: OwnerVote) -> dict:
@@ -112,11 +142,19 @@ def notice_content(vote: OwnerVote) -> dict:
                 f"总面积 {area:,.2f} ㎡。\n"
                 "面积按专有部分登记面积计算；人数按专有部分计，同一业主拥有多个专有部分按一人计算，"
                 "建设单位未出售或未交付的专有部分合计按一人计算（建筑物区分所有权解释第八、九条）。")
+    items = items_of(vote)
+    several = len(items) > 1
     lines = [
         line("matter", f"{MATTERS[vote.matter]}（民法典第二百七十八条）", "表决事项"),
         line("title", vote.title, "事项名称"),
         line("description", vote.description or "（无）", "事项说明"),
-        line("options", "、".join(CHOICES.values()) + "（每户选其一）", "表决选项"),
+    ]
+    if several:
+        lines.append(line("items", "\n".join(f"{i.position}. {i.title}" for i in items),
+                          f"表决议题（共 {len(items)} 项，逐项表决、分别计票）"))
+    lines += [
+        line("options", "、".join(CHOICES.values()) + ("（每个议题每户选其一）" if several else "（每户选其一）"),
+             "表决选项"),
         line("period", f"{_cn(vote.opens_on)} 至 {_cn(vote.closes_on)}", "表决期间"),
         line("eligible", eligible, "表决资格"),
         line("conditions", "\n".join(counting.conditions(vote.matter)), "通过条件"),
@@ -127,29 +165,67 @@ def notice_content(vote: OwnerVote) -> dict:
             "description": vote.description, "filed_at": timeutil.fmt_datetime(vote.filed_at),
             "publicized_on": vote.publicized_on.isoformat(), "opens_on": vote.opens_on.isoformat(),
             "closes_on": vote.closes_on.isoformat(), "supermajority": vote.matter in counting.SUPERMAJORITY,
-            "eligible_units": units, "eligible_area": f"{area:.2f}", "lines": lines}
+            "eligible_units": units, "eligible_area": f"{area:.2f}", "lines": lines,
+            **({"items": [i.title for i in items]} if several else {})}
 
 
-def result_content(vote: OwnerVote, decision: counting.Decision, counted_on: date) -> dict:
-    """The published count: each legal test with its exact figures, and the outcome."""
+def result_content(vote: OwnerVote, decision: counting.Decision, counted_on: date,
+                   counted: list[tuple[VoteItem, counting.Decision]] | None = None) -> dict:
+    """The published count: each legal test with its exact figures, and the outcome — per item
+    when the vote has several."""
     lines = [line("matter", MATTERS[vote.matter], "表决事项"),
              line("period", f"{_cn(vote.opens_on)} 至 {_cn(vote.closes_on)}", "表决期间"),
              line("counted", _cn(counted_on), "计票日期")]
-    lines += [line(f"test{i}", t.figures(), t.label) for i, t in enumerate(decision.tests)]
+    if counted and len(counted) > 1:
+        for item, d in counted:
+            lines.append(line(f"item{item.position}", "\n".join(d.lines + [d.summary]),
+                              f"议题 {item.position}：{item.title}"))
+        result = multi_result(vote, counted)
+    else:
+        lines += [line(f"test{i}", t.figures(), t.label) for i, t in enumerate(decision.tests)]
+        result = decision.as_dict()
     lines += [line("conditions", "\n".join(counting.conditions(vote.matter)), "通过条件"),
-              line("outcome", decision.summary, "表决结果")]
-    return {"title": vote.title, "result": decision.as_dict(), "opens_on": vote.opens_on.isoformat(),
+              line("outcome", result["summary"], "表决结果")]
+    return {"title": vote.title, "result": result, "opens_on": vote.opens_on.isoformat(),
             "closes_on": vote.closes_on.isoformat(), "counted_on": counted_on.isoformat(), "lines": lines}
 
 
+def multi_result(vote: OwnerVote, counted: list[tuple[VoteItem, counting.Decision]]) -> dict:
+    """A vote of several items as stored: the shared totals and each item's own count. The vote
+    as a whole "passed" when it took effect (participation met) and at least one item passed;
+    what was decided is read item by item (an election's members, for one)."""
+    first = counted[0][1]
+    passed = [item.title for item, d in counted if d.passed]
+    summary = (f"共 {len(counted)} 个议题，通过 {len(passed)} 个" + (f"：{'、'.join(passed)}。" if passed else "。")
+               if any(d.participation_ok for _, d in counted)
+               else "参与表决的专有部分面积或人数未达到三分之二以上，表决不成立。")
+    return {"matter": vote.matter, "matter_label": MATTERS.get(vote.matter, vote.matter),
+            "supermajority": vote.matter in counting.SUPERMAJORITY, "passed": bool(passed),
+            "total_area_centi": first.total_area, "total_heads": first.total_heads,
+            "part_area_centi": first.part_area, "part_heads": first.part_heads,
+            "items": [{"position": item.position, "title": item.title, "candidate_id": item.candidate_id,
+                       **d.as_dict()} for item, d in counted],
+            "lines": [f"议题 {item.position}（{item.title}）：{d.summary}" for item, d in counted],
+            "tests": [], "summary": summary}
+
+
 def open_vote(vote: OwnerVote) -> dict:
+    """Voting opens, and the roll of units and owners is fixed as the register has it today."""
     if vote.status != "publicized":
         return {"action": "只有已公示的表决可以开始。"}
     if today() < vote.opens_on:
         return {"action": f"公示的表决开始日期是 {vote.opens_on:%Y-%m-%d}，尚未到期。"}
     vote.status = "open"
+    items_of(vote)
+    roll.fix_roll(vote, today())
     db.session.flush()
     return {}
+
+
+def ensure_roll(vote: OwnerVote) -> None:
+    """A vote opened before rolls existed gets its roll from the register when first needed."""
+    if vote.roll_on is None and vote.status in ("open", "closed"):
+        roll.fix_roll(vote, today())
 
 
 def households_select(vote: OwnerVote, q: str = "", voted: str = ""):
@@ -178,67 +254,113 @@ def area_centi(h: Household) -> int:
     return int(Decimal(h.floor_area) * 100)
 
 
-def record_ballot(vote: OwnerVote, household: Household, choice: str, owner_key: str,
-                  developer: bool) -> tuple[Ballot | None, dict]:
-    """Record (or change, or with an empty choice withdraw) one unit's vote while it is open."""
+def record_ballot(vote: OwnerVote, household: Household, choice: str = "", owner_key: str = "",
+                  developer: bool = False, choices: dict[int, str] | None = None) -> tuple[Ballot | None, dict]:
+    """Record (or change, or with no choice at all withdraw) one unit's vote while it is open.
+
+    `choice` is the choice on a single-question vote; `choices` (item id → choice, "" for none)
+    the choices on the items of a vote with several. Who the unit's owner is comes from the
+    vote's roll (the register), never from the sheet: `owner_key` and `developer` remain for
+    callers of the earlier signature and are not used for the count."""
     if vote.status != "open":
         return None, {"choice": "表决未在进行中，不能登记表决票。"}
     if household.compound_id != vote.compound_id:
         return None, {"choice": "该户不属于本小区。"}
+    items = items_of(vote)
+    if choices is None:
+        if len(items) > 1 and choice:
+            return None, {"choice": "本次表决有多个议题，请逐项选择表决意见。"}
+        choices = {items[0].id: choice or ""}
+    ids = {i.id for i in items}
+    if set(choices) - ids:
+        return None, {"choice": "议题不属于本次表决，请刷新页面后重试。"}
+    if any(c and c not in CHOICES for c in choices.values()):
+        return None, {"choice": "请选择同意、反对或弃权。"}
+    ensure_roll(vote)
+    if roll.on_roll(vote, household.id) is None:
+        return None, {"choice": f"该户不在本次表决的表决权登记名册中（名册于 {vote.roll_on:%Y-%m-%d} 表决开始时确定）。"}
     ballot = db.session.execute(select(Ballot).where(
         Ballot.vote_id == vote.id, Ballot.household_id == household.id)).scalar_one_or_none()
-    if not choice:
+    kept = {} if ballot is None else {c.item_id: c for c in ballot.choices}
+    wanted = {iid: c for iid, c in ((i.id, choices.get(i.id, kept[i.id].choice if i.id in kept else ""))
+                                    for i in items) if c}
+    if not wanted:
         if ballot is not None:
             db.session.delete(ballot)
             db.session.flush()
         return None, {}
-    if choice not in CHOICES:
-        return ballot, {"choice": "请选择同意、反对或弃权。"}
-    owner_key = (owner_key or "").strip() or household.owner_name
-    if len(owner_key) > 60:
-        return ballot, {"owner_key": "业主标识不能超过 60 个字。"}
     if ballot is None:
         ballot = Ballot(vote_id=vote.id, household_id=household.id)
         db.session.add(ballot)
-    ballot.choice, ballot.owner_key, ballot.developer = choice, owner_key, developer
+    ballot.choice = wanted.get(items[0].id, "")
+    ballot.owner_key, ballot.developer = household.owner_name, household.developer_held
     ballot.area_centi, ballot.recorded_at = area_centi(household), timeutil.now()
+    for iid, c in kept.items():
+        if iid not in wanted:
+            ballot.choices.remove(c)
+    for iid, c in wanted.items():
+        if iid in kept:
+            kept[iid].choice = c
+        else:
+            ballot.choices.append(BallotChoice(item_id=iid, choice=c))
     db.session.flush()
     return ballot, {}
 
 
+def choices_of(vote: OwnerVote, household_ids=None) -> dict[int, dict[int, str]]:
+    """household id → {item id → choice} of the recorded ballots (one statement)."""
+    stmt = (select(Ballot.household_id, BallotChoice.item_id, BallotChoice.choice)
+            .join(BallotChoice, BallotChoice.ballot_id == Ballot.id).where(Ballot.vote_id == vote.id))
+    if household_ids is not None:
+        stmt = stmt.where(Ballot.household_id.in_(household_ids))
+    out: dict[int, dict[int, str]] = {}
+    for hid, iid, c in db.session.execute(stmt):
+        out.setdefault(hid, {})[iid] = c
+    return out
+
+
 def units_and_ballots(vote: OwnerVote) -> tuple[list[counting.Unit], dict[int, str]]:
-    """All units of the compound; a recorded ballot's owner key and developer flag win."""
-    cast = ballots_of(vote)
-    units, ballots = [], {}
-    for h in db.session.execute(households_select(vote)).scalars():
-        b = cast.get(h.id)
-        if b is None:
-            units.append(counting.Unit(h.id, area_centi(h), h.owner_name, False))
-        else:
-            units.append(counting.Unit(h.id, b.area_centi, b.owner_key, b.developer))
-            ballots[h.id] = b.choice
-    return units, ballots
+    """The roll as plain units (owner key = the owner's head) and the first item's choices,
+    for the plain rule in counting.decide."""
+    ensure_roll(vote)
+    first = items_of(vote)[0].id
+    ballots = {hid: cs[first] for hid, cs in choices_of(vote).items() if first in cs}
+    return roll.roll_units(vote), ballots
+
+
+def tally_items(vote: OwnerVote) -> list[tuple[VoteItem, counting.Decision]]:
+    """Every item's count from the roll, in SQL: the same few statements for any compound."""
+    ensure_roll(vote)
+    return roll.count(vote, items_of(vote))
 
 
 def tally(vote: OwnerVote) -> counting.Decision:
-    return counting.decide(vote.matter, *units_and_ballots(vote))
+    """The count of the vote's (first) item — the whole vote for a single question."""
+    return tally_items(vote)[0][1]
 
 
 def close_vote(vote: OwnerVote, user=None) -> tuple[counting.Decision | None, dict]:
-    """Count, store the result, publish it, and move linked fund applications on."""
+    """Count, store the result, publish it, and move linked fund applications (and an
+    election's formation) on."""
     if vote.status != "open":
         return None, {"action": "只有表决中的表决可以计票。"}
     if today() < vote.closes_on:
         return None, {"action": f"公示的表决截止日期是 {vote.closes_on:%Y-%m-%d}，尚未到期，不能提前计票。"}
-    decision = tally(vote)
-    result = decision.as_dict()
-    vote.status, vote.result, vote.passed = "closed", result, decision.passed
+    counted = tally_items(vote)
+    decision = counted[0][1]
+    for item, d in counted:
+        item.result, item.passed = d.as_dict(), d.passed
+    result = decision.as_dict() if len(counted) == 1 else multi_result(vote, counted)
+    vote.status, vote.result, vote.passed = "closed", result, result["passed"]
     vote.total_area_centi, vote.total_heads = decision.total_area, decision.total_heads
     _publish(vote.compound_id, "vote_result", f"业主表决结果公示：{vote.title}",
-             result_content(vote, decision, today()), user)
+             result_content(vote, decision, today(), counted), user)
     for app in db.session.execute(select(FundApplication).where(
             FundApplication.vote_id == vote.id, FundApplication.status == "voting")).scalars():
         app.status = "community" if decision.passed else "rejected"
+    if vote.matter == "committee":
+        from ..committees import logic as committees   # committees builds on votes, not the reverse
+        committees.election_counted(vote, counted, today())
     db.session.flush()
     return decision, {}
 

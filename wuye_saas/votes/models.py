@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -50,15 +50,55 @@ class OwnerVote(TenantScoped, db.Model):
     total_heads: Mapped[int | None]
     result: Mapped[dict | None] = mapped_column(db.JSON)
     passed: Mapped[bool | None]
+    # 表决权登记: the day the roll of units and their owners was fixed (when voting opened).
+    roll_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     compound: Mapped[Compound] = relationship()
     ballots: Mapped[list["Ballot"]] = relationship(back_populates="vote")
+    items: Mapped[list["VoteItem"]] = relationship(back_populates="vote", order_by="VoteItem.position",
+                                                   cascade="all, delete-orphan")
+
+
+class VoteItem(TenantScoped, db.Model):
+    """One question (议题) of a vote, counted on its own with the vote's thresholds: a
+    single-question vote has one; a committee election has one per candidate."""
+
+    __tablename__ = "vote_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("owner_vote.id"), index=True)
+    position: Mapped[int] = mapped_column(default=1)
+    title: Mapped[str] = mapped_column(String(200))
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidate.id", ondelete="SET NULL"))
+    result: Mapped[dict | None] = mapped_column(db.JSON)
+    passed: Mapped[bool | None]
+    __table_args__ = (UniqueConstraint("vote_id", "position"),)
+
+    vote: Mapped[OwnerVote] = relationship(back_populates="items")
+
+    @property
+    def audit_label(self):
+        return self.title
+
+
+class VoteRoll(TenantScoped, db.Model):
+    """The vote's roll, fixed when voting opens: every unit with its area and its owner for
+    headcount (`head`: "dev" for the developer's units, "p:<person id>" for an owner group of
+    persons linked by ownership, "u:<household id>" for a unit with no owner on record)."""
+
+    __tablename__ = "vote_roll"
+    __audit__ = False    # written in bulk at opening; the vote's own row records the opening
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("owner_vote.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    area_centi: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[str] = mapped_column(String(24))
+    __table_args__ = (UniqueConstraint("vote_id", "household_id"),)
 
 
 class Ballot(TenantScoped, db.Model):
-    """One exclusive unit's vote. Headcount (解释 第9条): units of one owner count once
-    (`owner_key`), the developer's unsold units count as one together (`developer`)."""
+    """One exclusive unit's vote. `owner_key` and `developer` record the register's name and
+    flag at the time for display; headcount comes from the vote's roll (VoteRoll), by person."""
 
     __tablename__ = "ballot"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +113,25 @@ class Ballot(TenantScoped, db.Model):
 
     vote: Mapped[OwnerVote] = relationship(back_populates="ballots")
     household: Mapped[Household] = relationship()
+    choices: Mapped[list["BallotChoice"]] = relationship(back_populates="ballot", cascade="all, delete-orphan")
+
+
+class BallotChoice(TenantScoped, db.Model):
+    """A unit's choice on one item of the vote (`Ballot.choice` keeps the first item's)."""
+
+    __tablename__ = "ballot_choice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("vote_item.id"))
+    choice: Mapped[str] = mapped_column(String(10))
+    # With the district: every query carries its filter, and an index without it loses to the
+    # district's own in SQLite's planner (the count would read the district's every choice).
+    __table_args__ = (UniqueConstraint("ballot_id", "item_id"),
+                      Index("ix_ballot_choice_ballot", "ballot_id", "tenant_id"),
+                      Index("ix_ballot_choice_item", "item_id", "tenant_id"))
+
+    ballot: Mapped[Ballot] = relationship(back_populates="choices")
+    item: Mapped[VoteItem] = relationship()
 
 
 class FundApplication(TenantScoped, db.Model):

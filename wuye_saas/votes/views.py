@@ -9,6 +9,8 @@ from flask_login import current_user
 from .. import policy
 from ..extensions import db, htmx
 from ..formutil import attach_errors
+from ..committees.models import Formation
+from ..org import owners
 from ..org.models import Household
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import counting, logic
@@ -21,9 +23,19 @@ STEP_LABELS = {"file": "已报备社区", "open": "表决已开始", "close": "�
 
 
 def _may_run(vote: OwnerVote) -> bool:
-    """Only a committee member of the vote's own compound runs it."""
+    """A committee member of the vote's own compound runs it; a committee election of a
+    formation is run by the community that runs the formation (the scope brought it here)."""
     m = current_membership()
+    if vote.matter == "committee" and policy.can(m, "act", "formation") and db.session.execute(
+            db.select(Formation.id).where(Formation.vote_id == vote.id)).first():
+        return True
     return policy.can(m, "run", "vote") and m.compound_id == vote.compound_id
+
+
+def _require_run(vote: OwnerVote) -> None:
+    """404 for a vote the membership may not run (it was already loaded in scope)."""
+    if not _may_run(vote):
+        abort(404 if policy.can(current_membership(), "run", "vote") else 403)
 
 
 @bp.route("/")
@@ -42,7 +54,7 @@ def new():
     form = VoteForm()
     if form.validate_on_submit():
         vote, problems = logic.create_vote(current_membership().compound_id, form.matter.data, form.title.data,
-                                           form.description.data or "")
+                                           form.description.data or "", items=form.item_titles)
         if vote is not None:
             db.session.commit()
             flash("表决草稿已创建。下一步：报备社区。", "success")
@@ -53,14 +65,18 @@ def new():
 
 def _detail(vote, publicize=None, errors=None, status=200):
     confirm = request.args.get("confirm") == "close" and vote.status == "open"
-    live = logic.tally(vote) if vote.status == "open" else None
+    counted = logic.tally_items(vote) if vote.status == "open" else None
+    items = logic.items_of(vote)
+    live = counted[0][1] if counted and len(counted) == 1 else None
     if publicize is None:
         d = logic.today() + timedelta(days=logic.NOTICE_DAYS)
         publicize = PublicizeForm(data={"opens_on": d, "closes_on": d + timedelta(days=14)})
     return render("votes/detail.html", vote=vote, may_run=_may_run(vote), publicize=publicize,
                   errors=errors or {}, confirm=confirm, live=live, counts=logic.ballot_counts(vote),
                   statuses=VOTE_STATUSES, matters=MATTERS, conditions=counting.conditions(vote.matter),
-                  choices=CHOICES), status
+                  choices=CHOICES, items=items, live_items=counted if counted and len(counted) > 1 else None,
+                  live_items_rows=[{"position": i.position, "title": i.title, **d.as_dict()} for i, d in counted or []],
+                  formation=db.session.execute(db.select(Formation).where(Formation.vote_id == vote.id)).scalar()), status
 
 
 @bp.route("/<int:owner_vote_id>")
@@ -71,9 +87,7 @@ def detail(owner_vote_id):
 @bp.route("/<int:owner_vote_id>/publicize", methods=["POST"])
 def publicize(owner_vote_id):
     vote = get_or_404(OwnerVote, owner_vote_id)
-    require("run", "vote")
-    if not _may_run(vote):
-        abort(404)
+    _require_run(vote)
     form = PublicizeForm()
     if form.validate_on_submit():
         problems = logic.publicize_vote(vote, form.opens_on.data, form.closes_on.data, user=current_user)
@@ -91,9 +105,7 @@ def publicize(owner_vote_id):
 @bp.route("/<int:owner_vote_id>/<any(file, open, close):step>", methods=["POST"])
 def step(owner_vote_id, step):
     vote = get_or_404(OwnerVote, owner_vote_id)
-    require("run", "vote")
-    if not _may_run(vote):
-        abort(404)
+    _require_run(vote)
     if step == "file":
         problems = logic.file_vote(vote)
     elif step == "open":
@@ -114,9 +126,11 @@ def ballots(owner_vote_id):
     args = request.args
     stmt = logic.households_select(vote, args.get("q", "").strip(), args.get("voted", ""))
     page = db.paginate(stmt, page=page_arg(), per_page=30, error_out=False)
-    cast = logic.ballots_of(vote, [h.id for h in page.items])
+    ids = [h.id for h in page.items]
+    cast = logic.ballots_of(vote, ids)
     return render("votes/ballots.html", "votes/_ballot_table.html", vote=vote, page=page, args=args, cast=cast,
-                  editable=_may_run(vote) and vote.status == "open", choices=CHOICES,
+                  editable=_may_run(vote) and vote.status == "open", choices=CHOICES, items=logic.items_of(vote),
+                  picked=logic.choices_of(vote, ids), owners=owners.owners_of(ids),
                   counts=logic.ballot_counts(vote), filtered=any(v for k, v in args.items() if k != "page"))
 
 
@@ -124,15 +138,18 @@ def ballots(owner_vote_id):
 def ballot(owner_vote_id, household_id):
     """Save one row of the ballot sheet; an HTMX request gets the row back."""
     vote = get_or_404(OwnerVote, owner_vote_id)
-    require("run", "vote")
     household = get_or_404(Household, household_id)
-    if not _may_run(vote) or household.compound_id != vote.compound_id:
+    _require_run(vote)
+    if household.compound_id != vote.compound_id:
         abort(404)
     form = BallotForm()
+    items = logic.items_of(vote)
     problems = dict(form.errors) if not form.validate_on_submit() else {}
     if not problems:
-        _, problems = logic.record_ballot(vote, household, form.choice.data or "", form.owner_key.data or "",
-                                          form.developer.data)
+        # A vote of several items posts one select per item (item_<id>); a single one "choice".
+        picked = ({i.id: request.form.get(f"item_{i.id}", "") for i in items} if len(items) > 1
+                  else {items[0].id: form.choice.data or ""})
+        _, problems = logic.record_ballot(vote, household, choices=picked)
     if problems:
         db.session.rollback()
     else:
@@ -141,6 +158,7 @@ def ballot(owner_vote_id, household_id):
     b = db.session.execute(db.select(Ballot).filter_by(vote_id=vote.id, household_id=household.id)).scalar_one_or_none()
     if htmx:
         return render("votes/_ballot_row.html", vote=vote, h=household, b=b, editable=True, choices=CHOICES,
+                      items=items, picked=logic.choices_of(vote, [household.id]), owners=owners.owners_of([household.id]),
                       errors=errors, saved=not errors, form_data=request.form if errors else None)
     if errors:
         flash(f"{household.label}：" + "；".join(errors.values()), "danger")
