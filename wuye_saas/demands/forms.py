@@ -57,7 +57,7 @@ class DispatchForm(Form):
     assignee_kind = RadioField("承办方", choices=list(ASSIGNEE_KINDS.items()), default="firm",
                                validators=[DataRequired("请选择承办方。")])
     firm_id = SelectField("物业服务企业", coerce=int, choices=[], validate_choice=False, validators=[Optional()])
-    volunteer_id = SelectField("党员志愿者", coerce=optional_int, choices=[], validate_choice=False,
+    volunteer_id = SelectField("选择党员志愿者", coerce=optional_int, choices=[], validate_choice=False,
                                validators=[Optional()])
     assignee_name = StringField("职能部门名称", validators=[Optional(), Length(max=60)])
     note = TextAreaField("派单说明", validators=[Optional(), Length(max=1000)])
