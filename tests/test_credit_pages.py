@@ -173,7 +173,8 @@ def test_rule_and_kinds_are_the_districts(app, world, client):
     assert post(client, f"{BASE}/settings/defaults").status_code == 302      # again: nothing added
     assert count(app, ns, CreditRecordKind) == len(defaults.KINDS)
     form = {"base_source": "fixed", "base_points": "75", "aaa": "85", "aa": "80", "a": "70", "b": "80",
-            "objection_days": "10", "warning_bad_count": "2", "evaluation_kinds": ["quarterly"]}
+            "objection_days": "10", "warning_bad_count": "2", "evaluation_kinds": ["quarterly"],
+            "consequence_days": "365", "overdue_demands_threshold": "3"}
     resp = post(client, f"{BASE}/settings", form)
     assert resp.status_code == 422 and "依次递减" in resp.get_data(as_text=True)
     resp = post(client, f"{BASE}/settings", {**form, "b": "60"})
