@@ -778,3 +778,8 @@ def _add_exit_records(ns, branch: int) -> None:
     db.session.add(x)
     db.session.flush()
     db.session.add_all([HandoverItem(exit_id=x.id, kind=k, sort=i) for i, k in enumerate(ITEM_KINDS)])
+    # An evaluation's 启动退出程序 on the branch's firm in its compound: the exits page offers it.
+    from wuye_saas.credit.models import FirmFlag
+    db.session.add(FirmFlag(firm_id=getattr(ns, f"firm{branch}"), compound_id=getattr(ns, f"compound{branch}"),
+                            kind="exit_procedure", valid_from=date(2026, 1, 1), valid_until=date(2031, 1, 1),
+                            list_kind="black", source_key=f"probe:exit:{branch}", title=f"探针启动退出程序{branch}"))
