@@ -74,12 +74,31 @@ def _wipe():
     db.session.commit()
 
 
+def _jobs_settled(app, timeout: float = 60.0) -> None:
+    """With a real worker: wait until no job is queued or running. A job a test started and did
+    not wait for (a holdback release after an appeal) would otherwise hold locks the wipe's
+    TRUNCATE needs, and the two deadlock."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return
+    from redis import Redis
+    from rq import Queue
+    conn = Redis.from_url(url)
+    queues = [Queue(n, connection=conn) for n in app.config["RQ_QUEUES"]]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(q.count == 0 and q.started_job_registry.count == 0 for q in queues):
+            return
+        time.sleep(0.1)
+
+
 @pytest.fixture(autouse=True)
 def _clean(app):
     # No app context is held during the test: each test-client request must get its own
     # (a shared one would share `g` and the session across requests). Tests that read the
     # database open `with app.app_context():` themselves.
     yield
+    _jobs_settled(app)
     with app.app_context():
         db.session.rollback()
         _wipe()
@@ -105,7 +124,11 @@ def rq_worker(app):
         pytest.fail("the RQ worker exited at start")
     yield proc
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=30)   # a loaded machine: the work horse finishes its job first
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture
