@@ -10,7 +10,9 @@ Rules (001 潞州: 社区每月召开 1+3+N 联席会议、街道每季度; 003:
 3. A period is missed only once it is over: the running period is 进行中 until its last day.
    Weeks run Monday to Sunday; quarters are calendar quarters.
 4. The page shows the last PERIODS periods of each cadence for every community (street) in scope;
-   the 待办 counts the units whose last finished period was missed.
+   the 待办 counts the units whose last finished period was missed — once the district has adopted
+   its cadences (saved them on the page): until then the defaults are a proposal shown, not a
+   duty that flags every community of a district that has just started.
 """
 from __future__ import annotations
 
@@ -158,9 +160,20 @@ def _naive_utc(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+def adopted() -> bool:
+    return db.session.execute(select(MeetingCadence.id).limit(1)).first() is not None
+
+
+def adopt_defaults() -> None:
+    """The district takes the defaults as its own (the page's 采用 button, the demo)."""
+    _written()
+
+
 def missed_last(m: Membership, on: date | None = None) -> list[tuple[MeetingCadence, int]]:
-    """For the 待办: each active cadence of the viewer's level with the number of its units that
-    missed the last finished period."""
+    """For the 待办: each adopted active cadence of the viewer's level with the number of its units
+    that missed the last finished period (rule 4)."""
+    if not adopted():
+        return []
     level = {"community_staff": "community", "street_staff": "street"}.get(m.role)
     out = []
     for c in cadences():

@@ -382,7 +382,17 @@ def cadence_page():
         abort(403)
     tables = [(c, *cadence.compliance(m, c)) for c in cadence.cadences()]
     return render("meetings/cadence.html", tables=tables, form=CadenceForm(formdata=None), levels=LEVELS,
-                  kinds=KINDS, every=EVERY, may_config=policy.can(m, "manage", "meeting_cadence"))
+                  kinds=KINDS, every=EVERY, may_config=policy.can(m, "manage", "meeting_cadence"),
+                  adopted=cadence.adopted())
+
+
+@bp.route("/cadence/adopt", methods=["POST"])
+def cadence_adopt():
+    require("manage", "meeting_cadence")
+    cadence.adopt_defaults()
+    db.session.commit()
+    flash("已采用默认的会议召开频次；各社区、街道未按期召开的会议将在待办中提醒。", "success")
+    return redirect(url_for("meetings.cadence_page"))
 
 
 @bp.route("/cadence/save", methods=["POST"])
