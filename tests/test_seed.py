@@ -278,6 +278,10 @@ def test_default_demo_district_is_realistic_and_usable(app):
     page = cm.get("/d/demo/volunteers/leaders/").get_data(as_text=True)
     assert "楼栋长" in page and "党员中心户" in page and "吴桂兰" in page
 
+    # Meeting cadence adopted: the page flags communities that did not meet last month.
+    page = c.get("/d/demo/meetings/cadence").get_data(as_text=True)
+    assert "社区联席会议 · 每月" in page and "上一期未召开" in page
+
     # A second run says so and changes nothing.
     before = row_counts(app)
     again = seed(app, "seed-demo")

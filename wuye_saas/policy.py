@@ -23,7 +23,7 @@ from .publicity.models import (
 )
 from .votes.models import Ballot, FundApplication, FundReview, OwnerVote
 from .demands.models import Demand, DemandCategory, DemandEvent, DemandPhoto
-from .meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee
+from .meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee, MeetingCadence
 from .committees.models import Candidate, CommitteeSupervision, Formation, VettingCheck, VettingCriterion
 from .followups.models import FollowUp
 from .indicators.models import CompoundMonth
@@ -75,6 +75,7 @@ WRITERS = {
     "demand_dispatch": {"community_staff", "street_staff"},
     "demand_handle": FIRM_ROLES | {"community_staff", "street_staff"},
     "meeting": {"community_staff", "street_staff"},
+    "meeting_cadence": {DISTRICT},     # how often each level must meet
     "formation": {"community_staff"},
     "vetting_config": {DISTRICT},
     "supervision": {"community_staff", "street_staff"},
@@ -499,6 +500,9 @@ def visible(m: Membership, model):
         parent_clause = visible(m, TenderApplication) if m.role not in FIRM_ROLES else false()
         return false() if parent_clause is false() else PanelScore.application_id.in_(
             select(TenderApplication.id).where(parent_clause))
+    if model is MeetingCadence:
+        # The district's rule on how often to meet: for the staff who hold the meetings.
+        return true() if m.role in ("street_staff", "community_staff") else false()
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

@@ -36,7 +36,8 @@ from ..fees import claims
 from ..followups import logic as followups
 from ..followups.models import FollowUp
 from ..hiring import logic as hiring
-from ..meetings import logic as meetings
+from ..meetings import cadence, logic as meetings
+from ..meetings.models import KINDS, LEVELS
 from ..publicity import checks
 from ..publicity.models import Objection, Publication
 from ..votes import logic as votes
@@ -412,6 +413,16 @@ def _committee_score_cards(m: Membership) -> list[Card]:
                  f"{name} · 社区审核前完成", exact=False, hint="评分页同时列出已评价的项") for aid, name, n in rows]
 
 
+def _cadence_cards(m: Membership, on: date) -> list[Card]:
+    """Staff: the meetings the district's cadence required in the last finished period and their
+    community (street: its communities or itself) did not hold (meetings/cadence.py)."""
+    if m.role not in ("community_staff", "street_staff"):
+        return []
+    return [Card(f"meetings_missed_{c.level}_{c.kind}", f"上一期未召开的{LEVELS[c.level]}{KINDS[c.kind]}", n,
+                 "meetings.cadence_page", danger=True, exact=False, hint="在会议召开情况中标红")
+            for c, n in cadence.missed_last(m, on)]
+
+
 def _appeal_window_card(m: Membership, on: date) -> list[Card]:
     """The firm manager's published results still inside their appeal window (申诉期, inclusive;
     publishing.appeal_window_problem). Its results page lists its whole history."""
@@ -450,15 +461,15 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
     objection = Card("objections", OBJECTION_LABELS.get(m.role, "待答复质询"), waiting, "checks.index",
                      {"view": "objections", "scope": "todo"})
     out = flat + _assessment_cards(m, on) + _finalize_cards(m) + _assessor_cards(m) + _committee_score_cards(m) \
-        + [objection] + _appeal_window_card(m, on)
+        + [objection] + _cadence_cards(m, on) + _appeal_window_card(m, on)
     return sorted((c for c in out if c.count > 0), key=_rank)   # stable: each group keeps its order
 
 
 # The order on the page: the daily work first (demands, checks), then decisions, the evaluation
 # steps, objections, supervision, reviews of fund applications, meetings, the appeal window.
 ORDER = ("demands_", "publications_", "votes_", "claims_", "appeals_", "assessments_", "evaluations_",
-         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "filings_", "exits_", "hiring_", "meetings_",
-         "appeal_window")
+         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "filings_", "exits_",
+         "hiring_", "meetings_", "appeal_window")
 
 
 def _rank(card: Card) -> int:

@@ -121,5 +121,10 @@ def seed_meetings(tenant_id: int, demo_compound_id: int, demo_firm_id: int) -> d
             logic.schedule(sm, "joint", "街道党建联席会议（月度）", None, _at(on + timedelta(days=9), 14, 30),
                            "街道办事处三楼会议室")
             counts["meetings"] += 1
+        # The district has adopted 001's cadence (社区每月、街道每季度联席会议): communities that did not
+        # meet last month show on the 会议召开情况 page and in their 待办.
+        from ..meetings import cadence
+        with audit.acting_as(None, "演示数据初始化"):
+            cadence.adopt_defaults()
         db.session.flush()
     return counts

@@ -6,7 +6,7 @@ from wtforms import DateField, DateTimeLocalField, RadioField, SelectField, Sele
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..formutil import Form
-from .models import KINDS, PARTIES
+from .models import EVERY, KINDS, LEVELS, PARTIES
 
 DT_FORMAT = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -77,3 +77,9 @@ class ActionForm(Form):
 
 class DoneForm(Form):
     done_note = TextAreaField("完成情况", validators=[DataRequired("请填写完成情况。"), Length(max=2000)])
+
+
+class CadenceForm(Form):
+    level = SelectField("层级", choices=list(LEVELS.items()))
+    kind = SelectField("会议类型", choices=list(KINDS.items()))
+    every = SelectField("召开频次", choices=list(EVERY.items()))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -15,7 +15,10 @@ from ..org.models import Community, Compound, Street
 from ..tenancy import TenantScoped
 from ..timeutil import now
 
-KINDS = {"joint": "联席会议", "bench": "板凳会议", "tripartite": "三方项目推进组"}
+KINDS = {"joint": "联席会议", "bench": "板凳会议", "tripartite": "三方项目推进组",
+         # 003: 周民情恳谈会、月问题协调会、季工作评监会
+         "talk": "民情恳谈会", "coordination": "问题协调会", "review": "工作评监会"}
+EVERY = {"week": "每周", "month": "每月", "quarter": "每季度"}
 LEVELS = {"community": "社区", "street": "街道"}
 STATUSES = {"planned": "已安排", "held": "已召开", "published": "纪要已公示"}
 PARTIES = {"community": "社区", "committee": "业委会/物管会", "firm": "物业服务企业",
@@ -106,3 +109,20 @@ class ActionItem(TenantScoped, db.Model):
     @property
     def audit_label(self):
         return self.task
+
+
+class MeetingCadence(TenantScoped, db.Model):
+    """How often a kind of meeting must be held at a level (001: 社区 1+3+N 联席会议 每月, 街道
+    每季度; 003: 周民情恳谈会、月问题协调会、季工作评监会). meetings/cadence.py measures it."""
+
+    __tablename__ = "meeting_cadence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(12))
+    every: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    __table_args__ = (UniqueConstraint("tenant_id", "level", "kind"),)
+
+    @property
+    def audit_label(self):
+        return f"{LEVELS.get(self.level, self.level)}{KINDS.get(self.kind, self.kind)}{EVERY.get(self.every, '')}"

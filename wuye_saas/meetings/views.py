@@ -12,10 +12,14 @@ from ..formutil import Form, attach_errors, record_id
 from ..org.models import Community, Compound, Street
 from ..publicity.models import Publication
 from ..timeutil import today
-from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
-from . import logic
-from .forms import ActionForm, AgendaForm, AttachForm, AttendeeForm, DoneForm, MeetingForm, OutcomeForm, RecordForm
-from .models import KINDS, LEVELS, OUTCOMES, PARTIES, STATUSES, ActionItem, AgendaItem, Meeting, MeetingAttendee
+from ..web import current_membership, get_or_404, page_arg, render, require, save, tenant_blueprint
+from . import cadence, logic
+from .forms import (
+    ActionForm, AgendaForm, AttachForm, AttendeeForm, CadenceForm, DoneForm, MeetingForm, OutcomeForm, RecordForm,
+)
+from .models import (
+    EVERY, KINDS, LEVELS, OUTCOMES, PARTIES, STATUSES, ActionItem, AgendaItem, Meeting, MeetingAttendee, MeetingCadence,
+)
 
 bp = tenant_blueprint("meetings", __name__, "/meetings")
 
@@ -364,4 +368,52 @@ def _meeting_nav():
     items = [("meetings.index", "people", "联席会议")]
     if mem.role in STAFF:
         items.append(("meetings.pending", "inbox", "待上会事项"))
+    if policy.reaches(mem, MeetingCadence):
+        items.append(("meetings.cadence_page", "calendar-check", "会议召开情况"))
     return {"meeting_nav": items}
+
+
+# --- cadence (001/003: how often each level meets) ------------------------------------------------
+
+@bp.route("/cadence")
+def cadence_page():
+    m = current_membership()
+    if not policy.reaches(m, MeetingCadence):
+        abort(403)
+    tables = [(c, *cadence.compliance(m, c)) for c in cadence.cadences()]
+    return render("meetings/cadence.html", tables=tables, form=CadenceForm(formdata=None), levels=LEVELS,
+                  kinds=KINDS, every=EVERY, may_config=policy.can(m, "manage", "meeting_cadence"),
+                  adopted=cadence.adopted())
+
+
+@bp.route("/cadence/adopt", methods=["POST"])
+def cadence_adopt():
+    require("manage", "meeting_cadence")
+    cadence.adopt_defaults()
+    db.session.commit()
+    flash("已采用默认的会议召开频次；各社区、街道未按期召开的会议将在待办中提醒。", "success")
+    return redirect(url_for("meetings.cadence_page"))
+
+
+@bp.route("/cadence/save", methods=["POST"])
+def cadence_save():
+    require("manage", "meeting_cadence")
+    form = CadenceForm()
+    done = save(form, lambda: cadence.save_cadence(form.level.data, form.kind.data, form.every.data),
+                lambda c: f"已设定：{c.audit_label}", url_for("meetings.cadence_page"), (cadence.CadenceProblem,))
+    if done:
+        return done
+    flash("；".join(e for errs in form.errors.values() for e in errs) or "请检查输入。", "error")
+    return redirect(url_for("meetings.cadence_page"))
+
+
+@bp.route("/cadence/stop", methods=["POST"])
+def cadence_stop():
+    require("manage", "meeting_cadence")
+    form = CadenceForm()
+    done = save(form, lambda: cadence.stop_cadence(form.level.data, form.kind.data),
+                lambda c: f"已停用：{c.audit_label}", url_for("meetings.cadence_page"), (cadence.CadenceProblem,))
+    if done:
+        return done
+    flash("；".join(e for errs in form.errors.values() for e in errs) or "请检查输入。", "error")
+    return redirect(url_for("meetings.cadence_page"))
