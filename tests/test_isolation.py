@@ -278,9 +278,10 @@ def _add_demand_records(ns, branch: int) -> None:
     from flask import current_app
 
     from wuye_saas.demands.logic import photo_path
-    from wuye_saas.demands.models import Demand, DemandCategory, DemandEvent, DemandPhoto
+    from wuye_saas.demands.models import Demand, DemandCategory, DemandChannel, DemandEvent, DemandPhoto
     cat = DemandCategory(name=f"探针分类{branch}", deadline_hours=72, urgent_deadline_hours=24)
     db.session.add(cat)
+    db.session.add(DemandChannel(code=f"probe{branch}", name=f"探针渠道{branch}"))   # its edit page
     db.session.flush()
     at = datetime(2026, 1, 5, 2, 0)
     demand = Demand(number=f"SQ20260105-000{branch}", compound_id=getattr(ns, f"compound{branch}"),

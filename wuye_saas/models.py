@@ -7,7 +7,7 @@ from .tenancy import Tenant  # noqa: F401
 from .fees.models import *  # noqa: F401,F403
 from .publicity.models import *  # noqa: F401,F403
 from .votes.models import *  # noqa: F401,F403
-from .demands.models import Demand, DemandCategory, DemandEvent, DemandPhoto  # noqa: F401
+from .demands.models import Demand, DemandCategory, DemandChannel, DemandEvent, DemandPhoto  # noqa: F401
 from .meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee, MeetingCadence  # noqa: F401
 from .committees.models import (  # noqa: F401
     Candidate, CommitteeSupervision, Formation, VettingCheck, VettingCriterion,

@@ -22,7 +22,7 @@ from .publicity.models import (
     LedgerEntry, LedgerKeeper, LedgerVoucher, Objection, Publication, PublicationCheck, PublicityRequirement,
 )
 from .votes.models import Ballot, FundApplication, FundReview, OwnerVote
-from .demands.models import Demand, DemandCategory, DemandEvent, DemandPhoto
+from .demands.models import Demand, DemandCategory, DemandChannel, DemandEvent, DemandPhoto
 from .meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee, MeetingCadence
 from .committees.models import Candidate, CommitteeSupervision, Formation, VettingCheck, VettingCriterion
 from .followups.models import FollowUp
@@ -278,7 +278,7 @@ def visible(m: Membership, model):
             parent_clause = visible(m, parent)
             return false() if parent_clause is false() else col.in_(select(parent.id).where(parent_clause))
     # Demands: a firm sees only what was dispatched to it; the committee its compound's.
-    if model in (DemandCategory, VettingCriterion):
+    if model in (DemandCategory, DemandChannel, VettingCriterion):
         return true()
     if model is Demand:
         if m.role in FIRM_ROLES:

@@ -103,6 +103,12 @@ def _resolve(refs: dict[str, set]) -> dict[tuple[str, int], str]:
     return names
 
 
+# Demand channels are the district's (built-in codes and its own "c<id>"): their names are read
+# from the district when the log is shown, under this key of `names`.
+CHANNEL = "@demand_channel"
+CHANNEL_ENTITIES = ("demand", "demand_event")
+
+
 def fmt(entity: str, key: str, value, names: dict, empty: str = EMPTY) -> str:
     """One value as the log shows it."""
     if value is None or value in ("", {}, []):
@@ -120,6 +126,8 @@ def fmt(entity: str, key: str, value, names: dict, empty: str = EMPTY) -> str:
             return fmt_yuan(value)
         if key.endswith("_centi"):
             return f"{Decimal(value) / 100:,.2f}"
+    if key == "channel" and isinstance(value, str) and (CHANNEL, value) in names:
+        return names[(CHANNEL, value)]   # the district's name of a demand's channel, its own ones too
     labelled = value_label(entity, key, value)
     if labelled is not value:
         return str(labelled)
@@ -190,6 +198,9 @@ def rows(events) -> list[Row]:
         for key, value in live.get((ev.entity, ev.entity_id), {}).items():
             _collect(ev.entity, key, value, refs)
     names = _resolve(refs)
+    if any(ev.entity in CHANNEL_ENTITIES for ev in events):
+        from ..demands.logic import channel_labels   # lazy: the log reads every area
+        names.update({(CHANNEL, code): name for code, name in channel_labels().items()})
 
     out = []
     for ev in events:

@@ -25,6 +25,8 @@ from ..org.models import MANAGEMENT_MODES, Community, Compound, Street
 from ..pagecache import Memo
 from ..tenancy import current_tenant_id
 from ..formutil import record_id
+from ..demands.logic import hotline_by_month
+from ..timeutil import now
 
 LEVELS = {"district": "全区", "street": "街道", "community": "社区", "compound": "小区"}
 CHILD = {"district": "street", "street": "community", "community": "compound", "compound": None}
@@ -423,7 +425,10 @@ def board(mem, f: Focus) -> dict:
     kept_months, base, dist = _snapshot_figures(mem, f)
     months = [replace(m) for m in kept_months]   # the caller's own copies
     latest = months[-1] if months else None
-    out = {"focus": f, "months": months, "latest": latest, "definitions": DEFINITIONS,
+    # 12345 热线诉求量 by month, read live from the demands of the node (one grouped query): the
+    # snapshots count demands by compound, not by channel.
+    hotline = [(f"{m:%Y年%m月}", n) for m, n in hotline_by_month(node_scope(f) or mem, now())]
+    out = {"focus": f, "months": months, "latest": latest, "definitions": DEFINITIONS, "hotline": hotline,
            "levels": LEVELS, "star_levels": STARS, "list_labels": LIST_LABELS, "fmt": FMT,
            "columns": columns(f.child, None, None)}
     if latest is None:

@@ -6,7 +6,7 @@ from wtforms import BooleanField, IntegerField, MultipleFileField, RadioField, S
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..formutil import Form, optional_int
-from .logic import MAX_HOURS, STAFF_CHANNELS
+from .logic import MAX_HOURS
 from .models import ASSIGNEE_KINDS, SATISFACTION, URGENCIES
 
 PHONE_HELP = "11 位手机号，或带区号的固定电话（如 0355-2021234）。"
@@ -21,6 +21,15 @@ class CategoryForm(Form):
         InputRequired("请填写紧急诉求办理时限。"), NumberRange(1, MAX_HOURS, f"时限应在 1 到 {MAX_HOURS} 小时之间。")])
     sort = IntegerField("排序", default=0, validators=[Optional(), NumberRange(0, 9999, "排序应在 0 到 9999 之间。")],
                         description="数字小的排在前面。")
+    active = BooleanField("启用", default=True)
+
+
+class ChannelForm(Form):
+    name = StringField("渠道名称", validators=[DataRequired("请填写渠道名称。"),
+                                            Length(max=30, message="渠道名称不能超过 30 个字。")],
+                       description="例如“400 党员热线”“民情恳谈会”。")
+    sort = IntegerField("排序", default=100, validators=[Optional(), NumberRange(0, 9999, "排序应在 0 到 9999 之间。")],
+                        description="数字小的排在前面；内置渠道为 10 到 50。")
     active = BooleanField("启用", default=True)
 
 
@@ -45,8 +54,9 @@ class PublicDemandForm(_ContactFields):
 class StaffDemandForm(_ContactFields):
     compound_id = SelectField("小区", coerce=int, choices=[], validate_choice=False,
                               validators=[DataRequired("请选择小区。")])
-    channel = SelectField("受理渠道", choices=[("", "请选择…")] + list(STAFF_CHANNELS.items()),
-                          validators=[DataRequired("请选择受理渠道。")])
+    # Choices are the district's active staff channels (set by the view; logic checks again).
+    channel = SelectField("受理渠道", choices=[],
+                          validators=[DataRequired("请选择受理渠道。"), Length(max=20, message="请选择受理渠道。")])
     urgency = RadioField("紧急程度", choices=list(URGENCIES.items()), default="normal",
                          validators=[DataRequired("请选择紧急程度。")])
     household_code = StringField("户码（选填）", validators=[Optional(), Length(max=16, message="户码不正确。")],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, case, func, or_, select
@@ -25,12 +25,14 @@ from ..org.models import Compound, Contract, Firm, Household
 from ..timeutil import local, now, today
 from ..volunteers import logic as volunteer_logic
 from .models import (
-    ASSIGNEE_KINDS, CHANNELS, SATISFACTION, STATUSES, URGENCIES, Demand, DemandCategory,
-    DemandEvent, DemandPhoto,
+    ASSIGNEE_KINDS, CHANNELS, HOTLINE_12345, ONLINE, SATISFACTION, STATUSES, URGENCIES, Demand, DemandCategory,
+    DemandChannel, DemandEvent, DemandPhoto,
 )
 
-# Channels staff enter demands from; "online" is the residents' own form.
-STAFF_CHANNELS = {k: v for k, v in CHANNELS.items() if k != "online"}
+# The built-in channels staff enter demands from; "online" is the residents' own form. The
+# district's own channels and its on/off settings live in DemandChannel (see channels()).
+STAFF_CHANNELS = {k: v for k, v in CHANNELS.items() if k != ONLINE}
+HOTLINE_MONTHS = 12      # the dashboard's 12345 热线诉求量: this month and the 11 before
 OPEN = ("new", "dispatched", "accepted")          # not yet resolved
 DONE = ("resolved", "closed")
 
@@ -159,6 +161,113 @@ def delete_category(cat: DemandCategory) -> None:
     db.session.flush()
 
 
+# --- channels ---------------------------------------------------------------------------------
+
+@dataclass
+class Channel:
+    code: str
+    name: str
+    active: bool
+    sort: int
+    builtin: bool
+    row: DemandChannel | None     # the district's row (its own channel, or a built-in's setting)
+
+
+def channels() -> list[Channel]:
+    """Every channel of the district, in its order: the built-ins (on unless the district
+    switched them off) and the district's own, active or not."""
+    rows = {r.code: r for r in db.session.execute(select(DemandChannel)).scalars()}
+    out = []
+    for i, (code, name) in enumerate(CHANNELS.items(), start=1):
+        r = rows.pop(code, None)
+        out.append(Channel(code, name, r.active if r else True, r.sort if r else i * 10, True, r))
+    out += [Channel(r.code, r.name, r.active, r.sort, False, r) for r in rows.values()]
+    return sorted(out, key=lambda c: (c.sort, not c.builtin, c.row.id if c.row else 0))
+
+
+def channel_labels() -> dict[str, str]:
+    """The district's {code: name} of every channel, switched off or not: what lists, the detail,
+    the export, the filter and the audit log show for a demand's channel."""
+    return {c.code: c.name for c in channels()}
+
+
+def staff_channels() -> dict[str, str]:
+    """The channels the intake form offers: active ones other than the residents' own."""
+    return {c.code: c.name for c in channels() if c.active and c.code != ONLINE}
+
+
+def save_channel(row: DemandChannel | None, name: str, active: bool, sort: int | None) -> DemandChannel:
+    """Add the district's own channel (row None) or edit one; a built-in's name stays fixed."""
+    name = (name or "").strip()
+    if row is not None and row.builtin:
+        name = CHANNELS[row.code]
+    if not name:
+        raise DemandProblem("请填写渠道名称。", "name")
+    if len(name) > 30:
+        raise DemandProblem("渠道名称不能超过 30 个字。", "name")
+    if sort is not None and not 0 <= sort <= 9999:
+        raise DemandProblem("排序应在 0 到 9999 之间。", "sort")
+    if row is not None and row.code == ONLINE and not active:
+        raise DemandProblem("“网上（居民自助）”是居民自助提交的渠道，不能停用。", "active", 409)
+    if name.lower() in {n.lower() for c, n in channel_labels().items() if row is None or c != row.code}:
+        raise DemandProblem("已有同名渠道。", "name")
+    if row is None:
+        # A placeholder code until the id is known: custom codes are "c<id>", stable for good.
+        row = DemandChannel(code=f"new-{uuid.uuid4().hex[:12]}", name=name)
+        db.session.add(row)
+        db.session.flush()
+        row.code = f"c{row.id}"
+    row.name, row.active, row.sort = name, bool(active), sort or 0
+    db.session.flush()
+    return row
+
+
+def set_builtin_active(code: str, active: bool) -> DemandChannel:
+    """Switch a built-in staff channel on or off (its setting row made on first use)."""
+    if code not in CHANNELS:
+        raise DemandProblem("没有这个渠道。", "code", 404)
+    if code == ONLINE and not active:
+        raise DemandProblem("“网上（居民自助）”是居民自助提交的渠道，不能停用。", "code", 409)
+    row = db.session.execute(select(DemandChannel).where(DemandChannel.code == code)).scalar_one_or_none()
+    if row is None:
+        row = DemandChannel(code=code, name=CHANNELS[code], sort=(list(CHANNELS).index(code) + 1) * 10)
+        db.session.add(row)
+    row.active = bool(active)
+    db.session.flush()
+    return row
+
+
+def month_starts(at: datetime, n: int = HOTLINE_MONTHS) -> list[date]:
+    """The first days (Shanghai) of the n months ending with the month of `at`, oldest first."""
+    d = local(at).date().replace(day=1)
+    out = [d]
+    for _ in range(n - 1):
+        d = (d - timedelta(days=1)).replace(day=1)
+        out.append(d)
+    return out[::-1]
+
+
+def _utc_start(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day) - timedelta(hours=8)   # Shanghai midnight as naive UTC
+
+
+def hotline_by_month(scope, at: datetime, n: int = HOTLINE_MONTHS) -> list[tuple[date, int]]:
+    """12345 热线诉求量 per month (received in the Shanghai month) over the demands `scope` sees
+    (a membership or a dashboard node): one grouped query whatever the months or compounds."""
+    months = month_starts(at, n)
+    bounds = [_utc_start(m) for m in months]
+    nxt = months[-1] + timedelta(days=32)
+    end = _utc_start(nxt.replace(day=1))
+    # The month index by range on received_at (indexable, the same on SQLite and PostgreSQL).
+    idx = case(*[(Demand.received_at < b, i - 1) for i, b in enumerate(bounds[1:], start=1)], else_=n - 1)
+    inner = select(idx.label("i")).where(
+        Demand.channel == HOTLINE_12345, Demand.received_at >= bounds[0], Demand.received_at < end,
+        policy.visible(scope, Demand)).subquery()
+    rows = db.session.execute(select(inner.c.i, func.count()).group_by(inner.c.i)).all()
+    counts = {int(i): int(c) for i, c in rows}
+    return [(m, counts.get(i, 0)) for i, m in enumerate(months)]
+
+
 # --- intake -----------------------------------------------------------------------------------
 
 @dataclass
@@ -246,7 +355,7 @@ def _create(compound_id: int, data: Intake, cat: DemandCategory, household: Hous
         db.session.flush()
     except IntegrityError as exc:
         raise NumberTaken() from exc
-    _event(d, "submitted", actor, user_id, f"{CHANNELS[data.channel]}受理", {"channel": data.channel})
+    _event(d, "submitted", actor, user_id, f"{channel_labels().get(data.channel, data.channel)}受理", {"channel": data.channel})
     return d
 
 
@@ -265,8 +374,8 @@ def intake(m: Membership, compound_id: int | None, data: Intake) -> Demand:
         Compound.id == compound_id, policy.visible(m, Compound))).first()
     if not in_scope:
         raise DemandProblem("请选择您辖区内的小区。", "compound_id")
-    if data.channel not in STAFF_CHANNELS:
-        raise DemandProblem("请选择受理渠道。", "channel")
+    if data.channel not in staff_channels():
+        raise DemandProblem("请选择受理渠道（只能选择本区启用的渠道）。", "channel")
     cat, household = _check_intake(compound_id, data, household_required=False)
     return _create(compound_id, data, cat, household, m.user.display_name, m.user_id)
 
@@ -524,7 +633,7 @@ def _filtered(m: Membership, f: Filters):
     stmt = select(Demand).where(policy.visible(m, Demand))
     if f.category_id:
         stmt = stmt.where(Demand.category_id == f.category_id)
-    if f.channel in CHANNELS:
+    if f.channel and f.channel in channel_labels():
         stmt = stmt.where(Demand.channel == f.channel)
     if f.compound_id:
         stmt = stmt.where(Demand.compound_id == f.compound_id)

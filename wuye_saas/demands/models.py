@@ -12,8 +12,12 @@ from ..org.models import Compound, Firm, Household
 from ..tenancy import TenantScoped
 from ..timeutil import now
 
+# The built-in channels: their codes are data (stored on demands), their names fixed. The district
+# adds its own (DemandChannel, code "c<id>") and may switch built-in staff channels off.
 CHANNELS = {"hotline_12345": "12345 热线", "petition": "信访", "online": "网上（居民自助）",
             "visit": "上门", "patrol": "网格巡查"}
+ONLINE = "online"                  # the residents' self-service form: never switched off
+HOTLINE_12345 = "hotline_12345"    # the channel whose monthly volume the dashboard shows
 URGENCIES = {"normal": "一般", "urgent": "紧急"}
 STATUSES = {"new": "待派单", "dispatched": "已派单", "accepted": "处理中", "resolved": "已办结待回访",
             "closed": "已关闭"}
@@ -35,6 +39,27 @@ class DemandCategory(TenantScoped, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     sort: Mapped[int] = mapped_column(default=0)
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    @property
+    def audit_label(self):
+        return self.name
+
+
+class DemandChannel(TenantScoped, db.Model):
+    """A channel of the district: its own (code "c<id>", name set by the district) or the
+    district's setting of a built-in one (code of CHANNELS, fixed name, on or off)."""
+
+    __tablename__ = "demand_channel"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(30))
+    active: Mapped[bool] = mapped_column(default=True)
+    sort: Mapped[int] = mapped_column(default=0)
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+
+    @property
+    def builtin(self) -> bool:
+        return self.code in CHANNELS
 
     @property
     def audit_label(self):

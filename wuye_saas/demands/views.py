@@ -19,19 +19,24 @@ from ..volunteers import logic as volunteer_logic
 from ..web import current_membership, get_or_404, page_arg, public_blueprint, render, require, tenant_blueprint
 from . import logic
 from .forms import (
-    CategoryForm, DispatchForm, NoteForm, PublicDemandForm, ResolveForm, StaffDemandForm, SuperviseForm, VisitForm,
+    CategoryForm, ChannelForm, DispatchForm, NoteForm, PublicDemandForm, ResolveForm, StaffDemandForm, SuperviseForm, VisitForm,
 )
 from .models import (
-    ASSIGNEE_KINDS, CHANNELS, EVENT_KINDS, SATISFACTION, STATUSES, URGENCIES, Demand, DemandCategory, DemandEvent,
-    DemandPhoto,
+    ASSIGNEE_KINDS, EVENT_KINDS, SATISFACTION, STATUSES, URGENCIES, Demand, DemandCategory, DemandChannel,
+    DemandEvent, DemandPhoto,
 )
 
 bp = tenant_blueprint("demands", __name__, "/demands")
 public_bp = public_blueprint("demand_public", __name__)
 
-LABELS = {"channels": CHANNELS, "statuses": STATUSES, "urgencies": URGENCIES, "assignee_kinds": ASSIGNEE_KINDS,
+LABELS = {"statuses": STATUSES, "urgencies": URGENCIES, "assignee_kinds": ASSIGNEE_KINDS,
           "satisfaction": SATISFACTION, "event_kinds": EVENT_KINDS}
 NUMBER_RETRIES = 3
+
+
+def _labels() -> dict:
+    """The pages' code → name maps; channels are the district's (its own ones included)."""
+    return {**LABELS, "channels": logic.channel_labels()}
 
 
 @bp.app_context_processor
@@ -46,6 +51,7 @@ def _demand_nav():
         items.append(("demands.new", "telephone-inbound", "登记诉求"))
     if policy.can(mem, "configure", "demand_config"):
         items.append(("demands.categories", "tags", "诉求分类与时限"))
+        items.append(("demands.channels", "broadcast", "受理渠道"))
     return {"demand_nav": items}
 
 
@@ -78,7 +84,7 @@ def index():
     return render("demands/index.html", "demands/_results.html", page=page, f=f, args=request.args,
                   tabs=logic.tabs(m), counts=logic.tab_counts(m, f, at), categories=logic.categories(), compounds=compounds,
                   at=at, overdue=_overdue, firm=m.role in policy.FIRM_ROLES,
-                  filtered=any(request.args.get(k) for k in ("q", "category", "channel", "compound", "status")), **LABELS)
+                  filtered=any(request.args.get(k) for k in ("q", "category", "channel", "compound", "status")), **_labels())
 
 
 @bp.route("/export.xlsx")
@@ -87,13 +93,14 @@ def export():
 
     m, at = current_membership(), now()
     rows = db.session.execute(logic.demands_select(m, _filters(m), at)).scalars().all()
+    channels = logic.channel_labels()
     wb = Workbook()
     ws = wb.active
     ws.title = "诉求清单"
     ws.append(["诉求编号", "小区", "分类", "渠道", "紧急程度", "标题", "状态", "受理时间", "办理时限", "承办方",
                "办结时间", "按时办结", "已逾期", "升级街道时间", "回访满意度", "重新办理次数"])
     for d in rows:
-        ws.append([d.number, d.compound.name, d.category.name, CHANNELS.get(d.channel, d.channel),
+        ws.append([d.number, d.compound.name, d.category.name, channels.get(d.channel, d.channel),
                    URGENCIES.get(d.urgency, d.urgency), d.title, STATUSES.get(d.status, d.status),
                    fmt_datetime(d.received_at), fmt_datetime(d.deadline_at),
                    d.assignee_name or "", fmt_datetime(d.resolved_at),
@@ -116,6 +123,7 @@ def _intake_choices(form: StaffDemandForm, m) -> list:
     cats = logic.categories(active_only=True)
     form.compound_id.choices = [(0, "请选择…")] + logic.compounds_for_intake(m)
     form.category_id.choices = [(0, "请选择…")] + [(c.id, c.name) for c in cats]
+    form.channel.choices = [("", "请选择…")] + list(logic.staff_channels().items())
     return cats
 
 
@@ -171,7 +179,7 @@ def _detail(d: Demand, forms: dict | None = None, problem: str = "", status: int
                                 ).scalars().all()
     return render("demands/detail.html", d=d, forms=forms, steps=logic.next_steps(m, d), events=events,
                   problem=problem, at=at, overdue=logic.is_overdue(d, at), on_time=logic.on_time(d),
-                  firms=firms, volunteers=volunteers, on_behalf=d.assignee_kind in ("volunteer", "department"), **LABELS), status
+                  firms=firms, volunteers=volunteers, on_behalf=d.assignee_kind in ("volunteer", "department"), **_labels()), status
 
 
 @bp.route("/<int:demand_id>")
@@ -329,6 +337,68 @@ def category_delete(demand_category_id):
     return render("demands/category_delete.html", cat=cat, form=form, used=used, problem="")
 
 
+# --- channels (district) --------------------------------------------------------------------
+
+def _channels_page(form: ChannelForm, problem: str = "", status: int = 200):
+    used = set(db.session.execute(select(Demand.channel).distinct()).scalars())
+    return render("demands/channels.html", form=form, channels=logic.channels(), used=used, toggle_form=Form(),
+                  problem=problem, online=logic.ONLINE), status
+
+
+@bp.route("/channels", methods=["GET", "POST"])
+def channels():
+    require("configure", "demand_config")
+    form = ChannelForm()
+    if form.validate_on_submit():
+        try:
+            row = logic.save_channel(None, form.name.data, form.active.data, form.sort.data)
+        except logic.DemandProblem as e:
+            db.session.rollback()
+            attach_errors(form, {e.field: e.message})
+        else:
+            db.session.commit()
+            flash(f"已新增受理渠道“{row.name}”。", "success")
+            return redirect(url_for("demands.channels"))
+    return _channels_page(form, status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/channels/builtin", methods=["POST"])
+def channel_builtin():
+    """Switch a built-in staff channel on or off (the form posts its code and the wanted state)."""
+    require("configure", "demand_config")
+    if not Form().validate_on_submit():
+        abort(400)
+    try:
+        row = logic.set_builtin_active(request.form.get("code", ""), request.form.get("active") == "1")
+    except logic.DemandProblem as e:
+        db.session.rollback()
+        if e.status == 404:
+            abort(404)
+        return _channels_page(ChannelForm(formdata=None), problem=e.message, status=e.status)
+    db.session.commit()
+    flash(f"已{'启用' if row.active else '停用'}渠道“{row.name}”。", "success")
+    return redirect(url_for("demands.channels"))
+
+
+@bp.route("/channels/<int:demand_channel_id>/edit", methods=["GET", "POST"])
+def channel_edit(demand_channel_id):
+    row = get_or_404(DemandChannel, demand_channel_id)
+    require("configure", "demand_config")
+    form = ChannelForm(obj=row)
+    if form.validate_on_submit():
+        try:
+            logic.save_channel(row, form.name.data, form.active.data, form.sort.data)
+        except logic.DemandProblem as e:
+            db.session.rollback()
+            row = get_or_404(DemandChannel, demand_channel_id)
+            attach_errors(form, {e.field: e.message})
+        else:
+            db.session.commit()
+            flash(f"已保存受理渠道“{row.name}”。", "success")
+            return redirect(url_for("demands.channels"))
+    return render("demands/channel_edit.html", form=form, row=row), (422 if request.method == "POST" else 200)
+
+
 # --- residents' pages (no login) -----------------------------------------------------------
 
 def _public_compound(compound_id: int) -> Compound:
@@ -387,4 +457,4 @@ def track():
                 status = 404
     return render("demands/public/track.html", d=d, number=number, code=code, errors=errors,
                   steps=logic.public_timeline(d) if d else [], new=request.args.get("new") == "1" and d is not None,
-                  **LABELS), status
+                  **_labels()), status

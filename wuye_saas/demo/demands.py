@@ -64,6 +64,11 @@ def seed_demands(tenant_id: int, demo_compound_id: int, demo_firm_id: int, seed:
     with tenant_scope(tenant_id), audit.acting_as(None, "演示数据初始化"):
         logic.ensure_default_categories()
         cats = {c.name: c for c in logic.categories(active_only=True)}
+        # The district's own intake channels (003's 400 党员热线, its weekly 民情恳谈会).
+        have = set(logic.channel_labels().values())
+        for sort, name in ((60, "400 党员热线"), (70, "民情恳谈会")):
+            if name not in have:
+                logic.save_channel(None, name, True, sort)
         demo = db.session.get(Compound, demo_compound_id)
         street_id = db.session.get(Community, demo.community_id).street_id
         community_compounds = list(db.session.execute(select(Compound.id).where(
