@@ -41,6 +41,7 @@ from .exits.models import ExitRule, FirmExit, HandoverItem
 from .hiring.models import (
     HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
 )
+from .matters.models import MatterFiling, MatterRule
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -122,6 +123,13 @@ WRITERS = {
     "tender_apply": {"firm_manager"},
     "contract_sign": {"firm_manager", "committee_member", "community_staff"},
     "hiring_config": {DISTRICT},
+    # 重大事项报备: whoever runs the vote files its matter (votes.views.may_run checks which),
+    # the community notes it reported to the party organisation, the street acknowledges or
+    # returns; the district sets the spending threshold.
+    "matter_file": {"committee_member", "community_staff"},
+    "matter_party": {"community_staff"},
+    "matter_ack": {"street_staff"},
+    "matter_config": {DISTRICT},
 }
 
 
@@ -499,6 +507,14 @@ def visible(m: Membership, model):
         parent_clause = visible(m, TenderApplication) if m.role not in FIRM_ROLES else false()
         return false() if parent_clause is false() else PanelScore.application_id.in_(
             select(TenderApplication.id).where(parent_clause))
+    # 重大事项报备: staff and the committee those of their compounds (the street its street's,
+    # the community its own); firms and assessors none.
+    if model is MatterRule:
+        return false() if m.role == "assessor" else true()
+    if model is MatterFiling:
+        if m.role in FIRM_ROLES or m.role == "assessor":
+            return false()
+        return within(MatterFiling.compound_id, comps)
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id
