@@ -66,8 +66,8 @@ def test_the_vote_opens_only_after_the_street_acknowledges(app, client, world, m
     assert GATE in page and "向街道书面报备" in page
 
     # An empty written filing is refused and writes nothing.
-    resp = post(client, f"/d/alpha/matters/votes/{vid}/file", {"summary": "  "}, follow_redirects=True)
-    assert "请填写报备内容" in resp.get_data(as_text=True) and filings(app, ns, vid) == []
+    resp = post(client, f"/d/alpha/matters/votes/{vid}/file", {"summary": "  "})
+    assert resp.status_code == 422 and "请填写报备内容" in resp.get_data(as_text=True) and filings(app, ns, vid) == []
     resp = post(client, f"/d/alpha/matters/votes/{vid}/file", {"summary": "更换水泵 2 台，预算 8.64 万元。"})
     assert resp.status_code == 302
     fid = int(resp.headers["Location"].rstrip("/").split("/")[-1])
@@ -76,7 +76,8 @@ def test_the_vote_opens_only_after_the_street_acknowledges(app, client, world, m
     resp = post(client, f"{base}/open")
     assert resp.status_code == 422 and GATE in resp.get_data(as_text=True)
     # A second filing while one is pending is refused.
-    post(client, f"/d/alpha/matters/votes/{vid}/file", {"summary": "再报一次"})
+    resp = post(client, f"/d/alpha/matters/votes/{vid}/file", {"summary": "再报一次"})
+    assert resp.status_code == 422 and "已有报备在办" in resp.get_data(as_text=True)
     assert len(filings(app, ns, vid)) == 1
 
     # The street may not acknowledge before the community notes the party report.

@@ -104,14 +104,13 @@ def file_vote(owner_vote_id):
     if not (policy.can(m, "file", "matter_file") and vote_views.may_run(vote)):
         abort(404 if policy.can(m, "file", "matter_file") else 403)
     form = FileForm()
-    problems = {} if form.validate_on_submit() else {k: v[0] for k, v in form.errors.items()}
-    filing = None
-    if not problems:
-        filing, problems = logic.file_matter(vote, form.summary.data, user=current_user)
+    if not form.validate_on_submit():
+        return vote_views.detail_page(vote, {}, form)
+    filing, problems = logic.file_matter(vote, form.summary.data, user=current_user)
     if problems:
         db.session.rollback()
-        flash("未能报备街道：" + "；".join(problems.values()), "danger")
-        return redirect(url_for("votes.detail", owner_vote_id=vote.id))
+        attach_errors(form, {k: v for k, v in problems.items() if k in form})
+        return vote_views.detail_page(vote, {k: v for k, v in problems.items() if k not in form}, form)
     db.session.commit()
     flash("已向街道书面报备，请社区登记报告社区党组织后由街道签收。", "success")
     return redirect(url_for("matters.detail", matter_filing_id=filing.id))

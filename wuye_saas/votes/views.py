@@ -66,7 +66,7 @@ def new():
     return render("votes/new.html", form=form), (422 if form.errors else 200)
 
 
-def _detail(vote, publicize=None, errors=None, status=200):
+def _detail(vote, publicize=None, errors=None, status=200, file_form=None):
     confirm = request.args.get("confirm") == "close" and vote.status == "open"
     counted = logic.tally_items(vote) if vote.status == "open" else None
     items = logic.items_of(vote)
@@ -80,10 +80,15 @@ def _detail(vote, publicize=None, errors=None, status=200):
                   choices=CHOICES, items=items, live_items=counted if counted and len(counted) > 1 else None,
                   live_items_rows=[{"position": i.position, "title": i.title, **d.as_dict()} for i, d in counted or []],
                   formation=db.session.execute(db.select(Formation).where(Formation.vote_id == vote.id)).scalar(),
-                  **_matter_context(vote)), status
+                  **_matter_context(vote, file_form)), status
 
 
-def _matter_context(vote):
+def detail_page(vote, errors: dict, file_form) -> tuple:
+    """The vote's page with a refusal shown on it (422), for the filing's view."""
+    return _detail(vote, errors=errors, status=422, file_form=file_form)
+
+
+def _matter_context(vote, file_form=None):
     """The vote's 重大事项报备 with the street: the filings, whether it may open, and the form."""
     m = current_membership()
     gate = matters.gate(vote)
@@ -92,7 +97,7 @@ def _matter_context(vote):
             "filing_gate": gate, "filing_statuses": FILING_STATUSES,
             "may_file": (policy.can(m, "file", "matter_file") and may_run(vote) and vote.status in matters.FILABLE
                          and gate is not None and (live is None or live.status != "filed")),
-            "file_form": FileForm(data={"summary": vote.description or vote.title})}
+            "file_form": file_form or FileForm(data={"summary": vote.description or vote.title})}
 
 
 @bp.route("/<int:owner_vote_id>")
