@@ -117,3 +117,10 @@ def form_data(html: str, action: str = "") -> MultiDict:
         if attrs.get("action", "") == action and attrs.get("method", "get").lower() == "post":
             return MultiDict(fields)
     raise AssertionError(f"no POST form with action {action!r} on the page")
+
+
+def filed_with_street(vote):
+    """重大事项报备 done for a vote (filed, reported to the party organisation, acknowledged by
+    the street), so it may open: for tests about what happens after opening."""
+    from wuye_saas.matters import logic as matters
+    return matters.file_and_acknowledge(vote, vote.description or vote.title)

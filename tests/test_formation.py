@@ -18,7 +18,7 @@ from wuye_saas.timeutil import today
 from wuye_saas.votes import logic as votes
 from wuye_saas.votes import models as votes_models
 
-from .helpers import login, post
+from .helpers import filed_with_street, login, post
 
 BASE = "/d/alpha/committees"
 
@@ -98,6 +98,7 @@ def owners_elect(app, a, client, fid, monkeypatch, agree=None, units=3) -> objec
         v = db.session.get(votes_models.OwnerVote, f.vote_id)
         assert v.matter == "committee" and not votes.file_vote(v)
         assert not votes.publicize_vote(v, opens, opens)
+        filed_with_street(v)
         monkeypatch.setattr(votes, "today", lambda: opens)
         assert not votes.open_vote(v)
         items = votes.items_of(v)

@@ -17,7 +17,7 @@ from wuye_saas.timeutil import today
 from wuye_saas.votes import logic
 from wuye_saas.votes.models import FundApplication, OwnerVote
 
-from .helpers import login, post
+from .helpers import filed_with_street, login, post
 from .test_votes import add_member
 
 
@@ -51,6 +51,7 @@ def run_vote(app, ns, vote_id, choice, monkeypatch):
         assert not logic.file_vote(v)
         opens = today() + timedelta(days=15)
         assert not logic.publicize_vote(v, opens, opens)
+        filed_with_street(v)
         monkeypatch.setattr(logic, "today", lambda: opens)
         assert not logic.open_vote(v)
         assert logic.record_ballot(v, db.session.get(Household, ns.household1), choice, "", False)[1] == {}

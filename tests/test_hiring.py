@@ -27,7 +27,7 @@ from wuye_saas.votes import logic as votes
 from wuye_saas.votes.models import OwnerVote
 
 from .factories import credit_code, make_user
-from .helpers import login, post
+from .helpers import filed_with_street, login, post
 
 FIRMS = {"red": "红榜物业服务有限公司", "black": "黑榜物业服务有限公司", "gradec": "丙级物业服务有限公司",
          "banned": "失信物业服务有限公司", "plain": "普通物业服务有限公司"}
@@ -365,6 +365,7 @@ def _run_vote(app, ns, vote_id, choice):
         assert not votes.file_vote(vote)
         start = today() + timedelta(days=15)
         assert not votes.publicize_vote(vote, start, start)
+        filed_with_street(vote)
         real = votes.today
         votes.today = lambda: start
         try:

@@ -169,6 +169,7 @@ def probe_world(app, world):
                     _add_filing_records(ns, branch)
                     _add_exit_records(ns, branch)
                     _add_hiring_records(ns, branch)
+                    _add_matter_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -767,6 +768,17 @@ def test_public_pages_are_open_on_active_districts_only(app, client, probe_world
         _check(client, probe.urls("beta"), _status(404), failures, "anonymous", "404 (suspended)")
         _check(client, probe.urls("alpha"), _status(200), failures, "anonymous", "200 (active district)")
     assert not failures, "\n".join(failures)
+
+
+def _add_matter_records(ns, branch: int) -> None:
+    """A 重大事项报备 of the branch's vote awaiting the street, so the matters pages are probed."""
+    from wuye_saas.matters.models import MatterFiling
+    from wuye_saas.votes.models import OwnerVote
+    vote = db.session.execute(select(OwnerVote).where(
+        OwnerVote.compound_id == getattr(ns, f"compound{branch}"))).scalars().first()
+    db.session.add(MatterFiling(compound_id=vote.compound_id, vote_id=vote.id, matter=vote.matter, title=vote.title,
+                                summary="探针报备", status="filed"))
+    db.session.flush()
 
 
 def _add_exit_records(ns, branch: int) -> None:

@@ -19,7 +19,7 @@ from wuye_saas.timeutil import today
 from wuye_saas.votes import logic, roll
 from wuye_saas.votes.models import BallotChoice, OwnerVote
 
-from .helpers import login, post
+from .helpers import filed_with_street, login, post
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
@@ -71,6 +71,7 @@ def run_vote(app, ns, monkeypatch, compound, ballots: dict, matter="use_fund", i
         v, problems = logic.create_vote(compound, matter, "计票测试", "", items=items)
         assert not problems
         assert not logic.file_vote(v) and not logic.publicize_vote(v, opens, opens)
+        filed_with_street(v)
         monkeypatch.setattr(logic, "today", lambda: opens)
         assert not logic.open_vote(v)
         its = logic.items_of(v)
@@ -225,6 +226,7 @@ def test_the_count_takes_the_same_statements_for_n_and_2n_units(app, world, monk
         cid = _bulk_compound(ns, n)
         v, _ = logic.create_vote(cid, "use_fund", "语句数", "", items=["议题一", "议题二"])
         v.status, v.opens_on, v.closes_on, v.publicized_on = "publicized", opens, opens, today()
+        filed_with_street(v)
         assert not logic.open_vote(v)
         its = logic.items_of(v)
         for h in db.session.execute(select(m.Household).where(m.Household.compound_id == cid)
@@ -259,6 +261,7 @@ def test_a_vote_with_several_items_counts_each_on_its_own_through_the_ballot_she
     assert post(client, f"{base}/file").status_code == 302
     opens = today() + timedelta(days=15)
     assert post(client, f"{base}/publicize", {"opens_on": opens.isoformat(), "closes_on": opens.isoformat()}).status_code == 302
+    _in(app, ns, lambda: filed_with_street(db.session.get(OwnerVote, vid)))
     monkeypatch.setattr(logic, "today", lambda: opens)
     assert post(client, f"{base}/open").status_code == 302
     items = _in(app, ns, lambda: [(i.id, i.title) for i in logic.items_of(db.session.get(OwnerVote, vid))])

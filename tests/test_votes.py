@@ -20,7 +20,7 @@ from wuye_saas.votes import logic
 from wuye_saas.votes.models import OwnerVote
 
 from .factories import make_user
-from .helpers import login, post
+from .helpers import filed_with_street, login, post
 
 
 def add_units(app, ns):
@@ -97,6 +97,13 @@ def test_whole_vote_flow(app, client, world, monkeypatch):
     assert resp.status_code == 422 and f"公示的表决开始日期是 {opens:%Y-%m-%d}" in resp.get_data(as_text=True)
     assert vote_row(app, ns, vid)["status"] == "publicized"
     monkeypatch.setattr(logic, "today", lambda: opens)
+    # Not before the street has acknowledged the 重大事项报备 (tests/test_matters.py has the steps).
+    resp = post(client, f"{base}/open")
+    assert resp.status_code == 422 and "尚未经街道签收重大事项报备" in resp.get_data(as_text=True)
+    assert vote_row(app, ns, vid)["status"] == "publicized"
+    with app.app_context(), tenant_scope(ns.tenant_id), acting_as(None, "测试"):
+        filed_with_street(db.session.get(OwnerVote, vid))
+        db.session.commit()
     assert post(client, f"{base}/open").status_code == 302
     assert vote_row(app, ns, vid)["status"] == "open"
 

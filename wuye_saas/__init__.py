@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .contracts import views as contract_views
     from .exits import views as exit_views
     from .hiring import views as hiring_views
+    from .matters import views as matter_views
 
     web.install(app)
     app.register_blueprint(standard_views.bp)
@@ -79,7 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     for bp in (credit_views.bp, credit_views.public_bp):
         app.register_blueprint(bp)
     for bp in (committee_views.bp, committee_views.registry_bp, followup_views.bp, fourlist_views.bp,
-               volunteer_views.bp, exit_views.bp):
+               volunteer_views.bp, exit_views.bp, matter_views.bp):
         app.register_blueprint(bp)
     for bp in (auth_bp, admin_bp, dashboard_bp, org_bp, users_bp, import_bp, jobs_bp, audit_bp,
                policy_views.bp, billing_views.bp, payment_views.bp, claim_views.bp, holdback_views.bp, public_bp,

@@ -26,6 +26,7 @@ from .credit.models import (  # noqa: F401
 )
 from .contracts.models import ContractFiling, FilingFile, FilingReview, FilingRule  # noqa: F401
 from .exits.models import ExitRule, FirmExit, HandoverItem  # noqa: F401
+from .matters.models import MatterFiling, MatterRule  # noqa: F401
 from .hiring.models import (  # noqa: F401
     HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
 )

@@ -41,6 +41,7 @@ from .exits.models import ExitRule, FirmExit, HandoverItem
 from .hiring.models import (
     HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
 )
+from .matters.models import MatterFiling, MatterRule
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -123,6 +124,13 @@ WRITERS = {
     "tender_apply": {"firm_manager"},
     "contract_sign": {"firm_manager", "committee_member", "community_staff"},
     "hiring_config": {DISTRICT},
+    # 重大事项报备: whoever runs the vote files its matter (votes.views.may_run checks which),
+    # the community notes it reported to the party organisation, the street acknowledges or
+    # returns; the district sets the spending threshold.
+    "matter_file": {"committee_member", "community_staff"},
+    "matter_party": {"community_staff"},
+    "matter_ack": {"street_staff"},
+    "matter_config": {DISTRICT},
 }
 
 
@@ -503,6 +511,14 @@ def visible(m: Membership, model):
     if model is MeetingCadence:
         # The district's rule on how often to meet: for the staff who hold the meetings.
         return true() if m.role in ("street_staff", "community_staff") else false()
+    # 重大事项报备: staff and the committee those of their compounds (the street its street's,
+    # the community its own); firms and assessors none.
+    if model is MatterRule:
+        return false() if m.role == "assessor" else true()
+    if model is MatterFiling:
+        if m.role in FIRM_ROLES or m.role == "assessor":
+            return false()
+        return within(MatterFiling.compound_id, comps)
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

@@ -34,6 +34,7 @@ from ..org.models import AREA_SOURCES
 from ..org.resources import RESOURCES
 from ..publicity import models as publicity
 from ..votes import models as votes
+from ..matters.models import FILING_STATUSES
 
 # --- entities ----------------------------------------------------------------------------------
 # Grouped as the sidebar groups the product; the filter lists them in this order. Besides tables
@@ -59,7 +60,8 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
                  "publication": "公示", "publication_check": "公示核对", "objection": "质询",
                  "publicity_requirement": "公示要求", "owner_vote": "业主表决", "ballot": "表决票",
                  "vote_item": "表决议题", "ballot_choice": "表决票议题意见", "vote_roll": "表决权登记名册",
-                 "fund_application": "维修资金使用申请", "fund_review": "维修资金使用审核"}),
+                 "fund_application": "维修资金使用申请", "fund_review": "维修资金使用审核",
+                 "matter_filing": "重大事项报备", "matter_rule": "重大事项报备标准"}),
     ("基层治理", {"demand_category": "诉求分类", "demand_channel": "诉求受理渠道", "demand": "诉求", "demand_event": "诉求办理记录",
               "demand_photo": "诉求照片", "meeting": "联席会议", "meeting_attendee": "参会人员",
               "agenda_item": "议题", "action_item": "落实事项", "meeting_cadence": "会议召开频次", "follow_up": "待办督办",
@@ -214,6 +216,12 @@ ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
                     "hash_version": "指纹格式版本", "signature": "签名"},
     "publication_check": {"user_id": "核对人"},
     "owner_vote": {"result": "表决结果", "status": "状态"},
+    "matter_filing": {"vote_id": "业主表决", "matter": "事项", "title": "事项名称", "summary": "书面报备内容",
+                      "spending_fen": "支出金额", "status": "状态", "filed_at": "报备街道时间",
+                      "filed_by_id": "报备人", "party_reported_at": "报告社区党组织时间",
+                      "party_reported_by_id": "登记人（社区）", "decided_at": "街道签收/退回时间",
+                      "decided_by_id": "街道经办人", "return_reason": "退回理由"},
+    "matter_rule": {"threshold_fen": "支出报备标准"},
     "fund_review": {"level": "审核层级", "reason": "意见", "user_id": "审核人"},
     "fund_application": {"status": "状态"},
     "subsidy_claim": {"amount_fen": "申领金额（政府承担部分）", "reason": "退回理由"},
@@ -328,6 +336,7 @@ FORM_ENTITIES: dict[str, tuple[str, ...]] = {
     "hiring.forms:PanelForm": ("panel_member",),
     "hiring.forms:RuleForm": ("hiring_rule",),
     "votes.forms:VoteForm": ("owner_vote",),
+    "matters.forms:FileForm": ("matter_filing",),
     "votes.forms:PublicizeForm": ("owner_vote",),
     "votes.forms:BallotForm": ("ballot",),
     "votes.forms:FundForm": ("fund_application",),
@@ -464,6 +473,7 @@ VALUE_LABELS: dict[str, dict[str, dict]] = {
                               "frequency": publicity.FREQUENCIES},
     "objection": {"status": publicity.OBJECTION_STATUSES},
     "owner_vote": {"matter": votes.MATTERS, "status": votes.VOTE_STATUSES},
+    "matter_filing": {"matter": votes.MATTERS, "status": FILING_STATUSES},
     "ballot": {"choice": votes.CHOICES},
     "fund_application": {"status": votes.FUND_STATUSES, "applicant": publicity.KEEPERS},
     "fund_review": {"level": votes.REVIEW_LEVELS, "approve": {True: "同意", False: "退回"}},

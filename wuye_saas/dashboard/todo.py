@@ -36,6 +36,7 @@ from ..fees import claims
 from ..followups import logic as followups
 from ..followups.models import FollowUp
 from ..hiring import logic as hiring
+from ..matters import logic as matter_filings
 from ..meetings import cadence, logic as meetings
 from ..meetings.models import KINDS, LEVELS
 from ..publicity import checks
@@ -180,6 +181,19 @@ def _filing_specs(m: Membership, on: date, batch: _Batch) -> list[_Spec]:
         specs.append(_Spec("filings_returned", "已退回的合同备案", "contracts.index", {"status": "returned"},
                            batch.add(_count_of(filings.filings_select(m, "returned")))))
     return specs
+
+
+def _matter_specs(m: Membership, batch: _Batch) -> list[_Spec]:
+    """重大事项报备: the street's filings to acknowledge (the party report noted), the
+    community's to note as reported to the party organisation."""
+    waiting = matter_filings.todo_select(m)
+    if waiting is None:
+        return []
+    label = "待签收的重大事项报备" if m.role == "street_staff" else "待登记报告社区党组织的重大事项"
+    # The list's 待街道签收 filter also shows the filings at the other step.
+    hint = "“社区党组织”一栏为“已报告”的" if m.role == "street_staff" else "“社区党组织”一栏为“待登记”的"
+    return [_Spec("matters_waiting", label, "matters.index", {"status": "filed"},
+                  batch.add(_count_of(waiting)), exact=False, hint=hint)]
 
 
 def objections_waiting(m: Membership) -> int:
@@ -449,7 +463,7 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
     specs = (_demand_specs(m, at, batch) + _committee_specs(m, batch) + _district_specs(m, batch)
              + _staff_specs(m, on, batch) + _fund_specs(m, batch) + _filing_specs(m, on, batch)
              + _exit_specs(m, on, batch) + _hiring_specs(m, batch)
-             + _meeting_specs(m, batch))
+             + _meeting_specs(m, batch) + _matter_specs(m, batch))
     counts = batch.run()
     flat = []
     for s in specs:

@@ -18,6 +18,7 @@ from ..auth.models import Membership, User
 from ..extensions import db
 from ..committees import logic as committees
 from ..hiring import logic
+from ..matters import logic as matters
 from ..org.models import Compound, Contract, Firm
 from ..tenancy import tenant_scope
 from ..votes import logic as votes
@@ -105,6 +106,13 @@ def seed_hiring(tenant_id: int, demo_compound_id: int | None, demo_firm_id: int 
                         opens = day + timedelta(days=votes.NOTICE_DAYS)
                         votes.publicize_vote(vote, opens, opens + timedelta(days=14),
                                              user=db.session.get(User, committee.user_id))
+                        # Filed with the street and reported to the community party
+                        # organisation: waiting for the street's acknowledgement (签收).
+                        filing, _ = matters.file_matter(vote, f"拟通过业主表决选聘{sel.candidates[0].firm.name}为本小区物业服务企业，"
+                                                              "选聘方案及候选企业报价已随本报备提交。",
+                                                        user=db.session.get(User, committee.user_id))
+                        if filing is not None:
+                            matters.note_party_report(filing)
                 counts["selections"] += 1
         db.session.commit()
     return counts

@@ -1,7 +1,7 @@
 """The demo compound's owner votes (民法典 第278条), so the vote pages have something to show:
 one counted last quarter (利用共有部分经营, a 3/4 matter, passed, its result published) and one
 in progress now (使用维修资金, ballots being recorded). Each went through its steps in order:
-filed with the community, the notice published, voting opened no sooner than 15 days later,
+filed with the community, filed with the street and acknowledged (重大事项报备), the notice published, voting opened no sooner than 15 days later,
 ballots inside the voting period, the count after it closed.
 
 `plan_votes` writes the votes and ballots and returns their publications as items of the
@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 
 from .. import audit
 from ..extensions import db
+from ..matters.models import MatterFiling
 from ..org.models import Household
 from ..publicity import chain
 from ..tenancy import current_tenant_id
@@ -61,7 +62,13 @@ def plan_votes(rng: random.Random, compound_id: int, chair, on: date, at_now: da
         db.session.add(vote)
         db.session.flush()
         item = VoteItem(vote_id=vote.id, position=1, title=title)
-        db.session.add(item)
+        # 重大事项报备: filed in writing with the street the day after the community, reported to
+        # the community party organisation that day, acknowledged by the street the day after.
+        db.session.add_all([item, MatterFiling(
+            compound_id=compound_id, vote_id=vote.id, matter=matter, title=title, summary=description,
+            status="acknowledged", filed_at=_at(filed_on + timedelta(days=1), rng, at_now, hour=8),
+            party_reported_at=_at(filed_on + timedelta(days=1), rng, at_now, hour=17),
+            decided_at=_at(filed_on + timedelta(days=2), rng, at_now))])
         roll.fix_roll(vote, opens_on)    # the owners as the register had them when voting opened
         last_day = min(closes_on, on)
         span = (last_day - opens_on).days

@@ -109,6 +109,7 @@ def detail(publication_id: int):
 @bp.app_context_processor
 def _publicity_nav():
     """The 账目公示与表决 menu for the acting membership: only what it may use."""
+    from ..matters.models import MatterFiling
     from ..votes.models import OwnerVote
 
     mem = g.get("membership")
@@ -122,5 +123,6 @@ def _publicity_nav():
              ("checks.compliance", "alarm", "逾期与缺失公示", staff),
              ("checks.schedule", "calendar-check", "公示要求", policy.can(mem, "manage", "publicity_config")),
              ("votes.index", "check2-square", "业主表决", policy.reaches(mem, OwnerVote)),
+             ("matters.index", "file-earmark-text", "重大事项报备", policy.reaches(mem, MatterFiling)),
              ("funds.index", "tools", "维修资金使用", policy.reaches(mem, OwnerVote))]
     return {"publicity_nav": [(e, icon, label) for e, icon, label, shown in items if shown]}

@@ -210,11 +210,16 @@ def multi_result(vote: OwnerVote, counted: list[tuple[VoteItem, counting.Decisio
 
 
 def open_vote(vote: OwnerVote) -> dict:
-    """Voting opens, and the roll of units and owners is fixed as the register has it today."""
+    """Voting opens — only on a street-acknowledged 重大事项报备 (matters.gate) — and the roll of
+    units and owners is fixed as the register has it today."""
     if vote.status != "publicized":
         return {"action": "只有已公示的表决可以开始。"}
     if today() < vote.opens_on:
         return {"action": f"公示的表决开始日期是 {vote.opens_on:%Y-%m-%d}，尚未到期。"}
+    from ..matters import logic as matters     # the filing builds on votes, not the reverse
+    refused = matters.gate(vote)
+    if refused:
+        return {"action": refused}
     vote.status = "open"
     items_of(vote)
     roll.fix_roll(vote, today())

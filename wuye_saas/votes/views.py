@@ -16,13 +16,16 @@ from ..web import current_membership, get_or_404, page_arg, render, require, ten
 from . import counting, logic
 from .forms import BallotForm, PublicizeForm, VoteForm
 from .models import CHOICES, MATTERS, VOTE_STATUSES, Ballot, OwnerVote
+from ..matters import logic as matters
+from ..matters.forms import FileForm
+from ..matters.models import FILING_STATUSES, MatterFiling
 
 bp = tenant_blueprint("votes", __name__, "/votes")
 
 STEP_LABELS = {"file": "已报备社区", "open": "表决已开始", "close": "已计票"}
 
 
-def _may_run(vote: OwnerVote) -> bool:
+def may_run(vote: OwnerVote) -> bool:
     """A committee member of the vote's own compound runs it; a committee election of a
     formation is run by the community that runs the formation (the scope brought it here)."""
     m = current_membership()
@@ -34,7 +37,7 @@ def _may_run(vote: OwnerVote) -> bool:
 
 def _require_run(vote: OwnerVote) -> None:
     """404 for a vote the membership may not run (it was already loaded in scope)."""
-    if not _may_run(vote):
+    if not may_run(vote):
         abort(404 if policy.can(current_membership(), "run", "vote") else 403)
 
 
@@ -63,7 +66,7 @@ def new():
     return render("votes/new.html", form=form), (422 if form.errors else 200)
 
 
-def _detail(vote, publicize=None, errors=None, status=200):
+def _detail(vote, publicize=None, errors=None, status=200, file_form=None):
     confirm = request.args.get("confirm") == "close" and vote.status == "open"
     counted = logic.tally_items(vote) if vote.status == "open" else None
     items = logic.items_of(vote)
@@ -71,12 +74,30 @@ def _detail(vote, publicize=None, errors=None, status=200):
     if publicize is None:
         d = logic.today() + timedelta(days=logic.NOTICE_DAYS)
         publicize = PublicizeForm(data={"opens_on": d, "closes_on": d + timedelta(days=14)})
-    return render("votes/detail.html", vote=vote, may_run=_may_run(vote), publicize=publicize,
+    return render("votes/detail.html", vote=vote, may_run=may_run(vote), publicize=publicize,
                   errors=errors or {}, confirm=confirm, live=live, counts=logic.ballot_counts(vote),
                   statuses=VOTE_STATUSES, matters=MATTERS, conditions=counting.conditions(vote.matter),
                   choices=CHOICES, items=items, live_items=counted if counted and len(counted) > 1 else None,
                   live_items_rows=[{"position": i.position, "title": i.title, **d.as_dict()} for i, d in counted or []],
-                  formation=db.session.execute(db.select(Formation).where(Formation.vote_id == vote.id)).scalar()), status
+                  formation=db.session.execute(db.select(Formation).where(Formation.vote_id == vote.id)).scalar(),
+                  **_matter_context(vote, file_form)), status
+
+
+def detail_page(vote, errors: dict, file_form) -> tuple:
+    """The vote's page with a refusal shown on it (422), for the filing's view."""
+    return _detail(vote, errors=errors, status=422, file_form=file_form)
+
+
+def _matter_context(vote, file_form=None):
+    """The vote's 重大事项报备 with the street: the filings, whether it may open, and the form."""
+    m = current_membership()
+    gate = matters.gate(vote)
+    live = matters.current(vote)
+    return {"filings": matters.filings_of(vote) if policy.reaches(m, MatterFiling) else [],
+            "filing_gate": gate, "filing_statuses": FILING_STATUSES,
+            "may_file": (policy.can(m, "file", "matter_file") and may_run(vote) and vote.status in matters.FILABLE
+                         and gate is not None and (live is None or live.status != "filed")),
+            "file_form": file_form or FileForm(data={"summary": vote.description or vote.title})}
 
 
 @bp.route("/<int:owner_vote_id>")
@@ -129,7 +150,7 @@ def ballots(owner_vote_id):
     ids = [h.id for h in page.items]
     cast = logic.ballots_of(vote, ids)
     return render("votes/ballots.html", "votes/_ballot_table.html", vote=vote, page=page, args=args, cast=cast,
-                  editable=_may_run(vote) and vote.status == "open", choices=CHOICES, items=logic.items_of(vote),
+                  editable=may_run(vote) and vote.status == "open", choices=CHOICES, items=logic.items_of(vote),
                   picked=logic.choices_of(vote, ids), owners=owners.owners_of(ids),
                   counts=logic.ballot_counts(vote), filtered=any(v for k, v in args.items() if k != "page"))
 

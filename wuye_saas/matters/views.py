@@ -1,0 +1,116 @@
+"""重大事项报备: the committee files a vote's matter, the community notes the party report, the
+street acknowledges or returns (thin views over logic.py)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from .. import policy
+from ..extensions import db
+from ..formutil import attach_errors
+from ..money import fmt_yuan
+from ..votes import views as vote_views
+from ..votes.models import MATTERS, OwnerVote
+from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from . import logic
+from .forms import DecideForm, FileForm, RuleForm
+from .models import FILING_STATUSES, MatterFiling
+
+bp = tenant_blueprint("matters", __name__, "/matters")
+
+
+@bp.route("/")
+def index():
+    args = request.args
+    m = current_membership()
+    stmt = logic.filings_select(m, args.get("status"), args.get("q", "").strip())
+    page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
+    threshold = logic.threshold_fen()
+    rule_form = RuleForm(data={"threshold": f"{threshold / 100:.2f}"}) if policy.can(m, "set", "matter_config") else None
+    return render("matters/index.html", "matters/_table.html", page=page, args=args, statuses=FILING_STATUSES,
+                  matters=MATTERS, threshold=fmt_yuan(threshold), rule_form=rule_form,
+                  filtered=any(v for k, v in args.items() if k != "page"))
+
+
+@bp.route("/settings", methods=["POST"])
+def settings():
+    require("set", "matter_config")
+    form = RuleForm()
+    if form.validate_on_submit():
+        problems = logic.set_threshold(form.threshold_fen)
+        if not problems:
+            db.session.commit()
+            flash(f"支出报备标准已设为 {fmt_yuan(form.threshold_fen)}。", "success")
+            return redirect(url_for("matters.index"))
+        attach_errors(form, problems)
+    db.session.rollback()
+    flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+    return redirect(url_for("matters.index"))
+
+
+def _detail(filing, decide_form=None, errors=None, status=200):
+    m = current_membership()
+    return render("matters/detail.html", filing=filing, statuses=FILING_STATUSES, matters=MATTERS,
+                  may_party=policy.can(m, "note", "matter_party") and filing.status == "filed"
+                  and filing.party_reported_at is None,
+                  may_decide=policy.can(m, "decide", "matter_ack") and filing.status == "filed",
+                  decide_form=decide_form or DecideForm(), errors=errors or {},
+                  threshold=logic.threshold_fen()), status
+
+
+@bp.route("/<int:matter_filing_id>")
+def detail(matter_filing_id):
+    return _detail(get_or_404(MatterFiling, matter_filing_id))
+
+
+@bp.route("/<int:matter_filing_id>/party", methods=["POST"])
+def party(matter_filing_id):
+    filing = get_or_404(MatterFiling, matter_filing_id)
+    require("note", "matter_party")
+    problems = logic.note_party_report(filing, user=current_user)
+    if problems:
+        db.session.rollback()
+        return _detail(filing, errors=problems, status=422)
+    db.session.commit()
+    flash("已登记：该事项已报告社区党组织，等待街道签收。", "success")
+    return redirect(url_for("matters.detail", matter_filing_id=filing.id))
+
+
+@bp.route("/<int:matter_filing_id>/decide", methods=["POST"])
+def decide(matter_filing_id):
+    filing = get_or_404(MatterFiling, matter_filing_id)
+    require("decide", "matter_ack")
+    form = DecideForm()
+    if not form.validate_on_submit():
+        return _detail(filing, decide_form=form, status=422)
+    acknowledge = form.decision.data == "acknowledge"
+    problems = logic.decide(filing, acknowledge, form.reason.data or "", user=current_user)
+    if problems:
+        db.session.rollback()
+        attach_errors(form, {k: v for k, v in problems.items() if k in form})
+        return _detail(filing, decide_form=form, errors={k: v for k, v in problems.items() if k not in form},
+                       status=422)
+    db.session.commit()
+    flash("已签收，业委会可在公示期满后开始表决。" if acknowledge else "已退回业委会。", "success")
+    return redirect(url_for("matters.detail", matter_filing_id=filing.id))
+
+
+@bp.route("/votes/<int:owner_vote_id>/file", methods=["POST"])
+def file_vote(owner_vote_id):
+    """Whoever runs the vote (the compound's committee; the community for a formation's
+    election) files its matter with the street."""
+    vote = get_or_404(OwnerVote, owner_vote_id)
+    m = current_membership()
+    if not (policy.can(m, "file", "matter_file") and vote_views.may_run(vote)):
+        abort(404 if policy.can(m, "file", "matter_file") else 403)
+    form = FileForm()
+    if not form.validate_on_submit():
+        return vote_views.detail_page(vote, {}, form)
+    filing, problems = logic.file_matter(vote, form.summary.data, user=current_user)
+    if problems:
+        db.session.rollback()
+        attach_errors(form, {k: v for k, v in problems.items() if k in form})
+        return vote_views.detail_page(vote, {k: v for k, v in problems.items() if k not in form}, form)
+    db.session.commit()
+    flash("已向街道书面报备，请社区登记报告社区党组织后由街道签收。", "success")
+    return redirect(url_for("matters.detail", matter_filing_id=filing.id))
