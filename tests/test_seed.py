@@ -327,6 +327,18 @@ def test_seed_is_deterministic_and_scales_down(app):
     assert admins == ["platform-admin"]
 
 
+def test_seed_at_another_size_still_seeds_the_exit(app):
+    """At 20 compounds the demo community's other contract began less than 40 days ago; the exit
+    (its notice dated 40 days back) must pick a contract that had begun by then, not fail the seed."""
+    from wuye_saas.exits.models import FirmExit
+    res = seed(app, "seed-demo", "--slug", "d20", "--name", "演示20", "--compounds", "20",
+               "--households", "5000", "--bill-months", "0")
+    assert res.exit_code == 0, res.output
+    with app.app_context(), tenant_scope(tenant_by_slug("d20").id):
+        (x,) = db.session.execute(select(FirmExit)).scalars().all()
+        assert x.contract.start_date <= x.notice_on
+
+
 def test_seed_refuses_bad_input_and_writes_nothing(app):
     before = row_counts(app)
     cases = [(["--slug", "d3", "--password", "short1"], "密码至少 8 位。"),

@@ -40,8 +40,10 @@ def seed_exits(tenant_id: int, demo_compound_id: int | None, demo_firm_id: int |
             .order_by(Compound.id, Contract.id).limit(1)).scalar_one_or_none()
         if contract is None:
             return counts
+        # The notice went out 40 days ago, or when the contract began if that is later.
+        notice_on = max(d - timedelta(days=40), contract.start_date)
         x = logic.start_exit(contract, "年度考核列入黑榜，整改不到位，社区党委研究启动退出程序。",
-                             f"demo:exit:{contract.id}", notice_on=d - timedelta(days=40))
+                             f"demo:exit:{contract.id}", notice_on=notice_on)
         draft = Contract(firm_id=demo_firm_id, compound_id=contract.compound_id, start_date=x.effective_on,
                          end_date=x.effective_on.replace(year=x.effective_on.year + 3) - timedelta(days=1),
                          service_grade=contract.service_grade, fee_mode=contract.fee_mode,
