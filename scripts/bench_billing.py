@@ -37,13 +37,14 @@ MONTH = date(2025, 2, 1)
 PG_NAME = "wuye_bench_bill"
 
 
-def seed(households: int) -> tuple[int, int]:
-    """One district with COMPOUNDS compounds of PER_COMPOUND households; (tenant id, class id)."""
+def seed(households: int, slug: str = "bench", name: str = "基准区") -> int:
+    """One district of households // PER_COMPOUND compounds of PER_COMPOUND households, one firm
+    and one fee policy (10 % 低保); its tenant id."""
     from wuye_saas.fees.models import FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade
     from wuye_saas.org import models as m
     from wuye_saas.tenancy import Tenant, tenant_scope
 
-    tenant = Tenant(slug="bench", name="基准区")
+    tenant = Tenant(slug=slug, name=name)
     db.session.add(tenant)
     db.session.flush()
     tid = tenant.id
