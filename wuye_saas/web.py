@@ -115,8 +115,8 @@ def save(form, act, done, to, refusals: tuple[type[Exception], ...] = (Refusal,)
     .message and .field or with .errors ({field: message}). `done` and `to` are a text / URL or a
     function of what `act` returned. When the form must be shown again: None (the caller renders
     it with 422; refusals naming no field of the form are in its form_errors), or with `refused`
-    its answer to the refusals naming no field ({} for a form that did not validate). `form` None:
-    a step with nothing to validate."""
+    its answer to the refusals naming no field ({} for a form that did not validate). `form` None
+    (with `refused`): a step with nothing to validate."""
     if form is not None and not form.validate_on_submit():
         return refused({}) if refused else None
     try:
