@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import (Blueprint, abort, flash, g, has_request_context, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, g, has_request_context, redirect, render_template, request,
+                   send_file, session, url_for)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import bindparam, event, select
@@ -18,6 +18,7 @@ from .auth.models import ROLE_LABELS, LoginSession, Membership, User, scope_load
 from .extensions import DirectReads, db, htmx
 from .money import fmt_yuan
 from .org.models import household_label
+from .publicity.accounts import Upload, voucher_path
 from .publicity.display import shown_lines
 from .publicity.keys import NoSigningKey
 from .timeutil import fmt_datetime
@@ -90,25 +91,64 @@ def render(template: str, partial: str | None = None, **ctx):
     return render_template(template, **ctx)
 
 
-def save(form, act, done, to, refusals: tuple[type[Exception], ...]):
-    """One request life cycle for a form that writes: validate → act → on a refusal (an exception
-    with .message and .field) roll back and show it next to its field → commit → flash → redirect.
-    `done` and `to` are a text / URL or a function of what `act` returned. None when the form must
-    be shown again (the caller renders it with 422)."""
-    if not form.validate_on_submit():
-        return None
+class Refusal(Exception):
+    """The problems ({field: message}) a logic function returned instead of raising: see `accepted`."""
+
+    def __init__(self, errors: dict):
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+
+def accepted(outcome):
+    """For a logic function that returns its problems, as `problems` or `(result, problems)`:
+    the result when there are none, else a Refusal for `save`."""
+    result, problems = outcome if isinstance(outcome, tuple) else (None, outcome)
+    if problems:
+        raise Refusal(problems)
+    return result
+
+
+def save(form, act, done, to, refusals: tuple[type[Exception], ...] = (Refusal,), refused=None,
+         category: str = "success"):
+    """One request life cycle for a form that writes: validate → act → on a refusal roll back and
+    show it next to its field → commit → flash → redirect. A refusal is one of `refusals`, with
+    .message and .field or with .errors ({field: message}). `done` and `to` are a text / URL or a
+    function of what `act` returned. When the form must be shown again: None (the caller renders
+    it with 422; refusals naming no field of the form are in its form_errors), or with `refused`
+    its answer to the refusals naming no field ({} for a form that did not validate). `form` None
+    (with `refused`): a step with nothing to validate."""
+    if form is not None and not form.validate_on_submit():
+        return refused({}) if refused else None
     try:
         result = act()
     except refusals as e:
         db.session.rollback()
-        if hasattr(form, e.field):
-            formutil.attach_errors(form, {e.field: e.message})
-        else:
-            form.form_errors.append(e.message)
+        errors = e.errors if hasattr(e, "errors") else {e.field: e.message}
+        others = {k: v for k, v in errors.items() if form is None or k not in form}
+        if form is not None:
+            formutil.attach_errors(form, {k: v for k, v in errors.items() if k not in others})
+        if refused:
+            return refused(others)
+        form.form_errors.extend(others.values())
         return None
     db.session.commit()
-    flash(done(result) if callable(done) else done, "success")
+    flash(done(result) if callable(done) else done, category)
     return redirect(to(result) if callable(to) else to)
+
+
+def uploads(field: str) -> list[Upload]:
+    """The files sent in a form's file field (an empty pick sends one without a name)."""
+    return [Upload(f.filename, f.read()) for f in request.files.getlist(field) if f.filename]
+
+
+def send_voucher(v):
+    """A stored upload (accounts.save_upload) with its name and type; PDFs as downloads. The
+    caller has loaded `v` through the policy."""
+    path = voucher_path(current_app.config["UPLOAD_FOLDER"], v.stored_name)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=v.content_type, download_name=v.filename,
+                     as_attachment=v.content_type == "application/pdf")
 
 
 # Every page of a district starts with this one statement: the session's membership in the

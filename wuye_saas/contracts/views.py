@@ -9,12 +9,13 @@ from flask import abort, current_app, flash, g, redirect, request, send_file, ur
 
 from .. import policy
 from ..extensions import db
-from ..formutil import attach_errors, record_id
+from ..formutil import record_id
 from ..org.models import Compound, Contract
 from ..org.resources import rate_text
-from ..publicity.accounts import Upload, voucher_path
 from ..timeutil import fmt_datetime, local, now, today
-from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from ..web import (
+    current_membership, get_or_404, page_arg, render, require, save, send_voucher, tenant_blueprint, uploads,
+)
 from . import filing
 from .forms import FilingForm, NewFilingForm, ReviewForm, RuleForm
 from .models import CONTRACT_KINDS, FILING_STATUSES, LEVELS, ContractFiling, FilingFile
@@ -123,13 +124,18 @@ def export():
 
 # --- filing -------------------------------------------------------------------------------------
 
-def _uploads() -> list[Upload]:
-    return [Upload(x.filename, x.read()) for x in request.files.getlist("files") if x.filename]
-
-
 def _data(form) -> filing.FilingData:
     return filing.FilingData(form.kind.data or None, form.service_grade.data or None, form.fee_mode.data or None,
                              form.fee_rate.data, form.start_date.data, form.end_date.data)
+
+
+def _submit(form, act, done: str, title: str, contract, filing_row=None, cancel=None):
+    """A firm's filing form (new, of a contract on record, refiled): `act(terms, files, folder)`
+    files it and gives the filing, whose page follows; else the form again."""
+    sent = save(form, lambda: act(_data(form), uploads("files"), current_app.config["UPLOAD_FOLDER"]),
+                done, lambda f: url_for("contracts.show", contract_filing_id=f.id), (filing.FilingProblem,))
+    return sent or (render("contracts/form.html", form=form, title=title, contract=contract, filing_row=filing_row,
+                           cancel=cancel or url_for("contracts.index")), 422 if request.method == "POST" else 200)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -139,24 +145,15 @@ def new():
     form = NewFilingForm()
     choices = filing.compound_choices(m)
     form.compound_id.choices = [("", "请选择…")] + [(cid, name) for cid, name in choices]
+    compound = None
     if request.method == "POST":
         cid = record_id(request.form.get("compound_id", ""))
         # A compound outside what the firm may file for does not exist for it.
         compound = db.session.get(Compound, cid) if cid else None
         if cid and (compound is None or not filing.may_file_for(m, cid)):
             abort(404)
-        if form.validate_on_submit():
-            try:
-                f = filing.file_new(m, compound, _data(form), _uploads(), current_app.config["UPLOAD_FOLDER"])
-            except filing.FilingProblem as e:
-                db.session.rollback()
-                attach_errors(form, e.errors)
-            else:
-                db.session.commit()
-                flash(f"已提交备案：{compound.name}，等待社区审核。", "success")
-                return redirect(url_for("contracts.show", contract_filing_id=f.id))
-    return render("contracts/form.html", form=form, title="备案新合同", contract=None, filing_row=None,
-                  cancel=url_for("contracts.index")), 422 if request.method == "POST" else 200
+    return _submit(form, lambda *a: filing.file_new(m, compound, *a),
+                   lambda f: f"已提交备案：{compound.name}，等待社区审核。", "备案新合同", None)
 
 
 @bp.route("/contract/<int:contract_id>", methods=["GET", "POST"])
@@ -166,18 +163,8 @@ def file_contract(contract_id):
     if not filing.may_file_contract(m, c):
         abort(403)
     form = FilingForm(data=vars(filing.filing_data(c)) if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            f = filing.file_existing(m, c, _data(form), _uploads(), current_app.config["UPLOAD_FOLDER"])
-        except filing.FilingProblem as e:
-            db.session.rollback()
-            attach_errors(form, e.errors)
-        else:
-            db.session.commit()
-            flash(f"已提交备案：{c.compound.name}，等待社区审核。", "success")
-            return redirect(url_for("contracts.show", contract_filing_id=f.id))
-    return render("contracts/form.html", form=form, title=f"合同备案 · {c.compound.name}", contract=c,
-                  filing_row=None, cancel=url_for("contracts.index")), 422 if request.method == "POST" else 200
+    return _submit(form, lambda *a: filing.file_existing(m, c, *a), f"已提交备案：{c.compound.name}，等待社区审核。",
+                   f"合同备案 · {c.compound.name}", c)
 
 
 def _page(f: ContractFiling, review_form=None, status=200):
@@ -194,6 +181,14 @@ def show(contract_filing_id):
     return _page(get_or_404(ContractFiling, contract_filing_id))
 
 
+def _reviewed(f: ContractFiling) -> str:
+    if f.status == "filed":
+        return f"已核准备案，备案编号 {f.number}。"
+    if f.status == "returned":
+        return "已退回企业修改。"
+    return f"已通过，转{LEVELS[f.status]}审核。"
+
+
 @bp.route("/<int:contract_filing_id>/review", methods=["POST"])
 def review(contract_filing_id):
     f = get_or_404(ContractFiling, contract_filing_id)
@@ -202,22 +197,9 @@ def review(contract_filing_id):
     if filing.review_level(m, f) is None:
         abort(403)
     form = ReviewForm()
-    if form.validate_on_submit():
-        try:
-            filing.review(m, f, form.decision.data == "approve", form.reason.data)
-        except filing.FilingProblem as e:
-            db.session.rollback()
-            attach_errors(form, e.errors)
-        else:
-            db.session.commit()
-            if f.status == "filed":
-                flash(f"已核准备案，备案编号 {f.number}。", "success")
-            elif f.status == "returned":
-                flash("已退回企业修改。", "success")
-            else:
-                flash(f"已通过，转{LEVELS[f.status]}审核。", "success")
-            return redirect(url_for("contracts.show", contract_filing_id=f.id))
-    return _page(f, form, 422)
+    done = save(form, lambda: filing.review(m, f, form.decision.data == "approve", form.reason.data),
+                lambda _: _reviewed(f), url_for("contracts.show", contract_filing_id=f.id), (filing.FilingProblem,))
+    return done or _page(f, form, 422)
 
 
 @bp.route("/<int:contract_filing_id>/refile", methods=["GET", "POST"])
@@ -227,30 +209,14 @@ def refile(contract_filing_id):
     if not filing.may_refile(m, f):
         abort(403)
     form = FilingForm(data=vars(filing.filing_data(f)) if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            filing.refile(m, f, _data(form), _uploads(), current_app.config["UPLOAD_FOLDER"])
-        except filing.FilingProblem as e:
-            db.session.rollback()
-            attach_errors(form, e.errors)
-        else:
-            db.session.commit()
-            flash("已修改并重新提交，等待社区审核。", "success")
-            return redirect(url_for("contracts.show", contract_filing_id=f.id))
-    return render("contracts/form.html", form=form, title=f"修改后重新提交 · {f.compound.name}", contract=f.contract,
-                  filing_row=f, cancel=url_for("contracts.show", contract_filing_id=f.id)), \
-        422 if request.method == "POST" else 200
+    return _submit(form, lambda *a: filing.refile(m, f, *a) or f, "已修改并重新提交，等待社区审核。",
+                   f"修改后重新提交 · {f.compound.name}", f.contract, f, url_for("contracts.show", contract_filing_id=f.id))
 
 
 @bp.route("/files/<int:filing_file_id>")
 def attachment(filing_file_id):
     """An attachment, only to those who see its filing (scope via the policy)."""
-    v = get_or_404(FilingFile, filing_file_id)
-    path = voucher_path(current_app.config["UPLOAD_FOLDER"], v.stored_name)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=v.content_type, download_name=v.filename,
-                     as_attachment=v.content_type == "application/pdf")
+    return send_voucher(get_or_404(FilingFile, filing_file_id))
 
 
 # --- the district's settings --------------------------------------------------------------------

@@ -6,17 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import policy
 from ..extensions import db
-from ..formutil import Form, attach_errors
+from ..formutil import Form
 from ..org.models import Firm
-from ..publicity.accounts import Upload, voucher_path
 from ..timeutil import today
-from ..web import current_membership, get_or_404, page_arg, public_blueprint, render, require, tenant_blueprint
+from ..web import (
+    current_membership, get_or_404, page_arg, public_blueprint, render, require, save, send_voucher, tenant_blueprint,
+    uploads,
+)
 from . import consequences, defaults, grading, records
 from .forms import DecideForm, KindForm, ObjectionForm, RecordForm, RevokeForm, RuleForm
 from .models import (
@@ -26,6 +28,7 @@ from .models import (
 
 bp = tenant_blueprint("credit", __name__, "/credit")
 public_bp = public_blueprint("public_credit", __name__, "/credit")
+REFUSALS = (records.CreditProblem,)
 
 PER_PAGE = 20
 GRADES = [b["grade"] for b in defaults.BANDS] + [defaults.LOWEST, BLACKLIST]
@@ -168,18 +171,11 @@ def new_record(firm_id):
     form.kind_id.choices = [("", "请选择…")] + [
         (str(k.id), f"{NATURES[k.nature]} · {k.name}（{'+' if k.nature == 'good' else '−'}{k.points} 分"
                     f"{'，列入黑名单' if k.serious else ''}）") for k in kinds if not k.automatic]
-    if form.validate_on_submit():
-        uploads = [Upload(x.filename, x.read()) for x in request.files.getlist("files") if x.filename]
-        try:
-            rec = records.add_record(m, f, form.kind_id.data, form.occurred_on.data, form.evidence.data, uploads,
-                                     current_app.config["UPLOAD_FOLDER"])
-        except records.CreditProblem as e:
-            db.session.rollback()
-            attach_errors(form, {e.field: e.message})
-        else:
-            db.session.commit()
-            flash(f"已登记：{f.name} · {rec.title}。", "success")
-            return redirect(url_for("credit.firm", firm_id=f.id))
+    done = save(form, lambda: records.add_record(m, f, form.kind_id.data, form.occurred_on.data, form.evidence.data,
+                                                 uploads("files"), current_app.config["UPLOAD_FOLDER"]),
+                lambda rec: f"已登记：{f.name} · {rec.title}。", url_for("credit.firm", firm_id=f.id), REFUSALS)
+    if done:
+        return done
     status = 422 if request.method == "POST" else 200
     if not kinds:
         flash("本区还没有信用记录类型，请区级管理员在“信用评价规则”中载入默认类型。", "warning")
@@ -210,17 +206,13 @@ def revoke(credit_record_id):
     rec = get_or_404(CreditRecord, credit_record_id)
     require("revoke", "credit_decide")
     form = RevokeForm()
-    if form.validate_on_submit():
-        try:
-            records.revoke(current_membership(), rec, form.reason.data)
-        except records.CreditProblem as e:
-            db.session.rollback()
-            attach_errors(form, {"reason": e.message})
-        else:
-            db.session.commit()
-            flash(f"已撤销：{rec.title}。记录保留在档案中，不再计分。", "success")
-            return redirect(url_for("credit.record", credit_record_id=rec.id))
-    return _record_page(rec, revoke_form=form, confirming=True, status=422)
+    done = save(form, lambda: records.revoke(current_membership(), rec, form.reason.data),
+                lambda _: f"已撤销：{rec.title}。记录保留在档案中，不再计分。", _record_url(rec), REFUSALS)
+    return done or _record_page(rec, revoke_form=form, confirming=True, status=422)
+
+
+def _record_url(rec: CreditRecord) -> str:
+    return url_for("credit.record", credit_record_id=rec.id)
 
 
 @bp.route("/records/<int:credit_record_id>/objection", methods=["POST"])
@@ -228,28 +220,15 @@ def object_to(credit_record_id):
     rec = get_or_404(CreditRecord, credit_record_id)
     require("object", "credit_object")
     form = ObjectionForm()
-    if form.validate_on_submit():
-        try:
-            records.file_objection(current_membership(), rec, form.reason.data)
-        except records.CreditProblem as e:
-            db.session.rollback()
-            attach_errors(form, {"reason": e.message})
-        else:
-            db.session.commit()
-            flash("已提出异议，等待区里裁定。", "success")
-            return redirect(url_for("credit.record", credit_record_id=rec.id))
-    return _record_page(rec, objection_form=form, status=422)
+    done = save(form, lambda: records.file_objection(current_membership(), rec, form.reason.data),
+                "已提出异议，等待区里裁定。", _record_url(rec), REFUSALS)
+    return done or _record_page(rec, objection_form=form, status=422)
 
 
 @bp.route("/evidence/<int:credit_evidence_id>")
 def evidence(credit_evidence_id):
     """An evidence file, only to those who see its record (scope via the policy)."""
-    v = get_or_404(CreditEvidence, credit_evidence_id)
-    path = voucher_path(current_app.config["UPLOAD_FOLDER"], v.stored_name)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=v.content_type, download_name=v.filename,
-                     as_attachment=v.content_type == "application/pdf")
+    return send_voucher(get_or_404(CreditEvidence, credit_evidence_id))
 
 
 # --- objections ---------------------------------------------------------------------------------------
@@ -285,17 +264,11 @@ def decide(credit_objection_id):
     obj = get_or_404(CreditObjection, credit_objection_id)
     require("decide", "credit_decide")
     form = DecideForm()
-    if form.validate_on_submit():
-        try:
-            records.decide_objection(current_membership(), obj, form.outcome.data == "upheld", form.decision.data)
-        except records.CreditProblem as e:
-            db.session.rollback()
-            attach_errors(form, {"decision": e.message})
-        else:
-            db.session.commit()
-            flash(f"已裁定：{OBJECTION_STATUSES[obj.status]}。", "success")
-            return redirect(url_for("credit.objection", credit_objection_id=obj.id))
-    return _objection_page(obj, form, 422)
+    done = save(form, lambda: records.decide_objection(current_membership(), obj, form.outcome.data == "upheld",
+                                                       form.decision.data),
+                lambda _: f"已裁定：{OBJECTION_STATUSES[obj.status]}。",
+                url_for("credit.objection", credit_objection_id=obj.id), REFUSALS)
+    return done or _objection_page(obj, form, 422)
 
 
 # --- the district's rule and kinds ----------------------------------------------------------------------

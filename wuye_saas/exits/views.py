@@ -11,17 +11,18 @@ from .. import policy
 from ..credit.models import FirmFlag
 from ..demands.models import Demand
 from ..extensions import db
-from ..formutil import attach_errors, record_id
+from ..formutil import record_id
 from ..money import to_fen
 from ..org.models import Firm
 from ..timeutil import today
 from ..votes.models import OwnerVote
-from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from ..web import current_membership, get_or_404, page_arg, render, require, save, tenant_blueprint
 from . import logic
 from .forms import DisputeForm, IncomingForm, RuleForm, SignForm, StartForm
 from .models import INCOMING_KINDS, ITEM_KINDS, ITEM_STATUSES, SIDES, SOURCES, STATUSES, FirmExit, HandoverItem
 
 bp = tenant_blueprint("exits", __name__, "/exits")
+REFUSALS = (logic.ExitProblem,)
 
 
 @bp.route("/")
@@ -65,22 +66,23 @@ def new():
         wanted = request.args.get("contract_id", "")
         if wanted in known:
             form.contract_id.data = wanted
-    if form.validate_on_submit():
+
+    def start():
         contract = known.get(form.contract_id.data)
-        vote = known["votes"].get(form.vote_id.data or "")
-        try:
-            if contract is None:
-                raise logic.ExitProblem("请选择合同。", "contract_id")
-            x = logic.start_exit(contract, form.reason.data, source=form.source.data, notice_on=form.notice_on.data,
-                                 vote=vote, user_id=m.user_id)
-        except logic.ExitProblem as e:
-            db.session.rollback()
-            attach_errors(form, {e.field: e.message})
-        else:
-            db.session.commit()
-            flash(f"已启动退出程序：{x.firm.name}退出{x.compound.name}，{x.effective_on:%Y-%m-%d}生效。", "success")
-            return redirect(url_for("exits.detail", firm_exit_id=x.id))
-    return render("exits/new.html", form=form), 422 if form.errors else 200
+        if contract is None:
+            raise logic.ExitProblem("请选择合同。", "contract_id")
+        return logic.start_exit(contract, form.reason.data, source=form.source.data, notice_on=form.notice_on.data,
+                                vote=known["votes"].get(form.vote_id.data or ""), user_id=m.user_id)
+    return (save(form, start, _started, _exit_page, REFUSALS)
+            or (render("exits/new.html", form=form), 422 if form.errors else 200))
+
+
+def _started(x: FirmExit) -> str:
+    return f"已启动退出程序：{x.firm.name}退出{x.compound.name}，{x.effective_on:%Y-%m-%d}生效。"
+
+
+def _exit_page(x: FirmExit) -> str:
+    return url_for("exits.detail", firm_exit_id=x.id)
 
 
 @bp.route("/from-flag/<int:firm_flag_id>", methods=["POST"])
@@ -89,15 +91,11 @@ def start_from_flag(firm_flag_id):
     flag = get_or_404(FirmFlag, firm_flag_id)
     require("start", "exit")
     m = current_membership()
-    try:
-        x = logic.start_from_flag(m, flag, m.user_id)
-    except logic.ExitProblem as e:
-        db.session.rollback()
-        flash(e.message, "error")
+
+    def refused(problems):
+        flash("；".join(problems.values()), "error")
         return redirect(url_for("exits.index"))
-    db.session.commit()
-    flash(f"已启动退出程序：{x.firm.name}退出{x.compound.name}，{x.effective_on:%Y-%m-%d}生效。", "success")
-    return redirect(url_for("exits.detail", firm_exit_id=x.id))
+    return save(None, lambda: logic.start_from_flag(m, flag, m.user_id), _started, _exit_page, REFUSALS, refused)
 
 
 def _incoming_choices(form: IncomingForm, x: FirmExit) -> None:
@@ -140,20 +138,14 @@ def incoming(firm_exit_id):
     require("start", "exit")
     form = IncomingForm()
     _incoming_choices(form, x)
-    if form.validate_on_submit():
+
+    def act():
         new = logic.NewContract(record_id(form.firm_id.data or ""), form.end_date.data, form.service_grade.data or "",
                                 form.fee_mode.data or "", form.fee_rate.data)
-        try:
-            logic.set_incoming(x, form.kind.data, record_id(form.draft_id.data or ""), new)
-        except logic.ExitProblem as e:
-            db.session.rollback()
-            attach_errors(form, {e.field: e.message})
-        else:
-            db.session.commit()
-            flash(f"接管方：{INCOMING_KINDS[x.incoming_kind]}"
-                  + (f"（{x.incoming_contract.firm.name}）" if x.incoming_contract else ""), "success")
-            return redirect(url_for("exits.detail", firm_exit_id=x.id))
-    return _page(x, 422, incoming=form)
+        logic.set_incoming(x, form.kind.data, record_id(form.draft_id.data or ""), new)
+    done = save(form, act, lambda _: f"接管方：{INCOMING_KINDS[x.incoming_kind]}"
+                + (f"（{x.incoming_contract.firm.name}）" if x.incoming_contract else ""), _exit_page(x), REFUSALS)
+    return done or _page(x, 422, incoming=form)
 
 
 def _item(handover_item_id) -> HandoverItem:
@@ -166,19 +158,11 @@ def sign(handover_item_id):
     require("sign", "handover")
     x = item.exit
     form = SignForm()
-    if form.validate_on_submit():
-        try:
-            done = logic.sign(current_membership(), item, form.note.data,
-                              to_fen(form.amount.data) if form.amount.data is not None else None)
-        except logic.ExitProblem as e:
-            db.session.rollback()
-            attach_errors(form, {"amount" if e.field == "amount" else "note": e.message})
-        else:
-            db.session.commit()
-            flash(f"交接已完成：{x.compound.name}由接管方服务，自 {x.handover_on:%Y-%m-%d} 起。" if done
-                  else f"已签收：{item.label}", "success")
-            return redirect(url_for("exits.detail", firm_exit_id=x.id))
-    return _page(x, 422, sign=form, item_id=item.id)
+    done = save(form, lambda: logic.sign(current_membership(), item, form.note.data,
+                                         to_fen(form.amount.data) if form.amount.data is not None else None),
+                lambda completed: f"交接已完成：{x.compound.name}由接管方服务，自 {x.handover_on:%Y-%m-%d} 起。"
+                if completed else f"已签收：{item.label}", _exit_page(x), REFUSALS)
+    return done or _page(x, 422, sign=form, item_id=item.id)
 
 
 @bp.route("/items/<int:handover_item_id>/dispute", methods=["POST"])
@@ -187,17 +171,9 @@ def dispute(handover_item_id):
     require("sign", "handover")
     x = item.exit
     form = DisputeForm()
-    if form.validate_on_submit():
-        try:
-            logic.dispute(current_membership(), item, form.reason.data)
-        except logic.ExitProblem as e:
-            db.session.rollback()
-            attach_errors(form, {"reason": e.message})
-        else:
-            db.session.commit()
-            flash(f"已提出争议：{item.label}", "warning")
-            return redirect(url_for("exits.detail", firm_exit_id=x.id))
-    return _page(x, 422, dispute=form, item_id=item.id)
+    done = save(form, lambda: logic.dispute(current_membership(), item, form.reason.data),
+                f"已提出争议：{item.label}", _exit_page(x), REFUSALS, category="warning")
+    return done or _page(x, 422, dispute=form, item_id=item.id)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -205,14 +181,6 @@ def settings():
     require("edit", "exit_config")
     r = logic.rule()
     form = RuleForm(obj=r) if request.method == "GET" else RuleForm()
-    if form.validate_on_submit():
-        try:
-            logic.save_rule(form.grace_days.data, form.record_refusal.data)
-        except logic.ExitProblem as e:
-            db.session.rollback()
-            attach_errors(form, {e.field: e.message})
-        else:
-            db.session.commit()
-            flash("退出交接规则已保存。", "success")
-            return redirect(url_for("exits.index"))
-    return render("exits/settings.html", form=form), 422 if form.errors else 200
+    done = save(form, lambda: logic.save_rule(form.grace_days.data, form.record_refusal.data), "退出交接规则已保存。",
+                url_for("exits.index"), REFUSALS)
+    return done or (render("exits/settings.html", form=form), 422 if form.errors else 200)

@@ -17,7 +17,8 @@ from ..demands.models import Demand
 from ..extensions import db
 from ..formutil import record_id
 from ..meetings.models import AgendaItem
-from ..org.models import Community, Compound, Firm
+from ..org import pickers
+from ..org.models import Compound, Firm
 from ..timeutil import today
 from ..web import current_membership, get_or_404, page_arg, render, require, save, tenant_blueprint
 from . import logic
@@ -55,11 +56,6 @@ def _year(args) -> int:
     return y if y and logic.YEAR_MIN <= y <= logic.YEAR_MAX else today().year
 
 
-def _communities(m):
-    return db.session.execute(select(Community).where(policy.visible(m, Community))
-                              .order_by(Community.name)).scalars().all()
-
-
 @bp.route("/")
 def index():
     m, args = current_membership(), request.args
@@ -70,19 +66,16 @@ def index():
         joinedload(FourListItem.community), joinedload(FourListItem.compound))
     page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
     return render("fourlists/index.html", "fourlists/_table.html", page=page, args=args, year=year,
-                  community_id=community_id, communities=_communities(m), kinds=KINDS, states=STATES,
+                  community_id=community_id, communities=pickers.communities(m), kinds=KINDS, states=STATES,
                   summary=logic.summary(m, year, community_id), today=today(),
                   may_keep=logic.may_keep(m), filtered=any(args.get(n) for n in ("kind", "state", "q", "overdue",
                                                                                    "priority")))
 
 
 def _choices(form: ItemForm, m) -> None:
-    form.community_id.choices = [(None, "请选择社区")] + [(c.id, c.name) for c in _communities(m)]
+    pickers.community_choices(form, m)
     firms = db.session.execute(select(Firm).where(policy.visible(m, Firm)).order_by(Firm.name)).scalars()
     form.firm_id.choices = [(None, "—")] + [(f.id, f.name) for f in firms]
-    comps = db.session.execute(select(Compound).where(policy.visible(m, Compound))
-                               .order_by(Compound.name).limit(2000)).scalars()
-    form.compound_id.choices = [(None, "—（全社区）")] + [(c.id, c.name) for c in comps]
 
 
 def _data(form: ItemForm) -> logic.ItemData:

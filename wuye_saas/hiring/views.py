@@ -1,14 +1,15 @@
 """选聘 pages: thin views over logic.py (load in scope → check who acts → call → commit once)."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, g, request, url_for
 from flask_login import current_user
 
 from .. import policy
 from ..extensions import db
-from ..formutil import attach_errors
 from ..org.models import Firm
-from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from ..web import (
+    Refusal, accepted, current_membership, get_or_404, page_arg, render, require, save, tenant_blueprint,
+)
 from . import logic
 from .forms import (
     ApplyForm, AwardForm, CandidateForm, PanelForm, ReasonForm, RuleForm, SelectionForm, score_form,
@@ -53,23 +54,18 @@ def new():
     choices = logic.openable_compounds(m, logic.today())
     form = SelectionForm()
     form.compound_id.choices = [("", "请选择小区")] + [(c.id, c.name) for c in choices]
-    if form.validate_on_submit():
+
+    def open_it():
         compound = next((c for c in choices if c.id == form.compound_id.data), None)
         if compound is None:
-            attach_errors(form, {"compound_id": "您当前不能代表该小区业主发起选聘。"})
-        else:
-            sel, problems = logic.open_selection(
-                m, compound, form.mode.data, form.service_grade.data, form.fee_mode.data, form.fee_rate.data,
-                form.term_start.data, form.term_end.data, form.requirements.data or "", form.deadline.data,
-                user=current_user)
-            if sel is not None:
-                db.session.commit()
-                flash("选聘已发起。" + ("下一步：添加候选企业并提名。" if sel.mode == "vote" else "下一步：发布招标公告。"),
-                      "success")
-                return redirect(url_for("hiring.detail", selection_id=sel.id))
-            db.session.rollback()
-            attach_errors(form, problems)
-    return render("hiring/new.html", form=form, choices=choices), (422 if form.errors else 200)
+            raise Refusal({"compound_id": "您当前不能代表该小区业主发起选聘。"})
+        return accepted(logic.open_selection(
+            m, compound, form.mode.data, form.service_grade.data, form.fee_mode.data, form.fee_rate.data,
+            form.term_start.data, form.term_end.data, form.requirements.data or "", form.deadline.data,
+            user=current_user))
+    done = save(form, open_it, lambda sel: "选聘已发起。" + (
+        "下一步：添加候选企业并提名。" if sel.mode == "vote" else "下一步：发布招标公告。"), _selection_page)
+    return done or (render("hiring/new.html", form=form, choices=choices), (422 if form.errors else 200))
 
 
 def _detail(sel: Selection, errors=None, forms=None, status=200):
@@ -128,16 +124,17 @@ def _runnable(selection_id: int, *others) -> Selection:
     return sel
 
 
-def _done(sel: Selection, message: str):
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("hiring.detail", selection_id=sel.id))
+def _selection_page(sel: Selection) -> str:
+    return url_for("hiring.detail", selection_id=sel.id)
 
 
-def _refused(sel: Selection, problems: dict, forms=None):
-    db.session.rollback()
-    db.session.refresh(sel)
-    return _detail(sel, errors=problems, forms=forms, status=422)
+def _step(sel: Selection, act, done, form=None, name: str = ""):
+    """web.save for a step on the selection's page: back to it, or the page again (422) with the
+    refusals and the form (`name` in _detail's forms)."""
+    def refused(problems):
+        db.session.refresh(sel)
+        return _detail(sel, errors=problems, forms={name: form} if form else None, status=422)
+    return save(form, act, done, _selection_page(sel), refused=refused)
 
 
 @bp.route("/<int:selection_id>/candidates", methods=["POST"])
@@ -145,14 +142,12 @@ def add_candidate(selection_id):
     sel = _runnable(selection_id)
     form = CandidateForm()
     form.firm_id.choices = [(f.id, f.name) for f in logic.candidate_firms(sel)]
-    if not form.validate_on_submit():
-        return _detail(sel, forms={"candidate": form}, status=422)
-    firm = db.session.get(Firm, form.firm_id.data)
-    problems = logic.add_candidate(sel, firm, form.quoted_rate.data, form.note.data or "")
-    if problems:
-        attach_errors(form, {k: v for k, v in problems.items() if k in form})
-        return _refused(sel, {k: v for k, v in problems.items() if k not in form}, {"candidate": form})
-    return _done(sel, f"已添加候选企业：{firm.name}。")
+
+    def add():
+        firm = db.session.get(Firm, form.firm_id.data)
+        accepted(logic.add_candidate(sel, firm, form.quoted_rate.data, form.note.data or ""))
+        return firm
+    return _step(sel, add, lambda firm: f"已添加候选企业：{firm.name}。", form, "candidate")
 
 
 @bp.route("/<int:selection_id>/candidates/<int:selection_candidate_id>/<any(propose, remove):step>",
@@ -163,49 +158,31 @@ def candidate_step(selection_id, selection_candidate_id, step):
     if cand.selection_id != sel.id:
         abort(404)
     if step == "remove":
-        problems = logic.remove_candidate(sel, cand)
-        message = "已移除候选企业。"
-    else:
-        vote, problems = logic.propose(sel, cand)
-        message = "已创建业主表决草稿（选聘物业服务企业）。下一步：在表决页报备社区、公示、表决、计票。"
-    if problems:
-        return _refused(sel, problems)
-    return _done(sel, message)
+        return _step(sel, lambda: accepted(logic.remove_candidate(sel, cand)), "已移除候选企业。")
+    return _step(sel, lambda: accepted(logic.propose(sel, cand)),
+                 "已创建业主表决草稿（选聘物业服务企业）。下一步：在表决页报备社区、公示、表决、计票。")
 
 
 @bp.route("/<int:selection_id>/<any(publish):step>", methods=["POST"])
 def step(selection_id, step):
     sel = _runnable(selection_id)
-    problems = logic.publish_tender(sel, user=current_user)
-    if problems:
-        return _refused(sel, problems)
-    return _done(sel, "招标公告已发布，并已写入本小区公示链。")
+    return _step(sel, lambda: accepted(logic.publish_tender(sel, user=current_user)),
+                 "招标公告已发布，并已写入本小区公示链。")
 
 
 @bp.route("/<int:selection_id>/cancel", methods=["POST"])
 def cancel(selection_id):
     sel = _runnable(selection_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        return _detail(sel, forms={"cancel": form}, status=422)
-    problems = logic.cancel(sel, form.reason.data)
-    if problems:
-        attach_errors(form, problems)
-        return _refused(sel, {}, {"cancel": form})
-    return _done(sel, "选聘已终止。")
+    return _step(sel, lambda: accepted(logic.cancel(sel, form.reason.data)), "选聘已终止。", form, "cancel")
 
 
 @bp.route("/<int:selection_id>/panel", methods=["POST"])
 def add_panel_member(selection_id):
     sel = _runnable(selection_id)
     form = PanelForm()
-    if not form.validate_on_submit():
-        return _detail(sel, forms={"panel": form}, status=422)
-    problems = logic.add_panel_member(sel, form.name.data, form.unit.data or "")
-    if problems:
-        attach_errors(form, problems)
-        return _refused(sel, {}, {"panel": form})
-    return _done(sel, f"已加入评委：{form.name.data.strip()}。")
+    return _step(sel, lambda: accepted(logic.add_panel_member(sel, form.name.data, form.unit.data or "")),
+                 lambda _: f"已加入评委：{form.name.data.strip()}。", form, "panel")
 
 
 @bp.route("/<int:selection_id>/panel/<int:panel_member_id>/remove", methods=["POST"])
@@ -214,10 +191,7 @@ def remove_panel_member(selection_id, panel_member_id):
     member = get_or_404(PanelMember, panel_member_id)
     if member.selection_id != sel.id:
         abort(404)
-    problems = logic.remove_panel_member(sel, member)
-    if problems:
-        return _refused(sel, problems)
-    return _done(sel, "已移除评委。")
+    return _step(sel, lambda: accepted(logic.remove_panel_member(sel, member)), "已移除评委。")
 
 
 def _score_form(sel: Selection):
@@ -236,27 +210,27 @@ def application(selection_id, tender_application_id):
     runs = logic.may_act(m, sel.compound, logic.today())
     form_cls = _score_form(sel)
     form = form_cls(data={f"m{s.member_id}": s.points for s in app.scores})
-    problems = {}
-    if request.method == "POST":
-        require("run", "selection")
-        if not runs:
-            abort(403)
-        form = form_cls()
-        if form.validate_on_submit():
-            problems = logic.record_scores(sel, app, {mb.id: form[f"m{mb.id}"].data for mb in sel.panel})
-            if not problems:
-                db.session.commit()
-                flash(f"已录入{app.firm.name}的评分：平均分 {app.average}，红榜加分 {app.bonus}，总分 {app.total}。",
-                      "success")
-                return redirect(url_for("hiring.detail", selection_id=sel.id))
-            db.session.rollback()
-            db.session.refresh(app)
-    on = logic.today()
-    status = 422 if (form.errors or problems) else 200
-    return render("hiring/application.html", sel=sel, a=app, form=form, problems=problems,
-                  may_score=runs and logic.scoring_open(sel, on) and bool(sel.panel),
-                  sees_scores=m.role not in policy.FIRM_ROLES,
-                  scores={s.member_id: s.points for s in app.scores}), status
+
+    def page(problems):
+        on = logic.today()
+        return render("hiring/application.html", sel=sel, a=app, form=form, problems=problems,
+                      may_score=runs and logic.scoring_open(sel, on) and bool(sel.panel),
+                      sees_scores=m.role not in policy.FIRM_ROLES,
+                      scores={s.member_id: s.points for s in app.scores}), 422 if (form.errors or problems) else 200
+    if request.method != "POST":
+        return page({})
+    require("run", "selection")
+    if not runs:
+        abort(403)
+    form = form_cls()
+
+    def refused(problems):
+        db.session.refresh(app)
+        return page(problems)
+    return save(form, lambda: accepted(logic.record_scores(sel, app, {mb.id: form[f"m{mb.id}"].data
+                                                                     for mb in sel.panel})),
+                lambda _: f"已录入{app.firm.name}的评分：平均分 {app.average}，红榜加分 {app.bonus}，总分 {app.total}。",
+                _selection_page(sel), refused=refused)
 
 
 @bp.route("/<int:selection_id>/award", methods=["POST"])
@@ -264,13 +238,13 @@ def award(selection_id):
     sel = _runnable(selection_id)
     form = AwardForm()
     form.application_id.choices = [(a.id, a.firm.name) for a in sel.applications]
-    if not form.validate_on_submit():
-        return _detail(sel, forms={"award": form}, status=422)
-    app = next(a for a in sel.applications if a.id == form.application_id.data)
-    problems = logic.award(sel, app, user=current_user)
-    if problems:
-        return _refused(sel, problems)
-    return _done(sel, f"已确定中标企业：{app.firm.name}。评标结果已公示，合同草稿已生成。")
+
+    def award_it():
+        app = next(a for a in sel.applications if a.id == form.application_id.data)
+        accepted(logic.award(sel, app, user=current_user))
+        return app
+    return _step(sel, award_it, lambda app: f"已确定中标企业：{app.firm.name}。评标结果已公示，合同草稿已生成。",
+                 form, "award")
 
 
 @bp.route("/<int:selection_id>/apply", methods=["GET", "POST"])
@@ -282,30 +256,22 @@ def apply(selection_id):
     on = logic.today()
     reason = logic.eligibility(firm, on)
     form = ApplyForm()
-    problems = {}
-    if request.method == "POST" and form.validate_on_submit():
-        app, problems = logic.apply(sel, firm, form.quoted_rate.data, form.proposal.data, user=current_user)
-        if app is not None:
-            db.session.commit()
-            flash(f"已报名：{sel.title}。", "success")
-            return redirect(url_for("hiring.detail", selection_id=sel.id))
-        db.session.rollback()
-        attach_errors(form, {k: v for k, v in problems.items() if k in form})
-    standing = logic.standings([firm.id], on)[firm.id]
-    status = 422 if (form.errors or problems) else 200
-    return render("hiring/apply.html", sel=sel, firm=firm, form=form, reason=reason, standing=standing,
-                  problems={k: v for k, v in problems.items() if k not in form},
-                  open_=logic.applications_open(sel, on), own=logic.application_of(sel, firm.id)), status
+
+    def page(problems):
+        return render("hiring/apply.html", sel=sel, firm=firm, form=form, reason=reason,
+                      standing=logic.standings([firm.id], on)[firm.id], problems=problems,
+                      open_=logic.applications_open(sel, on), own=logic.application_of(sel, firm.id)), \
+            422 if (form.errors or problems) else 200
+    return save(form, lambda: accepted(logic.apply(sel, firm, form.quoted_rate.data, form.proposal.data,
+                                                   user=current_user)),
+                lambda _: f"已报名：{sel.title}。", _selection_page(sel), refused=page)
 
 
 @bp.route("/<int:selection_id>/sign", methods=["POST"])
 def sign(selection_id):
     sel = get_or_404(Selection, selection_id)
     require("sign", "contract_sign")
-    message, problems = logic.sign(current_membership(), sel)
-    if problems:
-        return _refused(sel, problems)
-    return _done(sel, "已签订合同。" + message)
+    return _step(sel, lambda: accepted(logic.sign(current_membership(), sel)), lambda message: "已签订合同。" + message)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -320,14 +286,10 @@ def settings():
     form.barred_grades.choices = [(x, x) for x in logic.GRADES]
     if request.method == "POST":
         require("manage", "hiring_config")
-        if form.validate_on_submit():
-            problems = logic.save_rule(form.barred_grades.data or [], form.bar_black_list.data)
-            if not problems:
-                db.session.commit()
-                flash("招投标规则已保存。", "success")
-                return redirect(url_for("hiring.settings"))
-            db.session.rollback()
-            attach_errors(form, problems)
+        done = save(form, lambda: accepted(logic.save_rule(form.barred_grades.data or [], form.bar_black_list.data)),
+                    "招投标规则已保存。", url_for("hiring.settings"))
+        if done:
+            return done
     return render("hiring/settings.html", form=form, editable=editable, r=r, panel_min=logic.PANEL_MIN), \
         (422 if form.errors else 200)
 

@@ -7,11 +7,10 @@ from flask_login import current_user
 
 from .. import policy
 from ..extensions import db
-from ..formutil import attach_errors
 from ..money import fmt_yuan
 from ..votes import views as vote_views
 from ..votes.models import MATTERS, OwnerVote
-from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from ..web import accepted, current_membership, get_or_404, page_arg, render, require, save, tenant_blueprint
 from . import logic
 from .forms import DecideForm, FileForm, RuleForm
 from .models import FILING_STATUSES, MatterFiling
@@ -36,14 +35,10 @@ def index():
 def settings():
     require("set", "matter_config")
     form = RuleForm()
-    if form.validate_on_submit():
-        problems = logic.set_threshold(form.threshold_fen)
-        if not problems:
-            db.session.commit()
-            flash(f"支出报备标准已设为 {fmt_yuan(form.threshold_fen)}。", "success")
-            return redirect(url_for("matters.index"))
-        attach_errors(form, problems)
-    db.session.rollback()
+    done = save(form, lambda: accepted(logic.set_threshold(form.threshold_fen)),
+                lambda _: f"支出报备标准已设为 {fmt_yuan(form.threshold_fen)}。", url_for("matters.index"))
+    if done:
+        return done
     flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
     return redirect(url_for("matters.index"))
 
@@ -67,13 +62,13 @@ def detail(matter_filing_id):
 def party(matter_filing_id):
     filing = get_or_404(MatterFiling, matter_filing_id)
     require("note", "matter_party")
-    problems = logic.note_party_report(filing, user=current_user)
-    if problems:
-        db.session.rollback()
-        return _detail(filing, errors=problems, status=422)
-    db.session.commit()
-    flash("已登记：该事项已报告社区党组织，等待街道签收。", "success")
-    return redirect(url_for("matters.detail", matter_filing_id=filing.id))
+    return save(None, lambda: accepted(logic.note_party_report(filing, user=current_user)),
+                "已登记：该事项已报告社区党组织，等待街道签收。", _filing_page(filing),
+                refused=lambda problems: _detail(filing, errors=problems, status=422))
+
+
+def _filing_page(filing: MatterFiling) -> str:
+    return url_for("matters.detail", matter_filing_id=filing.id)
 
 
 @bp.route("/<int:matter_filing_id>/decide", methods=["POST"])
@@ -81,18 +76,15 @@ def decide(matter_filing_id):
     filing = get_or_404(MatterFiling, matter_filing_id)
     require("decide", "matter_ack")
     form = DecideForm()
-    if not form.validate_on_submit():
-        return _detail(filing, decide_form=form, status=422)
-    acknowledge = form.decision.data == "acknowledge"
-    problems = logic.decide(filing, acknowledge, form.reason.data or "", user=current_user)
-    if problems:
-        db.session.rollback()
-        attach_errors(form, {k: v for k, v in problems.items() if k in form})
-        return _detail(filing, decide_form=form, errors={k: v for k, v in problems.items() if k not in form},
-                       status=422)
-    db.session.commit()
-    flash("已签收，业委会可在公示期满后开始表决。" if acknowledge else "已退回业委会。", "success")
-    return redirect(url_for("matters.detail", matter_filing_id=filing.id))
+
+    def decide_it():
+        acknowledge = form.decision.data == "acknowledge"
+        accepted(logic.decide(filing, acknowledge, form.reason.data or "", user=current_user))
+        return acknowledge
+    return save(form, decide_it, lambda acknowledged: ("已签收，业委会可在公示期满后开始表决。" if acknowledged
+                                                      else "已退回业委会。"),
+                _filing_page(filing),
+                refused=lambda others: _detail(filing, decide_form=form, errors=others, status=422))
 
 
 @bp.route("/votes/<int:owner_vote_id>/file", methods=["POST"])
@@ -104,13 +96,6 @@ def file_vote(owner_vote_id):
     if not (policy.can(m, "file", "matter_file") and vote_views.may_run(vote)):
         abort(404 if policy.can(m, "file", "matter_file") else 403)
     form = FileForm()
-    if not form.validate_on_submit():
-        return vote_views.detail_page(vote, {}, form)
-    filing, problems = logic.file_matter(vote, form.summary.data, user=current_user)
-    if problems:
-        db.session.rollback()
-        attach_errors(form, {k: v for k, v in problems.items() if k in form})
-        return vote_views.detail_page(vote, {k: v for k, v in problems.items() if k not in form}, form)
-    db.session.commit()
-    flash("已向街道书面报备，请社区登记报告社区党组织后由街道签收。", "success")
-    return redirect(url_for("matters.detail", matter_filing_id=filing.id))
+    return save(form, lambda: accepted(logic.file_matter(vote, form.summary.data, user=current_user)),
+                "已向街道书面报备，请社区登记报告社区党组织后由街道签收。", _filing_page,
+                refused=lambda others: vote_views.detail_page(vote, others, form))

@@ -74,6 +74,22 @@ def options(mem, kind: str, parent_kind: str | None = None, parent_id: int | Non
     return [(o.id, k.label(o)) for o in db.session.execute(stmt).scalars()]
 
 
+def communities(mem) -> list[m.Community]:
+    """The communities the membership sees, by name (a list's filter, a community select)."""
+    return db.session.execute(select(m.Community).where(policy.visible(mem, m.Community))
+                              .order_by(m.Community.name)).scalars().all()
+
+
+def community_choices(form, mem) -> None:
+    """A community's work form (四项清单, 志愿服务): its community select and, where it has one, its
+    compound select (blank: the whole community; the first 2,000 by name), in the membership's scope."""
+    form.community_id.choices = [(None, "请选择社区")] + [(c.id, c.name) for c in communities(mem)]
+    if "compound_id" in form:
+        compounds = db.session.execute(select(m.Compound).where(policy.visible(mem, m.Compound))
+                                       .order_by(m.Compound.name).limit(2000)).scalars()
+        form.compound_id.choices = [(None, "—（全社区）")] + [(c.id, c.name) for c in compounds]
+
+
 def parent_visible(mem, parent_kind: str, parent_id: int) -> bool:
     model = KINDS[parent_kind].model
     return db.session.scalar(select(model.id).where(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from .. import timeutil
 from ..extensions import db
 from ..formutil import attach_errors, record_id
 from ..org.models import Compound
-from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from ..web import current_membership, get_or_404, page_arg, render, require, send_voucher, tenant_blueprint, uploads
 from ..money import fmt_yuan
 from . import accounts, fee_income, ledger
 from .publications import may_publish
@@ -117,11 +117,10 @@ def new():
     form = EntryForm(data={"entry_date": today} if request.method == "GET" else None)
     form.set_kind(kind)
     if form.validate_on_submit():
-        uploads = [accounts.Upload(f.filename, f.read()) for f in request.files.getlist("vouchers") if f.filename]
         d = accounts.EntryData(form.entry_date.data, form.direction.data, form.category.data,
                                to_fen(form.amount.data), form.counterparty.data.strip(),
                                (form.voucher_no.data or "").strip(), (form.note.data or "").strip())
-        entry, errors = accounts.record_entry(m, compound.id, kind, d, uploads,
+        entry, errors = accounts.record_entry(m, compound.id, kind, d, uploads("vouchers"),
                                               current_app.config["UPLOAD_FOLDER"], today, user=m.user)
         if entry is not None:
             db.session.commit()
@@ -191,9 +190,4 @@ def statement(compound_id: int, kind: str):
 @bp.route("/vouchers/<int:ledger_voucher_id>")
 def voucher(ledger_voucher_id: int):
     """A voucher file, only to those who see its entry (scope via the policy)."""
-    v = get_or_404(LedgerVoucher, ledger_voucher_id)
-    path = accounts.voucher_path(current_app.config["UPLOAD_FOLDER"], v.stored_name)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=v.content_type, download_name=v.filename,
-                     as_attachment=v.content_type == "application/pdf")
+    return send_voucher(get_or_404(LedgerVoucher, ledger_voucher_id))

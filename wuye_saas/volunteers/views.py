@@ -11,7 +11,8 @@ from .. import policy
 from ..demands.models import Demand
 from ..extensions import db
 from ..formutil import record_id
-from ..org.models import Building, Community, Compound
+from ..org import pickers
+from ..org.models import Building, Compound
 from ..web import current_membership, get_or_404, page_arg, render, require, save, tenant_blueprint
 from . import logic
 from .forms import ClaimForm, ExchangeForm, FinishForm, LeaderForm, TaskForm, TeamForm, VolunteerForm
@@ -34,13 +35,8 @@ def _nav():
     return {"volunteer_nav": [(e, icon, label) for e, icon, label, shown in items if shown]}
 
 
-def _communities(m):
-    return db.session.execute(select(Community).where(policy.visible(m, Community))
-                              .order_by(Community.name)).scalars().all()
-
-
 def _community_choices(form, m):
-    form.community_id.choices = [(None, "请选择社区")] + [(c.id, c.name) for c in _communities(m)]
+    pickers.community_choices(form, m)
     if request.method == "GET" and form.community_id.data is None and m.role == "community_staff":
         form.community_id.data = m.community_id
 
@@ -76,7 +72,7 @@ def index():
     teams = db.session.execute(select(VolunteerTeam).where(policy.visible(m, VolunteerTeam))
                                .options(joinedload(VolunteerTeam.community))
                                .order_by(VolunteerTeam.community_id, VolunteerTeam.name)).scalars().all()
-    communities = _communities(m)
+    communities = pickers.communities(m)
     return render("volunteers/index.html", "volunteers/_table.html", page=page, args=args, balances=balances,
                   teams=teams, communities=communities, counts=logic.counts_by_community(m),
                   community_id=community_id, may_keep=logic.may_keep(m),
@@ -188,9 +184,6 @@ def new_task():
     require("manage", "volunteers")
     form = TaskForm()
     _community_choices(form, m)
-    comps = db.session.execute(select(Compound).where(policy.visible(m, Compound)).order_by(Compound.name)
-                               .limit(2000)).scalars()
-    form.compound_id.choices = [(None, "—（全社区）")] + [(c.id, c.name) for c in comps]
     done = save(form, lambda: logic.add_task(m, form.community_id.data, form.title.data, form.detail.data or "",
                                              form.kind.data, form.compound_id.data),
                 lambda t: f"已发布：{t.title}", lambda t: url_for("volunteers.task", volunteer_task_id=t.id), REFUSALS)
