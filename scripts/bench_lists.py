@@ -43,7 +43,7 @@ def pages(slug: str, evaluation_id: int | None) -> dict[str, list[str]]:
         f"{slug}-community": [f"{d}/compounds/", f"{d}/households/", f"{d}/fees/bills/",
                               f"{d}/fees/collection", f"{d}/demands/"],
         f"{slug}-firm": [f"{d}/compounds/", f"{d}/households/", f"{d}/fees/bills/", f"{d}/fees/arrears",
-                         f"{d}/fees/collection", f"{d}/demands/", f"{d}/results/"],
+                         f"{d}/fees/collection", f"{d}/demands/"],
     }
 
 
