@@ -336,16 +336,16 @@ def test_collection_rate_exact_by_level(app, client, world, frozen):
         for level, names in (("compound", ["甲区1号小区", "甲区2号小区"]),
                              ("firm", ["甲区第1物业公司", "甲区第2物业公司"]),
                              ("street", ["甲区第1街道", "甲区第2街道"])):
-            months, rows, total = payments.collection(admin, TODAY, level)
+            months, rows, total, _ = payments.collection(admin, TODAY, level)
             assert len(months) == 12 and months[-1] == date(2026, 7, 1) and months[0] == date(2025, 8, 1)
             assert [r.label for r in rows] == names
             assert [r.text(june) for r in rows] == ["75.0%", "0.0%"]
             assert rows[0].text(date(2026, 7, 1)) == "50.0%" and rows[1].text(date(2026, 7, 1)) == "—"
             assert total.text(june) == "60.0%" and total.text(date(2026, 5, 1)) == "—"
-        _, rows, total = payments.collection(firm, TODAY, "compound")
+        _, rows, total, _ = payments.collection(firm, TODAY, "compound")
         assert [(r.label, r.text(june)) for r in rows] == [("甲区1号小区", "75.0%")]
         assert total.text(june) == "75.0%"
-        _, rows, total = payments.collection(street, TODAY, "street")
+        _, rows, total, _ = payments.collection(street, TODAY, "street")
         assert [(r.label, r.text(june)) for r in rows] == [("甲区第1街道", "75.0%")]
     # A credit note on an unpaid bill lowers what was billed: 3000 of 3500 → 85.7%.
     add_credit(app, a, ids[3], resident=500)

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from .. import audit
 from ..evaluation import cycles
 from ..extensions import db
-from ..fees import billing, claims
+from ..fees import billing, claims, sums
 from ..fees.models import Bill, BillingRun, Payment
 from ..tenancy import current_tenant_id, tenant_scope
 from ..timeutil import SHANGHAI, today
@@ -74,6 +74,7 @@ def _payments(month: date, share: float, rng: random.Random, now: date) -> int:
                      "tenant_id": current_tenant_id()})
     for i in range(0, len(rows), 5000):
         db.session.execute(insert(Payment), rows[i:i + 5000])
+    sums.refresh_month(month)
     audit.record_event("create", "payment", f"演示缴费 {len(rows)} 笔（{month:%Y年%m月}账单）",
                        changes={"payments": len(rows), "month": month.isoformat()})
     return len(rows)

@@ -101,14 +101,8 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
 
 
 def _post_fee_income(on: date) -> int:
-    posted = 0
-    for cid in sorted(set(db.session.execute(select(Contract.compound_id).where(
-            Contract.fee_mode == "酬金制", Contract.start_date <= on, Contract.end_date >= on)).scalars())):
-        for row in fee_income.months(cid, on)[1:]:
-            if row.difference:
-                fee_income.post(cid, row.month, on)
-                posted += 1
-    return posted
+    return fee_income.post_past_months(list(set(db.session.execute(select(Contract.compound_id).where(
+        Contract.fee_mode == "酬金制", Contract.start_date <= on, Contract.end_date >= on)).scalars())), on)
 
 
 def _entry(cid, kind, day, category, amount, counterparty) -> dict:

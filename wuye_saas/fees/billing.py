@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, column, func, literal, or_, select, table as 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, policy
 from ..extensions import db, refresh_statistics
 from ..formutil import too_long, record_id
 from ..money import fmt_yuan
@@ -27,8 +27,8 @@ from ..org.models import (
 )
 from ..tenancy import current_tenant_id, system_scope
 from ..timeutil import now, today
-from . import compute
-from .models import Bill, BillingRun, CreditNote, FeeAssignment, FeePolicy, HoldbackCredit, Payment
+from . import compute, sums
+from .models import Bill, BillingRun, BillSum, CreditNote, FeeAssignment, FeePolicy, HoldbackCredit, Payment
 
 SCOPE_LABELS = {"district": "全区", "street": "街道", "compound": "小区", "firm": "本公司全部小区"}
 SKIP_NO_CONTRACT = "该月没有有效的物业服务合同"
@@ -369,6 +369,8 @@ def attach_holdback_credits(br: BillingRun, compound_ids: list[int]) -> None:
     db.session.execute(update(credit).where(waiting, credit.c.compound_id.in_(compound_ids),
                                             credit.c.month < br.month, resident >= pending)
                        .values(bill_id=new_bill))
+    # The run's bills (a COPY) and these credits bypass the ORM: bill_sum is refreshed here.
+    sums.refresh(br.month, compound_ids)
 
 
 def run_billing(billing_run_id: int, report=lambda done, total, msg="": None) -> dict:
@@ -410,19 +412,6 @@ def run_totals(billing_run_id: int) -> dict:
 PAID_STATUSES = {"unpaid": "未缴", "partial": "部分缴纳", "paid": "已缴清"}
 
 
-def _sums():
-    """Grouped sums per bill: payments, and what credit notes and 质量保证金返还 credits take off
-    the resident's due (both reduce what the household owes; only notes change the parts)."""
-    paid = (select(Payment.bill_id, func.sum(Payment.amount_fen).label("paid"))
-            .group_by(Payment.bill_id).subquery("paid_sum"))
-    taken = (select(CreditNote.bill_id.label("bill_id"), CreditNote.resident_fen.label("amount"))
-             .union_all(select(HoldbackCredit.bill_id, HoldbackCredit.amount_fen)
-                        .where(HoldbackCredit.bill_id.is_not(None))).subquery("taken"))
-    credit = (select(taken.c.bill_id, func.sum(taken.c.amount).label("credited"))
-              .group_by(taken.c.bill_id).subquery("credit_sum"))
-    return paid, credit
-
-
 @dataclass
 class BillFilters:
     month: date | None = None
@@ -433,18 +422,25 @@ class BillFilters:
     q: str = ""
 
 
-def bills_query(visible_clause, f: BillFilters):
-    """(rows statement, totals statement) for the filtered bills the caller may see. Paid and
-    credited amounts come from grouped subqueries joined once: no per-row queries."""
-    paid, credit = _sums()
-    paid_fen = func.coalesce(paid.c.paid, 0)
-    due_fen = Bill.resident_fen - func.coalesce(credit.c.credited, 0)
+def bills_query(m, f: BillFilters):
+    """(rows statement, totals) for the filtered bills the membership may see.
+
+    A row's paid and credited amounts are sub-queries on that bill (its payments and notes by
+    bill_id), so a page of 20 reads 20 bills' payments, not the district's. The totals come
+    from bill_sum when the filters are ones it keeps (month, street, compound, firm); a paid
+    status or a search needs the bills themselves."""
+    paid_fen = func.coalesce(select(func.sum(Payment.amount_fen)).where(Payment.bill_id == Bill.id)
+                             .correlate(Bill).scalar_subquery(), 0)
+    credited = (func.coalesce(select(func.sum(CreditNote.resident_fen)).where(CreditNote.bill_id == Bill.id)
+                              .correlate(Bill).scalar_subquery(), 0)
+                + func.coalesce(select(func.sum(HoldbackCredit.amount_fen)).where(HoldbackCredit.bill_id == Bill.id)
+                                .correlate(Bill).scalar_subquery(), 0))
+    due_fen = Bill.resident_fen - credited
     status = case((paid_fen >= due_fen, literal("paid")), (paid_fen > 0, literal("partial")),
                   else_=literal("unpaid"))
-    base = (select(Bill).join(Household, Household.id == Bill.household_id)
-            .join(Compound, Compound.id == Bill.compound_id).join(Community, Community.id == Compound.community_id)
-            .outerjoin(paid, paid.c.bill_id == Bill.id).outerjoin(credit, credit.c.bill_id == Bill.id)
-            .where(visible_clause))
+    base = select(Bill).where(policy.visible(m, Bill))
+    if f.street_id or f.q:
+        base = base.join(Compound, Compound.id == Bill.compound_id).join(Community, Community.id == Compound.community_id)
     if f.month:
         base = base.where(Bill.month == f.month)
     if f.street_id:
@@ -458,23 +454,31 @@ def bills_query(visible_clause, f: BillFilters):
     if f.q:
         # The room, the building with or without a space before the room ("2号楼 101"), the owner, the code.
         like = f"%{f.q}%"
-        base = base.join(Building, Building.id == Household.building_id).where(or_(
-            Household.room.like(like), (Building.name + " " + Household.room).like(like),
-            (Building.name + Household.room).like(like), Household.owner_name.like(like),
-            Household.household_code == f.q))
+        base = (base.join(Household, Household.id == Bill.household_id)
+                .join(Building, Building.id == Household.building_id).where(or_(
+                    Household.room.like(like), (Building.name + " " + Household.room).like(like),
+                    (Building.name + Household.room).like(like), Household.owner_name.like(like),
+                    Household.household_code == f.q)))
     rows = (base.add_columns(paid_fen.label("paid"), due_fen.label("due"), status.label("status"))
             .options(selectinload(Bill.household).joinedload(Household.building), selectinload(Bill.compound))
             .order_by(Bill.month.desc(), Bill.compound_id, Bill.household_id))
-    totals = base.with_only_columns(
-        func.count(Bill.id), func.coalesce(func.sum(Bill.base_fen), 0), func.coalesce(func.sum(Bill.gov_fen), 0),
-        func.coalesce(func.sum(Bill.firm_fen), 0), func.coalesce(func.sum(Bill.resident_fen), 0),
-        func.coalesce(func.sum(paid_fen), 0))
-    return rows, totals
-
-
-def totals_of(stmt) -> dict:
-    row = db.session.execute(stmt).one()
-    return dict(zip(("count", "base", "gov", "firm", "resident", "paid"), row))
+    if f.status in PAID_STATUSES or f.q:
+        row = db.session.execute(base.with_only_columns(
+            func.count(Bill.id), func.coalesce(func.sum(Bill.base_fen), 0), func.coalesce(func.sum(Bill.gov_fen), 0),
+            func.coalesce(func.sum(Bill.firm_fen), 0), func.coalesce(func.sum(Bill.resident_fen), 0),
+            func.coalesce(func.sum(paid_fen), 0))).one()
+        return rows, dict(zip(("count", "base", "gov", "firm", "resident", "paid"), (int(v) for v in row)))
+    kept = [policy.visible(m, BillSum)]
+    if f.month:
+        kept.append(BillSum.month == f.month)
+    if f.street_id:
+        kept.append(BillSum.compound_id.in_(select(Compound.id).join(Community, Community.id == Compound.community_id)
+                                            .where(Community.street_id == f.street_id)))
+    if f.compound_id:
+        kept.append(BillSum.compound_id == f.compound_id)
+    if f.firm_id:
+        kept.append(BillSum.firm_id == f.firm_id)
+    return rows, sums.totals(*kept)
 
 
 def bill_money(bill: Bill) -> dict:

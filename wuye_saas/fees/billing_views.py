@@ -20,7 +20,7 @@ from ..web import current_membership, get_or_404, page_arg, render, require, ten
 from . import billing
 from .billing_forms import CreditForm, RunForm
 from .jobs import running_run, submit
-from .models import Bill, BillingRun
+from .models import Bill, BillingRun, BillSum
 from ..formutil import record_id
 
 bp = tenant_blueprint("billing", __name__, "/fees")
@@ -128,18 +128,18 @@ def bills():
     filters = billing.BillFilters(month=month, street_id=_int_arg("street"), compound_id=_int_arg("compound"),
                                   firm_id=_int_arg("firm"), status=request.args.get("status"),
                                   q=request.args.get("q", "").strip()[:40])
-    rows_stmt, totals_stmt = billing.bills_query(policy.visible(m, Bill), filters)
+    rows_stmt, totals = billing.bills_query(m, filters)
     page = _RowsPagination(select=rows_stmt, session=db.session, page=page_arg(), per_page=20,
                            error_out=False, count=False)
-    totals = billing.totals_of(totals_stmt)
     page.total = totals["count"]  # the totals query counts too: no second COUNT
     options = {
         "street": db.session.execute(select(Street.id, Street.name).where(policy.visible(m, Street))
                                      .order_by(Street.name)).all(),
+        # Who has bills, from bill_sum (a row per compound-month) rather than every bill.
         "compound": db.session.execute(select(Compound.id, Compound.name).where(Compound.id.in_(
-            select(Bill.compound_id).where(policy.visible(m, Bill)).distinct())).order_by(Compound.name)).all(),
+            select(BillSum.compound_id).where(policy.visible(m, BillSum)))).order_by(Compound.name)).all(),
         "firm": db.session.execute(select(Firm.id, Firm.name).where(Firm.id.in_(
-            select(Bill.firm_id).where(policy.visible(m, Bill)).distinct())).order_by(Firm.name)).all(),
+            select(BillSum.firm_id).where(policy.visible(m, BillSum)))).order_by(Firm.name)).all(),
     }
     return render("fees/billing/bills.html", "fees/billing/_bills.html", page=page, totals=totals,
                   options=options, statuses=billing.PAID_STATUSES, args=request.args,

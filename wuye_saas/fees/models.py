@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -171,12 +171,43 @@ class Bill(TenantScoped, db.Model):
     classes: Mapped[str] = mapped_column(String(60), default="")  # household classes that month
     issued_at: Mapped[datetime] = mapped_column(default=now)
     __table_args__ = (UniqueConstraint("tenant_id", "household_id", "month"),
-                      Index("ix_bill_tenant_id_month", "tenant_id", "month"))
+                      Index("ix_bill_tenant_id_month", "tenant_id", "month"),
+                      # The bill list's order (newest month first), so a page reads 20 rows.
+                      Index("ix_bill_list_order", "tenant_id", text("month DESC"), "compound_id", "household_id"))
 
     household: Mapped[Household] = relationship()
     compound: Mapped[Compound] = relationship()
     firm: Mapped[Firm | None] = relationship()
     policy: Mapped[FeePolicy] = relationship()
+
+
+class BillSum(TenantScoped, db.Model):
+    """The bills of one compound, month and firm summed: what the bill list's totals and the
+    缴费率 read instead of every bill of the district. Derived, never edited: fees/sums.py
+    recomputes a compound-month's rows from its bills in the same transaction as every write
+    that changes them (a billing run, a payment, a credit note), so it always equals the sum
+    of the bills (tests compare it with the computed value)."""
+
+    __tablename__ = "bill_sum"
+    __audit__ = False  # derived figures; the writes that change them are audited
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"))
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firm.id"), index=True)
+    month: Mapped[date]
+    bills: Mapped[int]
+    base_fen: Mapped[int] = mapped_column(BigInteger)
+    gov_fen: Mapped[int] = mapped_column(BigInteger)
+    firm_fen: Mapped[int] = mapped_column(BigInteger)
+    resident_fen: Mapped[int] = mapped_column(BigInteger)
+    credited_fen: Mapped[int] = mapped_column(BigInteger)   # credit notes' and 返还 credits' resident part
+    paid_fen: Mapped[int] = mapped_column(BigInteger)       # Σ payments
+    collected_fen: Mapped[int] = mapped_column(BigInteger)  # Σ per bill of min(paid, due): the 缴费率's numerator
+    __table_args__ = (Index("ix_bill_sum_tenant_id_month", "tenant_id", "month"),
+                      Index("ix_bill_sum_compound_id_month", "compound_id", "month"))
+
+    @property
+    def due_fen(self) -> int:
+        return self.resident_fen - self.credited_fen
 
 
 class CreditNote(TenantScoped, db.Model):

@@ -97,10 +97,10 @@ def household(household_id):
 @bp.route("/collection")
 def collection():
     level = request.args.get("by") if request.args.get("by") in payments.LEVELS else "compound"
-    months, rows, total = payments.collection(current_membership(), timeutil.today(), level)
+    months, rows, total, page = payments.collection(current_membership(), timeutil.today(), level, page=page_arg())
     # The chart: the total plus the first rows (a line per compound stops being readable).
     series = [total] + rows[:8]
     chart = {"labels": [f"{mo:%Y-%m}" for mo in months],
              "series": [{"label": r.label, "data": [r.value(mo) for mo in months]} for r in series]}
     return render("fees/payments/collection.html", months=months, rows=rows, total=total,
-                  level=level, levels=payments.LEVELS, chart=chart)
+                  level=level, levels=payments.LEVELS, chart=chart, page=page, args=request.args)

@@ -20,7 +20,8 @@ from .. import policy
 from ..extensions import db
 from ..money import fmt_yuan
 from ..org.models import Building, Community, Compound, Firm, Household, Street
-from .models import PAYMENT_METHODS, Bill, CreditNote, HoldbackCredit, Payment
+from . import sums
+from .models import PAYMENT_METHODS, Bill, BillSum, CreditNote, HoldbackCredit, Payment
 
 BUCKETS = {"current": "本月", "m1_3": "1–3 个月", "m4_6": "4–6 个月", "m6p": "6 个月以上"}
 
@@ -316,40 +317,71 @@ class RateRow:
         return rate_value(*self.cells.get(month, (0, 0)))
 
 
-def collection(m, today: date, level: str = "compound", months: int = 12):
-    """(months, rows by level, the total row) of 缴费率 for bills of the last `months` months.
+class Rows(Pagination):
+    """A page of rows already read (with the total of all rows), for the pager macro."""
+
+    def _query_items(self):
+        return self._query_args["rows"]
+
+    def _query_count(self):
+        return self._query_args["total"]
+
+
+def collection(m, today: date, level: str = "compound", months: int = 12, page: int | None = None,
+               per_page: int = 20):
+    """(months, rows by level, the total row, the page or None) of 缴费率 for bills of the last
+    `months` months; with `page`, rows are that page of `per_page` rows (the street level has
+    few rows: all of them), else all rows.
 
     collected counts payments up to what is due (a credit note after payment must not push a
-    rate above 100%); billed is the resident part after credit notes."""
+    rate above 100%); billed is the resident part after credit notes. Both come from bill_sum,
+    so the time depends on the compounds shown, not on the bills of the district."""
     month_list = [month_start(today, k) for k in range(months - 1, -1, -1)]
-    b = balance_select(m, Bill.month >= month_list[0], Bill.month <= month_list[-1]) \
-        .add_columns(Bill.month, Bill.compound_id, Bill.firm_id).subquery("b")
-    collected = func.sum(case((b.c.paid > b.c.due, b.c.due), else_=b.c.paid))
-    billed = func.sum(b.c.due)
+    where = [policy.visible(m, BillSum), BillSum.month >= month_list[0], BillSum.month <= month_list[-1]]
     if level == "firm":
-        key, label, joins = Firm.id, Firm.name, [(Firm, Firm.id == b.c.firm_id)]
+        key, label, joins = BillSum.firm_id, Firm.name, [(Firm, Firm.id == BillSum.firm_id)]
     elif level == "street":
         key, label = Street.id, Street.name
-        joins = [(Compound, Compound.id == b.c.compound_id), (Community, Community.id == Compound.community_id),
+        joins = [(Compound, Compound.id == BillSum.compound_id), (Community, Community.id == Compound.community_id),
                  (Street, Street.id == Community.street_id)]
     else:
-        key, label, joins = Compound.id, Compound.name, [(Compound, Compound.id == b.c.compound_id)]
-    stmt = select(key.label("key"), label.label("label"), b.c.month, collected.label("collected"),
-                  billed.label("billed")).select_from(b)
-    for target, on in joins:
-        stmt = stmt.outerjoin(target, on)
+        key, label, joins = BillSum.compound_id, Compound.name, [(Compound, Compound.id == BillSum.compound_id)]
+    label = func.coalesce(label, "（未指定）")
+    collected, billed = func.sum(BillSum.collected_fen), func.sum(BillSum.resident_fen - BillSum.credited_fen)
+
+    def joined(stmt):
+        stmt = stmt.select_from(BillSum)
+        for target, on in joins:
+            stmt = stmt.outerjoin(target, on)
+        return stmt.where(*where)
+
+    pager, keys = None, None
+    if page is not None and level != "street":
+        listed = db.session.execute(joined(select(key.label("key"), label.label("label"), func.count().over()))
+                                    .group_by(key, label).order_by(label, key)
+                                    .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+        keys = [r.key for r in listed]
+        total_rows = listed[0][2] if listed else 0
+        if not listed and page > 1:  # past the last page: the count still shows
+            total_rows = db.session.execute(select(func.count()).select_from(
+                joined(select(key)).group_by(key).subquery())).scalar()
     rows: dict = {}
-    for r in db.session.execute(stmt.group_by(key, label, b.c.month).order_by(label)):
-        row = rows.setdefault(r.key, RateRow(r.key, r.label or "（未指定）", {}))
+    cells = joined(select(key.label("key"), label.label("label"), BillSum.month, collected.label("collected"),
+                          billed.label("billed")))
+    if keys is not None:
+        wanted = key.in_([k for k in keys if k is not None])
+        cells = cells.where(wanted | key.is_(None) if None in keys else wanted)
+    for r in db.session.execute(cells.group_by(key, label, BillSum.month).order_by(label, key)):
+        row = rows.setdefault(r.key, RateRow(r.key, r.label, {}))
         row.cells[r.month] = (int(r.collected or 0), int(r.billed or 0))
-    # Every bill falls in exactly one row (an unknown firm or compound is its own row), so the
-    # total is the rows' sum: no second pass over the bills.
     total = RateRow(None, "合计", {})
-    for row in rows.values():
-        for month, (c, bl) in row.cells.items():
-            tc, tb = total.cells.get(month, (0, 0))
-            total.cells[month] = (tc + c, tb + bl)
-    return month_list, sorted(rows.values(), key=lambda x: x.label), total
+    for month, c, bl in db.session.execute(select(BillSum.month, collected, billed)
+                                           .where(*where).group_by(BillSum.month)):
+        total.cells[month] = (int(c or 0), int(bl or 0))
+    ordered = [rows[k] for k in keys if k in rows] if keys is not None else list(rows.values())
+    if keys is not None:
+        pager = Rows(page=max(page, 1), per_page=per_page, error_out=False, rows=ordered, total=total_rows)
+    return month_list, ordered, total, pager
 
 
 # --- compound choices (filters) --------------------------------------------------------------

@@ -75,6 +75,7 @@ class Compound(TenantScoped, db.Model):
     """小区."""
 
     __tablename__ = "compound"
+    __audit_derived__ = {"household_count"}   # counted from the households, whose writes the log shows
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
@@ -85,6 +86,8 @@ class Compound(TenantScoped, db.Model):
     area_m2: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     management_mode: Mapped[str] = mapped_column(String(20), index=True)
     wuguan_mode: Mapped[str | None] = mapped_column(String(10))
+    # Derived: its households, kept by org/counts.py (the household list's total sums these).
+    household_count: Mapped[int] = mapped_column(default=0, server_default="0")
     __table_args__ = (UniqueConstraint("tenant_id", "community_id", "name"),)
 
     community: Mapped[Community] = relationship()
@@ -167,7 +170,9 @@ class Household(TenantScoped, db.Model):
     developer_held: Mapped[bool] = mapped_column(default=False, server_default=false())
     area_source: Mapped[str] = mapped_column(String(10), default="registry", server_default="registry")
     __table_args__ = (UniqueConstraint("tenant_id", "household_code"),
-                      UniqueConstraint("tenant_id", "building_id", "room"))
+                      UniqueConstraint("tenant_id", "building_id", "room"),
+                      # The register's order: a page of 20 reads 20 index entries, not a sort of the district.
+                      Index("ix_household_list_order", "tenant_id", "compound_id", "building_id", "room_key"))
 
     compound: Mapped[Compound] = relationship()
     building: Mapped[Building] = relationship()

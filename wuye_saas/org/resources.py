@@ -4,9 +4,10 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from .. import policy
 from ..extensions import db
 from ..formutil import record_id
 from ..timeutil import today
@@ -85,6 +86,17 @@ def _buildings_choice(mem, obj, args):
     household's compound for display."""
     return options(m.Building, mem, label=lambda b: f"{b.compound.name} · {b.name}",
                    order=[m.Building.compound_id, m.Building.name_key], load=[joinedload(m.Building.compound)])
+
+
+def _household_total(mem, args):
+    """The unfiltered (or one compound's) household count from compound.household_count,
+    whose visibility is the households' (both follow the compound); None for other filters."""
+    if any(v for k, v in args.items() if k not in ("page", "compound_id")):
+        return None
+    stmt = select(func.coalesce(func.sum(m.Compound.household_count), 0)).where(policy.visible(mem, m.Compound))
+    if record_id(args.get("compound_id")):
+        stmt = stmt.where(m.Compound.id == record_id(args.get("compound_id")))
+    return db.session.execute(stmt).scalar_one()
 
 
 def _household_prepare(form, obj, mem):
@@ -255,7 +267,7 @@ RESOURCES: list[Resource] = [
               joinedload(m.Household.class_links).joinedload(m.HouseholdClassLink.household_class)],
         choices={"compound_id": _all(m.Compound), "building_id": _buildings_choice},
         title=lambda o: f"{o.compound.name} {o.label}",
-        prepare=_household_prepare, apply=_household_apply, facts=_household_facts,
+        prepare=_household_prepare, apply=_household_apply, facts=_household_facts, total=_household_total,
     ),
     Resource(
         key="household_classes", model=m.HouseholdClass, label="困难类别", form=forms.HouseholdClassForm,

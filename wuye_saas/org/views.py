@@ -7,7 +7,7 @@ from .. import policy
 from ..extensions import db
 from ..pagecache import cached_page
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
-from . import crud, pickers
+from . import counts, crud, pickers  # counts: its listeners keep compound.household_count
 from .resources import BY_KEY, BY_TABLE, NAV, RESOURCES, TABLE_LABELS
 from ..formutil import attach_errors, record_id
 from . import owners
@@ -126,7 +126,10 @@ def _register(res):
     def list_view():
         mem = current_membership()
         stmt = crud.list_query(res, mem, request.args)
-        page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False)
+        total = res.total(mem, request.args) if res.total else None
+        page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False, count=total is None)
+        if total is not None:
+            page.total = total
         # A filter with nothing to choose from (outside the role's reach) is left out.
         filters = [(f, opts) for f in res.filters if (opts := f.options(mem))]
         filtered = any(v for k, v in request.args.items() if k != "page")

@@ -1,0 +1,118 @@
+"""bill_sum: the bills of each compound, month and firm summed, kept equal to its bills.
+
+The bill list's totals and the 缴费率 summed every bill of the district on each request, so
+their time grew with the district. They read these rows instead (one per compound-month, a
+few thousand for a large district). A write that changes what the rows sum — a billing run,
+a payment, a credit note (the 质量保证金返还 credits reach bills only inside a billing run) —
+calls `refresh` for the compound-months it touched, in its own transaction: the rows are
+recomputed from the bills, not adjusted by a delta, so they cannot drift. Bills, payments,
+credit notes and 返还 credits written through the ORM (any code path, tests included) are
+noted at flush and their compound-months refreshed just before the commit; the bulk writes
+that bypass the ORM (the billing run's COPY, the demo's payments) call `refresh` themselves.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from itertools import chain
+
+from sqlalchemy import case, delete, event, func, insert, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..org.models import Compound
+from ..tenancy import current_tenant_id, tenant_scope
+from .models import Bill, BillSum, CreditNote, HoldbackCredit, Payment
+
+_PENDING = "bill_sum_pending"  # session.info: {tenant_id: ({(month, compound_id)}, {bill_id})}
+
+COLUMNS = ("tenant_id", "compound_id", "firm_id", "month", "bills", "base_fen", "gov_fen", "firm_fen",
+           "resident_fen", "credited_fen", "paid_fen", "collected_fen")
+
+
+def computed(*where):
+    """SELECT of the sums computed from the bills matching `where` (one row per compound,
+    firm and month, in bill_sum's columns): what refresh stores, and what tests compare with."""
+    from .payments import _credits, _payments  # payments calls refresh: import at use
+    bills = select(Bill.id).where(*where)
+    cn, pay = _credits(bills), _payments(bills)
+    per = (select(Bill.tenant_id, Bill.compound_id, Bill.firm_id, Bill.month, Bill.base_fen, Bill.gov_fen,
+                  Bill.firm_fen, Bill.resident_fen, func.coalesce(cn.c.resident, 0).label("credited"),
+                  func.coalesce(pay.c.paid, 0).label("paid"))
+           .outerjoin(cn, cn.c.bill_id == Bill.id).outerjoin(pay, pay.c.bill_id == Bill.id)
+           .where(*where).subquery("per_bill"))
+    due = per.c.resident_fen - per.c.credited
+    return (select(per.c.tenant_id, per.c.compound_id, per.c.firm_id, per.c.month, func.count(),
+                   func.sum(per.c.base_fen), func.sum(per.c.gov_fen), func.sum(per.c.firm_fen),
+                   func.sum(per.c.resident_fen), func.sum(per.c.credited), func.sum(per.c.paid),
+                   func.sum(case((per.c.paid > due, due), else_=per.c.paid)))
+            .group_by(per.c.tenant_id, per.c.compound_id, per.c.firm_id, per.c.month))
+
+
+def refresh(month: date, compound_ids) -> None:
+    """Recompute the rows of these compounds for the month from their bills (flushes)."""
+    ids = sorted({int(i) for i in compound_ids})
+    if not ids:
+        return
+    tid = current_tenant_id()
+    db.session.flush()
+    # Two writers of one compound (two payments at once) must not both replace its rows from
+    # what each saw: the compound's row is locked until the transaction ends (no-op on SQLite,
+    # whose writers are serialised anyway).
+    db.session.execute(select(Compound.id).where(Compound.id.in_(ids)).order_by(Compound.id).with_for_update())
+    db.session.execute(delete(BillSum).where(BillSum.tenant_id == tid, BillSum.month == month,
+                                             BillSum.compound_id.in_(ids)))
+    db.session.execute(insert(BillSum.__table__).from_select(
+        list(COLUMNS), computed(Bill.tenant_id == tid, Bill.month == month, Bill.compound_id.in_(ids))))
+
+
+def refresh_month(month: date) -> None:
+    """refresh for every compound billed in the month (after a bulk write such as the demo's)."""
+    refresh(month, db.session.execute(select(Bill.compound_id).where(Bill.month == month).distinct()).scalars())
+
+
+def totals(*where) -> dict:
+    """Σ over the bill_sum rows matching `where`, in the bill list's keys."""
+    row = db.session.execute(select(
+        func.coalesce(func.sum(BillSum.bills), 0), func.coalesce(func.sum(BillSum.base_fen), 0),
+        func.coalesce(func.sum(BillSum.gov_fen), 0), func.coalesce(func.sum(BillSum.firm_fen), 0),
+        func.coalesce(func.sum(BillSum.resident_fen), 0), func.coalesce(func.sum(BillSum.paid_fen), 0))
+        .where(*where)).one()
+    return dict(zip(("count", "base", "gov", "firm", "resident", "paid"), (int(v) for v in row)))
+
+
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session, flush_context):
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Bill):
+            keys, _ = session.info.setdefault(_PENDING, {}).setdefault(obj.tenant_id, (set(), set()))
+            keys.add((obj.month, obj.compound_id))
+        elif isinstance(obj, (Payment, CreditNote, HoldbackCredit)) and obj.bill_id is not None:
+            _, bills = session.info.setdefault(_PENDING, {}).setdefault(obj.tenant_id, (set(), set()))
+            bills.add(obj.bill_id)
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_pending(session):
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the commit's own flush comes after this event: its writes must be noted first
+    if not session.info.get(_PENDING):
+        return
+    for tid, (keys, bills) in sorted(session.info.pop(_PENDING, {}).items()):
+        with tenant_scope(tid):
+            by_month = defaultdict(set)
+            for month, compound_id in keys:
+                by_month[month].add(compound_id)
+            if bills:
+                for month, compound_id in session.execute(select(Bill.month, Bill.compound_id)
+                                                          .where(Bill.id.in_(sorted(bills))).distinct()):
+                    by_month[month].add(compound_id)
+            for month, ids in sorted(by_month.items()):
+                refresh(month, ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop(_PENDING, None)
