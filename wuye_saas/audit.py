@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event, inspect
+from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .extensions import db
@@ -155,7 +155,17 @@ def _record_changes(session, flush_context):
             exclude = getattr(type(obj), "__audit_exclude__", set())
             events.append(_event(obj, "delete", _snapshot(obj, exclude)))
     # Added now, written by the next flush of the same commit.
-    session.add_all(events)
+    session.add_all([e for e in events if e.tenant_id is not None])
+    platform = [e for e in events if e.tenant_id is None]
+    if platform:
+        # Events of no district (a district created, a platform account) are written here
+        # without RETURNING: row-level security lets any scope add them but only the system
+        # scope read them back, and RETURNING would read (migrations/rls.py).
+        at = now()
+        session.connection().execute(insert(AuditEvent.__table__).inline(), [
+            {"tenant_id": None, "at": e.at or at, "user_id": e.user_id, "actor": e.actor, "action": e.action,
+             "entity": e.entity, "entity_id": e.entity_id, "label": e.label, "changes": e.changes}
+            for e in platform])
 
 
 def record_event(action: str, entity: str, label: str, changes: dict | None = None,

@@ -13,6 +13,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     elif db_url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship.
         db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
+    owner_url = overrides.get("DATABASE_OWNER_URL", env.get("DATABASE_OWNER_URL")) or None
+    if owner_url and owner_url.startswith("postgresql://"):
+        owner_url = "postgresql+psycopg://" + owner_url[len("postgresql://"):]
+    # Behind a pooler in transaction mode (pgbouncer): a server connection serves one
+    # transaction at a time, so psycopg must not prepare statements on it (pgbouncer before
+    # 1.21 cannot follow them; see README, "Row-level security and pgbouncer").
+    pooler = (overrides.get("DATABASE_POOLER") or env.get("DATABASE_POOLER") or "") == "transaction"
     demo = env.get("WUYE_DEMO") == "1"
     secret = env.get("SECRET_KEY")
     if not secret:
@@ -21,6 +28,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     cfg = {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
+        # The role migrations run as (flask db upgrade); unset: the same as DATABASE_URL.
+        "DATABASE_OWNER_URL": owner_url,
+        "DATABASE_POOLER": "transaction" if pooler else "",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"prepare_threshold": None}} if pooler else {},
         # Idle connections are pinged before use (extensions.ping_when_idle), not every checkout.
         "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS", "10")),
         "REDIS_URL": env.get("REDIS_URL") or None,
