@@ -59,11 +59,12 @@ def install(engine) -> None:
         if engine.wuye_rls:
             tell(cursor.connection, conn.info, tenancy.current_scope())
 
-    # A transaction's end forgets what it was told (the next one is told again).
+    # A transaction's end forgets what it was told (the next one is told again); so does a
+    # rollback to a savepoint, which undoes a set_config made after it.
     def _forget(conn, *args):
         conn.info.pop(_TOLD, None)
 
-    for name in ("commit", "rollback"):
+    for name in ("commit", "rollback", "rollback_savepoint"):
         event.listen(engine, name, _forget)
 
     @event.listens_for(engine, "reset")
