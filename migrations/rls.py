@@ -56,6 +56,22 @@ def wall(table: str) -> None:
     op.execute(f"CREATE POLICY {POLICY} ON {q} USING ({RULE}) WITH CHECK ({check})")
 
 
+def append_only(table: str) -> None:
+    """No role but the table's owner may UPDATE or DELETE its rows (the audit trail): revokes
+    what default privileges or scripts/pg_roles.sql granted (the migration does not know the
+    application role's name). Run again after recreating the table."""
+    if not _postgresql():
+        return
+    q = '"' + table.replace('"', '""') + '"'
+    grantees = op.get_bind().execute(text(
+        "SELECT DISTINCT grantee FROM information_schema.role_table_grants"
+        " WHERE table_schema = current_schema() AND table_name = :t AND privilege_type IN ('UPDATE', 'DELETE')"
+        " AND grantee NOT IN (current_user, (SELECT pg_get_userbyid(relowner) FROM pg_class"
+        "                                    WHERE oid = CAST(:q AS regclass)))"), {"t": table, "q": q}).scalars()
+    for grantee in grantees:
+        op.execute(f'REVOKE UPDATE, DELETE ON {q} FROM "{grantee.replace(chr(34), chr(34) * 2)}"')
+
+
 def unwall(table: str) -> None:
     if not _postgresql():
         return

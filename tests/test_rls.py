@@ -134,12 +134,13 @@ def test_no_scope_sees_nothing_and_the_scope_follows_changes_inside_one_transact
     a, b = world["alpha"].tenant_id, world["beta"].tenant_id
     with app.app_context():
         assert _count("SELECT count(*) FROM household") == 0
-        seen = []
+        seen, transactions = [], set()
         for scope in (tenant_scope(a), tenant_scope(b), system_scope(), tenant_scope(a)):
             with scope:
                 seen.append(tuple(db.session.execute(text(
                     "SELECT tenant_id FROM household ORDER BY tenant_id")).scalars()))
-        assert db.session.in_transaction()
+                transactions.add(_count("SELECT txid_current()"))
+        assert len(transactions) == 1   # one transaction throughout
         assert seen == [(a, a), (b, b), (a, a, b, b), (a, a)]
         db.session.commit()
 

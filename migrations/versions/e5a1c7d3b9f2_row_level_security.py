@@ -6,7 +6,8 @@ Create Date: 2026-12-06 15:10:00
 
 Looks the tenant tables up (every table with a tenant_id), so it walls whatever exists when
 it runs; later migrations call migrations/rls.py for the tables they add. Grants to the
-application's role are the operator's (scripts/pg_roles.sql): the migration cannot know its name.
+application's role are the operator's (scripts/pg_roles.sql): the migration cannot know its name;
+it only takes UPDATE and DELETE on audit_event from every role but the owner.
 """
 from alembic import op
 
@@ -18,8 +19,9 @@ depends_on = None
 
 
 def upgrade():
-    from rls import wall_all
+    from rls import append_only, wall_all
     wall_all()
+    append_only("audit_event")   # nothing in the product updates or deletes an event
 
 
 def downgrade():
