@@ -51,48 +51,71 @@ def _seed(app) -> None:
                 db.session.commit()
 
 
-def _measure(app, n: int) -> dict:
-    sent = {"with_begin": 0, "in_transaction": 0}
-    statements = [0]
-    told = rls.tell
+class _Counts:
+    """Statements and scope statements sent while one app's requests run."""
 
-    def counting_tell(raw, info, scope):
+    def __init__(self):
+        self.statements = self.with_begin = self.in_transaction = 0
+
+    def statement(self, *args):
+        self.statements += 1
+
+
+def _counting_tell(counts: dict, told):
+    def tell(raw, info, scope):
         from psycopg import pq
-        before = raw.pgconn.transaction_status
-        had = info.get(rls._TOLD)
+        before, had = raw.pgconn.transaction_status, info.get(rls._TOLD)
         told(raw, info, scope)
+        c = counts["now"]
         if before == pq.TransactionStatus.IDLE:
-            sent["with_begin"] += 1
+            c.with_begin += 1
         elif before == pq.TransactionStatus.INTRANS and had != scope:
-            sent["in_transaction"] += 1
+            c.in_transaction += 1
+    return tell
 
-    rls.tell = counting_tell
-    web._ACTING_DIRECT._local.cursor = None   # each app its own session-check connection
-    with app.app_context():
-        engine = db.engine
-    counter = lambda *a: statements.__setitem__(0, statements[0] + 1)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", counter)
-    client = app.test_client()
-    client.post("/login", data={"username": f"{SLUG}-district", "password": PASSWORD})
+
+def _measure(apps: dict, n: int, block: int = 20) -> dict:
+    """Requests alternate between the apps in blocks (the load of a shared machine drifts), each
+    app with its own session-check connection (web._ACTING_DIRECT is per thread, not per app)."""
+    counts = {"now": _Counts()}   # logins and warm-ups: not counted
+    told, rls.tell = rls.tell, _counting_tell(counts, rls.tell)
+    clients, per = {}, {name: _Counts() for name in apps}
+    for name, app in apps.items():
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", per[name].statement)
+        web._ACTING_DIRECT._local.cursor = None
+        clients[name] = app.test_client()
+        clients[name].post("/login", data={"username": f"{SLUG}-district", "password": PASSWORD})
     out = {}
     try:
         for page in PAGES:
             url = page.format(slug=SLUG)
-            for _ in range(20):
-                assert client.get(url).status_code == 200, url
-            sent.update(with_begin=0, in_transaction=0)
-            statements[0] = 0
-            times = []
-            for _ in range(n):
-                t = time.perf_counter()
-                client.get(url)
-                times.append((time.perf_counter() - t) * 1000)
-            times.sort()
-            out[url] = (statistics.median(times), times[int(0.9 * n)], statements[0] / n,
-                        sent["with_begin"] / n, sent["in_transaction"] / n)
+            times = {name: [] for name in apps}
+            for c in per.values():
+                c.statements = c.with_begin = c.in_transaction = 0
+            for _ in range(0, n, block):
+                for name in apps:
+                    web._ACTING_DIRECT._local.cursor = None
+                    counts["now"] = _Counts()          # the warm-up request is not counted
+                    before = per[name].statements
+                    assert clients[name].get(url).status_code == 200, url
+                    per[name].statements = before
+                    counts["now"] = per[name]
+                    for _ in range(block):
+                        t = time.perf_counter()
+                        clients[name].get(url)
+                        times[name].append((time.perf_counter() - t) * 1000)
+            for name in apps:
+                ts = sorted(times[name])
+                k = len(ts)
+                c = per[name]
+                out.setdefault(name, {})[url] = (statistics.median(ts), ts[int(0.9 * k)], c.statements / k,
+                                                 c.with_begin / k, c.in_transaction / k)
     finally:
         rls.tell = told
-        event.remove(engine, "before_cursor_execute", counter)
+        for name, app in apps.items():
+            with app.app_context():
+                event.remove(db.engine, "before_cursor_execute", per[name].statement)
     return out
 
 
@@ -105,7 +128,7 @@ def main() -> None:
     _seed(owner)
     walled = _app(app_url)
     print(f"load average {os.getloadavg()[0]:.2f}; {args.requests} requests per page, page cache off")
-    results = {"owner (BYPASSRLS)": _measure(owner, args.requests), "application role (RLS)": _measure(walled, args.requests)}
+    results = _measure({"owner (BYPASSRLS)": owner, "application role (RLS)": walled}, args.requests)
     print(f"{'page':<26}{'role':<26}{'median ms':>10}{'p90 ms':>9}{'stmts':>7}{'scope+BEGIN':>12}{'scope alone':>12}")
     for url in results["owner (BYPASSRLS)"]:
         for role, res in results.items():
