@@ -311,7 +311,7 @@ def test_large_households_file(app, client, world):
     a = world["alpha"]
     login(client, ADMIN)
     before = count(app, a.tenant_id, m.Household)
-    with app.app_context(), system_scope():
+    with app.app_context(), tenant_scope(a.tenant_id):
         audited_before = db.session.scalar(select(func.count()).select_from(AuditEvent)
                                            .where(AuditEvent.entity == "household"))
     rows = [HH_HEADER] + [["甲区第2街道", "甲区第2社区", "甲区2号小区", "2号楼", f"{i // 100 + 1}-{i % 100 + 1:03d}",
