@@ -1,9 +1,13 @@
 import logging
+import sys
 from logging.config import fileConfig
+from pathlib import Path
 
 from flask import current_app
 
 from alembic import context
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -13,6 +17,10 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
+
+# Migrations import their helpers from this folder (rls.py: row-level security for tenant tables).
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 
 
 def get_engine():
@@ -89,7 +97,10 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    connectable = get_engine()
+    # On PostgreSQL with separate roles, the schema belongs to the owner role
+    # (DATABASE_OWNER_URL); the application's role owns nothing and cannot change it.
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    connectable = create_engine(owner_url, poolclass=NullPool) if owner_url else get_engine()
 
     with connectable.connect() as connection:
         context.configure(

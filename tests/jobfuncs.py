@@ -17,3 +17,16 @@ def add_then_fail(run, name):
     db.session.add(Street(name=name))
     db.session.flush()
     raise ValueError("第 3 行数据有误")
+
+
+@job(queue="default", timeout=60)
+def raw_reach(run, other_tenant_id):
+    """Raw SQL from inside a job: what the job's district wall lets it see and change."""
+    from sqlalchemy import text
+
+    own = db.session.execute(text("SELECT count(*) FROM street")).scalar_one()
+    other = db.session.execute(text("SELECT count(*) FROM street WHERE tenant_id = :t"),
+                               {"t": other_tenant_id}).scalar_one()
+    renamed = db.session.execute(text("UPDATE street SET code = 'X' WHERE tenant_id = :t"),
+                                 {"t": other_tenant_id}).rowcount
+    run.result = {"own": own, "other": other, "renamed": renamed}

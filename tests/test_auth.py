@@ -369,7 +369,7 @@ def test_the_district_admin_signs_a_person_out_everywhere(app, client, world):
     assert "退出全部 2 处登录" in client.get(resp.location).get_data(as_text=True)
     assert _to_login(person.get("/d/alpha/")) and _to_login(elsewhere.get("/choose"))
     assert client.get("/d/alpha/").status_code == 200          # the admin's own session goes on
-    with app.app_context():
+    with app.app_context(), system_scope():
         ev = db.session.execute(select(AuditEvent).where(AuditEvent.entity == "user", AuditEvent.entity_id == uid)
                                 .order_by(AuditEvent.id.desc())).scalars().first()
     assert ev.label.startswith("退出全部登录") and ev.changes == {"sessions_ended": 2}

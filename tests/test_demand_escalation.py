@@ -14,7 +14,7 @@ from wuye_saas.demands.jobs import escalate_overdue
 from wuye_saas.demands.models import Demand, DemandEvent
 from wuye_saas.extensions import db
 from wuye_saas.jobs import create_run, start
-from wuye_saas.tenancy import tenant_scope
+from wuye_saas.tenancy import system_scope, tenant_scope
 from wuye_saas.timeutil import fmt_datetime, now
 
 from .helpers import login, wait_for_job
@@ -103,7 +103,7 @@ def test_escalation_by_the_job_with_controlled_time(app, client, world):
     assert state(app, a, normal)[1] == later
     for other in (resolved, closed):
         assert state(app, a, other)[1:] == (None, [])
-    with app.app_context():
+    with app.app_context(), system_scope():
         assert db.session.execute(select(func.count(AuditEvent.id)).where(
             AuditEvent.entity == "demand", AuditEvent.label.like("逾期诉求升级街道%"),
             AuditEvent.tenant_id == a.tenant_id)).scalar_one() == 2

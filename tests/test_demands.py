@@ -13,7 +13,7 @@ from wuye_saas.auth.models import Membership
 from wuye_saas.demands import logic
 from wuye_saas.demands.models import Demand, DemandCategory, DemandEvent, DemandPhoto
 from wuye_saas.extensions import db
-from wuye_saas.tenancy import tenant_scope
+from wuye_saas.tenancy import system_scope, tenant_scope
 from wuye_saas.timeutil import local, now
 
 from .factories import make_user
@@ -266,7 +266,7 @@ def test_full_life_cycle_and_who_may_do_each_step(app, client, world):
     assert kinds(app, a, did)[-1] == "closed"
 
     # Every step is audited with its actor.
-    with app.app_context():
+    with app.app_context(), system_scope():
         actors = set(db.session.execute(select(AuditEvent.actor).where(
             AuditEvent.entity == "demand", AuditEvent.entity_id == did)).scalars())
         assert {"甲区community", "甲区firm"} <= actors

@@ -166,7 +166,7 @@ def test_one_bad_row_writes_nothing_and_names_line_and_reasons(app, client, worl
     assert "第 3 行" in html and "【产权面积（㎡）】面积必须大于 0" in html
     assert "未导入任何数据" in html
     # No audit summary for an import that wrote nothing.
-    with app.app_context():
+    with app.app_context(), system_scope():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.entity == "import")) == 0
 
@@ -311,7 +311,7 @@ def test_large_households_file(app, client, world):
     a = world["alpha"]
     login(client, ADMIN)
     before = count(app, a.tenant_id, m.Household)
-    with app.app_context():
+    with app.app_context(), tenant_scope(a.tenant_id):
         audited_before = db.session.scalar(select(func.count()).select_from(AuditEvent)
                                            .where(AuditEvent.entity == "household"))
     rows = [HH_HEADER] + [["甲区第2街道", "甲区第2社区", "甲区2号小区", "2号楼", f"{i // 100 + 1}-{i % 100 + 1:03d}",

@@ -5,7 +5,7 @@ from wuye_saas.audit import AuditEvent
 from wuye_saas.extensions import db
 from wuye_saas.jobs import JobRun, create_run, execute, start
 from wuye_saas.org.models import Street
-from wuye_saas.tenancy import tenant_scope
+from wuye_saas.tenancy import system_scope, tenant_scope
 
 from .helpers import login, wait_for_job
 from .jobfuncs import add_streets, add_then_fail
@@ -33,7 +33,7 @@ def test_job_writes_and_reports_done(app, client, world):
     assert outcome["result"] == {"summary": "新增街道 2 个"}
     assert _streets(app, tid) == sorted(before + ["新建甲街道", "新建乙街道"])
     # The job's writes are audited in the job's tenant.
-    with app.app_context():
+    with app.app_context(), system_scope():
         n = db.session.execute(select(func.count(AuditEvent.id)).where(
             AuditEvent.entity == "street", AuditEvent.action == "create",
             AuditEvent.label == "新建甲街道", AuditEvent.tenant_id == tid)).scalar_one()

@@ -57,7 +57,7 @@ def test_admin_creates_community_staff_who_sees_only_their_community(app, client
     assert (m["tenant_id"], m["role"], m["community_id"], m["active"], m["street_id"]) == (
         a.tenant_id, "community_staff", a.community1, True, None)
 
-    with app.app_context():
+    with app.app_context(), system_scope():
         events = db.session.execute(select(AuditEvent.entity, AuditEvent.entity_id, AuditEvent.tenant_id,
                                            AuditEvent.actor, AuditEvent.changes)
                                     .where(AuditEvent.entity.in_(["user", "membership"]),
@@ -196,7 +196,7 @@ def test_disable_membership_blocks_login_and_enable_restores(app, client, world)
     assert "已停用" in html and "启用" in html
     part = client.get("/d/alpha/users/?status=disabled").get_data(as_text=True)
     assert "alpha-street" in part and "alpha-firm" not in part
-    with app.app_context():
+    with app.app_context(), system_scope():
         ev = db.session.execute(select(AuditEvent).filter_by(entity="membership", entity_id=m["id"],
                                                              action="update")).scalar_one()
         assert ev.changes == {"active": {"before": True, "after": False}} and ev.tenant_id == world["alpha"].tenant_id
@@ -266,7 +266,7 @@ def test_firm_serving_two_districts_and_password_reset_rules(app, client, world)
                 {"password": NEW_PW, "confirm": NEW_PW}).status_code == 302
     assert _login_fails(app, "alpha-assessor", PASSWORD)
     login(app.test_client(), "alpha-assessor", NEW_PW)
-    with app.app_context():
+    with app.app_context(), system_scope():
         updates = db.session.execute(select(AuditEvent).filter_by(entity="user", entity_id=own.id, action="update")
                                      .order_by(AuditEvent.id)).scalars().all()
         resets = [ev for ev in updates if "password_hash" in ev.changes]

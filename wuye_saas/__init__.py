@@ -10,6 +10,7 @@ from .config import load_config
 from .extensions import csrf, db, htmx, login_manager, migrate, ping_when_idle
 from .formutil import RecordIdConverter
 from .ratelimit import limiter, too_many
+from . import rls
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
+        rls.install(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event, inspect
+from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .extensions import db
@@ -110,18 +110,20 @@ def _label(obj) -> str:
     return str(getattr(obj, "audit_label", None) or getattr(obj, "name", None) or "")[:200]
 
 
-def _event(obj, action: str, changes: dict) -> AuditEvent:
+def _event(obj, action: str, changes: dict) -> dict:
     user_id, actor = _actor.get()
-    return AuditEvent(
-        tenant_id=getattr(obj, "tenant_id", None) or current_tenant_id(),
-        user_id=user_id,
-        actor=actor,
-        action=action,
-        entity=type(obj).__tablename__,
-        entity_id=getattr(obj, "id", None),
-        label=_label(obj),
-        changes=changes,
-    )
+    return {"tenant_id": getattr(obj, "tenant_id", None) or current_tenant_id(), "at": now(),
+            "user_id": user_id, "actor": actor, "action": action, "entity": type(obj).__tablename__,
+            "entity_id": getattr(obj, "id", None), "label": _label(obj), "changes": changes}
+
+
+def _write(session, events: list[dict]) -> None:
+    """Events are written at once, on the session's connection, in the tenant scope of the write
+    they describe (a later flush may run in another scope, where PostgreSQL's row-level
+    security would refuse them), and without RETURNING: an event of no district may be added
+    from any scope but read back only in the system scope (migrations/rls.py)."""
+    if events:
+        session.connection().execute(insert(AuditEvent.__table__).inline(), events)
 
 
 @event.listens_for(db.Model, "mapper_configured", propagate=True)
@@ -154,16 +156,13 @@ def _record_changes(session, flush_context):
         if _audited(obj):
             exclude = getattr(type(obj), "__audit_exclude__", set())
             events.append(_event(obj, "delete", _snapshot(obj, exclude)))
-    # Added now, written by the next flush of the same commit.
-    session.add_all(events)
+    _write(session, events)
 
 
 def record_event(action: str, entity: str, label: str, changes: dict | None = None,
-                 entity_id: int | None = None, tenant_id: int | None = None) -> AuditEvent:
+                 entity_id: int | None = None, tenant_id: int | None = None) -> None:
     """A summary event for writes that bypass the ORM unit of work (bulk inserts)."""
     user_id, actor = _actor.get()
-    ev = AuditEvent(tenant_id=tenant_id or current_tenant_id(), user_id=user_id, actor=actor,
-                    action=action, entity=entity, entity_id=entity_id, label=label[:200],
-                    changes=changes or {})
-    db.session.add(ev)
-    return ev
+    _write(db.session, [{"tenant_id": tenant_id or current_tenant_id(), "at": now(), "user_id": user_id,
+                         "actor": actor, "action": action, "entity": entity, "entity_id": entity_id,
+                         "label": label[:200], "changes": changes or {}}])

@@ -13,6 +13,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     elif db_url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship.
         db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
+    # The owner role and the pooler describe DATABASE_URL's database: from the environment only
+    # for that database (an app made for another one, a test's SQLite file, takes neither).
+    same = _psycopg(env.get("DATABASE_URL") or "") == db_url
+    owner_url = _psycopg(overrides.get("DATABASE_OWNER_URL") or (env.get("DATABASE_OWNER_URL") if same else "")) or None
+    # Behind a pooler in transaction mode (pgbouncer): a server connection serves one
+    # transaction at a time, so psycopg must not prepare statements on it (pgbouncer before
+    # 1.21 cannot follow them; see README, "Row-level security and pgbouncer").
+    pooler = (overrides.get("DATABASE_POOLER") or (env.get("DATABASE_POOLER") if same else "") or "") == "transaction"
     demo = env.get("WUYE_DEMO") == "1"
     secret = env.get("SECRET_KEY")
     if not secret:
@@ -21,6 +29,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     cfg = {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": db_url,
+        # The role migrations run as (flask db upgrade); unset: the same as DATABASE_URL.
+        "DATABASE_OWNER_URL": owner_url,
+        "DATABASE_POOLER": "transaction" if pooler else "",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"prepare_threshold": None}} if pooler else {},
         # Idle connections are pinged before use (extensions.ping_when_idle), not every checkout.
         "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS", "10")),
         "REDIS_URL": env.get("REDIS_URL") or None,
@@ -63,6 +75,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     cfg.update(overrides)
     return cfg
+
+
+def _psycopg(url: str) -> str:
+    """psycopg 3 is the driver we ship."""
+    return "postgresql+psycopg://" + url[len("postgresql://"):] if url.startswith("postgresql://") else url
 
 
 def _auto_create_keys(env, demo: bool) -> bool:

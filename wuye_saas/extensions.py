@@ -70,23 +70,46 @@ class DirectReads:
 
     def row(self, engine, params: dict):
         try:
-            return self._cursor(engine).execute(self._local.sql, params, prepare=True).fetchone()
+            return self._read(engine, params)
         except engine.dialect.loaded_dbapi.Error:
             # Cut, or its prepared statement outlived a schema change: a fresh connection.
             self._local.cursor = None
-            return self._cursor(engine).execute(self._local.sql, params, prepare=True).fetchone()
+            return self._read(engine, params)
+
+    def _read(self, engine, params: dict):
+        cur = self._cursor(engine)
+        local = self._local
+        if local.walled:
+            # Row-level security (rls.py) holds this role: the read is the session check that
+            # finds the district itself, so it runs in the system scope — told in the same
+            # simple query, which is one implicit transaction: nothing outlives the statement.
+            cur.execute(local.sql, params)
+            cur.nextset()
+            return cur.fetchone()
+        return cur.execute(local.sql, params, prepare=local.prepare).fetchone()
 
     def _cursor(self, engine):
         local = self._local
         if getattr(local, "cursor", None) is None or local.pid != os.getpid():
+            from psycopg import ClientCursor
             from psycopg.rows import namedtuple_row
+
+            from . import rls, tenancy
 
             pooled = engine.raw_connection()   # the engine's connect arguments and events
             pooled.detach()                    # ours now: the pool neither resets nor reuses it
             conn = pooled.dbapi_connection
             conn.autocommit = True
-            local.sql = str(self._stmt.compile(dialect=engine.dialect))
-            local.cursor, local.pid = conn.cursor(row_factory=namedtuple_row), os.getpid()
+            sql = str(self._stmt.compile(dialect=engine.dialect))
+            local.walled = rls.active(engine)
+            # Behind a transaction pooler the connection prepares nothing (config.py).
+            local.prepare = None if conn.prepare_threshold is None else True
+            if local.walled:
+                local.sql = rls.scope_sql(tenancy.Scope(None, system=True)) + "; " + sql
+                local.cursor = ClientCursor(conn, row_factory=namedtuple_row)
+            else:
+                local.sql, local.cursor = sql, conn.cursor(row_factory=namedtuple_row)
+            local.pid = os.getpid()
         return local.cursor
 
 

@@ -65,6 +65,10 @@ def current_tenant_id() -> int | None:
     return _scope.get().tenant_id
 
 
+def current_scope() -> Scope:
+    return _scope.get()
+
+
 def enter(tenant_id: int | None, system: bool = False):
     """Set the scope; returns a token for `leave`. Used by the request cycle."""
     return _scope.set(Scope(tenant_id, system))

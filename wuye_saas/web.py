@@ -196,7 +196,8 @@ def _reads_without_transaction():
     """GET and HEAD never write (every view keeps that rule), so on PostgreSQL they read in
     autocommit: no BEGIN and ROLLBACK round trips around every page. Under READ COMMITTED each
     statement sees the latest committed data either way. Before the session's first query;
-    once per request."""
+    once per request. (Held by row-level security, the role's reads still open a transaction:
+    the district is told per transaction, rls.py.)"""
     if (request.method in ("GET", "HEAD") and not g.get("reads_set")
             and db.engine.dialect.name == "postgresql"):
         g.reads_set = True

@@ -225,7 +225,7 @@ def execute(run_id: int, tenant_id: int) -> None:
         run.heartbeat_at = now()
         db.session.commit()
         fn = _resolve(run.func)
-        beating = _Heartbeat(current_app._get_current_object(), run_id)
+        beating = _Heartbeat(current_app._get_current_object(), run_id, tenant_id)
         try:
             with acting_as(run.user_id, run.actor):
                 fn(run, *run.args)
@@ -248,8 +248,9 @@ class _Heartbeat:
     """Writes the run's heartbeat_at every HEARTBEAT_EVERY seconds on a connection of its
     own until stopped; a beat that fails (a busy SQLite file) is tried again next time."""
 
-    def __init__(self, app, run_id: int):
+    def __init__(self, app, run_id: int, tenant_id: int):
         self.app, self.run_id, self.stopped = app, run_id, threading.Event()
+        self.tenant_id = tenant_id   # a thread starts with no scope: the row-level wall needs one
         self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
         self.thread.start()
 
@@ -257,7 +258,7 @@ class _Heartbeat:
         table = JobRun.__table__
         while not self.stopped.wait(HEARTBEAT_EVERY):
             try:
-                with self.app.app_context(), db.engine.begin() as conn:
+                with self.app.app_context(), tenant_scope(self.tenant_id), db.engine.begin() as conn:
                     conn.execute(update(table).where(table.c.id == self.run_id).values(heartbeat_at=now()))
             except Exception:  # noqa: BLE001 — a missed beat is not the job's failure
                 self.app.logger.warning("heartbeat of job %s missed", self.run_id, exc_info=True)
