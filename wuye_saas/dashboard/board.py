@@ -199,34 +199,36 @@ def children(mem, f: Focus, months: list[Figures], bills: date | None = None) ->
     """The table under the charts: the node's children in the latest month, or — for one
     compound — its months. The children's bills are those of the month `bills` (the latest
     month with bills, the one the 缴费率 card shows): this month's are issued after it ends, so
-    the latest month would show no 缴费率 at all. One more query when it differs. Streets and
+    the latest month would show no 缴费率 at all. Both months in one query. Streets and
     communities are read from their sums, a community's compounds from their own rows."""
     if not months:
         return []
     if f.child is None:
         return list(reversed(months))
     latest = months[-1].month
+    read = [latest] + ([bills] if bills is not None and bills != latest else [])
     if f.child == "compound":
-        key, model = CM.compound_id, Compound
-        stmt = (select(key.label("key"), model.name.label("name"), *sums(), func.max(CM.management_mode).label("mode"))
-                .join(model, model.id == key).where(policy.visible(mem, CM), *f.where)
-                .group_by(key, model.name))
-        month_col, billed_of = CM.month, (func.sum(CM.billed_fen), func.sum(CM.collected_fen))
-        bills_stmt = select(key.label("key"), *[c.label(n) for c, n in zip(billed_of, ("billed", "collected"))]) \
-            .where(policy.visible(mem, CM), *f.where).group_by(key)
+        model = Compound
+        stmt = (select(CM.compound_id.label("key"), model.name.label("name"), CM.month.label("month"), *sums(),
+                       func.max(CM.management_mode).label("mode"))
+                .join(model, model.id == CM.compound_id)
+                .where(policy.visible(mem, CM), CM.month.in_(read), *f.where)
+                .group_by(CM.compound_id, model.name, CM.month))
     else:
         model = {"street": Street, "community": Community}[f.child]
-        key = NM.node_id
         under = [NM.level == f.child] + ([NM.street_id == f.args["street_id"]] if f.level == "street" else [])
-        stmt = (select(key.label("key"), model.name.label("name"), *[getattr(NM, n).label(n) for n in SUM_NAMES])
-                .join(model, model.id == key).where(*under))
-        month_col = NM.month
-        bills_stmt = select(key.label("key"), NM.billed.label("billed"), NM.collected.label("collected")).where(*under)
+        stmt = (select(NM.node_id.label("key"), model.name.label("name"), NM.month.label("month"),
+                       *[getattr(NM, n).label(n) for n in SUM_NAMES])
+                .join(model, model.id == NM.node_id).where(*under, NM.month.in_(read)))
     arg = f"{f.child}_id"
-    rows = {r.key: _figures(r, r.name, args={"level": f.child, arg: r.key}, month=latest, mode=getattr(r, "mode", None))
-            for r in db.session.execute(stmt.where(month_col == latest).order_by(model.name))}
-    if bills is not None and bills != latest:
-        billed = {r.key: r for r in db.session.execute(bills_stmt.where(month_col == bills))}
+    rows, billed = {}, {}
+    for r in db.session.execute(stmt.order_by(model.name)):
+        if r.month == latest:
+            rows[r.key] = _figures(r, r.name, args={"level": f.child, arg: r.key}, month=latest,
+                                   mode=getattr(r, "mode", None))
+        else:
+            billed[r.key] = r
+    if len(read) > 1:
         for k, row in rows.items():
             b = billed.get(k)
             row.billed, row.collected = (int(b.billed or 0), int(b.collected or 0)) if b else (0, 0)
