@@ -95,3 +95,91 @@ def test_dashboard_queries_do_not_grow_with_compounds(app, client, world, user, 
         assert client.get(path).status_code == 200
     assert len(many) == len(few), f"{path}: {len(few)} queries at 3 compounds, {len(many)} at 30"
     assert len(many) <= 25
+
+
+def _seed(app, slug: str, compounds: int, households: int) -> None:
+    out = app.test_cli_runner().invoke(args=["seed-demo", "--slug", slug, "--compounds", str(compounds),
+                                             "--households", str(households)])
+    assert out.exit_code == 0, out.output
+
+
+def test_the_busiest_pages_cost_the_same_statements_in_a_district_three_times_larger(app, monkeypatch):
+    """The most-used pages (wuye_saas/demo/busiest.py: each role's landing page, the dashboard's
+    drill-down, the register lists, bills, payments, collection, demands, evaluations — what
+    scripts/bench_pages.py times) send the same statements for a demo district of 12 compounds
+    and one of 36, rendered afresh (no kept page): none does work per compound or per row."""
+    from wuye_saas.demo import busiest
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 0)
+    _seed(app, "small", 12, 1000)
+    _seed(app, "large", 36, 3000)
+    with app.app_context():
+        pages = {slug: busiest.resolve(slug) for slug in ("small", "large")}
+    counts = {}
+    for slug, listed in pages.items():
+        clients = {}
+        for user, name, url in listed:
+            if user not in clients:
+                clients[user] = app.test_client()
+                login(clients[user], user, "demo1234")
+            client = clients[user]
+            assert client.get(url).status_code == 200, url      # first view: anything made once
+            with count_queries(app) as seen:
+                assert client.get(url).status_code == 200, url
+            counts.setdefault(name, []).append(len(seen))
+    grew = {name: n for name, n in counts.items() if n[0] != n[1]}
+    assert not grew, f"statements at 12 and 36 compounds: {grew}"
+    assert len(counts) == len(busiest.PAGES)
+
+
+def test_the_kept_counts_equal_the_counted_rows(app):
+    """compound.household_count (triggers) and node_month (written with each snapshot) are exact:
+    equal to counting the households and summing the compounds' snapshot rows, after the seed's
+    bulk inserts and after households are added, moved and deleted."""
+    from wuye_saas.indicators import rollup, snapshots
+    from wuye_saas.indicators.models import CompoundMonth as CM, NodeMonth as NM
+    from wuye_saas.tenancy import Tenant, system_scope
+    from wuye_saas.timeutil import now
+    _seed(app, "exact", 12, 1000)
+    with app.app_context():
+        with system_scope():
+            tid = db.session.execute(db.select(Tenant.id).where(Tenant.slug == "exact")).scalar_one()
+        with tenant_scope(tid):
+            def households_agree():
+                kept = dict(db.session.execute(db.select(m.Compound.id, m.Compound.household_count)).all())
+                counted = dict(db.session.execute(db.select(m.Household.compound_id, db.func.count(m.Household.id))
+                                                  .group_by(m.Household.compound_id)).all())
+                assert kept == {cid: counted.get(cid, 0) for cid in kept}
+            households_agree()
+            first, second = db.session.execute(db.select(m.Compound).order_by(m.Compound.id).limit(2)).scalars()
+            moved = db.session.execute(db.select(m.Household).where(m.Household.compound_id == first.id)
+                                       .limit(3)).scalars().all()
+            for h in moved:
+                h.compound_id = second.id
+            added = [m.Household(compound_id=first.id, building_id=moved[0].building_id, room=f"990{i}",
+                                 floor_area=Decimal("80.00"), household_code=f"EXACT990{i}") for i in (1, 2)]
+            db.session.add_all(added)
+            db.session.commit()
+            households_agree()
+            db.session.delete(added[1])   # one without bills (a billed household cannot go)
+            db.session.commit()
+            households_agree()
+
+            snapshots.snapshot(tid, now().date(), now())
+            db.session.commit()
+            nodes = db.session.execute(db.select(NM)).scalars().all()
+            assert {n.level for n in nodes} == {"district", "street", "community"}
+            assert len({n.month for n in nodes}) >= 3
+            for n in nodes:
+                where = [CM.month == n.month] + {"district": [], "street": [CM.street_id == n.node_id],
+                                                 "community": [CM.community_id == n.node_id]}[n.level]
+                direct = db.session.execute(db.select(*rollup.sums()).where(*where)).one()
+                assert {k: int(getattr(direct, k) or 0) for k in rollup.SUM_NAMES} == \
+                    {k: getattr(n, k) for k in rollup.SUM_NAMES}, (n.level, n.node_id, n.month)
+                modes = dict(db.session.execute(db.select(CM.management_mode, db.func.count())
+                                                .where(*where).group_by(CM.management_mode)).all())
+                stars = {str(s): c for s, c in db.session.execute(
+                    db.select(CM.stars, db.func.count()).where(*where, CM.stars.is_not(None)).group_by(CM.stars))}
+                lists = dict(db.session.execute(db.select(CM.list_kind, db.func.count())
+                                                .where(*where, CM.list_kind.is_not(None)).group_by(CM.list_kind)).all())
+                assert n.distribution == {"modes": modes, "stars": stars, "lists": lists}
+            assert any(n.distribution["stars"] for n in nodes), "the seed's published evaluation rates compounds"

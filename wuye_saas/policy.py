@@ -178,6 +178,23 @@ def _firms(m: Membership):
     return select(Contract.firm_id).where(Contract.compound_id.in_(comps), _active_contracts())
 
 
+# The scope's selects depend on the membership's role and ids and the day only (contracts in
+# force): built once per scope and day instead of on each of the dozens of `visible` calls a page
+# makes, where building them was most of a landing page's time. Statements are immutable, so one
+# select is safely embedded in many queries; the tenant's filter is added when each runs.
+_scopes: dict = {}
+
+
+def _scope_selects(m) -> tuple:
+    key = (m.role, m.street_id, m.community_id, m.firm_id, m.compound_id, today())
+    got = _scopes.get(key)
+    if got is None:
+        if len(_scopes) >= 4096:
+            _scopes.clear()
+        got = _scopes[key] = (_compounds(m), _communities(m), _firms(m))
+    return got
+
+
 def _any(*clauses):
     """OR of the clauses, staying the plain `false()` when none can match."""
     live = [c for c in clauses if c is not false()]
@@ -199,7 +216,7 @@ def visible(m: Membership, model):
             Membership.tenant_id == m.tenant_id, visible(m, Membership)))
     if m.role == DISTRICT:
         return true()
-    comps, comms, firms = _compounds(m), _communities(m), _firms(m)
+    comps, comms, firms = _scope_selects(m)
 
     def within(col, sub):
         return col.in_(sub) if sub is not None else false()

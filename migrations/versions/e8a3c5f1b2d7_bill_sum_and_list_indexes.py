@@ -1,6 +1,5 @@
-"""bill_sum (the bills summed per compound, month and firm, kept by the writes),
-compound.household_count (kept the same way), the bill list's and the household list's order
-indexes; bill_sum and the counts are filled from the bills already issued
+"""bill_sum (the bills summed per compound, month and firm, kept by the writes), the bill list's
+and the household list's order indexes; bill_sum is filled from the bills already issued
 
 Revision ID: e8a3c5f1b2d7
 Revises: b7d4e2a9c1f6
@@ -44,10 +43,6 @@ def upgrade():
     op.create_index('ix_bill_sum_compound_id_month', 'bill_sum', ['compound_id', 'month'])
     op.create_index('ix_bill_list_order', 'bill', ['tenant_id', sa.text('month DESC'), 'compound_id', 'household_id'])
     op.create_index('ix_household_list_order', 'household', ['tenant_id', 'compound_id', 'building_id', 'room_key'])
-    with op.batch_alter_table('compound') as batch:
-        batch.add_column(sa.Column('household_count', sa.Integer(), nullable=False, server_default='0'))
-    op.execute("UPDATE compound SET household_count = "
-               "(SELECT count(*) FROM household WHERE household.compound_id = compound.id)")
     # The same sums as fees/sums.computed, for the bills issued before this table existed.
     op.execute("""
         INSERT INTO bill_sum (tenant_id, compound_id, firm_id, month, bills, base_fen, gov_fen, firm_fen,
@@ -67,8 +62,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('compound') as batch:
-        batch.drop_column('household_count')
     op.drop_index('ix_household_list_order', table_name='household')
     op.drop_index('ix_bill_list_order', table_name='bill')
     op.drop_table('bill_sum')

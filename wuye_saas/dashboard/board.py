@@ -1,5 +1,7 @@
-"""The staff dashboard's figures, read from the monthly snapshots (CompoundMonth) with GROUP BY:
-a fixed number of queries whatever the number of compounds. Plain functions, no request.
+"""The staff dashboard's figures, read from the monthly snapshots: the district's, a street's and
+a community's from their sums per month (NodeMonth, written with each snapshot), a compound's and
+a community's compounds from the compounds' rows (CompoundMonth). A fixed number of queries,
+each reading a dozen or so rows, whatever the number of compounds. Plain functions, no request.
 
 A focus is one node of the tree — the district, a street, a community or a compound — and
 the dashboard shows its figures month by month plus a table of its children (streets,
@@ -13,17 +15,15 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Callable
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from .. import excel, policy
 from ..extensions import db
 from ..fees.payments import rate_text, rate_value
-from ..indicators.definitions import DEFINITIONS, NO_SERVICE_MODE, add_months
-from ..indicators.models import CompoundMonth as CM
-from ..indicators.snapshots import snapshot_version
+from ..indicators.definitions import DEFINITIONS, add_months
+from ..indicators.models import CompoundMonth as CM, NodeMonth as NM
+from ..indicators.rollup import NO_SERVICE, SUM_NAMES, _n, sums
 from ..org.models import MANAGEMENT_MODES, Community, Compound, Street
-from ..pagecache import Memo
-from ..tenancy import current_tenant_id
 from ..formutil import record_id
 from ..demands.logic import hotline_by_month
 from ..timeutil import now
@@ -125,25 +125,6 @@ def node_scope(f: Focus):
 
 # --- aggregates ---------------------------------------------------------------------------------
 
-def _n(cond):
-    return func.sum(case((cond, 1), else_=0))
-
-
-NO_SERVICE = (CM.management_mode == NO_SERVICE_MODE) & (CM.service_covered.is_(False))
-
-
-def _sums():
-    return [func.count(CM.id).label("compounds"), _n(CM.has_committee.is_(True)).label("committee"),
-            _n(CM.service_covered.is_(True)).label("service"), _n(CM.party_org_covered.is_(True)).label("party"),
-            _n(CM.party_work_covered.is_(True)).label("party_work"), _n(NO_SERVICE).label("no_service"),
-            func.sum(CM.households).label("households"),
-            func.sum(CM.demands_received).label("received"), func.sum(CM.demands_due).label("due"),
-            func.sum(CM.demands_on_time).label("on_time"), func.sum(CM.demands_overdue).label("overdue"),
-            func.sum(CM.demands_visited).label("visited"), func.sum(CM.demands_satisfied).label("satisfied"),
-            func.sum(CM.billed_fen).label("billed"), func.sum(CM.collected_fen).label("collected"),
-            func.sum(CM.publicity_due).label("pub_due"), func.sum(CM.publicity_on_time).label("pub_on_time")]
-
-
 @dataclass
 class Figures:
     """One node's (or child's) sums for one month, with the rates the page shows."""
@@ -184,71 +165,100 @@ class Figures:
         return rate_value(getattr(self, num), getattr(self, den))
 
 
-_SUM_NAMES = [c.name for c in _sums()]   # once: building the expressions per row was half the board's time
-
-
 def _figures(row, label: str, **extra) -> Figures:
-    return Figures(label, **{n: int(getattr(row, n) or 0) for n in _SUM_NAMES}, **extra)
+    return Figures(label, **{n: int(getattr(row, n) or 0) for n in SUM_NAMES}, **extra)
 
 
-def series(mem, f: Focus) -> list[Figures]:
-    """The node's snapshot months of the 12 up to its latest, oldest first. Bounded by month, not
-    by LIMIT: a LIMIT after GROUP BY would aggregate every month kept, more each year."""
-    where = [policy.visible(mem, CM), *f.where]
-    latest = db.session.execute(select(func.max(CM.month)).where(*where)).scalar()
-    if latest is None:
+def _node(f: Focus):
+    """The focus's NodeMonth rows (level and node id); None for a compound (its own rows)."""
+    if f.level == "compound":
+        return None
+    node_id = {"district": 0, "street": f.args.get("street_id"), "community": f.args.get("community_id")}[f.level]
+    return [NM.level == f.level, NM.node_id == node_id]
+
+
+def series(mem, f: Focus) -> list[tuple[Figures, dict | None]]:
+    """The node's snapshot months of the 12 up to its latest, oldest first, each with its
+    distribution (None for a compound's months): one query of at most 12 rows. The focus is in
+    the membership's scope (`focus` checked it), so the node's sums are what it may see."""
+    node = _node(f)
+    if node is None:
+        stmt = (select(CM.month, CM.taken_at, *sums()).where(policy.visible(mem, CM), *f.where)
+                .group_by(CM.month, CM.taken_at).order_by(CM.month.desc()).limit(HISTORY))
+    else:
+        stmt = select(NM).where(*node).order_by(NM.month.desc()).limit(HISTORY)
+    rows = db.session.execute(stmt).all() if node is None else db.session.execute(stmt).scalars().all()
+    if not rows:
         return []
-    stmt = (select(CM.month, func.max(CM.taken_at).label("taken_at"), *_sums())
-            .where(*where, CM.month >= add_months(latest, 1 - HISTORY)).group_by(CM.month).order_by(CM.month))
-    return [_figures(r, f"{r.month:%Y-%m}", month=r.month, taken_at=r.taken_at)
-            for r in db.session.execute(stmt)]
+    first = add_months(rows[0].month, 1 - HISTORY)
+    return [(_figures(r, f"{r.month:%Y-%m}", month=r.month, taken_at=r.taken_at), getattr(r, "distribution", None))
+            for r in reversed(rows) if r.month >= first]
 
 
 def children(mem, f: Focus, months: list[Figures], bills: date | None = None) -> list[Figures]:
     """The table under the charts: the node's children in the latest month, or — for one
     compound — its months. The children's bills are those of the month `bills` (the latest
     month with bills, the one the 缴费率 card shows): this month's are issued after it ends, so
-    the latest month would show no 缴费率 at all. One more grouped query when it differs."""
+    the latest month would show no 缴费率 at all. Both months in one query. Streets and
+    communities are read from their sums, a community's compounds from their own rows."""
     if not months:
         return []
     if f.child is None:
         return list(reversed(months))
     latest = months[-1].month
-    key = {"street": CM.street_id, "community": CM.community_id, "compound": CM.compound_id}[f.child]
-    model = {"street": Street, "community": Community, "compound": Compound}[f.child]
-    extra = [func.max(CM.management_mode).label("mode")] if f.child == "compound" else []
-    stmt = (select(key.label("key"), model.name.label("name"), *_sums(), *extra).join(model, model.id == key)
-            .where(policy.visible(mem, CM), CM.month == latest, *f.where)
-            .group_by(key, model.name).order_by(model.name))
+    read = [latest] + ([bills] if bills is not None and bills != latest else [])
+    if f.child == "compound":
+        model = Compound
+        stmt = (select(CM.compound_id.label("key"), model.name.label("name"), CM.month.label("month"), *sums(),
+                       func.max(CM.management_mode).label("mode"))
+                .join(model, model.id == CM.compound_id)
+                .where(policy.visible(mem, CM), CM.month.in_(read), *f.where)
+                .group_by(CM.compound_id, model.name, CM.month))
+    else:
+        model = {"street": Street, "community": Community}[f.child]
+        under = [NM.level == f.child] + ([NM.street_id == f.args["street_id"]] if f.level == "street" else [])
+        stmt = (select(NM.node_id.label("key"), model.name.label("name"), NM.month.label("month"),
+                       *[getattr(NM, n).label(n) for n in SUM_NAMES])
+                .join(model, model.id == NM.node_id).where(*under, NM.month.in_(read)))
     arg = f"{f.child}_id"
-    rows = {r.key: _figures(r, r.name, args={"level": f.child, arg: r.key}, month=latest, mode=getattr(r, "mode", None))
-            for r in db.session.execute(stmt)}
-    if bills is not None and bills != latest:
-        billed = {r.key: r for r in db.session.execute(
-            select(key.label("key"), func.sum(CM.billed_fen).label("billed"),
-                   func.sum(CM.collected_fen).label("collected"))
-            .where(policy.visible(mem, CM), CM.month == bills, *f.where).group_by(key))}
+    rows, billed = {}, {}
+    for r in db.session.execute(stmt.order_by(model.name)):
+        if r.month == latest:
+            rows[r.key] = _figures(r, r.name, args={"level": f.child, arg: r.key}, month=latest,
+                                   mode=getattr(r, "mode", None))
+        else:
+            billed[r.key] = r
+    if len(read) > 1:
         for k, row in rows.items():
             b = billed.get(k)
             row.billed, row.collected = (int(b.billed or 0), int(b.collected or 0)) if b else (0, 0)
     return list(rows.values())
 
 
-def distribution(mem, f: Focus, month: date) -> dict:
-    """Management modes, stars and lists of the node's compounds in the month: one query."""
-    rows = db.session.execute(
-        select(CM.management_mode, CM.stars, CM.list_kind, func.count(CM.id))
-        .where(policy.visible(mem, CM), CM.month == month, *f.where)
-        .group_by(CM.management_mode, CM.stars, CM.list_kind)).all()
+def distribution(mem, f: Focus, month: date, kept: dict | None) -> dict:
+    """Management modes, stars and lists of the node's compounds in the month: the node's
+    kept distribution, or for one compound its row."""
     modes = {mode: 0 for mode in MANAGEMENT_MODES}
     stars = {s: 0 for s in STARS}
     lists = {k: 0 for k in LIST_LABELS}
-    rated = 0
-    for mode, star, kind, n in rows:
+    if kept is None:
+        kept = {"modes": {}, "stars": {}, "lists": {}}
+        for mode, star, kind, n in db.session.execute(
+                select(CM.management_mode, CM.stars, CM.list_kind, func.count(CM.id))
+                .where(policy.visible(mem, CM), CM.month == month, *f.where)
+                .group_by(CM.management_mode, CM.stars, CM.list_kind)):
+            kept["modes"][mode] = kept["modes"].get(mode, 0) + n
+            if star is not None:
+                kept["stars"][str(star)] = kept["stars"].get(str(star), 0) + n
+            if kind is not None:
+                kept["lists"][kind] = kept["lists"].get(kind, 0) + n
+    for mode, n in kept["modes"].items():
         modes[mode] = modes.get(mode, 0) + n
-        if star is not None:
-            stars[star] = stars.get(star, 0) + n
-            rated += n
+    rated = 0
+    for star, n in kept["stars"].items():
+        stars[int(star)] = stars.get(int(star), 0) + n
+        rated += n
+    for kind, n in kept["lists"].items():
         if kind in lists:
             lists[kind] += n
     return {"modes": modes, "stars": stars, "lists": lists, "rated": rated or sum(lists.values())}
@@ -256,9 +266,13 @@ def distribution(mem, f: Focus, month: date) -> dict:
 
 def baseline(mem, f: Focus) -> tuple[date, int] | None:
     """The earliest snapshot kept for the node and its count of 无物业小区 (the 清零 baseline)."""
-    row = db.session.execute(select(CM.month, _n(NO_SERVICE).label("n"))
-                             .where(policy.visible(mem, CM), *f.where)
-                             .group_by(CM.month).order_by(CM.month).limit(1)).first()
+    node = _node(f)
+    if node is None:
+        stmt = (select(CM.month, _n(NO_SERVICE).label("n")).where(policy.visible(mem, CM), *f.where)
+                .group_by(CM.month).order_by(CM.month).limit(1))
+    else:
+        stmt = select(NM.month, NM.no_service.label("n")).where(*node).order_by(NM.month).limit(1)
+    row = db.session.execute(stmt).first()
     return (row.month, int(row.n or 0)) if row else None
 
 
@@ -400,30 +414,9 @@ FMT = SimpleNamespace(
     publicity=lambda r: r.text("publicity_rate"))
 
 
-# What the snapshots alone decide (the months, the 清零 baseline, the latest month's modes, stars
-# and lists) changes only when a snapshot is taken — every 6 hours or 刷新本月数据 — not with the
-# district's other writes, which retire the kept pages. So it is kept per process, per scope and
-# node, while the district's `snapshot_version` is unchanged: the first view after an unrelated
-# write does not aggregate the year again. Names (the children's table) are always read live.
-_kept = Memo(capacity=1024)
-KEEP_SECONDS = 3600
-
-
-def _snapshot_figures(mem, f: Focus) -> tuple:
-    key = (current_tenant_id(), mem.role, mem.street_id, mem.community_id, f.level, tuple(sorted(f.args.items())))
-    version = snapshot_version()
-    kept = _kept.get(key, version)
-    if kept is None:
-        months = series(mem, f)
-        extra = (baseline(mem, f), distribution(mem, f, months[-1].month)) if months else (None, None)
-        kept = (tuple(months), *extra)
-        _kept.put(key, kept, KEEP_SECONDS, version)
-    return kept
-
-
 def board(mem, f: Focus) -> dict:
-    kept_months, base, dist = _snapshot_figures(mem, f)
-    months = [replace(m) for m in kept_months]   # the caller's own copies
+    months_with = series(mem, f)
+    months = [m for m, _ in months_with]
     latest = months[-1] if months else None
     # 12345 热线诉求量 by month, read live from the demands of the node (one grouped query): the
     # snapshots count demands by compound, not by channel.
@@ -439,8 +432,9 @@ def board(mem, f: Focus) -> dict:
     bills = billed.month if billed else None
     total = replace(latest, billed=billed.billed, collected=billed.collected) if billed else latest
     out.update(billed=billed, rows=children(mem, f, months, bills), total=total,
-               columns=columns(f.child, latest.month, bills), dist=dist,
-               clearing=clearing(base, latest.no_service), chart=chart_data(months))
+               columns=columns(f.child, latest.month, bills),
+               dist=distribution(mem, f, latest.month, months_with[-1][1]),
+               clearing=clearing(baseline(mem, f), latest.no_service), chart=chart_data(months))
     return out
 
 

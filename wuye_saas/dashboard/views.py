@@ -40,28 +40,34 @@ def _focus(mem):
 
 def _register_counts(mem, f) -> dict:
     """The register's live counts in the membership's scope and, on a drilled page, within the
-    node (plain values, safe to keep)."""
+    node (plain values, safe to keep): one statement. Households are the sum of the compounds'
+    `household_count` (kept by triggers), so a large district's households are not counted
+    row by row on every landing page."""
     node = board.node_scope(f) if f is not None else None
 
     def where(model):
         return [policy.visible(mem, model)] + ([policy.visible(node, model)] if node else [])
 
+    def counted(key, model):
+        if key == "households":
+            return select(func.coalesce(func.sum(m.Compound.household_count), 0)).where(*where(m.Compound))
+        return select(func.count(model.id)).where(*where(model))
+
     left_out = ABOVE[f.level] if f is not None else set()
-    stats = [(key, label, db.session.execute(select(func.count(model.id)).where(*where(model))).scalar_one())
-             for key, model, label in COUNTED if key not in left_out]
-    stats = [s for s in stats if s[2] or policy.can(mem, "create")]
-    modes = dict(db.session.execute(
-        select(m.Compound.management_mode, func.count(m.Compound.id))
-        .where(*where(m.Compound)).group_by(m.Compound.management_mode)).all())
-    total = sum(modes.values())
-    by_mode = [(mode, modes.get(mode, 0), round(modes.get(mode, 0) * 100 / total, 1) if total else 0)
-               for mode in m.MANAGEMENT_MODES]
-    party = dict(db.session.execute(
-        select(m.Firm.party_status, func.count(m.Firm.id))
-        .where(*where(m.Firm)).group_by(m.Firm.party_status)).all())
+    shown = [(key, model, label) for key, model, label in COUNTED if key not in left_out]
+    parts = [counted(key, model) for key, model, _ in shown]
+    parts += [select(func.count(m.Compound.id)).where(*where(m.Compound))]   # all modes: the cards' total
+    parts += [select(func.count(m.Compound.id)).where(*where(m.Compound), m.Compound.management_mode == mode)
+              for mode in m.MANAGEMENT_MODES]
+    parts += [select(func.count(m.Firm.id)).where(*where(m.Firm), m.Firm.party_status == status)
+              for status in m.PARTY_STATUSES]
+    row = [int(n) for n in db.session.execute(select(*[p.scalar_subquery() for p in parts])).one()]
+    counts, total, rest = row[:len(shown)], row[len(shown)], row[len(shown) + 1:]
+    modes, party = rest[:len(m.MANAGEMENT_MODES)], rest[len(m.MANAGEMENT_MODES):]
+    stats = [(key, label, n) for (key, _, label), n in zip(shown, counts) if n or policy.can(mem, "create")]
+    by_mode = [(mode, n, round(n * 100 / total, 1) if total else 0) for mode, n in zip(m.MANAGEMENT_MODES, modes)]
     return {"stats": stats, "by_mode": by_mode, "total": total,
-            "party": [(s, party.get(s, 0)) for s in m.PARTY_STATUSES],
-            "list_args": _list_args(f)}
+            "party": list(zip(m.PARTY_STATUSES, party)), "list_args": _list_args(f)}
 
 
 def _list_args(f) -> dict:

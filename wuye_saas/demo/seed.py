@@ -25,7 +25,6 @@ from ..auth.logic import password_problem
 from ..auth.models import ROLE_LABELS, Membership, User, hash_password
 from ..extensions import db
 from ..fees.models import FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade
-from ..org import counts
 from ..org import models as m
 from ..org.resources import CODE_ALPHABET
 from ..org.validators import credit_code_check_char
@@ -401,7 +400,6 @@ class _Builder:
                                      "phone_masked": self.phone(), "household_code": code})
                         kinds.append(type_of[cid])
         ids = self.insert(m.Household, rows, "households")
-        counts.refresh({r["compound_id"] for r in rows})
         self._household_classes(ids, kinds)
         self._owners(ids, rows)
 

@@ -25,7 +25,6 @@ from sqlalchemy import insert, select
 from .. import audit
 from ..extensions import db
 from ..formutil import AREA_M2, COMPOUND_AREA_M2, parse_decimal
-from ..org import counts
 from ..org import models as m
 from ..org import owners
 from ..org.resources import new_household_code
@@ -588,8 +587,6 @@ def write(kind: Kind, records: list[dict], progress: Progress, total: int) -> di
                 ownerships += len(own_rows)
         done = min((n + 1) * CHUNK, len(records))
         progress(total + done, 2 * total, f"正在写入 {done}/{len(records)} 条")
-    if kind.key == "households":
-        counts.refresh({r["compound_id"] for r in records})
     return {"class_links": links, **({"ownerships": ownerships, "persons": len(persons)}
                                      if kind.key == "households" else {})}
 

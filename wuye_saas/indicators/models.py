@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -52,3 +52,39 @@ class CompoundMonth(TenantScoped, db.Model):
     taken_at: Mapped[datetime] = mapped_column(default=now)
     __table_args__ = (UniqueConstraint("tenant_id", "month", "compound_id"),
                       Index("ix_compound_month_tenant_month_street", "tenant_id", "month", "street_id"))
+
+
+class NodeMonth(TenantScoped, db.Model):
+    """The CompoundMonth rows of one month summed for one node — the district (node_id 0), a
+    street or a community (rollup.py writes them with each snapshot; the dashboard reads them).
+    The columns are the dashboard's sums; `distribution` counts the compounds by 管理模式, stars
+    and list ({"modes": {mode: n}, "stars": {"5": n}, "lists": {"red": n}})."""
+
+    __tablename__ = "node_month"
+    __audit__ = False   # derived figures, as CompoundMonth
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date]
+    level: Mapped[str] = mapped_column(String(10))       # district, street, community
+    node_id: Mapped[int]                                 # street or community id; 0 for the district
+    street_id: Mapped[int | None]                        # a street's own id, a community's street
+    compounds: Mapped[int] = mapped_column(default=0)
+    committee: Mapped[int] = mapped_column(default=0)
+    service: Mapped[int] = mapped_column(default=0)
+    party: Mapped[int] = mapped_column(default=0)
+    party_work: Mapped[int] = mapped_column(default=0)
+    no_service: Mapped[int] = mapped_column(default=0)
+    households: Mapped[int] = mapped_column(default=0)
+    received: Mapped[int] = mapped_column(default=0)
+    due: Mapped[int] = mapped_column(default=0)
+    on_time: Mapped[int] = mapped_column(default=0)
+    overdue: Mapped[int] = mapped_column(default=0)
+    visited: Mapped[int] = mapped_column(default=0)
+    satisfied: Mapped[int] = mapped_column(default=0)
+    billed: Mapped[int] = mapped_column(BigInteger, default=0)
+    collected: Mapped[int] = mapped_column(BigInteger, default=0)
+    pub_due: Mapped[int] = mapped_column(default=0)
+    pub_on_time: Mapped[int] = mapped_column(default=0)
+    distribution: Mapped[dict] = mapped_column(JSON, default=dict)
+    taken_at: Mapped[datetime | None]
+    __table_args__ = (UniqueConstraint("tenant_id", "level", "node_id", "month"),
+                      Index("ix_node_month_tenant_month_level_street", "tenant_id", "month", "level", "street_id"))

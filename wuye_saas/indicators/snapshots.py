@@ -4,7 +4,8 @@ taken (definitions in `definitions`). Plain functions: they flush, never commit.
 A snapshot of a month is taken for a day D: the current month for the day it is taken on, a
 past month for its last day. It is written with one upsert per chunk of rows, so re-taking it
 replaces the figures in place (idempotent) and the statement count does not grow with the
-number of compounds.
+number of compounds. The month's sums per district, street and community (NodeMonth, rollup.py)
+are written with it.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ..extensions import db
 from ..org.models import Compound
 from ..tenancy import Tenant, current_tenant_id, tenant_scope
 from ..timeutil import local
-from . import definitions as d
+from . import definitions as d, rollup
 from .models import CompoundMonth
 
 HISTORY_MONTHS = 12
@@ -100,6 +101,7 @@ def snapshot(tenant_id: int, month: date, at: datetime, bump: bool = True) -> in
         db.session.execute(delete(CompoundMonth).where(
             CompoundMonth.month == month, CompoundMonth.compound_id.not_in(select(Compound.id)))
             .execution_options(synchronize_session=False))
+        rollup.roll_up(month)
         if bump:
             _bump(tenant_id)
         db.session.flush()

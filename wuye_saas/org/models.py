@@ -86,8 +86,9 @@ class Compound(TenantScoped, db.Model):
     area_m2: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     management_mode: Mapped[str] = mapped_column(String(20), index=True)
     wuguan_mode: Mapped[str | None] = mapped_column(String(10))
-    # Derived: its households, kept by org/counts.py (the household list's total sums these).
-    household_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Its households, kept by database triggers on `household` (migration d3f8a6c2e5b1), never
+    # written here: the landing page sums these instead of counting a district's households.
+    household_count: Mapped[int] = mapped_column(server_default="0")
     __table_args__ = (UniqueConstraint("tenant_id", "community_id", "name"),)
 
     community: Mapped[Community] = relationship()

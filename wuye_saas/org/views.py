@@ -7,7 +7,7 @@ from .. import policy
 from ..extensions import db
 from ..pagecache import cached_page
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
-from . import counts, crud, pickers  # counts: its listeners keep compound.household_count
+from . import crud, pickers
 from .resources import BY_KEY, BY_TABLE, NAV, RESOURCES, TABLE_LABELS
 from ..formutil import attach_errors, record_id
 from . import owners

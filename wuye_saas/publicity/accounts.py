@@ -42,6 +42,12 @@ def keeper_of(kind: str) -> str:
     return row or DEFAULT_KEEPERS[kind]
 
 
+def keepers() -> dict[str, str]:
+    """Every ledger kind's keeper in the district (one query)."""
+    chosen = dict(db.session.execute(select(LedgerKeeper.kind, LedgerKeeper.keeper)).all())
+    return {kind: chosen.get(kind) or default for kind, default in DEFAULT_KEEPERS.items()}
+
+
 def set_keepers(choices: dict[str, str]) -> list[str]:
     """Store the district's keeper of each ledger kind ({kind: "firm" | "committee"}); the kinds
     changed. Flushes; the caller commits. Entries already made stay as they are."""

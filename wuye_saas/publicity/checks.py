@@ -20,7 +20,7 @@ from ..auth.models import Membership
 from ..extensions import db
 from ..org.models import Compound
 from ..timeutil import now
-from .accounts import keeper_of as ledger_keeper
+from .accounts import keeper_of as ledger_keeper, keepers as ledger_keepers
 from .models import LEDGER_KINDS, OBJECTION_STATUSES, Objection, Publication, PublicationCheck
 
 FIRM_ROLES = policy.FIRM_ROLES
@@ -61,7 +61,7 @@ class Context:
 
 def context(m: Membership) -> Context:
     comps = db.session.execute(select(Compound.id).where(policy.visible(m, Compound))).scalars()
-    return Context({k: ledger_keeper(k) for k in LEDGER_KINDS}, set(comps))
+    return Context(ledger_keepers(), set(comps))
 
 
 def keeper_of(p: Publication, ctx: Context | None = None) -> str:
