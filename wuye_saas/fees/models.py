@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -171,15 +171,17 @@ class Bill(TenantScoped, db.Model):
     classes: Mapped[str] = mapped_column(String(60), default="")  # household classes that month
     issued_at: Mapped[datetime] = mapped_column(default=now)
     __table_args__ = (UniqueConstraint("tenant_id", "household_id", "month"),
-                      Index("ix_bill_tenant_id_month", "tenant_id", "month"),
-                      # The bill list's order (newest month first), so a page reads 20 rows.
-                      Index("ix_bill_list_order", "tenant_id", text("month DESC"), "compound_id", "household_id"))
+                      Index("ix_bill_tenant_id_month", "tenant_id", "month"))
 
     household: Mapped[Household] = relationship()
     compound: Mapped[Compound] = relationship()
     firm: Mapped[Firm | None] = relationship()
     policy: Mapped[FeePolicy] = relationship()
 
+
+
+# The bill list's order (newest month first), so a page reads 20 rows.
+Index("ix_bill_list_order", Bill.tenant_id, Bill.month.desc(), Bill.compound_id, Bill.household_id)
 
 class BillSum(TenantScoped, db.Model):
     """The bills of one compound, month and firm summed: what the bill list's totals and the
