@@ -158,3 +158,52 @@ def test_postgresql_a_household_being_billed_cannot_be_deleted_meanwhile(app, re
         billing_tx.commit()
         refused(deleting_tx, "DELETE FROM household WHERE id = :h", {"h": refs["h2"]})
         assert count(deleting_tx, "SELECT count(*) FROM bill WHERE household_id = :h", {"h": refs["h2"]}) == 1
+
+
+def test_postgresql_db_partitions_moves_waiting_rows_and_archives_unreferenced_months(app, refs):
+    """A bill and an audit event of May 2019 (before the first partition) wait in DEFAULT;
+    `flask db-partitions` gives that month its partitions and moves them there. Archiving the
+    month is refused while the bill has a payment; without it, both partitions leave for the
+    `archive` schema and `bill` no longer holds the bill."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has no partitions")
+    may = date(2019, 5, 1)
+    with connection(app) as conn:
+        conn.execute(text(INSERT + values(0)), row(refs, month=may))
+        old_bill = conn.execute(text("SELECT id FROM bill WHERE month = :m"), {"m": may}).scalar_one()
+        conn.execute(text("INSERT INTO payment (tenant_id, bill_id, amount_fen, method, receipt_no, paid_on, note,"
+                          " created_at) VALUES (:t, :b, 100, '现金', 'R9', :d, '', :d)"),
+                     {"t": refs["tenant_id"], "b": old_bill, "d": may})
+        conn.execute(text("INSERT INTO audit_event (tenant_id, at, actor, action, entity, label, changes)"
+                          " VALUES (:t, :at, '测试', 'create', 'bill', '旧账单', '{}')"),
+                     {"t": refs["tenant_id"], "at": datetime(2019, 5, 10, 3)})
+        conn.commit()
+        assert count(conn, "SELECT count(*) FROM bill_default") == 1
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db-partitions", "--ahead", "1"])
+    assert result.exit_code == 0, result.output
+    assert "bill_y2019m05" in result.output and "audit_event_y2019m05" in result.output
+    with connection(app) as conn:
+        assert count(conn, "SELECT count(*) FROM bill_default") == 0
+        assert count(conn, "SELECT count(*) FROM audit_event_default") == 0
+        assert count(conn, "SELECT id FROM bill_y2019m05") == old_bill
+        assert count(conn, "SELECT count(*) FROM audit_event_y2019m05") == 1
+    refused_run = runner.invoke(args=["db-partitions", "--ahead", "1", "--archive-before", "2019-06"])
+    assert refused_run.exit_code != 0 and "payment" in refused_run.output
+    with connection(app) as conn:
+        assert count(conn, "SELECT count(*) FROM bill WHERE id = :b", {"b": old_bill}) == 1
+        assert count(conn, "SELECT count(*) FROM audit_event WHERE at < '2019-06-01'") == 1
+        conn.execute(text("DELETE FROM payment WHERE bill_id = :b"), {"b": old_bill})
+        conn.commit()
+    archived = runner.invoke(args=["db-partitions", "--ahead", "1", "--archive-before", "2019-06"])
+    assert archived.exit_code == 0, archived.output
+    assert "archive.bill_y2019m05" in archived.output and "archive.audit_event_y2019m05" in archived.output
+    with connection(app) as conn:
+        try:
+            assert count(conn, "SELECT count(*) FROM bill WHERE id = :b", {"b": old_bill}) == 0
+            assert count(conn, "SELECT id FROM archive.bill_y2019m05") == old_bill
+        finally:
+            conn.rollback()
+            conn.execute(text("DROP TABLE archive.bill_y2019m05, archive.audit_event_y2019m05"))
+            conn.commit()

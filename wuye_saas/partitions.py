@@ -101,15 +101,21 @@ def create_month(conn, table: str, month: date) -> str:
 
 
 def ensure(conn, first: date, last: date) -> list[str]:
-    """Create the missing monthly partitions of both tables from `first` to `last` (months)."""
+    """Create the missing monthly partitions of both tables from `first` to `last` (months),
+    and those of any month whose rows wait in the DEFAULT partition (an older month imported
+    or billed late)."""
     made = []
-    for table in PARTITIONED:
+    for table, key in PARTITIONED.items():
         have = existing(conn, table)
+        waiting = conn.execute(text(
+            f"SELECT DISTINCT CAST(date_trunc('month', {key}) AS date) FROM {table}_default")).scalars()
+        wanted = set(waiting)
         month = first
         while month <= last:
-            if month not in have:
-                made.append(create_month(conn, table, month))
+            wanted.add(month)
             month = month_add(month, 1)
+        for month in sorted(wanted - set(have)):
+            made.append(create_month(conn, table, month))
     return made
 
 
