@@ -359,6 +359,10 @@ def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int,
             and any(hid in billed for hid, _, _ in homes_by_compound.get(p.id, []))]
     gov_issued = _gov_issued(late, month) if late else {}
     labels: dict[tuple, str] = {}
+    # Read from the ORM before the COPY starts: a lazy load of an expired attribute while the
+    # COPY holds the connection would wait on it for ever.
+    policy_ids = {plan.id: plan.policy.id for plan in batch}
+    billed_plans = []
 
     def rows():
         for plan in batch:
@@ -373,12 +377,15 @@ def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int,
                 label = labels.get(key)
                 if label is None:
                     label = labels[key] = "、".join(class_names.get(c, "") for c in classes)[:60]
-                yield (tid, hid, plan.id, plan.contract.firm_id, plan.policy.id, br.id, month, area, p.rate,
+                yield (tid, hid, plan.id, plan.contract.firm_id, policy_ids[plan.id], run_id, month, area, p.rate,
                        p.base, p.gov, p.firm, p.resident, p.holdback, label, issued_at)
-            if not plan.policy.frozen:
-                plan.policy.frozen = True  # it has billed: editing now makes a new version
+            billed_plans.append(plan)
 
+    run_id = br.id
     _insert_bills(rows())
+    for plan in billed_plans:
+        if not plan.policy.frozen:
+            plan.policy.frozen = True  # it has billed: editing now makes a new version
     attach_holdback_credits(br, ids)
     # Counted by this run's id: bills another run wrote meanwhile are not this run's.
     issued = _hot(select(func.count()).select_from(Bill).where(
