@@ -7,7 +7,13 @@ PostgreSQL, executemany on SQLite), then:
 
 1. times the real billing job (jobs.create_run + jobs.start, inline) for the whole district;
 2. times the same job again (every bill exists: the idempotent re-run);
-3. deletes the bills of the first 20 小区 (20,000) and re-issues exactly those bills the naive
+3. the anchor, raw COPY of the same rows (PostgreSQL; SQLite: one executemany of the same rows):
+   the run's 1,000,000 rows are exported once (`COPY … TO STDOUT`, untimed), then timed
+   a. into `bill` itself, emptied by TRUNCATE — same indexes, constraints, triggers and
+      partitions as the run wrote into; the ratio "run / COPY" is against this one;
+   b. into an empty `CREATE TABLE … (LIKE bill INCLUDING ALL)`: a plain table with bill's
+      columns, defaults and indexes but no foreign keys, triggers or partitions;
+4. deletes the bills of the first 20 小区 (20,000) and re-issues exactly those bills the naive
    way — parts from the same compute.compound_month, one `Bill` ORM object per bill,
    session.add + flush — and reports the per-bill ratio against step 1.
 
@@ -17,6 +23,7 @@ PostgreSQL, executemany on SQLite), then:
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -155,6 +162,56 @@ def naive_sample(tid: int) -> tuple[float, int]:
         return time.perf_counter() - started, n
 
 
+def copy_anchor(tid: int) -> tuple[float, float]:
+    """(seconds into bill itself, seconds into a plain LIKE copy) for the month's rows."""
+    from wuye_saas.fees.billing import BILL_COLUMNS
+
+    cols = ", ".join(BILL_COLUMNS)
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        where = f"tenant_id = {int(tid)} AND month = '{MONTH.isoformat()}'"
+        rows = [tuple(r) for r in conn.exec_driver_sql(f"SELECT {cols} FROM bill WHERE {where}")]
+        marks = ", ".join("?" * len(BILL_COLUMNS))
+        timings = []
+        for target in ("bill", "bill_anchor"):
+            if target == "bill":
+                conn.exec_driver_sql("DELETE FROM bill")
+            else:
+                conn.exec_driver_sql("CREATE TABLE bill_anchor AS SELECT * FROM bill WHERE 0")
+            db.session.commit()
+            conn = db.session.connection()
+            started = time.perf_counter()
+            conn.exec_driver_sql(f"INSERT INTO {target} ({cols}) VALUES ({marks})", rows)
+            db.session.commit()
+            timings.append(time.perf_counter() - started)
+            conn = db.session.connection()
+        conn.exec_driver_sql("DROP TABLE bill_anchor")
+        db.session.commit()
+        return tuple(timings)
+    where = f"tenant_id = {int(tid)} AND month = DATE '{MONTH.isoformat()}'"
+    raw = conn.connection.driver_connection
+    data = bytearray()
+    with raw.cursor() as cur, cur.copy(f"COPY (SELECT {cols} FROM bill WHERE {where}) TO STDOUT") as out:
+        for block in out:
+            data += block
+    conn.exec_driver_sql("TRUNCATE bill, payment, credit_note, holdback_credit")  # all empty in the bench
+    conn.exec_driver_sql("CREATE TABLE bill_anchor (LIKE bill INCLUDING ALL)")
+    db.session.commit()
+    timings = []
+    for target in ("bill", "bill_anchor"):
+        conn = db.session.connection()
+        raw = conn.connection.driver_connection
+        started = time.perf_counter()
+        with raw.cursor() as cur, cur.copy(f"COPY {target} ({cols}) FROM STDIN") as into:
+            into.write(bytes(data))
+        db.session.commit()
+        timings.append(time.perf_counter() - started)
+    db.session.execute(text("DROP TABLE bill_anchor"))
+    db.session.execute(text("ANALYZE bill"))
+    db.session.commit()
+    return tuple(timings)
+
+
 def check(tid: int, households: int) -> None:
     from wuye_saas.fees.models import Bill
     from wuye_saas.tenancy import tenant_scope
@@ -172,6 +229,7 @@ def main():
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432", help="PostgreSQL server URL")
     ap.add_argument("--households", type=int, default=COMPOUNDS * PER_COMPOUND)
     args = ap.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     host = args.pg.split("@")[-1].split(":")[0]
     if args.db == "postgresql":
         subprocess.run(["dropdb", "-h", host, "-U", "postgres", "--if-exists", PG_NAME], check=True)
@@ -193,12 +251,20 @@ def main():
             again_s, result = timed_run(tid)
             check(tid, args.households)
             print(f"re-run (no-op):  {again_s:7.1f} s  ({result['summary']})")
+            same_s, plain_s = copy_anchor(tid)
+            check(tid, args.households)
+            how = "COPY" if args.db == "postgresql" else "executemany"
+            print(f"anchor, {how} of the same rows into bill itself: {same_s:7.1f} s → run / anchor = "
+                  f"{bulk_s / same_s:.2f}×")
+            print(f"anchor, {how} into a plain LIKE copy of bill: {plain_s:7.1f} s → run / plain = "
+                  f"{bulk_s / plain_s:.2f}×")
             naive_s, n = naive_sample(tid)
             check(tid, args.households)
             per_bulk, per_naive = bulk_s / args.households, naive_s / n
             print(f"naive ORM insert of {n:,} bills: {naive_s:.1f} s = {per_naive * 1e6:.0f} µs/bill "
                   f"(bulk: {per_bulk * 1e6:.1f} µs/bill) → naive is {per_naive / per_bulk:.1f}× slower; "
                   f"extrapolated to {args.households:,} bills: {per_naive * args.households:.0f} s")
+            print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         with app.app_context():
             db.engine.dispose()

@@ -529,6 +529,7 @@ def test_a_run_counts_only_the_bills_it_inserted(app, fees, monkeypatch):
     real = billing._insert_bills
 
     def other_run_first(rows):
+        rows = list(rows)  # the chunk's rows come as a generator
         other = billing.create_run(billing.Scope("compound", a.compound1, "甲区1号小区"), FEB)
         real([r[:5] + (other.id,) + r[6:] for r in rows])
         real(rows)

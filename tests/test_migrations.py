@@ -8,11 +8,13 @@ from sqlalchemy import inspect
 
 from wuye_saas import create_app
 from wuye_saas.extensions import db
+from wuye_saas.partitions import include_object
 
 
 def _differences() -> list:
     with db.engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True,
+                                                                      "include_object": include_object}), db.metadata)
 
 
 def test_models_match_the_migrations(app):

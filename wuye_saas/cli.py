@@ -1,5 +1,5 @@
 """Command-line entry points: `flask --app wsgi worker`, `seed-demo`, `create-platform-admin`,
-`publicity-keys`.
+`publicity-keys`, `db-partitions`.
 
 Thin: each parses its options, calls a plain function and commits once."""
 from __future__ import annotations
@@ -44,6 +44,39 @@ def register(app) -> None:
                 click.echo(f"已启动 {len(started)} 个定时任务。")
                 return
             time.sleep(interval)
+
+    @app.cli.command("db-partitions")
+    @click.option("--ahead", type=click.IntRange(0, 120), default=24, show_default=True,
+                  help="为本月起之后多少个月预建账单和审计日志的分区")
+    @click.option("--archive-before", metavar="YYYY-MM", default=None,
+                  help="把早于该月的分区分离（DETACH）并移到 archive 模式，供导出后删除")
+    def db_partitions(ahead: int, archive_before: str | None):
+        """PostgreSQL, run as the tables' owner: create the coming months' partitions of bill
+        and audit_event (moving rows out of the DEFAULT partition) and archive old months."""
+        from . import partitions
+        from .fees.billing import BillingProblem, parse_month
+        from .timeutil import today
+
+        if db.engine.dialect.name != "postgresql":
+            raise click.ClickException("仅 PostgreSQL 使用分区；SQLite 无需此命令。")
+        try:
+            before = parse_month(archive_before) if archive_before else None
+        except BillingProblem as exc:
+            raise click.BadParameter(str(exc), param_hint="--archive-before")
+        conn = db.session.connection()
+        this_month = today().replace(day=1)
+        made = partitions.ensure(conn, this_month, partitions.month_add(this_month, ahead))
+        moved = []
+        if before:
+            try:
+                moved = partitions.archive(conn, before)
+            except partitions.StillReferenced as exc:
+                db.session.rollback()
+                raise click.ClickException(str(exc))
+        db.session.commit()
+        click.echo(f"新建分区 {len(made)} 个" + (f"：{', '.join(made)}" if made else ""))
+        if before:
+            click.echo(f"已归档 {len(moved)} 个" + (f"：{', '.join(moved)}" if moved else ""))
 
     @app.cli.command("seed-demo")
     @click.option("--slug", default="demo", show_default=True, help="演示区县的标识（网址 /d/<标识>/）")

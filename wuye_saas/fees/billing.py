@@ -9,8 +9,10 @@ from `compute.compound_month` (the one rounding rule); issued bills are never re
 from __future__ import annotations
 
 import calendar
+import itertools
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -271,13 +273,34 @@ BILL_COLUMNS = ("tenant_id", "household_id", "compound_id", "firm_id", "policy_i
                 "issued_at")
 
 
-def _insert_bills(rows: list[tuple]) -> None:
+# PostgreSQL types of BILL_COLUMNS for the binary COPY.
+BILL_COPY_TYPES = ("int4", "int4", "int4", "int4", "int4", "int4", "date", "numeric", "numeric", "int4", "int4",
+                   "int4", "int4", "int4", "text", "timestamp")
+
+
+def _copy_rows(conn, table: str, rows, sent: list[tuple]) -> None:
+    """COPY the rows into the table, appending each to `sent` before it goes."""
+    with conn.connection.driver_connection.cursor() as cur:
+        with cur.copy(f"COPY {table} ({', '.join(BILL_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(BILL_COPY_TYPES)
+            for row in rows:
+                sent.append(row)
+                copy.write_row(row)
+
+
+def _insert_bills(rows: Iterable[tuple]) -> None:
     """Insert the rows, skipping (tenant, household, month) pairs already billed: a multi-row
-    INSERT … ON CONFLICT DO NOTHING on SQLite; on PostgreSQL the rows are COPYed into a
-    temporary table first (≈ 5× faster than executemany) and moved by one INSERT … SELECT …
-    ON CONFLICT DO NOTHING."""
-    if not rows:
+    INSERT … ON CONFLICT DO NOTHING on SQLite. On PostgreSQL the rows are COPYed straight into
+    `bill` (binary) as they come — computed while the server already inserts the earlier ones:
+    the caller holds the month's lock and left out the households it found billed, so no row
+    conflicts. Should one still (a bill written outside the lock), the COPY is undone to a
+    savepoint and the rows go through a temporary table and one INSERT … SELECT … ON CONFLICT
+    DO NOTHING instead, which skips it (docs/benchmarks.md, billing)."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
+    rows = itertools.chain([first], rows)
     conn = db.session.connection()
     on_conflict = {"index_elements": ["tenant_id", "household_id", "month"]}
     if conn.dialect.name != "postgresql":
@@ -285,12 +308,18 @@ def _insert_bills(rows: list[tuple]) -> None:
         conn.execute(sqlite.insert(table).on_conflict_do_nothing(**on_conflict),
                      [dict(zip(BILL_COLUMNS, r)) for r in rows])
         return
+    from psycopg.errors import UniqueViolation
+
+    sent = []
+    try:
+        with conn.begin_nested():
+            _copy_rows(conn, "bill", rows, sent)
+        return
+    except UniqueViolation:
+        sent.extend(rows)  # the server may stop the COPY before the last row was produced
     cols = ", ".join(BILL_COLUMNS)
     conn.exec_driver_sql(f"CREATE TEMP TABLE bill_load ON COMMIT DROP AS SELECT {cols} FROM bill WITH NO DATA")
-    with conn.connection.driver_connection.cursor() as cur:
-        with cur.copy(f"COPY bill_load ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    _copy_rows(conn, "bill_load", sent, [])
     load = table_clause("bill_load", *(column(c) for c in BILL_COLUMNS))
     conn.execute(postgresql.insert(Bill.__table__).from_select(list(BILL_COLUMNS), select(load))
                  .on_conflict_do_nothing(**on_conflict))
@@ -325,25 +354,38 @@ def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int,
     ids = [p.id for p in batch]
     lock_month(month)
     billed = set(_hot(select(Bill.household_id).where(Bill.month == month, Bill.compound_id.in_(ids)), Bill).scalars())
-    rows = []
     homes_by_compound = _households(ids, month)
     late = [p.id for p in batch if p.terms.gov_cap_fen is not None
             and any(hid in billed for hid, _, _ in homes_by_compound.get(p.id, []))]
     gov_issued = _gov_issued(late, month) if late else {}
-    for plan in batch:
-        homes = [h for h in homes_by_compound.get(plan.id, []) if h[0] not in billed]
-        if not homes:
-            continue  # fully billed already (a re-run): nothing to compute
-        # Only what is left of the cap goes to households billed after others (rule 4).
-        parts = compute.compound_month(plan.terms, plan.contract, month, [(a, c) for _, a, c in homes],
-                                       gov_issued.get(plan.id, 0))
-        for (hid, area, classes), p in zip(homes, parts):
-            rows.append((tid, hid, plan.id, plan.contract.firm_id, plan.policy.id, br.id, month, area, p.rate,
-                         p.base, p.gov, p.firm, p.resident, p.holdback,
-                         "、".join(class_names.get(c, "") for c in classes)[:60], issued_at))
+    labels: dict[tuple, str] = {}
+    # Read from the ORM before the COPY starts: a lazy load of an expired attribute while the
+    # COPY holds the connection would wait on it for ever.
+    policy_ids = {plan.id: plan.policy.id for plan in batch}
+    billed_plans = []
+
+    def rows():
+        for plan in batch:
+            homes = [h for h in homes_by_compound.get(plan.id, []) if h[0] not in billed]
+            if not homes:
+                continue  # fully billed already (a re-run): nothing to compute
+            # Only what is left of the cap goes to households billed after others (rule 4).
+            parts = compute.compound_month(plan.terms, plan.contract, month, [(a, c) for _, a, c in homes],
+                                           gov_issued.get(plan.id, 0))
+            for (hid, area, classes), p in zip(homes, parts):
+                key = tuple(classes)
+                label = labels.get(key)
+                if label is None:
+                    label = labels[key] = "、".join(class_names.get(c, "") for c in classes)[:60]
+                yield (tid, hid, plan.id, plan.contract.firm_id, policy_ids[plan.id], run_id, month, area, p.rate,
+                       p.base, p.gov, p.firm, p.resident, p.holdback, label, issued_at)
+            billed_plans.append(plan)
+
+    run_id = br.id
+    _insert_bills(rows())
+    for plan in billed_plans:
         if not plan.policy.frozen:
             plan.policy.frozen = True  # it has billed: editing now makes a new version
-    _insert_bills(rows)
     attach_holdback_credits(br, ids)
     # Counted by this run's id: bills another run wrote meanwhile are not this run's.
     issued = _hot(select(func.count()).select_from(Bill).where(
