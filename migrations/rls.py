@@ -18,10 +18,9 @@ Usage in a migration (env.py puts this folder on sys.path):
 from alembic import op
 from sqlalchemy import text
 
-POLICY = "tenant_wall"
-# Each setting read once per statement (an InitPlan), not once per row.
-RULE = ("(SELECT current_setting('wuye.system', true) = 'on')"
-        " OR tenant_id = (SELECT NULLIF(current_setting('wuye.tenant', true), '')::integer)")
+from wuye_saas import rls
+
+POLICY = rls.POLICY
 
 
 def _postgresql() -> bool:
@@ -38,38 +37,23 @@ def tenant_tables() -> list[str]:
 
 
 def wall(table: str) -> None:
-    """ENABLE + FORCE row-level security on `table` with the district policy (idempotent).
+    """The district policy on `table` (wuye_saas.rls.wall), on PostgreSQL."""
+    if _postgresql():
+        rls.wall(op.get_bind(), table)
 
-    Where tenant_id may be NULL (audit_event: platform events such as a district created), a
-    row of no district may be added from any scope — the audit hook writes it in the scope
-    of whatever flush follows — but is read only in the system scope."""
-    if not _postgresql():
-        return
-    q = '"' + table.replace('"', '""') + '"'
-    nullable = op.get_bind().execute(text(
-        "SELECT NOT a.attnotnull FROM pg_attribute a"
-        " WHERE a.attrelid = CAST(:t AS regclass) AND a.attname = 'tenant_id'"), {"t": q}).scalar()
-    check = f"{RULE} OR tenant_id IS NULL" if nullable else RULE
-    op.execute(f"ALTER TABLE {q} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {q} FORCE ROW LEVEL SECURITY")
-    op.execute(f"DROP POLICY IF EXISTS {POLICY} ON {q}")
-    op.execute(f"CREATE POLICY {POLICY} ON {q} USING ({RULE}) WITH CHECK ({check})")
+
+def wall_all() -> None:
+    """`wall` every tenant table there is (new ones included; the walled ones again)."""
+    if _postgresql():
+        for table in tenant_tables():
+            wall(table)
 
 
 def append_only(table: str) -> None:
-    """No role but the table's owner may UPDATE or DELETE its rows (the audit trail): revokes
-    what default privileges or scripts/pg_roles.sql granted (the migration does not know the
-    application role's name). Run again after recreating the table."""
-    if not _postgresql():
-        return
-    q = '"' + table.replace('"', '""') + '"'
-    grantees = op.get_bind().execute(text(
-        "SELECT DISTINCT grantee FROM information_schema.role_table_grants"
-        " WHERE table_schema = current_schema() AND table_name = :t AND privilege_type IN ('UPDATE', 'DELETE')"
-        " AND grantee NOT IN (current_user, (SELECT pg_get_userbyid(relowner) FROM pg_class"
-        "                                    WHERE oid = CAST(:q AS regclass)))"), {"t": table, "q": q}).scalars()
-    for grantee in grantees:
-        op.execute(f'REVOKE UPDATE, DELETE ON {q} FROM "{grantee.replace(chr(34), chr(34) * 2)}"')
+    """No role but the owner may UPDATE or DELETE rows of `table` or its partitions (the audit
+    trail). Run again after recreating the table."""
+    if _postgresql():
+        rls.append_only(op.get_bind(), table)
 
 
 def unwall(table: str) -> None:
@@ -79,10 +63,3 @@ def unwall(table: str) -> None:
     op.execute(f"DROP POLICY IF EXISTS {POLICY} ON {q}")
     op.execute(f"ALTER TABLE {q} NO FORCE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {q} DISABLE ROW LEVEL SECURITY")
-
-
-def wall_all() -> None:
-    """`wall` every tenant table there is (new ones included; the walled ones again)."""
-    if _postgresql():
-        for table in tenant_tables():
-            wall(table)

@@ -62,7 +62,8 @@ def finish(app, resp) -> int:
     br_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     with app.app_context(), system_scope():
         job_id = db.session.execute(select(BillingRun.job_run_id).where(BillingRun.id == br_id)).scalar_one()
-    assert wait_for_job(app, job_id)["status"] == "done"
+    job = wait_for_job(app, job_id)
+    assert job["status"] == "done", job
     return br_id
 
 

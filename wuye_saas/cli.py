@@ -8,6 +8,8 @@ import time
 
 import click
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from .extensions import db, refresh_statistics
 
@@ -63,17 +65,22 @@ def register(app) -> None:
             before = parse_month(archive_before) if archive_before else None
         except BillingProblem as exc:
             raise click.BadParameter(str(exc), param_hint="--archive-before")
-        conn = db.session.connection()
+        # The tables' owner creates and detaches partitions (DATABASE_OWNER_URL when the
+        # application connects as a role that owns nothing and sees no district outside a scope).
+        owner_url = current_app.config.get("DATABASE_OWNER_URL")
+        engine = create_engine(owner_url, poolclass=NullPool) if owner_url else db.engine
         this_month = today().replace(day=1)
-        made = partitions.ensure(conn, this_month, partitions.month_add(this_month, ahead))
         moved = []
-        if before:
-            try:
-                moved = partitions.archive(conn, before)
-            except partitions.StillReferenced as exc:
-                db.session.rollback()
-                raise click.ClickException(str(exc))
-        db.session.commit()
+        try:
+            with engine.begin() as conn:
+                made = partitions.ensure(conn, this_month, partitions.month_add(this_month, ahead))
+                if before:
+                    moved = partitions.archive(conn, before)
+        except partitions.StillReferenced as exc:
+            raise click.ClickException(str(exc))
+        finally:
+            if owner_url:
+                engine.dispose()
         click.echo(f"新建分区 {len(made)} 个" + (f"：{', '.join(made)}" if made else ""))
         if before:
             click.echo(f"已归档 {len(moved)} 个" + (f"：{', '.join(moved)}" if moved else ""))

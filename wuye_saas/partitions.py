@@ -20,6 +20,8 @@ from datetime import date
 
 from sqlalchemy import text
 
+from . import rls
+
 # table → partition key column (RANGE by calendar month)
 PARTITIONED = {"bill": "month", "audit_event": "at"}
 PARTITION_NAME = re.compile(r"^(bill|audit_event)_(y\d{4}m\d{2}|default)$")
@@ -91,12 +93,14 @@ def create_month(conn, table: str, month: date) -> str:
         f"SELECT EXISTS (SELECT 1 FROM {table}_default WHERE {key} >= {lo} AND {key} < {hi})")).scalar()
     if not waiting:
         conn.execute(text(f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM ({lo}) TO ({hi})"))
+        rls.secure_partition(conn, table, name)
         return name
     conn.execute(text(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
     conn.execute(text(f"INSERT INTO {name} SELECT * FROM {table}_default WHERE {key} >= {lo} AND {key} < {hi}"))
     # Straight from the partition: the month's rows move, nothing references them differently.
     conn.execute(text(f"DELETE FROM {table}_default WHERE {key} >= {lo} AND {key} < {hi}"))
     conn.execute(text(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})"))
+    rls.secure_partition(conn, table, name)
     return name
 
 

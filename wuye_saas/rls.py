@@ -16,7 +16,7 @@ nothing is sent.
 """
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from . import tenancy
 
@@ -92,3 +92,59 @@ def tell(raw, info: dict, scope: tenancy.Scope) -> None:
     if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
         raise errors.error_from_result(result, encoding=raw.info.encoding)
     info[_TOLD] = scope
+
+
+# --- The policies themselves (DDL, run by the tables' owner: migrations, `flask db-partitions`) ---
+
+POLICY = "tenant_wall"
+# Each setting read once per statement (an InitPlan), not once per row.
+RULE = (f"(SELECT current_setting('{SYSTEM}', true) = 'on')"
+        f" OR tenant_id = (SELECT NULLIF(current_setting('{TENANT}', true), '')::integer)")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def wall(conn, table: str) -> None:
+    """ENABLE + FORCE row-level security on `table` with the district policy (idempotent).
+
+    Where tenant_id may be NULL (audit_event: platform events such as a district created), a
+    row of no district may be added from any scope but is read only in the system scope."""
+    q = _quoted(table)
+    nullable = conn.execute(text(
+        "SELECT NOT a.attnotnull FROM pg_attribute a"
+        " WHERE a.attrelid = CAST(:t AS regclass) AND a.attname = 'tenant_id'"), {"t": q}).scalar()
+    check = f"{RULE} OR tenant_id IS NULL" if nullable else RULE
+    conn.execute(text(f"ALTER TABLE {q} ENABLE ROW LEVEL SECURITY"))
+    conn.execute(text(f"ALTER TABLE {q} FORCE ROW LEVEL SECURITY"))
+    conn.execute(text(f"DROP POLICY IF EXISTS {POLICY} ON {q}"))
+    conn.execute(text(f"CREATE POLICY {POLICY} ON {q} USING ({RULE}) WITH CHECK ({check})"))
+
+
+def append_only(conn, table: str) -> None:
+    """No role but the owner may UPDATE or DELETE the rows of `table` or of any of its partitions
+    (a partition reached by its own name is not held by its parent's grants): revokes what
+    default privileges or scripts/pg_roles.sql granted."""
+    for part in conn.execute(text(
+            "SELECT relid::regclass::text FROM pg_partition_tree(CAST(:t AS regclass))"
+            " UNION SELECT CAST(:t AS regclass)::text"), {"t": _quoted(table)}).scalars():
+        grantees = conn.execute(text(
+            "SELECT DISTINCT g.grantee FROM information_schema.role_table_grants g"
+            " JOIN pg_class c ON c.oid = CAST(:q AS regclass)"
+            " WHERE g.table_schema = current_schema() AND g.table_name = c.relname"
+            " AND g.privilege_type IN ('UPDATE', 'DELETE')"
+            " AND g.grantee NOT IN (current_user, pg_get_userbyid(c.relowner))"), {"q": part}).scalars().all()
+        for grantee in grantees:
+            conn.execute(text(f"REVOKE UPDATE, DELETE ON {part} FROM {_quoted(grantee)}"))
+
+
+def secure_partition(conn, parent: str, partition: str) -> None:
+    """A new partition is reachable by its own name, where the parent's policy does not hold:
+    it gets the wall itself, and the audit trail's stays append-only."""
+    wall(conn, partition)
+    if parent in APPEND_ONLY:
+        append_only(conn, partition)
+
+
+APPEND_ONLY = ("audit_event",)   # nothing in the product updates or deletes an event

@@ -2,7 +2,7 @@
 and the household list's order indexes; bill_sum is filled from the bills already issued
 
 Revision ID: e8a3c5f1b2d7
-Revises: b7d4e2a9c1f6
+Revises: c3f8a1d6e2b9
 Create Date: 2026-12-06 15:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'e8a3c5f1b2d7'
-down_revision = 'b7d4e2a9c1f6'
+down_revision = 'c3f8a1d6e2b9'
 branch_labels = None
 depends_on = None
 
