@@ -16,7 +16,6 @@ import argparse
 import cProfile
 import os
 import pstats
-import re
 import statistics
 import sys
 import time
@@ -26,6 +25,9 @@ from sqlalchemy import event, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_pages import login  # noqa: E402
 from wuye_saas import create_app  # noqa: E402
 from wuye_saas.extensions import db  # noqa: E402
 
@@ -46,15 +48,6 @@ def pages(slug: str, evaluation_id: int | None) -> dict[str, list[str]]:
         f"{slug}-firm": [f"{d}/compounds/", f"{d}/households/", f"{d}/fees/bills/", f"{d}/fees/arrears",
                          f"{d}/fees/collection", f"{d}/demands/"],
     }
-
-
-def login(app, username: str, password: str):
-    client = app.test_client()
-    html = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-    resp = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
-    assert resp.status_code == 302, username
-    return client
 
 
 def main():

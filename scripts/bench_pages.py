@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
 from sqlalchemy import event, func, select
@@ -35,19 +34,12 @@ from sqlalchemy import event, func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_load import recreate_database  # noqa: E402
 from wuye_saas import create_app, pagecache  # noqa: E402
 from wuye_saas.demo import busiest  # noqa: E402
 from wuye_saas.extensions import db  # noqa: E402
-
-
-def recreate_database(url: str):
-    from sqlalchemy import create_engine, text
-    name = urllib.parse.urlsplit(url).path.lstrip("/")
-    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def build(app, url: str, args) -> None:

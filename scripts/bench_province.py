@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_billing import seed as bulk_seed  # noqa: E402
 from bench_load import recreate_database, run  # noqa: E402
+from bench_pages import login  # noqa: E402
 
 PY = sys.executable
 DB_NAME = "wuye_bench_province"
@@ -73,15 +74,6 @@ def build(env: dict, districts: int, compounds: int, households: int) -> None:
     with eng.connect() as conn:
         conn.execute(text("VACUUM ANALYZE"))
     eng.dispose()
-
-
-def login(app, username: str):
-    client = app.test_client()
-    html = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-    resp = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert resp.status_code == 302, username
-    return client
 
 
 def time_pages(client, base: str, rounds: int) -> dict[str, list[float]]:
@@ -193,7 +185,7 @@ def main():
         tenants = dict(db.session.execute(select(Tenant.slug, Tenant.id)).all())
     ids = [tenants[slug(i)] for i in range(1, args.districts + 1)]
     month = next_month(app, ids)
-    client = login(app, f"{slug(1)}-district")
+    client = login(app, f"{slug(1)}-district", PASSWORD)
     base = f"/d/{slug(1)}"
     time_pages(client, base, 2)   # warm-up
     idle = time_pages(client, base, args.rounds)
