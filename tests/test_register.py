@@ -126,7 +126,7 @@ def _count(app, tid, model, *where) -> int:
 
 
 def _events(app, tid, **filters) -> list[dict]:
-    with app.app_context():
+    with app.app_context(), tenant_scope(tid):   # the database's wall shows a district's events in its scope
         stmt = select(AuditEvent).filter_by(tenant_id=tid, **filters).order_by(AuditEvent.id)
         return [{"action": e.action, "entity": e.entity, "entity_id": e.entity_id, "actor": e.actor,
                  "user_id": e.user_id, "changes": e.changes} for e in db.session.execute(stmt).scalars()]
