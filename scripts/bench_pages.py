@@ -86,6 +86,17 @@ def bare_anchor(n: int) -> tuple[float, float, float]:
     return timed(get, n)
 
 
+def profile(get, n: int) -> None:
+    import cProfile
+    import pstats
+    prof = cProfile.Profile()
+    prof.runcall(lambda: [get() for _ in range(n)])
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(os.environ.get("PROFILE_FILTER", ""), 40)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    if os.environ.get("PROFILE_CALLERS"):
+        pstats.Stats(prof).sort_stats("cumulative").print_callers(os.environ["PROFILE_CALLERS"])
+
+
 def login(app, username: str, password: str):
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
@@ -114,6 +125,8 @@ def main():
     ap.add_argument("--password", default="demo1234")
     ap.add_argument("-n", "--requests", type=int, default=30, help="timed requests per page and mode")
     ap.add_argument("--only", default="", help="only pages whose URL or name contains this")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="instead of timing: profile N uncached requests of each page (cProfile, top 25)")
     args = ap.parse_args()
 
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
@@ -154,6 +167,9 @@ def main():
                 assert resp.status_code == 200, (page, resp.status_code)
             for _ in range(3):
                 get()
+            if args.profile and not keep:
+                profile(get, args.profile)
+                break
             median, p95, cpu = timed(get, args.requests)
             statements.clear()
             get()

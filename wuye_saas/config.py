@@ -16,7 +16,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     # The owner role and the pooler describe DATABASE_URL's database: from the environment only
     # for that database (an app made for another one, a test's SQLite file, takes neither).
     same = _psycopg(env.get("DATABASE_URL") or "") == db_url
-    owner_url = _psycopg(overrides.get("DATABASE_OWNER_URL") or (env.get("DATABASE_OWNER_URL") if same else "")) or None
+    owner_url = _psycopg(overrides.get("DATABASE_OWNER_URL") or (env.get("DATABASE_OWNER_URL", "") if same else "")) or None
     # Behind a pooler in transaction mode (pgbouncer): a server connection serves one
     # transaction at a time, so psycopg must not prepare statements on it (pgbouncer before
     # 1.21 cannot follow them; see README, "Row-level security and pgbouncer").
