@@ -18,9 +18,11 @@ from wuye_saas.tenancy import Tenant, tenant_scope
 
 from .helpers import PASSWORD
 
-ROLES = ["district_admin", "street_staff", "community_staff", "firm_manager", "committee_member", "assessor"]
+ROLES = ["district_admin", "street_staff", "community_staff", "firm_manager", "committee_member", "assessor",
+         "grid_worker", "department_staff"]
 USER_SUFFIX = {"district_admin": "district", "street_staff": "street", "community_staff": "community",
-               "firm_manager": "firm", "committee_member": "committee", "assessor": "assessor"}
+               "firm_manager": "firm", "committee_member": "committee", "assessor": "assessor",
+               "grid_worker": "grid", "department_staff": "department"}
 
 
 def credit_code(n: int) -> str:
@@ -73,15 +75,16 @@ def build_district(slug: str, name: str) -> SimpleNamespace:
             instructor = m.Instructor(firm=firm, name=f"指导员{i}", assigned_on=date(2024, 3, 1))
             cross = m.CrossAppointment(person_name=f"交叉{i}", direction="社区→业委会", appointed_role="委员",
                                        community=community, compound=compound, start_date=date(2024, 1, 1))
+            department = m.Department(name=f"{name}第{i}职能部门", kind="城管执法")
             db.session.add_all([street, community, grid, compound, building, household, firm, contract,
-                                committee, member, party_org, instructor, cross])
+                                committee, member, party_org, instructor, cross, department])
             branches.append(locals().copy())
         hclass = m.HouseholdClass(name="低保")
         db.session.add(hclass)
         db.session.flush()
         for i, br in enumerate(branches, start=1):
             for key in ("street", "community", "grid", "compound", "building", "household", "firm",
-                        "contract", "committee", "member", "party_org", "instructor", "cross"):
+                        "contract", "committee", "member", "party_org", "instructor", "cross", "department"):
                 setattr(ns, f"{key}{i}", br[key].id)
         ns.household_class = hclass.id
         b1 = branches[0]
@@ -91,7 +94,9 @@ def build_district(slug: str, name: str) -> SimpleNamespace:
             scope = {"street_staff": {"street_id": b1["street"].id},
                      "community_staff": {"community_id": b1["community"].id},
                      "firm_manager": {"firm_id": b1["firm"].id},
-                     "committee_member": {"compound_id": b1["compound"].id, "is_chair": True}}.get(role, {})
+                     "committee_member": {"compound_id": b1["compound"].id, "is_chair": True},
+                     "grid_worker": {"grid_id": b1["grid"].id},
+                     "department_staff": {"department_id": b1["department"].id}}.get(role, {})
             mem = Membership(user_id=user.id, role=role, **scope)
             db.session.add(mem)
             db.session.flush()

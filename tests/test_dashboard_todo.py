@@ -142,7 +142,7 @@ def test_community_counts_new_demands_to_dispatch_and_resolved_ones_to_visit(app
     # which then owes the return visit (回访).
     did = ids[0]
     assert post(client, f"/d/alpha/demands/{did}/dispatch",
-                {"assignee_kind": "department", "assignee_name": "区城管局"}).status_code == 302
+                {"assignee_kind": "department", "department_id": a.department1}).status_code == 302
     assert post(client, f"/d/alpha/demands/{did}/accept").status_code == 302
     assert post(client, f"/d/alpha/demands/{did}/resolve", {"note": "已协调"}).status_code == 302
     got = cards(client)

@@ -130,17 +130,18 @@ def test_street_dispatches_and_supervises_escalated_demands(app, client, world):
     url = f"/d/alpha/demands/{did}"
     from .helpers import post
     login(client, "alpha-street")
-    assert post(client, f"{url}/dispatch", {"assignee_kind": "department", "assignee_name": "区住建局"}
+    assert post(client, f"{url}/dispatch", {"assignee_kind": "department", "department_id": a.department1}
                 ).status_code == 403  # not escalated yet: the community's turn
     deadline = state(app, a, did)[0]
     run_job(app, a, deadline + timedelta(minutes=5))
-    assert post(client, f"{url}/dispatch", {"assignee_kind": "department", "assignee_name": "区住建局"}
+    assert post(client, f"{url}/dispatch", {"assignee_kind": "department", "department_id": a.department1}
                 ).status_code == 302
     assert post(client, f"{url}/supervise", {"note": ""}).status_code == 422
     assert post(client, f"{url}/supervise", {"note": "请区住建局两日内反馈"}).status_code == 302
     with app.app_context(), tenant_scope(a.tenant_id):
         d = db.session.get(Demand, did)
-        assert (d.status, d.assignee_kind, d.assignee_name, d.firm_id) == ("dispatched", "department", "区住建局", None)
+        assert (d.status, d.assignee_kind, d.department_id, d.firm_id) == ("dispatched", "department", a.department1, None)
+        assert d.assignee_name == d.department.name
         evs = db.session.execute(select(DemandEvent.kind, DemandEvent.actor).where(DemandEvent.demand_id == did)
                                  .order_by(DemandEvent.id)).all()
     assert [k for k, _ in evs] == ["submitted", "escalated", "dispatched", "supervised"]

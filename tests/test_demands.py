@@ -281,8 +281,8 @@ def test_volunteer_assignee_is_recorded_on_behalf_and_firm_sees_only_its_own(app
     ids = [int(staff_intake(client, a, cats, title=t).headers["Location"].rsplit("/", 1)[1])
            for t in ("派给志愿者", "派给物业", "未派单")]
     vol, firm, undispatched = ids
-    resp = post(client, f"/d/alpha/demands/{vol}/dispatch", {"assignee_kind": "department", "assignee_name": ""})
-    assert resp.status_code == 422 and "请填写职能部门名称。" in resp.get_data(as_text=True)
+    resp = post(client, f"/d/alpha/demands/{vol}/dispatch", {"assignee_kind": "department", "department_id": ""})
+    assert resp.status_code == 422 and "请选择本区在册的职能部门" in resp.get_data(as_text=True)
     # 党员接单 goes to a volunteer registered with the community (党员志愿者).
     assert post(client, "/d/alpha/volunteers/new", {
         "community_id": a.community1, "name": "郝建国", "organisation": "", "is_party_member": "y",

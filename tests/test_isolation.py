@@ -698,9 +698,12 @@ def test_alpha_roles_see_only_their_scope(app, client, probe_world, role):
 
 
 # The only org records the policy opens beyond a role's own branch: the assessor evaluates
-# every firm (and sees their instructors); household classes are district-wide settings.
+# every firm (and sees their instructors); household classes are district-wide settings, and the
+# departments are whom any staff can give work to. A department's own accounts see only their
+# department and what was given to it; the assessor has no part in dispatching.
 OPEN_BEYOND_SCOPE = {"assessor": {"firm", "instructor"}}
-DISTRICT_WIDE = {"household_class"}
+DISTRICT_WIDE = {"household_class": set(ROLES) - {"department_staff"},
+                 "department": set(ROLES) - {"department_staff", "assessor"}}
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "district_admin"])
@@ -716,7 +719,7 @@ def test_policy_keeps_branch_two_out_of_scope(app, probe_world, role):
                 continue
             stmt = select(model.id).where(model.id == by_slug["alpha"][2], policy.visible(mem, model))
             seen[table] = db.session.execute(stmt).first() is not None
-    expected = {t: t in DISTRICT_WIDE or t in OPEN_BEYOND_SCOPE.get(role, set()) for t in seen}
+    expected = {t: role in DISTRICT_WIDE.get(t, ()) or t in OPEN_BEYOND_SCOPE.get(role, set()) for t in seen}
     assert len(seen) >= 14
     assert seen == expected
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from wuye_saas.audit import AuditEvent
 from wuye_saas.auth.models import Membership, User
+from wuye_saas.demands.models import Demand
 from wuye_saas.extensions import db
 from wuye_saas.org import models as m
 from wuye_saas.org.resources import CODE_ALPHABET
@@ -24,7 +25,8 @@ from .helpers import login
 
 SMALL = ["--compounds", "12", "--households", "1000"]
 ROLES = {"district": "district_admin", "street": "street_staff", "community": "community_staff",
-         "firm": "firm_manager", "committee": "committee_member", "assessor": "assessor"}
+         "firm": "firm_manager", "committee": "committee_member", "assessor": "assessor",
+         "grid": "grid_worker", "department": "department_staff"}
 
 
 def seed(app, *args, input=None):
@@ -134,6 +136,16 @@ def test_default_demo_district_is_realistic_and_usable(app):
             comm_compounds = set(db.session.execute(select(m.Compound.id).where(
                 m.Compound.community_id == community.id)).scalars())
             assert firm_compounds & comm_compounds and firm_compounds - comm_compounds
+            # The grid worker walks the demo compound's grid; the department account is 区城管局's.
+            assert mems["grid"].grid.community_id == community.id
+            assert mems["grid"].grid_id == db.session.get(m.Compound, mems["committee"].compound_id).grid_id
+            assert mems["department"].department.name == "区城管局"
+            given = db.session.execute(select(Demand.status).where(
+                Demand.department_id == mems["department"].department_id,
+                Demand.compound_id == mems["committee"].compound_id)).scalars().all()
+            assert {"dispatched", "accepted"} <= set(given)
+            assert db.session.execute(select(func.count(Demand.id)).where(
+                Demand.assignee_kind == "department", Demand.department_id.is_(None))).scalar() == 0
             chair = mems["committee"]
             assert chair.is_chair and chair.compound_id in comm_compounds
             assert db.session.execute(select(m.Committee.id).where(
@@ -259,7 +271,6 @@ def test_default_demo_district_is_realistic_and_usable(app):
 
     # 党员志愿者: everyone a demand went to is registered; their demands are their tasks, the
     # resolved ones finished with points; the demo community has a team, claims and an exchange.
-    from wuye_saas.demands.models import Demand
     from wuye_saas.volunteers.models import PointExchange, Volunteer, VolunteerTask
     with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
         to_volunteers = db.session.scalar(select(func.count()).select_from(Demand).where(
@@ -394,7 +405,7 @@ def test_demo_workflow_times_are_in_order_and_votes_can_be_seen(app):
     """No step of the demo happens before the one it follows, nor after now: a street
     confirmation never precedes the community review, a ballot falls inside its voting period,
     a compound's publications are dated in chain order."""
-    from wuye_saas.demands.models import Demand, DemandEvent
+    from wuye_saas.demands.models import DemandEvent
     from wuye_saas.meetings.models import Meeting
     from wuye_saas.evaluation.models import Assessment, Evaluation, Evidence, ItemScore, Survey, SurveyResponse
     from wuye_saas.publicity import chain

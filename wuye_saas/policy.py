@@ -10,7 +10,7 @@ from sqlalchemy import and_, false, or_, select, true
 
 from .auth.models import Membership, User
 from .org.models import (
-    Building, Committee, CommitteeMember, Community, Compound, Contract, CrossAppointment, Firm,
+    Building, Committee, CommitteeMember, Community, Compound, Contract, CrossAppointment, Department, Firm,
     Grid, Household, HouseholdClass, HouseholdClassLink, Instructor, Ownership, PartyOrg, Person, Street,
 )
 from .fees.models import (
@@ -46,6 +46,8 @@ from .timeutil import today
 
 DISTRICT = "district_admin"
 FIRM_ROLES = {"firm_manager", "firm_staff"}
+GRID = "grid_worker"             # 网格员: its grid's compounds (网格巡查)
+DEPARTMENT = "department_staff"  # 职能部门: what was dispatched to its department
 
 # Who may write what. The org tree is the district's register; later areas add their own.
 WRITERS = {
@@ -72,9 +74,11 @@ WRITERS = {
     # Demands: staff take them in and dispatch; the assignee firm handles its own; the step
     # functions check whose turn it is.
     "demand_config": {DISTRICT},
-    "demand_intake": {"community_staff", "street_staff"},
+    "demand_intake": {"community_staff", "street_staff", GRID},
     "demand_dispatch": {"community_staff", "street_staff"},
-    "demand_handle": FIRM_ROLES | {"community_staff", "street_staff"},
+    "demand_handle": FIRM_ROLES | {"community_staff", "street_staff", DEPARTMENT},
+    # A meeting's action item given to a department is closed by that department's accounts.
+    "action_done": {"community_staff", "street_staff", DEPARTMENT},
     "meeting": {"community_staff", "street_staff"},
     "meeting_cadence": {DISTRICT},     # how often each level must meet
     "formation": {"community_staff"},
@@ -149,6 +153,8 @@ def _communities(m: Membership):
         return select(Community.id).where(Community.street_id == m.street_id)
     if m.role == "community_staff":
         return select(Community.id).where(Community.id == m.community_id)
+    if m.role == GRID:
+        return select(Grid.community_id).where(Grid.id == m.grid_id)
     return None
 
 
@@ -164,6 +170,8 @@ def _compounds(m: Membership):
         return select(Contract.compound_id).where(Contract.firm_id == m.firm_id, _active_contracts())
     if m.role == "committee_member":
         return select(Compound.id).where(Compound.id == m.compound_id)
+    if m.role == GRID:
+        return select(Compound.id).where(Compound.grid_id == m.grid_id)
     return None
 
 
@@ -186,7 +194,7 @@ _scopes: dict = {}
 
 
 def _scope_selects(m) -> tuple:
-    key = (m.role, m.street_id, m.community_id, m.firm_id, m.compound_id, today())
+    key = (m.role, m.street_id, m.community_id, m.firm_id, m.compound_id, m.grid_id, today())
     got = _scopes.get(key)
     if got is None:
         if len(_scopes) >= 4096:
@@ -207,6 +215,47 @@ def _committee_cycles():
             .where(Evaluation.status.in_(("open", "reviewing")), StandardItem.scorer == "committee"))
 
 
+# 网格员 walk their grid (网格巡查): its compounds, buildings, households and owners, who serves
+# and represents them, their demands and meetings, the community's volunteers and lists. Not the
+# money, the evaluation or the credit file.
+GRID_SEES = frozenset({
+    Street, Community, Grid, Compound, Building, Household, HouseholdClass, HouseholdClassLink, Ownership, Person,
+    Committee, CommitteeMember, PartyOrg, Firm, Contract, Membership, Department,
+    Demand, DemandEvent, DemandPhoto, DemandCategory, DemandChannel,
+    Meeting, MeetingAttendee, AgendaItem, ActionItem, FourListItem, FourListUpdate,
+    Volunteer, VolunteerTeam, VolunteerTask, BuildingLeader, JobRun,
+})
+
+
+def _department(m: Membership, model):
+    """职能部门: the demands and meeting action items dispatched to its department, the
+    meetings and compounds they belong to; nothing else of the district."""
+    mine = select(Demand.compound_id).where(Demand.department_id == m.department_id)
+    actions = select(ActionItem.meeting_id).where(ActionItem.department_id == m.department_id)
+    if model is Demand:
+        return Demand.department_id == m.department_id
+    if model in (DemandEvent, DemandPhoto):
+        return None   # the general rule: those of the demands it sees
+    if model is ActionItem:
+        return ActionItem.department_id == m.department_id
+    if model is Meeting:
+        return Meeting.id.in_(actions)
+    if model in (MeetingAttendee, AgendaItem):
+        return model.meeting_id.in_(actions)
+    if model is Compound:
+        return or_(Compound.id.in_(mine), Compound.id.in_(
+            select(Meeting.compound_id).where(Meeting.id.in_(actions))))
+    if model is Department:
+        return Department.id == m.department_id
+    if model in (DemandCategory, DemandChannel):
+        return true()
+    if model is Membership:
+        return Membership.id == m.id
+    if model is JobRun:
+        return JobRun.user_id == m.user_id
+    return false()
+
+
 def visible(m: Membership, model):
     """A WHERE clause limiting `model` to what `m` may see."""
     if model is User:
@@ -216,6 +265,14 @@ def visible(m: Membership, model):
             Membership.tenant_id == m.tenant_id, visible(m, Membership)))
     if m.role == DISTRICT:
         return true()
+    if m.role == DEPARTMENT:
+        clause = _department(m, model)
+        if clause is not None:
+            return clause
+    if m.role == GRID and model not in GRID_SEES:
+        return false()
+    if model is Department:
+        return false() if m.role == "assessor" else true()
     comps, comms, firms = _scope_selects(m)
 
     def within(col, sub):
@@ -224,8 +281,8 @@ def visible(m: Membership, model):
     if model is Street:
         if m.role == "street_staff":
             return Street.id == m.street_id
-        if m.role == "community_staff":
-            return Street.id.in_(select(Community.street_id).where(Community.id == m.community_id))
+        if m.role in ("community_staff", GRID):
+            return Street.id.in_(select(Community.street_id).where(Community.id.in_(comms)))
         return false()
     if model is Community:
         return within(Community.id, comms)

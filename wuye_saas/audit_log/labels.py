@@ -40,7 +40,7 @@ from ..matters.models import FILING_STATUSES
 # Grouped as the sidebar groups the product; the filter lists them in this order. Besides tables
 # the log holds `record_event` summaries of bulk writes under "import" and "seed".
 ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
-    ("组织架构", {"tenant": "区县", "street": "街道", "community": "社区", "grid": "网格"}),
+    ("组织架构", {"tenant": "区县", "street": "街道", "community": "社区", "grid": "网格", "department": "职能部门"}),
     ("小区与住户", {"compound": "小区", "building": "楼栋", "household": "住户", "household_class": "困难类别",
                 "household_class_link": "住户困难类别", "person": "业主", "ownership": "产权登记"}),
     ("物业企业", {"firm": "物业企业", "contract": "物业服务合同", "contract_filing": "合同备案",
@@ -103,7 +103,7 @@ FIELD_LABELS: dict[str, str] = {
     "result": "结果", "data": "附加信息", "filename": "文件名", "stored_name": "存储文件名",
     "content_type": "文件类型", "size": "文件大小（字节）", "args": "参数", "changes": "变更内容",
     "household_id": "住户", "building_id": "楼栋", "street_id": "街道", "community_id": "社区",
-    "firm_id": "物业企业", "compound_id": "小区", "committee_id": "业委会/物管会", "grid_id": "网格",
+    "firm_id": "物业企业", "compound_id": "小区", "committee_id": "业委会/物管会", "grid_id": "网格", "department_id": "职能部门",
     "item_id": "评分项", "evaluation_id": "考核", "standard_id": "评分标准", "policy_id": "收费政策",
     "family_id": "收费政策", "demand_id": "诉求", "agenda_item_id": "议题", "vote_id": "业主表决",
     "meeting_id": "会议", "publication_id": "公示", "assessment_id": "考核对象", "bill_id": "账单",

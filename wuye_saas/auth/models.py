@@ -24,6 +24,8 @@ ROLE_LABELS = {
     "firm_staff": "物业企业员工",
     "committee_member": "业委会成员",
     "assessor": "第三方测评机构",
+    "grid_worker": "网格员",
+    "department_staff": "职能部门工作人员",
 }
 
 # Which scope each role must carry (None: the whole district).
@@ -35,6 +37,8 @@ ROLE_SCOPE = {
     "firm_staff": "firm",
     "committee_member": "compound",
     "assessor": None,
+    "grid_worker": "grid",
+    "department_staff": "department",
 }
 
 
@@ -116,6 +120,8 @@ class Membership(TenantScoped, db.Model):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("firm.id"), index=True)
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     is_chair: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -126,6 +132,8 @@ class Membership(TenantScoped, db.Model):
     community = relationship("Community")
     firm = relationship("Firm")
     compound = relationship("Compound")
+    grid = relationship("Grid")
+    department = relationship("Department")
 
     @property
     def role_label(self) -> str:
@@ -134,13 +142,14 @@ class Membership(TenantScoped, db.Model):
 
     @property
     def scope_label(self) -> str:
-        scope = self.street or self.community or self.firm or self.compound
+        scope = self.street or self.community or self.firm or self.compound or self.grid or self.department
         return scope.name if scope is not None else "全区"
 
     @property
     def audit_label(self):
         # Only already-loaded relationships: a lazy load in the middle of a flush is unsafe.
-        for kind, label in (("street", "街道"), ("community", "社区"), ("firm", "物业企业"), ("compound", "小区")):
+        for kind, label in (("street", "街道"), ("community", "社区"), ("firm", "物业企业"), ("compound", "小区"),
+                            ("grid", "网格"), ("department", "职能部门")):
             scope_id = getattr(self, f"{kind}_id")
             if scope_id:
                 scope = self.__dict__.get(kind)
@@ -154,7 +163,7 @@ def scope_loaded():
     from sqlalchemy.orm import joinedload
     return [joinedload(Membership.tenant), joinedload(Membership.street),
             joinedload(Membership.community), joinedload(Membership.firm),
-            joinedload(Membership.compound)]
+            joinedload(Membership.compound), joinedload(Membership.grid), joinedload(Membership.department)]
 
 
 class LoginLock(db.Model):

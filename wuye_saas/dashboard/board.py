@@ -120,7 +120,7 @@ def node_scope(f: Focus):
     role = {"street": "street_staff", "community": "community_staff", "compound": "committee_member"}[f.level]
     return SimpleNamespace(id=None, role=role, active=True, street_id=f.args.get("street_id"),
                            community_id=f.args.get("community_id"), compound_id=f.args.get("compound_id"),
-                           firm_id=None)
+                           firm_id=None, grid_id=None, department_id=None)
 
 
 # --- aggregates ---------------------------------------------------------------------------------

@@ -112,9 +112,9 @@ def _demand_specs(m: Membership, at: datetime, batch: _Batch) -> list[_Spec]:
         stmt = select(func.count(Demand.id)).where(policy.visible(m, Demand), Demand.status == value)
         return stmt.where(demands.overdue_clause(at)) if overdue else stmt
 
-    if m.role in FIRM_ROLES:
-        # Dispatched to this firm: its turn to accept (接单), then to resolve (办结); each card opens
-        # the list's tab of that step.
+    if m.role in FIRM_ROLES or m.role == policy.DEPARTMENT:
+        # Dispatched to this firm (or department): its turn to accept (接单), then to resolve
+        # (办结); each card opens the list's tab of that step.
         return [
             _Spec("demands_dispatched", "待接单诉求", "demands.index", {"tab": "dispatched"},
                   batch.add(tab("dispatched")), "其中 {n} 件已逾期", batch.add(status("dispatched", True))),
@@ -130,6 +130,14 @@ def _demand_specs(m: Membership, at: datetime, batch: _Batch) -> list[_Spec]:
     if m.role == "street_staff":
         return [_Spec("demands_escalated", "已升级街道诉求", "demands.index", {"tab": "escalated"},
                       batch.add(tab("escalated")))]
+    if m.role == policy.GRID:
+        # 网格员 follow their grid's demands through the community's dispatch and the handling.
+        return [_Spec("demands_new", "网格内待派单诉求", "demands.index", {"tab": "new"}, batch.add(tab("new"))),
+                _Spec("demands_handling", "网格内处理中诉求", "demands.index", {"tab": "handling"},
+                      batch.add(tab("handling")), "其中 {n} 件已逾期",
+                      batch.add(select(func.count(Demand.id)).where(
+                          policy.visible(m, Demand), Demand.status.in_(("dispatched", "accepted")),
+                          demands.overdue_clause(at))))]
     return []
 
 
@@ -287,6 +295,15 @@ def _hiring_specs(m: Membership, batch: _Batch) -> list[_Spec]:
                 _Spec("hiring_scoring", "待评标的招标", "hiring.index", {"tab": "scoring"}, tab("scoring")),
                 _Spec("hiring_sign", "待签订的物业服务合同", "hiring.index", {"tab": "sign"}, tab("sign"))]
     return []
+
+
+def _action_specs(m: Membership, batch: _Batch) -> list[_Spec]:
+    """A department's 交办事项: the meetings' action items given to it, not done yet."""
+    if m.role != policy.DEPARTMENT:
+        return []
+    return [_Spec("meetings_actions", "待落实的交办事项", "meetings.actions", {"state": "open"},
+                  batch.add(_count_of(meetings.actions_select(m, "open"))), "其中 {n} 项已逾期",
+                  batch.add(_count_of(meetings.actions_select(m, "overdue"))))]
 
 
 def _meeting_specs(m: Membership, batch: _Batch) -> list[_Spec]:
@@ -463,7 +480,7 @@ def cards(m: Membership, at: datetime, on: date) -> list[Card]:
     specs = (_demand_specs(m, at, batch) + _committee_specs(m, batch) + _district_specs(m, batch)
              + _staff_specs(m, on, batch) + _fund_specs(m, batch) + _filing_specs(m, on, batch)
              + _exit_specs(m, on, batch) + _hiring_specs(m, batch)
-             + _meeting_specs(m, batch) + _matter_specs(m, batch))
+             + _meeting_specs(m, batch) + _action_specs(m, batch) + _matter_specs(m, batch))
     counts = batch.run()
     flat = []
     for s in specs:

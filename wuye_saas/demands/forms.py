@@ -69,7 +69,8 @@ class DispatchForm(Form):
     firm_id = SelectField("物业服务企业", coerce=int, choices=[], validate_choice=False, validators=[Optional()])
     volunteer_id = SelectField("选择党员志愿者", coerce=optional_int, choices=[], validate_choice=False,
                                validators=[Optional()])
-    assignee_name = StringField("职能部门名称", validators=[Optional(), Length(max=60)])
+    department_id = SelectField("选择职能部门", coerce=optional_int, choices=[], validate_choice=False,
+                                validators=[Optional()])
     note = TextAreaField("派单说明", validators=[Optional(), Length(max=1000)])
 
 

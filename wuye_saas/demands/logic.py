@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from .. import policy
 from ..auth.models import Membership
 from ..extensions import db
-from ..org.models import Compound, Contract, Firm, Household
+from ..org.models import Compound, Contract, Department, Firm, Household
 from ..timeutil import local, now, today
 from ..volunteers import logic as volunteer_logic
 from .models import (
@@ -399,11 +399,19 @@ def may_dispatch(m: Membership, d: Demand) -> bool:
     return is_community_of(m, d) or (is_street_of(m, d) and d.escalated_at is not None)
 
 
+def is_department_of(m: Membership, d: Demand) -> bool:
+    return (m.active and m.role == policy.DEPARTMENT and d.department_id is not None
+            and m.department_id == d.department_id)
+
+
 def is_handler(m: Membership, d: Demand) -> bool:
-    """Who records acceptance and resolution: the assignee firm itself; for a volunteer or a
-    department, the staff who may dispatch it record on the assignee's behalf."""
+    """Who records acceptance and resolution: the assignee firm itself; a department's own
+    accounts; for a volunteer (and a department that has no account yet or cannot log in), the
+    staff who may dispatch it record on the assignee's behalf."""
     if d.assignee_kind == "firm":
         return m.active and m.role in policy.FIRM_ROLES and m.firm_id == d.firm_id
+    if d.assignee_kind == "department" and is_department_of(m, d):
+        return True
     return d.assignee_kind is not None and may_dispatch(m, d)
 
 
@@ -430,6 +438,8 @@ def _turn(d: Demand, allowed: tuple[str, ...], step: str) -> None:
 
 def _actor(m: Membership, d: Demand | None = None) -> str:
     name = m.user.display_name
+    if m.role == policy.DEPARTMENT:
+        return f"{d.assignee_name}（{name}）" if d is not None else name
     if d is not None and d.assignee_kind in ("volunteer", "department") and m.role not in policy.FIRM_ROLES:
         return f"{d.assignee_name}（{name}代为登记）"
     return name
@@ -455,15 +465,20 @@ def dispatch_firms(compound_id: int) -> list[Firm]:
     return list(dict.fromkeys(rows))  # the latest contract's firm first, each firm once
 
 
-def dispatch(d: Demand, m: Membership, kind: str, firm_id: int | None, name: str, note: str = "",
-             volunteer_id: int | None = None) -> None:
+def dispatch_departments() -> list[Department]:
+    """The district's active departments: the only departments a demand can go to."""
+    return db.session.execute(select(Department).where(Department.active)
+                              .order_by(Department.name)).scalars().all()
+
+
+def dispatch(d: Demand, m: Membership, kind: str, firm_id: int | None, note: str = "",
+             volunteer_id: int | None = None, department_id: int | None = None) -> None:
     if not may_dispatch(m, d):
         raise DemandProblem("只有小区所在社区可以派单；逾期升级后，街道也可以派单。", "assignee_kind", 403)
     _turn(d, OPEN, "派单")
     if kind not in ASSIGNEE_KINDS:
         raise DemandProblem("请选择承办方。", "assignee_kind")
-    name = (name or "").strip()
-    firm = volunteer = None
+    firm = volunteer = department = None
     if kind == "firm":
         firm = next((f for f in dispatch_firms(d.compound_id) if f.id == firm_id), None)
         if firm is None:
@@ -475,17 +490,21 @@ def dispatch(d: Demand, m: Membership, kind: str, firm_id: int | None, name: str
         if volunteer is None:
             raise DemandProblem("请选择本社区在册的党员志愿者（在“党员志愿者”中登记）。", "volunteer_id")
         name = volunteer.name
-    elif not name:
-        raise DemandProblem("请填写职能部门名称。", "assignee_name")
-    elif len(name) > 60:
-        raise DemandProblem("承办人（部门）名称不能超过 60 个字。", "assignee_name")
+    else:
+        # A department of the district's register: its own accounts accept and resolve.
+        department = next((x for x in dispatch_departments() if x.id == department_id), None)
+        if department is None:
+            raise DemandProblem("请选择本区在册的职能部门（在“组织架构 · 职能部门”中登记）。", "department_id")
+        name = department.name
     again = d.assignee_kind is not None
     d.assignee_kind, d.firm_id, d.assignee_name = kind, firm.id if firm else None, name
+    d.department_id = department.id if department else None
     d.status, d.dispatched_at, d.accepted_at = "dispatched", now(), None
     db.session.flush()
     volunteer_logic.on_dispatch(d, volunteer if kind == "volunteer" else None)
     _event(d, "dispatched", m.user.display_name, m.user_id, (note or "").strip(),
-           {"assignee_kind": kind, "assignee": name, "firm_id": d.firm_id, "again": again,
+           {"assignee_kind": kind, "assignee": name, "firm_id": d.firm_id, "department_id": d.department_id,
+            "again": again,
             "level": "street" if m.role == "street_staff" else "community"})
 
 
@@ -611,7 +630,8 @@ class Filters:
 
 
 def tabs(m: Membership) -> dict[str, str]:
-    return FIRM_TABS if m.role in policy.FIRM_ROLES else TABS
+    # A department works like a firm: what was dispatched to it, to accept and resolve.
+    return FIRM_TABS if m.role in policy.FIRM_ROLES or m.role == policy.DEPARTMENT else TABS
 
 
 def default_tab(m: Membership) -> str:

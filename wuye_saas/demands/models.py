@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..org.models import Compound, Firm, Household
+from ..org.models import Compound, Department, Firm, Household
 from ..tenancy import TenantScoped
 from ..timeutil import now
 
@@ -87,6 +87,7 @@ class Demand(TenantScoped, db.Model):
     deadline_at: Mapped[datetime]
     assignee_kind: Mapped[str | None] = mapped_column(String(12))
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("firm.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     assignee_name: Mapped[str] = mapped_column(String(60), default="")   # volunteer / department
     dispatched_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
@@ -103,6 +104,7 @@ class Demand(TenantScoped, db.Model):
     compound: Mapped[Compound] = relationship()
     category: Mapped[DemandCategory] = relationship()
     firm: Mapped[Firm | None] = relationship()
+    department: Mapped[Department | None] = relationship()
     household: Mapped[Household | None] = relationship()
     events: Mapped[list["DemandEvent"]] = relationship(back_populates="demand", order_by="DemandEvent.id")
 

@@ -39,14 +39,18 @@ def _labels() -> dict:
     return {**LABELS, "channels": logic.channel_labels()}
 
 
+def _list_title(m) -> str:
+    return {policy.DEPARTMENT: "派给本部门的诉求", policy.GRID: "网格内诉求"}.get(
+        m.role, "派给本企业的诉求" if m.role in policy.FIRM_ROLES else "诉求办理")
+
+
 @bp.app_context_processor
 def _demand_nav():
     """The 诉求 items of the 基层治理 menu: only what the acting membership may use."""
     mem = g.get("membership")
     if mem is None or not policy.reaches(mem, Demand):
         return {"demand_nav": []}
-    items = [("demands.index", "chat-square-text",
-              "派给本企业的诉求" if mem.role in policy.FIRM_ROLES else "诉求办理")]
+    items = [("demands.index", "chat-square-text", _list_title(mem))]
     if policy.can(mem, "intake", "demand_intake"):
         items.append(("demands.new", "telephone-inbound", "登记诉求"))
     if policy.can(mem, "configure", "demand_config"):
@@ -83,7 +87,8 @@ def index():
         .order_by(Compound.name)).all()
     return render("demands/index.html", "demands/_results.html", page=page, f=f, args=request.args,
                   tabs=logic.tabs(m), counts=logic.tab_counts(m, f, at), categories=logic.categories(), compounds=compounds,
-                  at=at, overdue=_overdue, firm=m.role in policy.FIRM_ROLES,
+                  at=at, overdue=_overdue, firm=m.role in policy.FIRM_ROLES or m.role == policy.DEPARTMENT,
+                  title=_list_title(m), department=m.role == policy.DEPARTMENT,
                   filtered=any(request.args.get(k) for k in ("q", "category", "channel", "compound", "status")), **_labels())
 
 
@@ -133,6 +138,8 @@ def new():
     m = current_membership()
     form = StaffDemandForm()
     cats = _intake_choices(form, m)
+    if request.method == "GET" and m.role == policy.GRID and "patrol" in logic.staff_channels():
+        form.channel.data = "patrol"   # 网格员 find most of what they enter on their rounds
     if form.validate_on_submit():
         data = logic.Intake(form.category_id.data, form.title.data, form.description.data or "",
                             form.contact_name.data, form.contact_phone.data, form.household_code.data or "",
@@ -166,7 +173,7 @@ def _detail(d: Demand, forms: dict | None = None, problem: str = "", status: int
     firms = logic.dispatch_firms(d.compound_id)
     dispatch = DispatchForm(formdata=None, data={"firm_id": d.firm_id or (firms[0].id if firms else 0),
                                                   "assignee_kind": d.assignee_kind or "firm",
-                                                  "assignee_name": d.assignee_name if d.assignee_kind != "firm" else ""})
+                                                  "department_id": d.department_id})
     forms = {"dispatch": dispatch, "accept": NoteForm(formdata=None), "resolve": ResolveForm(formdata=None),
              "visit": VisitForm(formdata=None), "supervise": SuperviseForm(formdata=None), **(forms or {})}
     forms["dispatch"].firm_id.choices = [(f.id, f.name) for f in firms]
@@ -174,12 +181,16 @@ def _detail(d: Demand, forms: dict | None = None, problem: str = "", status: int
     forms["dispatch"].volunteer_id.choices = [(None, "请选择志愿者")] + [
         (v.id, f"{v.name}{'（党员）' if v.is_party_member else ''}{' · ' + v.team.name if v.team else ''}")
         for v in volunteers]
+    departments = logic.dispatch_departments() if "dispatch" in logic.next_steps(m, d) else []
+    forms["dispatch"].department_id.choices = [(None, "请选择职能部门")] + [(x.id, x.name) for x in departments]
     events = db.session.execute(select(DemandEvent).where(DemandEvent.demand_id == d.id)
                                 .options(selectinload(DemandEvent.photos)).order_by(DemandEvent.at, DemandEvent.id)
                                 ).scalars().all()
     return render("demands/detail.html", d=d, forms=forms, steps=logic.next_steps(m, d), events=events,
                   problem=problem, at=at, overdue=logic.is_overdue(d, at), on_time=logic.on_time(d),
-                  firms=firms, volunteers=volunteers, on_behalf=d.assignee_kind in ("volunteer", "department"), **_labels()), status
+                  firms=firms, volunteers=volunteers, departments=departments,
+                  on_behalf=d.assignee_kind in ("volunteer", "department") and m.role != policy.DEPARTMENT,
+                  **_labels()), status
 
 
 @bp.route("/<int:demand_id>")
@@ -213,8 +224,8 @@ def dispatch(demand_id):
     form = DispatchForm()
     form.firm_id.choices = []
     return _step(demand_id, "demand_dispatch", "dispatch", form,
-                 lambda d, m, f: logic.dispatch(d, m, f.assignee_kind.data, f.firm_id.data, f.assignee_name.data,
-                                                f.note.data, volunteer_id=f.volunteer_id.data),
+                 lambda d, m, f: logic.dispatch(d, m, f.assignee_kind.data, f.firm_id.data, f.note.data,
+                                                volunteer_id=f.volunteer_id.data, department_id=f.department_id.data),
                  "已派单。")
 
 

@@ -10,17 +10,17 @@ import math
 import random
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from .. import audit
 from ..auth.models import Membership, User
 from ..demands import logic
 from ..demands.models import Demand, DemandEvent
 from ..extensions import db
-from ..org.models import Community, Compound, Contract, Firm, Household, Street
+from ..org.models import Community, Compound, Contract, Department, Firm, Household, Street
 from ..tenancy import current_tenant_id, tenant_scope
 from ..timeutil import SHANGHAI, local, now
-from .seed import GIVEN, MOBILE_PREFIXES, SURNAMES
+from .seed import DEMO_DEPARTMENT, GIVEN, MOBILE_PREFIXES, SURNAMES
 
 TITLES = {
     "维修": ["楼道感应灯不亮", "单元门禁损坏", "屋面漏雨", "二次供水水压低", "下水道堵塞"],
@@ -95,7 +95,34 @@ def seed_demands(tenant_id: int, demo_compound_id: int, demo_firm_id: int, seed:
         made, events = _history(random.Random(seed + 1), at_now, cats, set(plan), accounts)
         counts["demands"] += made
         counts["demand_events"] = events
+        # Every department the demands name is one of the district's registered departments.
+        db.session.execute(update(Demand).where(Demand.assignee_kind == "department").values(
+            department_id=select(Department.id).where(Department.name == Demand.assignee_name,
+                                                      Department.tenant_id == tenant_id).scalar_subquery()))
+        counts["demands"] += _for_department(demo, cats)
     return counts
+
+
+def _for_department(demo: Compound, cats: dict) -> int:
+    """Two of the demo compound's demands given to the department that has the demo account, by
+    the workflow itself: one it accepted and is handling, one waiting for it to accept."""
+    staff = db.session.execute(select(Membership).where(
+        Membership.role == "community_staff", Membership.community_id == demo.community_id)).scalars().first()
+    department = db.session.execute(select(Department).where(Department.name == DEMO_DEPARTMENT)).scalar_one_or_none()
+    own = department and db.session.execute(select(Membership).where(
+        Membership.role == "department_staff", Membership.department_id == department.id)).scalars().first()
+    if staff is None or not own:
+        return 0
+    cases = (("小区南门占道经营，早晚高峰堵塞", "流动摊贩在南门口摆摊，车辆进出困难。", "已安排执法中队到场劝离，设置提示牌。"),
+             ("底商夜间烧烤油烟扰民", "楼下烧烤店油烟直排，晚上十点后仍在营业。", None))
+    for title, detail, accepted in cases:
+        d = logic.intake(staff, demo.id, logic.Intake(cats["环境卫生"].id, title, detail, "李女士", "13903551234",
+                                                      channel="hotline_12345"))
+        logic.dispatch(d, staff, "department", None, "属城管执法事项，请区城管局到场处置。",
+                       department_id=department.id)
+        if accepted:
+            logic.accept(d, own, accepted)
+    return len(cases)
 
 
 def _detail(category: str, compound_id: int, received) -> str:

@@ -14,9 +14,10 @@ from ..auth.models import Membership, User
 from ..extensions import db
 from ..meetings import logic
 from ..meetings.models import Meeting
-from ..org.models import Community, Compound
+from ..org.models import Community, Compound, Department
 from ..tenancy import tenant_scope
 from ..timeutil import today
+from .seed import DEMO_DEPARTMENT
 
 
 def _member(role: str, **scope) -> tuple[Membership, User] | None:
@@ -87,6 +88,12 @@ def seed_meetings(tenant_id: int, demo_compound_id: int, demo_firm_id: int) -> d
             logic.add_action(joint, "公示车库改造方案和费用", chair, "committee", on - timedelta(days=5), settled[-1].id)
             logic.add_action(joint, "完成车库照明和排水改造施工", firm_name, "firm", on + timedelta(days=25),
                              settled[-1].id)
+            # Given to the department with the demo's department account (its 交办事项).
+            department = db.session.execute(select(Department).where(Department.name == DEMO_DEPARTMENT)
+                                            ).scalar_one_or_none()
+            if department is not None:
+                logic.add_action(joint, "清理小区南门占道经营摊点，纳入日常巡查", "周建军", "department",
+                                 on + timedelta(days=3), None, department.id)
             logic.publish_minutes(joint, user)
             counts["meetings"] += 1
             counts["meeting_minutes"] += 1

@@ -139,7 +139,15 @@ FIRM_WEIGHT = {"一级": 5, "二级": 3, "三级": 2, "无资质等级": 1}
 RATE_RANGE = {"一级": (120, 160), "二级": (80, 120), "三级": (50, 80)}
 INSTRUCTOR_UNITS = ["潞州区物业管理服务中心", "潞州区委组织部", "潞州区住房和城乡建设局"]
 
-COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网格"), ("compounds", "小区"),
+# The functional departments demands and meeting action items go to (002's 联合执法): the names
+# the demo's demands use, each with its kind. 区城管局 has the demo's department account.
+DEPARTMENTS = [("区城管局", "城管执法"), ("区住建局", "住房建设"), ("区物业管理服务中心", "住房建设"),
+               ("区市场监管局", "市场监管"), ("街道综合执法队", "城管执法"), ("消防救援站", "消防救援"),
+               ("辖区派出所", "公安"), ("交警大队", "公安"), ("供电所", "其他"), ("市自来水公司", "其他"),
+               ("街道环卫所", "其他")]
+DEMO_DEPARTMENT = "区城管局"
+
+COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网格"), ("departments", "职能部门"), ("compounds", "小区"),
                 ("buildings", "楼栋"), ("households", "住户"), ("household_classes", "住户类别"),
                 ("household_class_links", "住户类别登记"), ("persons", "业主"), ("ownerships", "产权登记"),
                 ("developer_units", "开发商持有房屋"),
@@ -272,6 +280,7 @@ class _Builder:
             grid_rows += [{"community_id": cid, "name": f"第{k + 1}网格", "keeper": self.person(),
                            "keeper_phone": self.phone()} for k in range(n)]
         grid_ids = self.insert(m.Grid, grid_rows, "grids")
+        self.grid_keepers = {g: r["keeper"] for g, r in zip(grid_ids, grid_rows)}
         for cid in self.community_ids:
             self.comm_grids.append([g for g, r in zip(grid_ids, grid_rows) if r["community_id"] == cid])
 
@@ -689,8 +698,14 @@ class _Builder:
                          "note": "参加社区环境和物业管理委员会", **common})
         self.insert(m.CrossAppointment, rows, "cross_appointments")
 
+    def departments(self):
+        ids = self.insert(m.Department, [{"name": n, "kind": k, "contact": self.person(), "phone": self.phone(),
+                                          "active": True} for n, k in DEPARTMENTS], "departments")
+        self.department_ids = dict(zip((n for n, _ in DEPARTMENTS), ids))
+
     def build(self):
         self.tree()
+        self.departments()
         self.firms()
         self.compounds()
         self.contracts()
@@ -738,10 +753,13 @@ class _Builder:
 
 # --- accounts ----------------------------------------------------------------------------
 
+ACCOUNT_SUFFIXES = ("district", "street", "community", "firm", "committee", "assessor", "grid", "department")
+
+
 def _account_specs(b: _Builder) -> list[dict]:
     """One user per role, all in the demo community's branch of the tree."""
     demo_firm, street, comm = FIRMS[0], STREETS[0][0], b.comm_names[0]
-    compound = b.compound_rows[0]["name"]
+    compound, grid = b.compound_rows[0]["name"], b.compound_rows[0]["grid_id"]
     return [
         {"suffix": "district", "role": "district_admin", "name": "王晓红（区物管中心）", "scope": {}},
         {"suffix": "street", "role": "street_staff", "name": f"赵文斌（{street}）",
@@ -754,6 +772,10 @@ def _account_specs(b: _Builder) -> list[dict]:
         {"suffix": "committee", "role": "committee_member", "name": f"{b.chair_of_demo}（{compound}业委会）",
          "scope": {"compound_id": b.compound_ids[0], "is_chair": True}},
         {"suffix": "assessor", "role": "assessor", "name": "陈静（第三方测评机构）", "scope": {}},
+        {"suffix": "grid", "role": "grid_worker", "name": f"{b.grid_keepers[grid]}（{comm}网格员）",
+         "scope": {"grid_id": grid}},
+        {"suffix": "department", "role": "department_staff", "name": f"周建军（{DEMO_DEPARTMENT}）",
+         "scope": {"department_id": b.department_ids[DEMO_DEPARTMENT]}},
     ]
 
 
@@ -792,7 +814,7 @@ def seed_demo(slug: str = "demo", name: str = DEFAULT_NAME, password: str = "dem
         raise SetupProblem(problem)
     if compounds < 10:
         raise SetupProblem("演示小区数至少为 10。")
-    for suffix in ("district", "street", "community", "firm", "committee", "assessor"):
+    for suffix in ACCOUNT_SUFFIXES:
         _check_new_user(f"{slug}-{suffix}")
 
     with audit.acting_as(None, "演示数据初始化"):
@@ -806,7 +828,7 @@ def seed_demo(slug: str = "demo", name: str = DEFAULT_NAME, password: str = "dem
             # The credit kinds and rule a new district starts with, before evaluations publish lists.
             from ..credit.defaults import seed_defaults
             b.counts["credit_kinds"] = seed_defaults()
-                        # Same password for the six accounts: hash it once (the KDF is the slow part).
+                        # Same password for every account: hash it once (the KDF is the slow part).
             pw_hash = hash_password(password)
             for spec in _account_specs(b):
                 user = User(username=f"{slug}-{spec['suffix']}", display_name=spec["name"],

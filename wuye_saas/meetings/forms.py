@@ -71,6 +71,8 @@ class ActionForm(Form):
     owner = StringField("责任人", validators=[DataRequired("请填写责任人。"),
                                            Length(max=60, message="责任人不能超过 60 个字。")])
     owner_party = SelectField("责任方", choices=list(PARTIES.items()))
+    department_id = SelectField("职能部门", choices=[], coerce=_optional_int, validate_choice=False,
+                                description="责任方为职能部门时选择；该部门的账号接收并办结此事项。")
     due_on = DateField("完成时限", validators=[InputRequired("请填写完成时限。")])
     agenda_item_id = SelectField("对应议题", choices=[], coerce=_optional_int, validate_choice=False)
 

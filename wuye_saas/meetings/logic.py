@@ -19,7 +19,7 @@ from .. import policy
 from ..auth.models import Membership
 from ..demands.models import Demand, DemandEvent
 from ..extensions import db
-from ..org.models import Committee, CommitteeMember, Community, Compound, Contract, Firm, PartyOrg
+from ..org.models import Committee, CommitteeMember, Community, Compound, Contract, Department, Firm, PartyOrg
 from ..publicity import publications
 from ..publicity.models import Publication
 from ..timeutil import SHANGHAI, local, now, today
@@ -71,6 +71,22 @@ def may_change(m: Membership | None, meeting: Meeting) -> bool:
     if meeting.level == "community":
         return m.role == "community_staff" and m.community_id == meeting.community_id
     return m.role == "street_staff" and m.street_id == meeting.street_id
+
+
+def may_complete(m: Membership | None, meeting: Meeting, action: ActionItem) -> bool:
+    """Who marks an action item done: a department's item its own accounts; others (and a
+    department's, recorded on its behalf) whoever runs the meeting."""
+    if not policy.can(m, "write", "action_done"):
+        return False
+    if m.role == policy.DEPARTMENT:
+        return action.department_id is not None and action.department_id == m.department_id
+    return may_change(m, meeting)
+
+
+def departments() -> list[Department]:
+    """The district's active departments, the ones work can be given to."""
+    return db.session.execute(select(Department).where(Department.active)
+                              .order_by(Department.name)).scalars().all()
 
 
 # --- scheduling -------------------------------------------------------------------------------
@@ -403,7 +419,7 @@ def record(meeting: Meeting, held_local: datetime | None, present_ids: list[int]
 
 
 def add_action(meeting: Meeting, task: str, owner: str, owner_party: str, due_on: date | None,
-               agenda_item_id: int | None) -> ActionItem:
+               agenda_item_id: int | None, department_id: int | None = None) -> ActionItem:
     _held(meeting)
     task, owner = (task or "").strip(), (owner or "").strip()
     if not task:
@@ -416,6 +432,12 @@ def add_action(meeting: Meeting, task: str, owner: str, owner_party: str, due_on
         raise MeetingProblem("责任人不能超过 60 个字。", "owner")
     if owner_party not in PARTIES:
         raise MeetingProblem("请选择责任方。", "owner_party")
+    department = None
+    if owner_party == "department":
+        # A department is a register entry with its own accounts, never a typed name.
+        department = next((d for d in departments() if d.id == department_id), None)
+        if department is None:
+            raise MeetingProblem("请选择本区在册的职能部门（在“组织架构 · 职能部门”中登记）。", "department_id")
     if due_on is None:
         raise MeetingProblem("请填写完成时限。", "due_on")
     held_on = local_date(meeting.held_at)
@@ -424,7 +446,7 @@ def add_action(meeting: Meeting, task: str, owner: str, owner_party: str, due_on
     if agenda_item_id is not None and agenda_item_id not in {i.id for i in meeting.agenda}:
         raise MeetingProblem("请选择本次会议的议题。", "agenda_item_id")
     action = ActionItem(task=task, owner=owner, owner_party=owner_party, due_on=due_on,
-                        agenda_item_id=agenda_item_id)
+                        agenda_item_id=agenda_item_id, department=department)
     meeting.actions.append(action)
     db.session.flush()
     return action
@@ -493,7 +515,7 @@ def minutes_content(meeting: Meeting) -> dict:
     for n, a in enumerate(meeting.actions, start=1):
         about = f"（议题{numbers[a.agenda_item_id]}）" if a.agenda_item_id in numbers else ""
         lines.append({"key": f"落实{n}", "label": f"落实事项{n}",
-                      "value": f"{a.task}{about}；责任人：{a.owner}（{PARTIES.get(a.owner_party, '其他')}）；"
+                      "value": f"{a.task}{about}；责任人：{a.owner}（{a.department.name if a.department else PARTIES.get(a.owner_party, '其他')}）；"
                                f"完成时限：{_cn(a.due_on)}"})
     if meeting.minutes:
         lines.append({"key": "纪要", "label": "会议纪要", "value": meeting.minutes})
@@ -547,6 +569,23 @@ def meetings_select(m: Membership, tab: str = "all", q: str = "", kind: str | No
     # Upcoming: the next one first; otherwise the latest first.
     order = Meeting.scheduled_at if tab == "upcoming" else Meeting.scheduled_at.desc()
     return stmt.order_by(order, Meeting.id.desc())
+
+
+ACTION_STATES = {"open": "待落实", "overdue": "已逾期", "done": "已完成", "all": "全部"}
+
+
+def actions_select(m: Membership, state: str = "open", q: str = ""):
+    """落实事项 in scope across meetings (a department: those given to it), the oldest deadline first."""
+    stmt = select(ActionItem).where(policy.visible(m, ActionItem))
+    if state == "open":
+        stmt = stmt.where(ActionItem.done_on.is_(None))
+    elif state == "overdue":
+        stmt = stmt.where(ActionItem.done_on.is_(None), ActionItem.due_on < today())
+    elif state == "done":
+        stmt = stmt.where(ActionItem.done_on.is_not(None))
+    if q:
+        stmt = stmt.where(ActionItem.task.contains(q))
+    return stmt.order_by(ActionItem.due_on, ActionItem.id)
 
 
 def tab_counts(m: Membership) -> dict[str, int]:

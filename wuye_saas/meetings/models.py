@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..org.models import Community, Compound, Street
+from ..org.models import Community, Compound, Department, Street
 from ..tenancy import TenantScoped
 from ..timeutil import now
 
@@ -100,11 +100,14 @@ class ActionItem(TenantScoped, db.Model):
     task: Mapped[str] = mapped_column(String(200))
     owner: Mapped[str] = mapped_column(String(60))
     owner_party: Mapped[str] = mapped_column(String(12), default="other")
+    # An action item of a department (owner_party "department") names it: its accounts close it.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     due_on: Mapped[date]
     done_on: Mapped[date | None]
     done_note: Mapped[str] = mapped_column(Text, default="")
 
     meeting: Mapped[Meeting] = relationship(back_populates="actions")
+    department: Mapped[Department | None] = relationship()
 
     @property
     def audit_label(self):

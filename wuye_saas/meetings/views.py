@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import policy
 from ..extensions import db
@@ -75,6 +76,24 @@ def pending():
                   streets=logic.names_of(Street, [i.street_id for i in items]),
                   demand_numbers=logic.demand_numbers(m, [i.demand_id for i in items]),
                   street_meetings=street_meetings, outcomes=OUTCOMES, filtered=bool(args.get("q")))
+
+
+@bp.route("/actions")
+def actions():
+    """落实事项: the action items of the meetings in scope; a department's own, to close."""
+    m = current_membership()
+    if not policy.reaches(m, ActionItem):
+        abort(403)
+    args = request.args
+    state = args.get("state") if args.get("state") in logic.ACTION_STATES else "open"
+    page = db.paginate(logic.actions_select(m, state, args.get("q", "").strip()).options(
+        selectinload(ActionItem.meeting), selectinload(ActionItem.department)),
+        page=page_arg(), per_page=20, error_out=False)
+    on = today()
+    return render("meetings/actions.html", "meetings/_actions_table.html", page=page, args=args, state=state,
+                  states=logic.ACTION_STATES, parties=PARTIES, overdue={a.id: logic.overdue_days(a, on) for a in page.items},
+                  completable={a.id for a in page.items if logic.may_complete(m, a.meeting, a)},
+                  filtered=bool(args.get("q")))
 
 
 def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, status: int = 200):
@@ -165,6 +184,9 @@ def _prepare(meeting: Meeting, forms: dict) -> dict:
     forms["action"].agenda_item_id.choices = [("", "（不对应具体议题）")] + [
         (str(i.id), f"议题{n}：{i.title}") for n, i in numbered]
     forms["record"].present.choices = [(a.id, a.name) for a in meeting.attendees]
+    if may:
+        forms["action"].department_id.choices = [("", "（责任方不是职能部门）")] + [
+            (str(d.id), d.name) for d in logic.departments()]
     demands, pending = [], []
     if may and meeting.status != "published":
         demands = logic.open_demands(meeting, m)
@@ -174,7 +196,8 @@ def _prepare(meeting: Meeting, forms: dict) -> dict:
             pending = db.session.execute(logic.pending_escalations(meeting.street_id)).scalars().all()
             forms["attach"].agenda_item_id.choices = [("", "请选择…")] + [
                 (str(i.id), i.title) for i in pending]
-    return {"may_change": may, "demands": demands, "pending": pending}
+    completable = {a.id for a in meeting.actions if logic.may_complete(m, meeting, a)}
+    return {"may_change": may, "demands": demands, "pending": pending, "completable": completable}
 
 
 def _detail(meeting: Meeting, forms: dict | None = None, errors: dict | None = None, status: int = 200,
@@ -338,16 +361,34 @@ def add_action(meeting_id):
     meeting = _changeable(meeting_id)
     return _step(meeting, ActionForm(), "action",
                  lambda f: logic.add_action(meeting, f.task.data, f.owner.data, f.owner_party.data, f.due_on.data,
-                                            f.agenda_item_id.data),
+                                            f.agenda_item_id.data, f.department_id.data),
                  "已添加落实事项。")
 
 
 @bp.route("/<int:meeting_id>/actions/<int:action_item_id>/done", methods=["POST"])
 def complete_action(meeting_id, action_item_id):
-    meeting = _changeable(meeting_id)
+    meeting = get_or_404(Meeting, meeting_id)
     action = get_or_404(ActionItem, action_item_id)
     if action.meeting_id != meeting.id:
         abort(404)
+    require("write", "action_done")
+    if not logic.may_complete(current_membership(), meeting, action):
+        abort(403)
+    if request.form.get("back") == "actions":
+        # From the 落实事项 list (a department's page): back there, or the list with the message.
+        form = DoneForm()
+        if form.validate_on_submit():
+            try:
+                logic.complete_action(meeting, action, form.done_note.data)
+            except logic.MeetingProblem as e:
+                db.session.rollback()
+                flash(e.message, "danger")
+            else:
+                db.session.commit()
+                flash(f"已标记完成：{action.task}。", "success")
+        else:
+            flash("请填写完成情况。", "danger")
+        return redirect(url_for("meetings.actions"))
     return _step(meeting, DoneForm(), "done", lambda f: logic.complete_action(meeting, action, f.done_note.data),
                  f"已标记完成：{action.task}。", focus={"action": action.id})
 
@@ -365,7 +406,11 @@ def _meeting_nav():
     mem = g.get("membership")
     if mem is None or not policy.reaches(mem, Meeting):
         return {"meeting_nav": []}
+    if mem.role == policy.DEPARTMENT:
+        return {"meeting_nav": [("meetings.actions", "list-check", "交办事项")]}
     items = [("meetings.index", "people", "联席会议")]
+    if policy.reaches(mem, ActionItem):
+        items.append(("meetings.actions", "list-check", "落实事项"))
     if mem.role in STAFF:
         items.append(("meetings.pending", "inbox", "待上会事项"))
     if policy.reaches(mem, MeetingCadence):

@@ -62,6 +62,16 @@ class GridForm(Form):
     keeper_phone = StringField("网格员电话", validators=[Optional(), PHONE])
 
 
+class DepartmentForm(Form):
+    name = StringField("部门名称", validators=[required("部门名称"), Fits(m.Department.name)],
+                       description="如：区城市管理综合执法局、区住房和城乡建设局")
+    kind = SelectField("类别", choices=_pick(m.DEPARTMENT_KINDS))
+    contact = StringField("联系人", validators=[Optional(), Fits(m.Department.contact)])
+    phone = StringField("联系电话", validators=[Optional(), PHONE])
+    active = BooleanField("可派单", default=True,
+                          description="停用后不能再向该部门派单或交办事项，已派的照常办理。")
+
+
 class CompoundForm(Form):
     community_id = SelectField("所属社区", coerce=optional_int, validators=[chosen("所属社区")])
     grid_id = SelectField("所属网格", coerce=optional_int, validators=[Optional(), Within("community_id")])

@@ -31,6 +31,9 @@ APPOINTMENT_DIRECTIONS = ["社区→业委会", "社区→物业企业", "业委
 # 不动产登记簿; without a registration, the 测绘 result; without one, the purchase contract.
 AREA_SOURCES = {"registry": "不动产登记簿", "survey": "测绘", "contract": "合同"}
 OWNER_SHARES = ["单独所有", "共同共有", "按份共有"]
+# The functional departments a district usually names (002: 联合执法; issue 16): suggestions for
+# the register's form, the district keeps its own list.
+DEPARTMENT_KINDS = ["城管执法", "住房建设", "消防救援", "市场监管", "公安", "生态环境", "应急管理", "其他"]
 
 
 class Street(TenantScoped, db.Model):
@@ -69,6 +72,20 @@ class Grid(TenantScoped, db.Model):
     keeper_phone: Mapped[str] = mapped_column(String(20), default="")
 
     community: Mapped[Community] = relationship()
+
+
+class Department(TenantScoped, db.Model):
+    """职能部门 of the district (城管, 住建, 消防, 市场监管 …): demands and meeting action items are
+    dispatched to it, and its own accounts (role department_staff) accept and resolve them."""
+
+    __tablename__ = "department"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20), default="其他")
+    contact: Mapped[str] = mapped_column(String(40), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
 
 class Compound(TenantScoped, db.Model):

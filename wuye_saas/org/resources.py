@@ -221,6 +221,15 @@ RESOURCES: list[Resource] = [
         choices={"community_id": _all(m.Community)},
     ),
     Resource(
+        key="departments", model=m.Department, label="职能部门", form=forms.DepartmentForm, icon="bank",
+        columns=[Column("部门名称", lambda o: o.name, link=True), Column("类别", lambda o: o.kind),
+                 Column("联系人", lambda o: o.contact), Column("电话", lambda o: o.phone),
+                 Column("可派单", lambda o: yes_no(o.active))],
+        search=[m.Department.name, m.Department.contact], search_hint="部门名称或联系人",
+        filters=[Filter("kind", "类别", _fixed(m.DEPARTMENT_KINDS), lambda v: m.Department.kind == v)],
+        order_by=[m.Department.name],
+    ),
+    Resource(
         key="compounds", model=m.Compound, label="小区", form=forms.CompoundForm, icon="buildings",
         columns=[Column("小区名称", lambda o: o.name, link=True),
                  Column("社区", lambda o: o.community.name),
@@ -367,7 +376,7 @@ TABLE_LABELS = {r.model.__tablename__: r.label for r in RESOURCES} | {"membershi
 
 # The navigation groups of the register.
 NAV = [
-    ("组织架构", ["streets", "communities", "grids"]),
+    ("组织架构", ["streets", "communities", "grids", "departments"]),
     ("小区与住户", ["compounds", "buildings", "households", "household_classes"]),
     ("物业企业", ["firms", "contracts"]),
     ("业委会", ["committees", "committee_members"]),

@@ -28,6 +28,8 @@ class ScopeForm(Form):
     community_id = _scope_select(SCOPES["community"].noun)
     firm_id = _scope_select(SCOPES["firm"].noun)
     compound_id = _scope_select(SCOPES["compound"].noun)
+    grid_id = _scope_select(SCOPES["grid"].noun)
+    department_id = _scope_select(SCOPES["department"].noun)
     is_chair = BooleanField("业委会（物管会）主任")
 
 

@@ -17,14 +17,14 @@ from ..auth import sessions
 from ..auth.logic import password_problem
 from ..auth.models import ROLE_LABELS, ROLE_SCOPE, Membership, User, scope_loaded
 from ..extensions import db
-from ..org.models import Community, Compound, Firm, Street
+from ..org.models import Community, Compound, Department, Firm, Grid, Street
 from ..tenancy import system_scope
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,60}$")
 
 # The order a district admin meets the roles in: most accounts are street/community/firm staff.
-ROLE_ORDER = ["street_staff", "community_staff", "firm_manager", "firm_staff", "committee_member",
-              "assessor", "district_admin"]
+ROLE_ORDER = ["street_staff", "community_staff", "grid_worker", "firm_manager", "firm_staff", "committee_member",
+              "department_staff", "assessor", "district_admin"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ SCOPES = {
     "community": ScopeKind(Community, "community_id", "社区"),
     "firm": ScopeKind(Firm, "firm_id", "物业企业"),
     "compound": ScopeKind(Compound, "compound_id", "小区"),
+    "grid": ScopeKind(Grid, "grid_id", "网格"),
+    "department": ScopeKind(Department, "department_id", "职能部门"),
 }
 SCOPE_FIELDS = [k.field for k in SCOPES.values()]
 
@@ -124,6 +126,10 @@ def scope_options(role: str | None, tenant_id: int) -> list[tuple[int, str]]:
         stmt = (select(Compound).join(Community).where(Compound.tenant_id == tenant_id)
                 .options(joinedload(Compound.community)).order_by(Community.name, Compound.name))
         return [(c.id, f"{c.community.name} · {c.name}") for c in db.session.execute(stmt).scalars()]
+    if kind.model is Grid:
+        stmt = (select(Grid).join(Community).where(Grid.tenant_id == tenant_id)
+                .options(joinedload(Grid.community)).order_by(Community.name, Grid.name))
+        return [(g.id, f"{g.community.name} · {g.name}") for g in db.session.execute(stmt).scalars()]
     model = kind.model
     stmt = select(model).where(model.tenant_id == tenant_id).order_by(model.name)
     return [(o.id, o.name) for o in db.session.execute(stmt).scalars()]
