@@ -208,10 +208,11 @@ def test_grid_worker_sees_its_grid_and_takes_in_patrol_demands(app, client, worl
                 {"assignee_kind": "firm", "firm_id": a.firm1}).status_code == 403
     assert client.get(f"/d/alpha/compounds/{a.compound1}").status_code == 200
     assert client.get(f"/d/alpha/compounds/{a.compound2}").status_code == 404
-    # Its grid's people and demands; no money, evaluation or credit file.
+    # Its grid's people and demands and what is public anyway (the compounds' accounts); not the
+    # residents' bills, the evaluation of firms or the credit file.
     def reach():
         mem = db.session.execute(select(Membership).where(Membership.role == "grid_worker")).scalar_one()
         return {model.__tablename__: policy.reaches(mem, model)
                 for model in (Household, Demand, Bill, LedgerEntry, Assessment, CreditRecord)}
-    assert in_db(app, a, reach) == {"household": True, "demand": True, "bill": False, "ledger_entry": False,
+    assert in_db(app, a, reach) == {"household": True, "demand": True, "bill": False, "ledger_entry": True,
                                     "assessment": False, "credit_record": False}

@@ -434,10 +434,10 @@ def test_other_roles_read_but_do_not_write(app, client, world, role):
                       (f"{BASE}/assignments/new", {"family_id": pid, "target": "compound",
                                                    "compound_id": ns.compound2, "valid_from": "2024-01-01"})):
         assert post(client, url, data).status_code == 403, url
-    # The assignment of compound 1 is in scope for street/community/firm/committee (403 on
-    # ending it); the assessor's scope holds no compounds (404).
+    # The assignment of compound 1 is in scope for street/community/firm/committee/grid (403 on
+    # ending it); the assessor's and a department's scope hold no compounds (404).
     end = client.get(f"{BASE}/assignments/{aid}/end").status_code
-    assert end == (404 if role == "assessor" else 403)
+    assert end == (404 if role in ("assessor", "department_staff") else 403)
     with app.app_context(), tenant_scope(ns.tenant_id):
         p = db.session.get(fm.FeePolicy, pid)
         assert (p.status, p.name, count(fm.FeePolicy), count(fm.FeeAssignment)) == ("draft", "测试政策", 1, 1)

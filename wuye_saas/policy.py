@@ -216,11 +216,14 @@ def _committee_cycles():
 
 
 # 网格员 walk their grid (网格巡查): its compounds, buildings, households and owners, who serves
-# and represents them, their demands and meetings, the community's volunteers and lists. Not the
-# money, the evaluation or the credit file.
+# and represents them, their demands and meetings, the community's volunteers and lists, and what
+# is public anyway (the compounds' public accounts and notices, the district's prices and scoring
+# standard). Not the residents' bills and payments, the evaluation of firms or the credit file.
 GRID_SEES = frozenset({
     Street, Community, Grid, Compound, Building, Household, HouseholdClass, HouseholdClassLink, Ownership, Person,
     Committee, CommitteeMember, PartyOrg, Firm, Contract, Membership, Department,
+    FeePolicy, FeePolicyGrade, FeeConcession, FeeAssignment, Standard, StandardCategory, StandardItem,
+    LedgerKeeper, LedgerEntry, LedgerVoucher, Publication, PublicationCheck, Objection, PublicityRequirement,
     Demand, DemandEvent, DemandPhoto, DemandCategory, DemandChannel,
     Meeting, MeetingAttendee, AgendaItem, ActionItem, FourListItem, FourListUpdate,
     Volunteer, VolunteerTeam, VolunteerTask, BuildingLeader, JobRun,
@@ -247,7 +250,9 @@ def _department(m: Membership, model):
             select(Meeting.compound_id).where(Meeting.id.in_(actions))))
     if model is Department:
         return Department.id == m.department_id
-    if model in (DemandCategory, DemandChannel):
+    # The district's published rules, as every account of the district reads them.
+    if model in (DemandCategory, DemandChannel, Standard, StandardCategory, StandardItem, FeePolicy,
+                 FeePolicyGrade, FeeConcession):
         return true()
     if model is Membership:
         return Membership.id == m.id
