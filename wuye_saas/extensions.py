@@ -114,10 +114,25 @@ class DirectReads:
 
 
 def refresh_statistics(*tables: str) -> None:
-    """ANALYZE after a bulk load on PostgreSQL: its planner works from table statistics, and
-    autovacuum may be off or not yet round (a community's 缴费率 took minutes on a freshly
-    billed district; docs/benchmarks.md). Nothing to do on SQLite."""
-    from sqlalchemy import text
+    """ANALYZE after a bulk load (committed) on PostgreSQL: its planner works from table
+    statistics, and autovacuum may be off or not yet round (a community's 缴费率 took minutes on
+    a freshly billed district; docs/benchmarks.md). Only a table's owner may ANALYZE it: the
+    application's role, which owns nothing, would only be warned and skip every table, so the
+    owner's role (DATABASE_OWNER_URL) does it when it is set. Nothing to do on SQLite."""
+    from flask import current_app
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
 
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE " + ", ".join(tables) if tables else "ANALYZE"))
+    if db.engine.dialect.name != "postgresql":
+        return
+    sql = text("ANALYZE " + ", ".join(tables) if tables else "ANALYZE")
+    owner_url = current_app.config.get("DATABASE_OWNER_URL")
+    if not owner_url:
+        db.session.execute(sql)
+        return
+    engine = create_engine(owner_url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sql)
+    finally:
+        engine.dispose()
