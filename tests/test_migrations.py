@@ -148,7 +148,8 @@ def test_owed_upgrade_fills_the_unpaid_bills_and_the_households_totals(tmp_path)
     from sqlalchemy import select
 
     from wuye_saas.fees import sums
-    from wuye_saas.fees.models import Bill, BillingRun, CreditNote, FeePolicy, HouseholdOwed, OwedBill, Payment
+    from wuye_saas.fees.models import (Bill, BillingRun, CompoundOwed, CreditNote, FeePolicy, HouseholdOwed, OwedBill,
+                                       Payment)
     from wuye_saas.tenancy import tenant_scope
 
     from .factories import build_district
@@ -188,9 +189,11 @@ def test_owed_upgrade_fills_the_unpaid_bills_and_the_households_totals(tmp_path)
             owed = sorted(db.session.execute(select(OwedBill.bill_id, OwedBill.owed_fen)).all())
             computed = sorted(tuple(r) for r in db.session.execute(sums.owed_computed(Bill.tenant_id == a.tenant_id)))
             kept = sorted(tuple(r) for r in db.session.execute(select(*[getattr(OwedBill, c) for c in sums.OWED_COLUMNS])))
-            totals = dict(db.session.execute(select(HouseholdOwed.household_id, HouseholdOwed.owed_fen)).all())
+            totals = db.session.execute(select(HouseholdOwed.household_id, HouseholdOwed.compound_id,
+                                               HouseholdOwed.owed_fen)).all()
+            counts = db.session.execute(select(CompoundOwed.compound_id, CompoundOwed.households)).all()
         db.session.remove()
         db.engine.dispose()
     assert owed == [(ids[1], 4000), (ids[3], 8000)]
     assert kept == computed
-    assert totals == {a.household2: 12000}
+    assert totals == [(a.household2, a.compound2, 12000)] and counts == [(a.compound2, 1)]

@@ -235,12 +235,23 @@ class OwedBill(TenantScoped, db.Model):
 
 class HouseholdOwed(TenantScoped, db.Model):
     """What a household owes over all its OwedBill rows (households owing nothing have no
-    row): the district's arrears list in its order (owed desc) and its count, from an index."""
+    row): the district's arrears list in its order (owed desc), from an index."""
 
     __tablename__ = "household_owed"
     __audit__ = False  # derived, as OwedBill
     household_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    compound_id: Mapped[int] = mapped_column(index=True)  # the least of its OwedBill rows' (where CompoundOwed counts it)
     owed_fen: Mapped[int]
+
+
+class CompoundOwed(TenantScoped, db.Model):
+    """How many HouseholdOwed rows name each compound: the district's arrears count is the sum
+    over its compounds, not a count over its owing households."""
+
+    __tablename__ = "compound_owed"
+    __audit__ = False  # derived, as OwedBill
+    compound_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    households: Mapped[int]
 
 
 Index("ix_household_owed_order", HouseholdOwed.tenant_id, HouseholdOwed.owed_fen.desc(), HouseholdOwed.household_id)

@@ -21,7 +21,8 @@ from ..extensions import db
 from ..money import fmt_yuan
 from ..org.models import Building, Community, Compound, Firm, Household, Street
 from . import sums
-from .models import PAYMENT_METHODS, Bill, BillSum, CreditNote, HoldbackCredit, HouseholdOwed, OwedBill, Payment
+from .models import (PAYMENT_METHODS, Bill, BillSum, CompoundOwed, CreditNote, HoldbackCredit, HouseholdOwed, OwedBill,
+                     Payment)
 
 BUCKETS = {"current": "本月", "m1_3": "1–3 个月", "m4_6": "4–6 个月", "m6p": "6 个月以上"}
 
@@ -223,14 +224,18 @@ def _in_bucket(month_col, bucket: str, today: date):
     return and_(*([month_col >= low] if low else []), *([month_col < high] if high else []))
 
 
-def _ranked(m, today: date, compound_id: int | None, bucket: str | None):
+def _whole_district(m, compound_id: int | None) -> bool:
+    """Whether the list is every household of the district (read from household_owed)."""
+    return policy.visible(m, OwedBill) is true() and not compound_id
+
+
+def _ranked(m, today: date, compound_id: int | None = None, bucket: str | None = None):
     """(household_id, owed) of each household listed, unordered; and the WHERE on OwedBill of
     the bills counted. The district's whole list reads household_owed (one row per household,
     in the order's index); a narrower view (a compound, a street, a firm) sums its OwedBill
     rows — the unpaid bills of what it sees, never the paid ones nor their payments."""
-    seen = policy.visible(m, OwedBill)
-    where = [seen] + ([OwedBill.compound_id == compound_id] if compound_id else [])
-    if seen is true() and not compound_id:
+    where = [policy.visible(m, OwedBill)] + ([OwedBill.compound_id == compound_id] if compound_id else [])
+    if _whole_district(m, compound_id):
         stmt = select(HouseholdOwed.household_id, HouseholdOwed.owed_fen.label("owed"))
         if bucket in BUCKETS:
             stmt = stmt.where(HouseholdOwed.household_id.in_(
@@ -270,14 +275,19 @@ def arrears_rows(m, today: date, compound_id: int | None = None, bucket: str | N
 
 
 class ArrearsPagination(Pagination):
-    """A page of arrears_rows; the count is of the ranked households (no bill is read)."""
+    """A page of arrears_rows. The count of the district's whole list sums compound_owed (a
+    row per compound); a filtered or narrower list counts its ranked households (no bill is read)."""
 
     def _query_items(self):
         return arrears_rows(*self._query_args["args"], limit=self.per_page, offset=self._query_offset,
                             **self._query_args["filters"])
 
     def _query_count(self):
-        ranked, _ = _ranked(*self._query_args["args"], **self._query_args["filters"])
+        m, today = self._query_args["args"]
+        filters = self._query_args["filters"]
+        if _whole_district(m, filters.get("compound_id")) and filters.get("bucket") not in BUCKETS:
+            return db.session.execute(select(func.coalesce(func.sum(CompoundOwed.households), 0))).scalar()
+        ranked, _ = _ranked(m, today, **filters)
         return db.session.execute(select(func.count()).select_from(ranked.subquery())).scalar()
 
 

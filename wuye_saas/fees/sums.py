@@ -1,6 +1,6 @@
 """bill_sum: the bills of each compound, month and firm summed, kept equal to its bills; and
-owed_bill / household_owed: the bills with something owed and each household's total (the
-arrears page), kept by the same refresh.
+owed_bill / household_owed / compound_owed: the bills with something owed, each household's
+total and the owing households per compound (the arrears page), kept by the same refresh.
 
 The bill list's totals and the 缴费率 summed every bill of the district on each request, so
 their time grew with the district. They read these rows instead (one per compound-month, a
@@ -13,8 +13,9 @@ noted at flush and their compound-months refreshed just before the commit; the b
 that bypass the ORM (the billing run's COPY, the demo's payments) call `refresh` themselves.
 
 What is owed on a bill changes only with its compound-month's bills, so the same refresh
-recomputes the month's owed_bill rows of those compounds and the household_owed rows of the
-households billed in it (from all their owed_bill rows, any month).
+recomputes the month's owed_bill rows of those compounds, the household_owed rows of the
+households billed in it (from all their owed_bill rows, any month) and the compound_owed
+counts of the compounds those rows name.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..org.models import Compound
 from ..tenancy import current_tenant_id, tenant_scope
-from .models import Bill, BillSum, CreditNote, HoldbackCredit, HouseholdOwed, OwedBill, Payment
+from .models import Bill, BillSum, CompoundOwed, CreditNote, HoldbackCredit, HouseholdOwed, OwedBill, Payment
 
 _PENDING = "bill_sum_pending"  # session.info: {tenant_id: ({(month, compound_id)}, {bill_id})}
 
@@ -69,8 +70,14 @@ def owed_computed(*where):
 
 def household_owed_computed(*where):
     """SELECT of each household's Σ over the owed_bill rows matching `where` (household_owed's rows)."""
-    return (select(OwedBill.tenant_id, OwedBill.household_id, func.sum(OwedBill.owed_fen))
-            .where(*where).group_by(OwedBill.tenant_id, OwedBill.household_id))
+    return (select(OwedBill.tenant_id, OwedBill.household_id, func.min(OwedBill.compound_id),
+                   func.sum(OwedBill.owed_fen)).where(*where).group_by(OwedBill.tenant_id, OwedBill.household_id))
+
+
+def compound_owed_computed(*where):
+    """SELECT of the household_owed rows matching `where` counted per compound (compound_owed's rows)."""
+    return (select(HouseholdOwed.tenant_id, HouseholdOwed.compound_id, func.count())
+            .where(*where).group_by(HouseholdOwed.tenant_id, HouseholdOwed.compound_id))
 
 
 def refresh(month: date, compound_ids) -> None:
@@ -93,11 +100,21 @@ def refresh(month: date, compound_ids) -> None:
     db.session.execute(insert(OwedBill.__table__).from_select(
         list(OWED_COLUMNS), owed_computed(Bill.tenant_id == tid, Bill.month == month, Bill.compound_id.in_(ids))))
     billed = select(Bill.household_id).where(Bill.tenant_id == tid, Bill.month == month, Bill.compound_id.in_(ids))
+    # A household's row names the least compound it owes in, usually one of `ids`; one that
+    # moved may be counted elsewhere, before or after: those compounds are counted again too.
+    named = select(HouseholdOwed.compound_id).where(HouseholdOwed.tenant_id == tid,
+                                                    HouseholdOwed.household_id.in_(billed)).distinct()
+    recount = set(ids) | set(db.session.execute(named).scalars())
     db.session.execute(delete(HouseholdOwed).where(HouseholdOwed.tenant_id == tid,
                                                    HouseholdOwed.household_id.in_(billed)))
     db.session.execute(insert(HouseholdOwed.__table__).from_select(
-        ["tenant_id", "household_id", "owed_fen"],
+        ["tenant_id", "household_id", "compound_id", "owed_fen"],
         household_owed_computed(OwedBill.tenant_id == tid, OwedBill.household_id.in_(billed))))
+    recount = sorted(recount | set(db.session.execute(named).scalars()))
+    db.session.execute(delete(CompoundOwed).where(CompoundOwed.tenant_id == tid, CompoundOwed.compound_id.in_(recount)))
+    db.session.execute(insert(CompoundOwed.__table__).from_select(
+        ["tenant_id", "compound_id", "households"],
+        compound_owed_computed(HouseholdOwed.tenant_id == tid, HouseholdOwed.compound_id.in_(recount))))
 
 
 def refresh_month(month: date) -> None:

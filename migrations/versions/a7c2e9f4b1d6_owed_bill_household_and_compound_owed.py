@@ -1,5 +1,6 @@
-"""owed_bill and household_owed: the bills with something owed and each household's total
-(the arrears page's reads, kept by the writes as bill_sum is), filled from the bills issued
+"""owed_bill, household_owed and compound_owed: the bills with something owed, each household's
+total and the owing households per compound (the arrears page's reads, kept by the writes as
+bill_sum is), filled from the bills issued
 
 Revision ID: a7c2e9f4b1d6
 Revises: e5a1c7d3b9f2
@@ -39,14 +40,25 @@ def upgrade():
     op.create_table(
         'household_owed',
         sa.Column('household_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('compound_id', sa.Integer(), nullable=False),
         sa.Column('owed_fen', sa.Integer(), nullable=False),
         sa.Column('tenant_id', sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id']),
         sa.PrimaryKeyConstraint('household_id'),
     )
     op.create_index('ix_household_owed_tenant_id', 'household_owed', ['tenant_id'])
+    op.create_index('ix_household_owed_compound_id', 'household_owed', ['compound_id'])
     op.create_index('ix_household_owed_order', 'household_owed', ['tenant_id', sa.text('owed_fen DESC'), 'household_id'])
-    # The same rows as fees/sums.owed_computed and household_owed_computed, for the bills
+    op.create_table(
+        'compound_owed',
+        sa.Column('compound_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('households', sa.Integer(), nullable=False),
+        sa.Column('tenant_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id']),
+        sa.PrimaryKeyConstraint('compound_id'),
+    )
+    op.create_index('ix_compound_owed_tenant_id', 'compound_owed', ['tenant_id'])
+    # The same rows as fees/sums.owed_computed, household_owed_computed and compound_owed_computed, for the bills
     # issued before these tables existed.
     op.execute("""
         INSERT INTO owed_bill (tenant_id, bill_id, household_id, compound_id, firm_id, month, owed_fen)
@@ -61,16 +73,22 @@ def upgrade():
         WHERE b.resident_fen - coalesce(c.amount, 0) - coalesce(p.paid, 0) > 0
     """)
     op.execute("""
-        INSERT INTO household_owed (tenant_id, household_id, owed_fen)
-        SELECT tenant_id, household_id, sum(owed_fen) FROM owed_bill GROUP BY tenant_id, household_id
+        INSERT INTO household_owed (tenant_id, household_id, compound_id, owed_fen)
+        SELECT tenant_id, household_id, min(compound_id), sum(owed_fen) FROM owed_bill GROUP BY tenant_id, household_id
+    """)
+    op.execute("""
+        INSERT INTO compound_owed (tenant_id, compound_id, households)
+        SELECT tenant_id, compound_id, count(*) FROM household_owed GROUP BY tenant_id, compound_id
     """)
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("ANALYZE owed_bill, household_owed")  # the planner's figures before the first page
+        op.execute("ANALYZE owed_bill, household_owed, compound_owed")  # the planner's figures before the first page
     from rls import wall
     wall("owed_bill")
     wall("household_owed")
+    wall("compound_owed")
 
 
 def downgrade():
+    op.drop_table('compound_owed')
     op.drop_table('household_owed')
     op.drop_table('owed_bill')
