@@ -255,9 +255,9 @@ def arrears_rows(m, today: date, compound_id: int | None = None, bucket: str | N
     from the listed households' unpaid bills only."""
     ranked, where = _ranked(m, today, compound_id, bucket)
     ranked = ranked.subquery("ranked")
-    listed = select(ranked.c.household_id).order_by(ranked.c.owed.desc(), ranked.c.household_id)
+    listed = select(ranked.c.household_id)
     if limit is not None:
-        listed = listed.limit(limit).offset(offset)
+        listed = listed.order_by(ranked.c.owed.desc(), ranked.c.household_id).limit(limit).offset(offset)
     bucket_of = _bucket_of(OwedBill.month, today)
     per = (select(OwedBill.household_id, func.sum(OwedBill.owed_fen).label("owed"), func.count().label("bills"),
                   func.min(OwedBill.month).label("oldest"),
