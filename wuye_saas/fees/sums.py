@@ -102,15 +102,15 @@ def refresh(month: date, compound_ids) -> None:
     billed = select(Bill.household_id).where(Bill.tenant_id == tid, Bill.month == month, Bill.compound_id.in_(ids))
     # A household's row names the least compound it owes in, usually one of `ids`; one that
     # moved may be counted elsewhere, before or after: those compounds are counted again too.
-    named = select(HouseholdOwed.compound_id).where(HouseholdOwed.tenant_id == tid,
-                                                    HouseholdOwed.household_id.in_(billed)).distinct()
-    recount = set(ids) | set(db.session.execute(named).scalars())
-    db.session.execute(delete(HouseholdOwed).where(HouseholdOwed.tenant_id == tid,
-                                                   HouseholdOwed.household_id.in_(billed)))
-    db.session.execute(insert(HouseholdOwed.__table__).from_select(
+    households = HouseholdOwed.__table__
+    recount = set(ids) | set(db.session.execute(
+        delete(households).where(households.c.tenant_id == tid, households.c.household_id.in_(billed))
+        .returning(households.c.compound_id)).scalars())
+    recount |= set(db.session.execute(insert(households).from_select(
         ["tenant_id", "household_id", "compound_id", "owed_fen"],
-        household_owed_computed(OwedBill.tenant_id == tid, OwedBill.household_id.in_(billed))))
-    recount = sorted(recount | set(db.session.execute(named).scalars()))
+        household_owed_computed(OwedBill.tenant_id == tid, OwedBill.household_id.in_(billed)))
+        .returning(households.c.compound_id)).scalars())
+    recount = sorted(recount)
     db.session.execute(delete(CompoundOwed).where(CompoundOwed.tenant_id == tid, CompoundOwed.compound_id.in_(recount)))
     db.session.execute(insert(CompoundOwed.__table__).from_select(
         ["tenant_id", "compound_id", "households"],
