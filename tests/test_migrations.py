@@ -183,7 +183,7 @@ def test_owed_upgrade_fills_the_unpaid_bills_and_the_households_totals(tmp_path)
             ids = [b.id for b in bills]
             db.session.commit()
         db.session.remove()
-        downgrade(revision="a1d7e3c9f5b2")      # the schema before owed_bill
+        downgrade(revision="b2e8f4a1c6d3")      # the schema before owed_bill
         upgrade()
         with tenant_scope(a.tenant_id):
             owed = sorted(db.session.execute(select(OwedBill.bill_id, OwedBill.owed_fen)).all())

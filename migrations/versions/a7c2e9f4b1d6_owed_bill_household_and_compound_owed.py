@@ -3,7 +3,7 @@ total and the owing households per compound (the arrears page's reads, kept by t
 bill_sum is), filled from the bills issued
 
 Revision ID: a7c2e9f4b1d6
-Revises: a1d7e3c9f5b2
+Revises: b2e8f4a1c6d3
 Create Date: 2026-12-06 19:00:00
 
 Comes after the row-level security migration (which walls the tables that existed when it ran):
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = 'a7c2e9f4b1d6'
-down_revision = 'a1d7e3c9f5b2'
+down_revision = 'b2e8f4a1c6d3'
 branch_labels = None
 depends_on = None
 
