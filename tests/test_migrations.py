@@ -139,3 +139,61 @@ def test_persons_upgrade_gives_each_named_unit_its_own_owner_and_each_vote_its_i
     assert items == [(vote_id, 1, "旧表决", 1)]
     assert choices == [(a.household1, "agree")]
     assert developer == 0
+
+
+def test_owed_upgrade_fills_the_unpaid_bills_and_the_households_totals(tmp_path):
+    from datetime import date
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from wuye_saas.fees import sums
+    from wuye_saas.fees.models import (Bill, BillingRun, CompoundOwed, CreditNote, FeePolicy, HouseholdOwed, OwedBill,
+                                       Payment)
+    from wuye_saas.tenancy import tenant_scope
+
+    from .factories import build_district
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "migrations-test",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'owed.db'}"})
+    with app.app_context():
+        upgrade()
+        a = build_district("alpha", "甲区")
+        with tenant_scope(a.tenant_id):
+            policy = FeePolicy(name="旧政策", valid_from=date(2024, 1, 1), status="active")
+            db.session.add(policy)
+            db.session.flush()
+            bills = []
+            for month in (date(2026, 1, 1), date(2026, 2, 1)):
+                run = BillingRun(month=month, scope_kind="district", scope_label="全区")
+                db.session.add(run)
+                db.session.flush()
+                for hh, cid, firm in ((a.household1, a.compound1, a.firm1), (a.household2, a.compound2, a.firm2)):
+                    bills.append(Bill(household_id=hh, compound_id=cid, firm_id=firm, policy_id=policy.id,
+                                      billing_run_id=run.id, month=month, area=Decimal("80.00"), rate=Decimal("1"),
+                                      base_fen=8000, gov_fen=0, firm_fen=0, resident_fen=8000))
+            db.session.add_all(bills)
+            db.session.flush()
+            db.session.add_all([Payment(bill_id=bills[0].id, amount_fen=8000, method="现金", receipt_no="M1",
+                                        paid_on=date(2026, 1, 5)),
+                                Payment(bill_id=bills[1].id, amount_fen=3000, method="现金", receipt_no="M2",
+                                        paid_on=date(2026, 1, 5)),
+                                CreditNote(bill_id=bills[1].id, resident_fen=1000, reason="面积更正"),
+                                CreditNote(bill_id=bills[2].id, resident_fen=8000, reason="面积更正")])
+            ids = [b.id for b in bills]
+            db.session.commit()
+        db.session.remove()
+        downgrade(revision="b2e8f4a1c6d3")      # the schema before owed_bill
+        upgrade()
+        with tenant_scope(a.tenant_id):
+            owed = sorted(db.session.execute(select(OwedBill.bill_id, OwedBill.owed_fen)).all())
+            computed = sorted(tuple(r) for r in db.session.execute(sums.owed_computed(Bill.tenant_id == a.tenant_id)))
+            kept = sorted(tuple(r) for r in db.session.execute(select(*[getattr(OwedBill, c) for c in sums.OWED_COLUMNS])))
+            totals = db.session.execute(select(HouseholdOwed.household_id, HouseholdOwed.compound_id,
+                                               HouseholdOwed.owed_fen)).all()
+            counts = db.session.execute(select(CompoundOwed.compound_id, CompoundOwed.households)).all()
+        db.session.remove()
+        db.engine.dispose()
+    assert owed == [(ids[1], 4000), (ids[3], 8000)]
+    assert kept == computed
+    assert totals == [(a.household2, a.compound2, 12000)] and counts == [(a.compound2, 1)]

@@ -15,7 +15,7 @@ from .org.models import (
 )
 from .fees.models import (
     Bill, BillingRun, CreditNote, FeeAssignment, FeeConcession, FeePolicy, FeePolicyGrade, HoldbackRelease,
-    BillSum, Payment, SubsidyClaim,
+    BillSum, OwedBill, Payment, SubsidyClaim,
 )
 from .jobs import JobRun
 from .publicity.models import (
@@ -338,7 +338,7 @@ def visible(m: Membership, model):
             return or_(and_(BillingRun.scope_kind == "firm", BillingRun.scope_id == m.firm_id),
                        and_(BillingRun.scope_kind == "compound", BillingRun.scope_id.in_(own)))
         return false()
-    if model in (Bill, BillSum, SubsidyClaim):
+    if model in (Bill, BillSum, OwedBill, SubsidyClaim):
         if m.role in FIRM_ROLES:
             return model.firm_id == m.firm_id
         return within(model.compound_id, comps)

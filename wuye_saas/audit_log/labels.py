@@ -54,6 +54,8 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
     ("党建", {"party_org": "党组织", "instructor": "党建指导员", "cross_appointment": "交叉任职"}),
     ("收费管理", {"fee_policy": "收费政策", "fee_policy_grade": "收费政策单价", "fee_concession": "企业让利",
               "fee_assignment": "收费政策分配", "billing_run": "账单开具", "bill": "账单", "bill_sum": "账单汇总",
+              "owed_bill": "欠费账单", "household_owed": "住户欠费合计",
+              "compound_owed": "小区欠费户数",
               "credit_note": "冲减单", "payment": "缴费记录", "subsidy_claim": "补贴申领",
               "holdback_release": "质量保证金释放", "holdback_credit": "质量保证金返还业主"}),
     ("账目公示与表决", {"ledger_keeper": "记账人设置", "ledger_entry": "账目", "ledger_voucher": "记账凭证",

@@ -435,7 +435,7 @@ def run_billing(billing_run_id: int, report=lambda done, total, msg="": None) ->
         issued, existing, done = issued + i, existing + e, done + sum(p.households for p in batch)
         report(done, total, f"已处理 {done}/{total} 户")
     if issued >= STATISTICS_AFTER:
-        refresh_statistics("bill")
+        refresh_statistics("bill", "owed_bill", "household_owed", "compound_owed")
     br = db.session.get(BillingRun, billing_run_id)
     br.issued, br.existing = issued, existing
     br.skipped = {reason: len(names) for reason, names in skipped.items()}

@@ -212,6 +212,51 @@ class BillSum(TenantScoped, db.Model):
         return self.resident_fen - self.credited_fen
 
 
+class OwedBill(TenantScoped, db.Model):
+    """A bill whose resident part is not paid in full, with what is still owed on it: the
+    arrears page reads these (and HouseholdOwed) instead of every bill of the district with
+    its payments and credit notes. Derived like BillSum, by the same refresh (fees/sums.py),
+    in the transaction of every write that changes what is owed. No foreign keys: the rows
+    copy the bill's own (checked on the bill), and a district's billing run writes them in bulk."""
+
+    __tablename__ = "owed_bill"
+    __audit__ = False  # derived figures; the writes that change them are audited
+    bill_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    household_id: Mapped[int]
+    compound_id: Mapped[int]
+    firm_id: Mapped[int | None]
+    month: Mapped[date]
+    owed_fen: Mapped[int]  # resident part − credits − payments, > 0
+    __table_args__ = (Index("ix_owed_bill_household_id_month", "household_id", "month"),
+                      Index("ix_owed_bill_compound_id_month", "compound_id", "month"),
+                      Index("ix_owed_bill_firm_id_household_id", "firm_id", "household_id"),
+                      Index("ix_owed_bill_tenant_id_month", "tenant_id", "month"))
+
+
+class HouseholdOwed(TenantScoped, db.Model):
+    """What a household owes over all its OwedBill rows (households owing nothing have no
+    row): the district's arrears list in its order (owed desc), from an index."""
+
+    __tablename__ = "household_owed"
+    __audit__ = False  # derived, as OwedBill
+    household_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    compound_id: Mapped[int] = mapped_column(index=True)  # the least of its OwedBill rows' (where CompoundOwed counts it)
+    owed_fen: Mapped[int]
+
+
+class CompoundOwed(TenantScoped, db.Model):
+    """How many HouseholdOwed rows name each compound: the district's arrears count is the sum
+    over its compounds, not a count over its owing households."""
+
+    __tablename__ = "compound_owed"
+    __audit__ = False  # derived, as OwedBill
+    compound_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    households: Mapped[int]
+
+
+Index("ix_household_owed_order", HouseholdOwed.tenant_id, HouseholdOwed.owed_fen.desc(), HouseholdOwed.household_id)
+
+
 class CreditNote(TenantScoped, db.Model):
     """A correction of an issued bill: amounts taken off each part (non-negative)."""
 

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, true
 from sqlalchemy.exc import IntegrityError
 
 from .. import policy
@@ -21,7 +21,8 @@ from ..extensions import db
 from ..money import fmt_yuan
 from ..org.models import Building, Community, Compound, Firm, Household, Street
 from . import sums
-from .models import PAYMENT_METHODS, Bill, BillSum, CreditNote, HoldbackCredit, Payment
+from .models import (PAYMENT_METHODS, Bill, BillSum, CompoundOwed, CreditNote, HoldbackCredit, HouseholdOwed, OwedBill,
+                     Payment)
 
 BUCKETS = {"current": "本月", "m1_3": "1–3 个月", "m4_6": "4–6 个月", "m6p": "6 个月以上"}
 
@@ -215,46 +216,83 @@ def _bucket_of(month_col, today: date):
                 else_=literal("m6p"))
 
 
-class RowPagination(Pagination):
-    """db.paginate for a select of plain rows (it would keep only the first column)."""
-
-    def _query_items(self):
-        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return db.session.execute(stmt).all()
-
-    def _query_count(self):
-        sub = self._query_args["select"].order_by(None).subquery()
-        return db.session.execute(select(func.count()).select_from(sub)).scalar()
+def _in_bucket(month_col, bucket: str, today: date):
+    """The bill months of a bucket (as _bucket_of assigns them)."""
+    bounds = {"current": (month_start(today), None), "m1_3": (month_start(today, 3), month_start(today)),
+              "m4_6": (month_start(today, 6), month_start(today, 3)), "m6p": (None, month_start(today, 6))}
+    low, high = bounds[bucket]
+    return and_(*([month_col >= low] if low else []), *([month_col < high] if high else []))
 
 
-def arrears_select(m, today: date, compound_id: int | None = None, bucket: str | None = None):
-    """Households with an unpaid resident part: owed in total and per age bucket, owed desc."""
-    per_bill = balance_select(m, *([Bill.compound_id == compound_id] if compound_id else [])).add_columns(
-        Bill.household_id, _bucket_of(Bill.month, today).label("bucket"), Bill.month)
-    b = per_bill.subquery("b")
-    owed = case((b.c.owed > 0, b.c.owed), else_=0)
-    per_bucket = {k: func.sum(case((b.c.bucket == k, owed), else_=0)).label(k) for k in BUCKETS}
+def _whole_district(m, compound_id: int | None) -> bool:
+    """Whether the list is every household of the district (read from household_owed)."""
+    return policy.visible(m, OwedBill) is true() and not compound_id
+
+
+def _ranked(m, today: date, compound_id: int | None = None, bucket: str | None = None):
+    """(household_id, owed) of each household listed, unordered; and the WHERE on OwedBill of
+    the bills counted. The district's whole list reads household_owed (one row per household,
+    in the order's index); a narrower view (a compound, a street, a firm) sums its OwedBill
+    rows — the unpaid bills of what it sees, never the paid ones nor their payments."""
+    where = [policy.visible(m, OwedBill)] + ([OwedBill.compound_id == compound_id] if compound_id else [])
+    if _whole_district(m, compound_id):
+        stmt = select(HouseholdOwed.household_id, HouseholdOwed.owed_fen.label("owed"))
+        if bucket in BUCKETS:
+            stmt = stmt.where(HouseholdOwed.household_id.in_(
+                select(OwedBill.household_id).where(_in_bucket(OwedBill.month, bucket, today))))
+        return stmt, where
+    stmt = (select(OwedBill.household_id, func.sum(OwedBill.owed_fen).label("owed"))
+            .where(*where).group_by(OwedBill.household_id))
+    if bucket in BUCKETS:
+        stmt = stmt.having(func.max(case((_in_bucket(OwedBill.month, bucket, today), 1), else_=0)) == 1)
+    return stmt, where
+
+
+def arrears_rows(m, today: date, compound_id: int | None = None, bucket: str | None = None,
+                 limit: int | None = None, offset: int = 0) -> list:
+    """Households with an unpaid resident part: owed in total and per age bucket, owed desc
+    (`limit` of them from `offset`). Buckets are relative to today, so they are summed here
+    from the listed households' unpaid bills only."""
+    ranked, where = _ranked(m, today, compound_id, bucket)
+    ranked = ranked.subquery("ranked")
+    listed = select(ranked.c.household_id)
+    if limit is not None:
+        listed = listed.order_by(ranked.c.owed.desc(), ranked.c.household_id).limit(limit).offset(offset)
+    bucket_of = _bucket_of(OwedBill.month, today)
+    per = (select(OwedBill.household_id, func.sum(OwedBill.owed_fen).label("owed"), func.count().label("bills"),
+                  func.min(OwedBill.month).label("oldest"),
+                  *[func.sum(case((bucket_of == k, OwedBill.owed_fen), else_=0)).label(k) for k in BUCKETS])
+           .where(*where, OwedBill.household_id.in_(listed.scalar_subquery()))
+           .group_by(OwedBill.household_id).subquery("per"))
     stmt = (select(Household.id.label("household_id"), Household.room, Household.owner_name,
                    Building.name.label("building"), Compound.name.label("compound"),
-                   func.sum(owed).label("owed"), func.count().label("bills"),
-                   func.min(b.c.month).label("oldest"), *per_bucket.values())
-            .select_from(b).join(Household, Household.id == b.c.household_id)
+                   per.c.owed, per.c.bills, per.c.oldest, *[per.c[k] for k in BUCKETS])
+            .join(per, per.c.household_id == Household.id)
             .join(Building, Building.id == Household.building_id)
             .join(Compound, Compound.id == Household.compound_id)
-            .where(b.c.owed > 0)
-            .group_by(Household.id, Household.room, Household.owner_name, Building.name, Compound.name))
-    if bucket in BUCKETS:
-        stmt = stmt.having(per_bucket[bucket] > 0)
-    return stmt.order_by(func.sum(owed).desc(), Household.id)
+            .order_by(per.c.owed.desc(), Household.id))
+    return db.session.execute(stmt).all()
 
 
-def arrears_page(m, today: date, page: int, per_page: int = 20, **filters) -> RowPagination:
-    return RowPagination(select=arrears_select(m, today, **filters), page=page, per_page=per_page,
-                         error_out=False)
+class ArrearsPagination(Pagination):
+    """A page of arrears_rows. The count of the district's whole list sums compound_owed (a
+    row per compound); a filtered or narrower list counts its ranked households (no bill is read)."""
+
+    def _query_items(self):
+        return arrears_rows(*self._query_args["args"], limit=self.per_page, offset=self._query_offset,
+                            **self._query_args["filters"])
+
+    def _query_count(self):
+        m, today = self._query_args["args"]
+        filters = self._query_args["filters"]
+        if _whole_district(m, filters.get("compound_id")) and filters.get("bucket") not in BUCKETS:
+            return db.session.execute(select(func.coalesce(func.sum(CompoundOwed.households), 0))).scalar()
+        ranked, _ = _ranked(m, today, **filters)
+        return db.session.execute(select(func.count()).select_from(ranked.subquery())).scalar()
 
 
-def arrears_rows(m, today: date, **filters) -> list:
-    return db.session.execute(arrears_select(m, today, **filters)).all()
+def arrears_page(m, today: date, page: int, per_page: int = 20, **filters) -> ArrearsPagination:
+    return ArrearsPagination(page=page, per_page=per_page, error_out=False, args=(m, today), filters=filters)
 
 
 def arrears_workbook(rows, today: date):
@@ -387,9 +425,10 @@ def collection(m, today: date, level: str = "compound", months: int = 12, page: 
 # --- compound choices (filters) --------------------------------------------------------------
 
 def billed_compounds(m) -> list[tuple[int, str]]:
-    """Compounds the membership has bills for (filter options)."""
+    """Compounds the membership has bills for (filter options), from bill_sum (a row per
+    compound, firm and month billed) rather than every bill."""
     stmt = (select(Compound.id, Compound.name).where(Compound.id.in_(
-        select(Bill.compound_id).where(policy.visible(m, Bill)))).order_by(Compound.name))
+        select(BillSum.compound_id).where(policy.visible(m, BillSum)))).order_by(Compound.name))
     return [(r.id, r.name) for r in db.session.execute(stmt)]
 
 

@@ -1,4 +1,6 @@
-"""bill_sum: the bills of each compound, month and firm summed, kept equal to its bills.
+"""bill_sum: the bills of each compound, month and firm summed, kept equal to its bills; and
+owed_bill / household_owed / compound_owed: the bills with something owed, each household's
+total and the owing households per compound (the arrears page), kept by the same refresh.
 
 The bill list's totals and the 缴费率 summed every bill of the district on each request, so
 their time grew with the district. They read these rows instead (one per compound-month, a
@@ -9,6 +11,11 @@ recomputed from the bills, not adjusted by a delta, so they cannot drift. Bills,
 credit notes and 返还 credits written through the ORM (any code path, tests included) are
 noted at flush and their compound-months refreshed just before the commit; the bulk writes
 that bypass the ORM (the billing run's COPY, the demo's payments) call `refresh` themselves.
+
+What is owed on a bill changes only with its compound-month's bills, so the same refresh
+recomputes the month's owed_bill rows of those compounds, the household_owed rows of the
+households billed in it (from all their owed_bill rows, any month) and the compound_owed
+counts of the compounds those rows name.
 """
 from __future__ import annotations
 
@@ -22,7 +29,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..org.models import Compound
 from ..tenancy import current_tenant_id, tenant_scope
-from .models import Bill, BillSum, CreditNote, HoldbackCredit, Payment
+from .models import Bill, BillSum, CompoundOwed, CreditNote, HoldbackCredit, HouseholdOwed, OwedBill, Payment
 
 _PENDING = "bill_sum_pending"  # session.info: {tenant_id: ({(month, compound_id)}, {bill_id})}
 
@@ -49,6 +56,30 @@ def computed(*where):
             .group_by(per.c.tenant_id, per.c.compound_id, per.c.firm_id, per.c.month))
 
 
+OWED_COLUMNS = ("tenant_id", "bill_id", "household_id", "compound_id", "firm_id", "month", "owed_fen")
+
+
+def owed_computed(*where):
+    """SELECT of the bills matching `where` with something owed on them, in owed_bill's columns."""
+    from .payments import balance_select
+    b = balance_select(None, *where).add_columns(Bill.tenant_id, Bill.household_id, Bill.compound_id,
+                                                 Bill.firm_id, Bill.month).subquery("b")
+    return select(b.c.tenant_id, b.c.bill_id, b.c.household_id, b.c.compound_id, b.c.firm_id, b.c.month,
+                  b.c.owed).where(b.c.owed > 0)
+
+
+def household_owed_computed(*where):
+    """SELECT of each household's Σ over the owed_bill rows matching `where` (household_owed's rows)."""
+    return (select(OwedBill.tenant_id, OwedBill.household_id, func.min(OwedBill.compound_id),
+                   func.sum(OwedBill.owed_fen)).where(*where).group_by(OwedBill.tenant_id, OwedBill.household_id))
+
+
+def compound_owed_computed(*where):
+    """SELECT of the household_owed rows matching `where` counted per compound (compound_owed's rows)."""
+    return (select(HouseholdOwed.tenant_id, HouseholdOwed.compound_id, func.count())
+            .where(*where).group_by(HouseholdOwed.tenant_id, HouseholdOwed.compound_id))
+
+
 def refresh(month: date, compound_ids) -> None:
     """Recompute the rows of these compounds for the month from their bills (flushes)."""
     ids = sorted({int(i) for i in compound_ids})
@@ -64,6 +95,26 @@ def refresh(month: date, compound_ids) -> None:
                                              BillSum.compound_id.in_(ids)))
     db.session.execute(insert(BillSum.__table__).from_select(
         list(COLUMNS), computed(Bill.tenant_id == tid, Bill.month == month, Bill.compound_id.in_(ids))))
+    db.session.execute(delete(OwedBill).where(OwedBill.tenant_id == tid, OwedBill.month == month,
+                                              OwedBill.compound_id.in_(ids)))
+    db.session.execute(insert(OwedBill.__table__).from_select(
+        list(OWED_COLUMNS), owed_computed(Bill.tenant_id == tid, Bill.month == month, Bill.compound_id.in_(ids))))
+    billed = select(Bill.household_id).where(Bill.tenant_id == tid, Bill.month == month, Bill.compound_id.in_(ids))
+    # A household's row names the least compound it owes in, usually one of `ids`; one that
+    # moved may be counted elsewhere, before or after: those compounds are counted again too.
+    households = HouseholdOwed.__table__
+    recount = set(ids) | set(db.session.execute(
+        delete(households).where(households.c.tenant_id == tid, households.c.household_id.in_(billed))
+        .returning(households.c.compound_id)).scalars())
+    recount |= set(db.session.execute(insert(households).from_select(
+        ["tenant_id", "household_id", "compound_id", "owed_fen"],
+        household_owed_computed(OwedBill.tenant_id == tid, OwedBill.household_id.in_(billed)))
+        .returning(households.c.compound_id)).scalars())
+    recount = sorted(recount)
+    db.session.execute(delete(CompoundOwed).where(CompoundOwed.tenant_id == tid, CompoundOwed.compound_id.in_(recount)))
+    db.session.execute(insert(CompoundOwed.__table__).from_select(
+        ["tenant_id", "compound_id", "households"],
+        compound_owed_computed(HouseholdOwed.tenant_id == tid, HouseholdOwed.compound_id.in_(recount))))
 
 
 def refresh_month(month: date) -> None:
