@@ -207,8 +207,24 @@ def _committee_cycles():
             .where(Evaluation.status.in_(("open", "reviewing")), StandardItem.scorer == "committee"))
 
 
+# Each scope's clauses likewise (a page asks for the same ones many times, and a clause is as
+# immutable as the selects in it): what `visible` reads of the membership, the model and the day.
+_clauses: dict = {}
+
+
 def visible(m: Membership, model):
     """A WHERE clause limiting `model` to what `m` may see."""
+    key = (model, getattr(m, "tenant_id", None), m.id, getattr(m, "user_id", None), m.role, m.street_id,
+           m.community_id, m.firm_id, m.compound_id, today())
+    got = _clauses.get(key)
+    if got is None:
+        if len(_clauses) >= 16384:
+            _clauses.clear()
+        got = _clauses[key] = _visible(m, model)
+    return got
+
+
+def _visible(m: Membership, model):
     if model is User:
         # Accounts are not tenant-owned, so no tenant filter guards them (hence before the
         # district shortcut): a user is "here" through a membership of this district in scope.
