@@ -667,7 +667,15 @@ def tabs_for(m) -> dict[str, str]:
     return {k: TABS[k] for k in keys}
 
 
-def selections_select(m, tab: str = "", q: str = "", mode: str = ""):
+def barred(m, on: date) -> bool:
+    """The membership's firm may apply to no tender on the day (the page says why: `eligibility`)."""
+    return m.firm_id is None or bool(eligibility(db.session.get(Firm, m.firm_id), on))
+
+
+def selections_select(m, tab: str = "", q: str = "", mode: str = "", check_bar: bool = True):
+    """The selections of a list tab. The 可报名 tab reads the firm's bars (`barred`) unless
+    `check_bar` is False: then the caller applies them (the to-do card, whose statements are
+    built once a day)."""
     on = today()
     stmt = select(Selection).where(policy.visible(m, Selection)).options(joinedload(Selection.compound))
     party = {"committee_member": "committee", "community_staff": "community"}.get(m.role)
@@ -677,7 +685,7 @@ def selections_select(m, tab: str = "", q: str = "", mode: str = ""):
         applied = exists().where(TenderApplication.selection_id == Selection.id,
                                  TenderApplication.firm_id == m.firm_id)
         stmt = stmt.where(Selection.mode == "tender", Selection.status == "open", Selection.deadline >= on, ~applied)
-        if m.firm_id is None or eligibility(db.session.get(Firm, m.firm_id), on):
+        if check_bar and barred(m, on):
             stmt = stmt.where(false())       # a barred firm may apply to none (the page says why)
     elif tab == "prepare":
         stmt = stmt.where(Selection.status.in_(("draft", "vote_failed")), Selection.acting == party)
