@@ -478,15 +478,16 @@ def _flat(m: Membership, on: date):
     return specs, batch.statement()
 
 
-def cards(m: Membership, at: datetime, on: date) -> list[Card]:
+def cards(m: Membership, at: datetime, on: date, standing=None) -> list[Card]:
     """The membership's to-do cards with something waiting (count > 0), most pressing first.
-    `at`: now (UTC, for demand deadlines); `on`: today in Shanghai (dates, deadlines by day)."""
+    `at`: now (UTC, for demand deadlines); `on`: today in Shanghai (dates, deadlines by day);
+    `standing`: a firm's credit standing today, when the page has read it (its tender bars)."""
     specs, stmt = policy.built("todo.flat", m, lambda: _flat(m, on), on)
     counts = [int(n or 0) for n in db.session.execute(stmt, {"todo_at": at}).one()] if stmt is not None else []
     flat = []
     for s in specs:
         n = counts[s.count]
-        if s.key == "hiring_apply" and n and hiring.barred(m, hiring.today()):
+        if s.key == "hiring_apply" and hiring.barred(m, hiring.today(), standing):
             n = 0   # a barred firm may apply to none (the list's 可报名 tab is empty too)
         late = counts[s.note_count] if s.note_count is not None else 0
         flat.append(Card(s.key, s.label, n, s.endpoint, s.args, s.note.format(n=late) if late else "",

@@ -118,12 +118,13 @@ def home():
         return render("dashboard/home.html", "dashboard/_board.html", ind=indicators, **_counts(mem, f))
     # 待办 is counted on every full page, never kept in `_kept_counts`: the kept page is retired by
     # the next write in the district, so a handled item leaves the count on the next load.
-    # A firm sees its own credit grade on its landing page (three statements, firm roles only).
+    # A firm sees its own credit grade on its landing page (three statements, firm roles only);
+    # the to-do card of open tenders reads its bars from the same standing.
     credit = None
     if mem.role in policy.FIRM_ROLES and mem.firm_id:
         from ..credit.grading import standing  # lazy: credit is another area
         credit = standing(mem.firm_id, today())
-    return render("dashboard/home.html", ind=indicators, todo=todo.cards(mem, now(), today()), credit=credit,
+    return render("dashboard/home.html", ind=indicators, todo=todo.cards(mem, now(), today(), credit), credit=credit,
                   **_counts(mem, f))
 
 
