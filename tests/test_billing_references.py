@@ -130,6 +130,16 @@ def test_a_parent_with_bills_cannot_be_deleted_nor_change_its_id(app, refs, tabl
         assert count(conn, f"SELECT count(*) FROM {table} WHERE id = :id", {"id": refs[key]}) == 1
 
 
+def test_a_paid_bill_keeps_its_id_but_other_updates_pass(app, refs):
+    """The parent side on UPDATE: an update that keeps every id (an issue date) is not checked
+    further; one that changes a paid bill's id is refused, with nothing written."""
+    with connection(app) as conn:
+        conn.execute(text("UPDATE bill SET issued_at = :at"), {"at": datetime(2025, 2, 2, 9)})
+        refused(conn, "UPDATE bill SET id = :new WHERE id = :b", {"b": refs["bill"], "new": MISSING})
+        assert count(conn, "SELECT count(*) FROM bill WHERE id = :b", {"b": refs["bill"]}) == 1
+        assert count(conn, "SELECT count(*) FROM payment WHERE bill_id = :b", {"b": refs["bill"]}) == 1
+
+
 def test_payments_name_an_existing_bill_and_keep_it(app, refs):
     with connection(app) as conn:
         refused(conn, "INSERT INTO payment (tenant_id, bill_id, amount_fen, method, receipt_no, paid_on, note,"

@@ -361,6 +361,19 @@ def test_rate_text_never_divides_by_zero():
     assert payments.rate_text(2, 3) == "66.7%"
 
 
+def test_rates_are_the_decimal_half_up_rounding():
+    """rate_text and rate_value in integers: the same as Decimal's ROUND_HALF_UP to 0.1 %."""
+    from decimal import ROUND_HALF_UP, Decimal
+    import random
+    rng = random.Random(7)
+    cases = [(1, 2000), (1, 1999), (3, 2000), (-1, 2000), (-1, 100000), (0, 5), (5, 5), (7, 3), (1, 8)]
+    cases += [(rng.randint(-10**6, 10**9), rng.randint(1, 10**9)) for _ in range(3000)]
+    for collected, billed in cases:
+        pct = (Decimal(collected) * 100 / Decimal(billed)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        assert payments.rate_text(collected, billed) == f"{pct}%", (collected, billed)
+        assert repr(payments.rate_value(collected, billed)) == repr(float(pct)), (collected, billed)
+
+
 def test_pages_answer_every_role(app, client, world, frozen):
     a = world["alpha"]
     make_bills(app, a, [(a.household1, 1, date(2026, 7, 1), 0, 0, 1000)])

@@ -7,6 +7,7 @@ in-scope record may be changed (403 when not).
 from __future__ import annotations
 
 from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy.sql.base import Executable
 
 from .auth.models import Membership, User
 from .org.models import (
@@ -42,6 +43,7 @@ from .hiring.models import (
     HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
 )
 from .matters.models import MatterFiling, MatterRule
+from .tenancy import kept
 from .timeutil import today
 
 DISTRICT = "district_admin"
@@ -261,8 +263,43 @@ def _department(m: Membership, model):
     return false()
 
 
+def scope_key(m) -> tuple:
+    """What the policy reads of a membership (or of a node's scope, `dashboard.board.node_scope`),
+    with the day (contracts in force): equal keys, equal clauses."""
+    return (getattr(m, "tenant_id", None), m.id, getattr(m, "user_id", None), m.role, getattr(m, "active", True),
+            m.street_id, m.community_id, m.firm_id, m.compound_id, getattr(m, "grid_id", None),
+            getattr(m, "department_id", None), today())
+
+
+_built: dict = {}
+
+
+def built(name: str, m, build, *args):
+    """`build()`'s statements, built once per scope, day and `args`: for statements that depend on
+    nothing else (no data read while building them), so a page reuses them instead of building
+    them again on every request. Statements are immutable; values a request brings (the time) go
+    in as bound parameters. A statement returned is marked `tenancy.kept` (its district's filter is
+    kept with it); one inside what `build` returns, the caller marks."""
+    key = (name, scope_key(m), args)
+    got = _built.get(key)
+    if got is None:
+        if len(_built) >= 16384:
+            _built.clear()
+        got = build()
+        got = _built[key] = kept(got) if isinstance(got, Executable) else got
+    return got
+
+
 def visible(m: Membership, model):
     """A WHERE clause limiting `model` to what `m` may see."""
+    if m.role == DISTRICT and model is not User:
+        return true()
+    # Built once per scope and model (a page asks for the same clauses many times; a clause is
+    # as immutable as the selects in it).
+    return built("visible", m, lambda: _visible(m, model), model)
+
+
+def _visible(m: Membership, model):
     if model is User:
         # Accounts are not tenant-owned, so no tenant filter guards them (hence before the
         # district shortcut): a user is "here" through a membership of this district in scope.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ForeignKey, String, bindparam, event, select
+from sqlalchemy import ForeignKey, Integer, String, bindparam, event, literal_column, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 
 from .extensions import db
@@ -116,9 +116,38 @@ def _apply_tenant_filter(state):
     if scope.system:
         return
     tid = scope.tenant_id
+    if state.execution_options.get(KEPT):
+        state.statement = _kept_filtered(state.statement, tid)
+        return
     state.statement = state.statement.options(
         with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
     )
+
+
+# Statements built once and run on every request (`kept`, policy.built): their filtered form is
+# kept per district too. Filtering anew costs more than running such a statement: a new cache key
+# over the whole statement, and the bound district cloned into each of its tables (a landing page's
+# counts name over a hundred) and matched up again on every run. The district is a literal here,
+# so each district's filtered statement is its own cache entry, with nothing of it bound.
+KEPT = "wuye_kept"
+_filtered: dict = {}
+
+
+def kept(stmt):
+    """Mark a statement that is built once and run many times."""
+    return stmt.execution_options(**{KEPT: True})
+
+
+def _kept_filtered(stmt, tid: int):
+    key = (stmt, tid)
+    got = _filtered.get(key)
+    if got is None:
+        if len(_filtered) >= 4096:
+            _filtered.clear()
+        district = literal_column(str(int(tid)), Integer)
+        got = _filtered[key] = stmt.options(
+            with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == district, include_aliases=True))
+    return got
 
 
 @event.listens_for(Session, "before_flush")

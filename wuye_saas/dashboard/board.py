@@ -2,6 +2,8 @@
 a community's from their sums per month (NodeMonth, written with each snapshot), a compound's and
 a community's compounds from the compounds' rows (CompoundMonth). A fixed number of queries,
 each reading a dozen or so rows, whatever the number of compounds. Plain functions, no request.
+The statements depend on the membership, the focus and the day only (the months read are bound
+parameters): built once per scope, focus and day (`policy.built`), run on each request.
 
 A focus is one node of the tree — the district, a street, a community or a compound — and
 the dashboard shows its figures month by month plus a table of its children (streets,
@@ -15,7 +17,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .. import excel, policy
 from ..extensions import db
@@ -177,16 +179,22 @@ def _node(f: Focus):
     return [NM.level == f.level, NM.node_id == node_id]
 
 
+def _key(f: Focus) -> tuple:
+    return tuple(sorted(f.args.items()))
+
+
 def series(mem, f: Focus) -> list[tuple[Figures, dict | None]]:
     """The node's snapshot months of the 12 up to its latest, oldest first, each with its
     distribution (None for a compound's months): one query of at most 12 rows. The focus is in
     the membership's scope (`focus` checked it), so the node's sums are what it may see."""
     node = _node(f)
-    if node is None:
-        stmt = (select(CM.month, CM.taken_at, *sums()).where(policy.visible(mem, CM), *f.where)
-                .group_by(CM.month, CM.taken_at).order_by(CM.month.desc()).limit(HISTORY))
-    else:
-        stmt = select(NM).where(*node).order_by(NM.month.desc()).limit(HISTORY)
+
+    def build():
+        if node is None:
+            return (select(CM.month, CM.taken_at, *sums()).where(policy.visible(mem, CM), *f.where)
+                    .group_by(CM.month, CM.taken_at).order_by(CM.month.desc()).limit(HISTORY))
+        return select(NM).where(*node).order_by(NM.month.desc()).limit(HISTORY)
+    stmt = policy.built("board.series", mem, build, _key(f))
     rows = db.session.execute(stmt).all() if node is None else db.session.execute(stmt).scalars().all()
     if not rows:
         return []
@@ -207,22 +215,10 @@ def children(mem, f: Focus, months: list[Figures], bills: date | None = None) ->
         return list(reversed(months))
     latest = months[-1].month
     read = [latest] + ([bills] if bills is not None and bills != latest else [])
-    if f.child == "compound":
-        model = Compound
-        stmt = (select(CM.compound_id.label("key"), model.name.label("name"), CM.month.label("month"), *sums(),
-                       func.max(CM.management_mode).label("mode"))
-                .join(model, model.id == CM.compound_id)
-                .where(policy.visible(mem, CM), CM.month.in_(read), *f.where)
-                .group_by(CM.compound_id, model.name, CM.month))
-    else:
-        model = {"street": Street, "community": Community}[f.child]
-        under = [NM.level == f.child] + ([NM.street_id == f.args["street_id"]] if f.level == "street" else [])
-        stmt = (select(NM.node_id.label("key"), model.name.label("name"), NM.month.label("month"),
-                       *[getattr(NM, n).label(n) for n in SUM_NAMES])
-                .join(model, model.id == NM.node_id).where(*under, NM.month.in_(read)))
     arg = f"{f.child}_id"
     rows, billed = {}, {}
-    for r in db.session.execute(stmt.order_by(model.name)):
+    for r in db.session.execute(policy.built("board.children", mem, lambda: _children_select(mem, f), _key(f)),
+                                {"months": read}):
         if r.month == latest:
             rows[r.key] = _figures(r, r.name, args={"level": f.child, arg: r.key}, month=latest,
                                    mode=getattr(r, "mode", None))
@@ -235,6 +231,22 @@ def children(mem, f: Focus, months: list[Figures], bills: date | None = None) ->
     return list(rows.values())
 
 
+def _children_select(mem, f: Focus):
+    """The children's rows of the months bound as `months`."""
+    read = bindparam("months", expanding=True)
+    if f.child == "compound":
+        return (select(CM.compound_id.label("key"), Compound.name.label("name"), CM.month.label("month"), *sums(),
+                       func.max(CM.management_mode).label("mode"))
+                .join(Compound, Compound.id == CM.compound_id)
+                .where(policy.visible(mem, CM), CM.month.in_(read), *f.where)
+                .group_by(CM.compound_id, Compound.name, CM.month).order_by(Compound.name))
+    model = {"street": Street, "community": Community}[f.child]
+    under = [NM.level == f.child] + ([NM.street_id == f.args["street_id"]] if f.level == "street" else [])
+    return (select(NM.node_id.label("key"), model.name.label("name"), NM.month.label("month"),
+                   *[getattr(NM, n).label(n) for n in SUM_NAMES])
+            .join(model, model.id == NM.node_id).where(*under, NM.month.in_(read)).order_by(model.name))
+
+
 def distribution(mem, f: Focus, month: date, kept: dict | None) -> dict:
     """Management modes, stars and lists of the node's compounds in the month: the node's
     kept distribution, or for one compound its row."""
@@ -243,10 +255,11 @@ def distribution(mem, f: Focus, month: date, kept: dict | None) -> dict:
     lists = {k: 0 for k in LIST_LABELS}
     if kept is None:
         kept = {"modes": {}, "stars": {}, "lists": {}}
-        for mode, star, kind, n in db.session.execute(
-                select(CM.management_mode, CM.stars, CM.list_kind, func.count(CM.id))
-                .where(policy.visible(mem, CM), CM.month == month, *f.where)
-                .group_by(CM.management_mode, CM.stars, CM.list_kind)):
+        stmt = policy.built("board.distribution", mem, lambda: (
+            select(CM.management_mode, CM.stars, CM.list_kind, func.count(CM.id))
+            .where(policy.visible(mem, CM), CM.month == bindparam("month"), *f.where)
+            .group_by(CM.management_mode, CM.stars, CM.list_kind)), _key(f))
+        for mode, star, kind, n in db.session.execute(stmt, {"month": month}):
             kept["modes"][mode] = kept["modes"].get(mode, 0) + n
             if star is not None:
                 kept["stars"][str(star)] = kept["stars"].get(str(star), 0) + n
@@ -267,12 +280,13 @@ def distribution(mem, f: Focus, month: date, kept: dict | None) -> dict:
 def baseline(mem, f: Focus) -> tuple[date, int] | None:
     """The earliest snapshot kept for the node and its count of 无物业小区 (the 清零 baseline)."""
     node = _node(f)
-    if node is None:
-        stmt = (select(CM.month, _n(NO_SERVICE).label("n")).where(policy.visible(mem, CM), *f.where)
-                .group_by(CM.month).order_by(CM.month).limit(1))
-    else:
-        stmt = select(NM.month, NM.no_service.label("n")).where(*node).order_by(NM.month).limit(1)
-    row = db.session.execute(stmt).first()
+
+    def build():
+        if node is None:
+            return (select(CM.month, _n(NO_SERVICE).label("n")).where(policy.visible(mem, CM), *f.where)
+                    .group_by(CM.month).order_by(CM.month).limit(1))
+        return select(NM.month, NM.no_service.label("n")).where(*node).order_by(NM.month).limit(1)
+    row = db.session.execute(policy.built("board.baseline", mem, build, _key(f))).first()
     return (row.month, int(row.n or 0)) if row else None
 
 

@@ -11,6 +11,10 @@ per-evaluation counts are one grouped query per kind of step; objections need th
 of `publicity.checks` per row, read over the unfinished objections in scope only. No query per
 record, so the landing page's query count does not grow with the district.
 
+The statements depend on the membership's scope and the day only (the time of the request is
+the bound parameter `todo_at`), so they are built once per scope and day (`policy.built`) and
+only run on each request: building them was most of the landing page's time.
+
 Plain functions, no Flask request: the view passes the membership and the clock.
 """
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import policy
@@ -32,6 +36,7 @@ from ..exits import logic as exits
 from ..exits.models import FirmExit
 from ..evaluation.models import Assessment, AssessorAssignment, Evaluation, ItemScore, StandardItem
 from ..extensions import db
+from ..tenancy import kept
 from ..fees import claims
 from ..followups import logic as followups
 from ..followups.models import FollowUp
@@ -71,6 +76,10 @@ def _count_of(stmt):
     return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
+# The request's time (UTC) in the kept statements: demand deadlines.
+AT = bindparam("todo_at")
+
+
 class _Batch:
     """Counts sent together: one statement, one scalar subquery per count."""
 
@@ -81,11 +90,8 @@ class _Batch:
         self._stmts.append(stmt)
         return len(self._stmts) - 1
 
-    def run(self) -> list[int]:
-        if not self._stmts:
-            return []
-        row = db.session.execute(select(*[s.scalar_subquery() for s in self._stmts])).one()
-        return [int(n or 0) for n in row]
+    def statement(self):
+        return kept(select(*[s.scalar_subquery() for s in self._stmts])) if self._stmts else None
 
 
 @dataclass
@@ -104,7 +110,7 @@ class _Spec:
 
 # --- demands ------------------------------------------------------------------------------------
 
-def _demand_specs(m: Membership, at: datetime, batch: _Batch) -> list[_Spec]:
+def _demand_specs(m: Membership, at, batch: _Batch) -> list[_Spec]:
     def tab(name):
         return _count_of(demands.demands_select(m, demands.Filters(tab=name), at))
 
@@ -211,10 +217,10 @@ def objections_waiting(m: Membership) -> int:
     and the keepers only when there are any. The same set as the list's 待我处理 scope."""
     if m.role not in FIRM_ROLES | {"committee_member", "community_staff"}:
         return 0
-    pending = db.session.execute(
+    pending = db.session.execute(policy.built("todo.objections", m, lambda: (
         select(Objection).where(policy.visible(m, Objection),
                                 Objection.status.in_(("open", "answered", "escalated")))
-        .options(joinedload(Objection.publication).joinedload(Publication.compound))).scalars().all()
+        .options(joinedload(Objection.publication).joinedload(Publication.compound))))).scalars().all()
     if not pending:
         return 0
     ctx = checks.context(m)
@@ -285,7 +291,7 @@ def _hiring_specs(m: Membership, batch: _Batch) -> list[_Spec]:
     the side acting for the owners (committee, or community 代行) — the selection steps waiting
     for it. Each card opens the list's tab, counted by that tab's own select."""
     def tab(name):
-        return batch.add(_count_of(hiring.selections_select(m, name)))
+        return batch.add(_count_of(hiring.selections_select(m, name, check_bar=False)))   # bars: `cards`
 
     if m.role == "firm_manager" and policy.can(m, "apply", "tender_apply"):
         return [_Spec("hiring_apply", "可报名的招标", "hiring.index", {"tab": "apply"}, tab("apply")),
@@ -356,28 +362,11 @@ def _assessment_cards(m: Membership, on: date) -> list[Card]:
     and status (its list: `evaluations.detail?status=…`). The reviewer of a compound's assessment
     is its community and the confirmer its street; of a firm-wide one, the district (workflow
     .is_reviewer / is_confirmer)."""
-    steps = []
-    if m.role in FIRM_ROLES and policy.can(m, "write", "self_report"):
-        steps.append(("self", self_report_open(on)))
-    if policy.can(m, "write", "review"):
-        whose = Assessment.compound_id.is_(None) if m.role == policy.DISTRICT else Assessment.compound_id.is_not(None)
-        steps.append(("review", and_(review_open(on), whose)))
-    if policy.can(m, "write", "confirm"):
-        whose = Assessment.compound_id.is_(None) if m.role == policy.DISTRICT else Assessment.compound_id.is_not(None)
-        steps.append(("confirm", and_(confirm_open(), whose)))
-    if not steps:
+    stmt = policy.built("todo.assessments", m, lambda: _assessment_select(m, on), on)
+    if stmt is None:
         return []
-    step_of = case(*[(clause, name) for name, clause in steps])
-    rows = db.session.execute(
-        select(Evaluation.id, Evaluation.name, Evaluation.self_report_due, Evaluation.review_due,
-               step_of.label("step"), Assessment.status, func.count(Assessment.id))
-        .join(Evaluation, Evaluation.id == Assessment.evaluation_id)
-        .where(policy.visible(m, Assessment), or_(*[clause for _, clause in steps]))
-        .group_by(Evaluation.id, Evaluation.name, Evaluation.self_report_due, Evaluation.review_due,
-                  "step", Assessment.status)
-        .order_by(Evaluation.self_report_due, Evaluation.id)).all()
     cards = []
-    for ev_id, name, self_due, review_due, step, status, n in rows:
+    for ev_id, name, self_due, review_due, step, status, n in db.session.execute(stmt).all():
         label = STEP_LABELS.get((step, status))
         if label is None:
             continue
@@ -389,18 +378,41 @@ def _assessment_cards(m: Membership, on: date) -> list[Card]:
     return cards
 
 
+def _assessment_select(m: Membership, on: date):
+    steps = []
+    if m.role in FIRM_ROLES and policy.can(m, "write", "self_report"):
+        steps.append(("self", self_report_open(on)))
+    if policy.can(m, "write", "review"):
+        whose = Assessment.compound_id.is_(None) if m.role == policy.DISTRICT else Assessment.compound_id.is_not(None)
+        steps.append(("review", and_(review_open(on), whose)))
+    if policy.can(m, "write", "confirm"):
+        whose = Assessment.compound_id.is_(None) if m.role == policy.DISTRICT else Assessment.compound_id.is_not(None)
+        steps.append(("confirm", and_(confirm_open(), whose)))
+    if not steps:
+        return None
+    step_of = case(*[(clause, name) for name, clause in steps])
+    return (
+        select(Evaluation.id, Evaluation.name, Evaluation.self_report_due, Evaluation.review_due,
+               step_of.label("step"), Assessment.status, func.count(Assessment.id))
+        .join(Evaluation, Evaluation.id == Assessment.evaluation_id)
+        .where(policy.visible(m, Assessment), or_(*[clause for _, clause in steps]))
+        .group_by(Evaluation.id, Evaluation.name, Evaluation.self_report_due, Evaluation.review_due,
+                  "step", Assessment.status)
+        .order_by(Evaluation.self_report_due, Evaluation.id))
+
+
 def _finalize_cards(m: Membership) -> list[Card]:
     """Cycles every assessment of which the street has confirmed: ready for 定稿
     (publishing.finalize_problem is None)."""
     if not policy.can(m, "finalize", "evaluation"):
         return []
-    rows = db.session.execute(
+    rows = db.session.execute(policy.built("todo.finalize", m, lambda: (
         select(Evaluation.id, Evaluation.name, func.count(Assessment.id))
         .join(Assessment, Assessment.evaluation_id == Evaluation.id)
         .where(policy.visible(m, Evaluation), Evaluation.status.in_(workflow.ACTIVE_CYCLE))
         .group_by(Evaluation.id, Evaluation.name)
         .having(func.sum(case((Assessment.status != "confirmed", 1), else_=0)) == 0)
-        .order_by(Evaluation.id)).all()
+        .order_by(Evaluation.id)))).all()
     return [Card(f"evaluations_ready_{ev_id}", "待定稿的考核对象", n, "evaluations.detail",
                  {"evaluation_id": ev_id, "status": "confirmed"}, f"{name} · 已全部街道确认") for ev_id, name, n in rows]
 
@@ -411,7 +423,7 @@ def _assessor_cards(m: Membership) -> list[Card]:
     assessments: it has no filter for the unscored ones."""
     if m.role != "assessor" or not policy.can(m, "write", "assess"):
         return []
-    rows = db.session.execute(
+    rows = db.session.execute(policy.built("todo.assessor", m, lambda: (
         select(Evaluation.id, Evaluation.name, func.count(func.distinct(Assessment.id)))
         .join(Assessment, Assessment.evaluation_id == Evaluation.id)
         .join(ItemScore, ItemScore.assessment_id == Assessment.id)
@@ -420,7 +432,7 @@ def _assessor_cards(m: Membership) -> list[Card]:
         .where(AssessorAssignment.membership_id == m.id, policy.visible(m, Assessment),
                Evaluation.status.in_(workflow.ACTIVE_CYCLE), Assessment.status != "finalized",
                ItemScore.review_points.is_(None))
-        .group_by(Evaluation.id, Evaluation.name).order_by(Evaluation.id)).all()
+        .group_by(Evaluation.id, Evaluation.name).order_by(Evaluation.id)))).all()
     return [Card(f"assess_{ev_id}", "待测评打分", n, "evaluations.detail", {"evaluation_id": ev_id}, name,
                  exact=False, hint="尚有指派指标未打分") for ev_id, name, n in rows]
 
@@ -431,7 +443,7 @@ def _committee_score_cards(m: Membership) -> list[Card]:
     its score sheet (which also lists the items already scored)."""
     if m.role != "committee_member" or not policy.can(m, "write", "committee_score"):
         return []
-    rows = db.session.execute(
+    rows = db.session.execute(policy.built("todo.committee_score", m, lambda: (
         select(Assessment.id, Evaluation.name, func.count(ItemScore.id))
         .join(Evaluation, Evaluation.id == Assessment.evaluation_id)
         .join(ItemScore, ItemScore.assessment_id == Assessment.id)
@@ -439,7 +451,7 @@ def _committee_score_cards(m: Membership) -> list[Card]:
         .where(policy.visible(m, Assessment), Assessment.compound_id == m.compound_id,
                Evaluation.status.in_(workflow.ACTIVE_CYCLE), Assessment.status.in_(workflow.COMMITTEE_OPEN),
                StandardItem.scorer == "committee", ItemScore.review_points.is_(None))
-        .group_by(Assessment.id, Evaluation.name).order_by(Assessment.id)).all()
+        .group_by(Assessment.id, Evaluation.name).order_by(Assessment.id)))).all()
     return [Card(f"assess_committee_{aid}", "待业委会评价的考核项", n, "assessments.detail", {"assessment_id": aid},
                  f"{name} · 社区审核前完成", exact=False, hint="评分页同时列出已评价的项") for aid, name, n in rows]
 
@@ -459,11 +471,11 @@ def _appeal_window_card(m: Membership, on: date) -> list[Card]:
     publishing.appeal_window_problem). Its results page lists its whole history."""
     if m.role != "firm_manager" or not policy.can(m, "file", "appeal"):
         return []
-    row = db.session.execute(
+    row = db.session.execute(policy.built("todo.appeal_window", m, lambda: (
         select(func.count(Assessment.id), func.max(Evaluation.appeal_until))
         .join(Evaluation, Evaluation.id == Assessment.evaluation_id)
         .where(policy.visible(m, Assessment), Evaluation.status == "published",
-               Evaluation.appeal_until.is_not(None), Evaluation.appeal_until >= on)).one()
+               Evaluation.appeal_until.is_not(None), Evaluation.appeal_until >= on)), on)).one()
     n, until = row
     if not n:
         return []
@@ -473,18 +485,27 @@ def _appeal_window_card(m: Membership, on: date) -> list[Card]:
 
 # --- all together ---------------------------------------------------------------------------------
 
-def cards(m: Membership, at: datetime, on: date) -> list[Card]:
-    """The membership's to-do cards with something waiting (count > 0), most pressing first.
-    `at`: now (UTC, for demand deadlines); `on`: today in Shanghai (dates, deadlines by day)."""
+def _flat(m: Membership, on: date):
+    """The flat cards' specs and the one statement counting them (the time: `AT`)."""
     batch = _Batch()
-    specs = (_demand_specs(m, at, batch) + _committee_specs(m, batch) + _district_specs(m, batch)
+    specs = (_demand_specs(m, AT, batch) + _committee_specs(m, batch) + _district_specs(m, batch)
              + _staff_specs(m, on, batch) + _fund_specs(m, batch) + _filing_specs(m, on, batch)
              + _exit_specs(m, on, batch) + _hiring_specs(m, batch)
              + _meeting_specs(m, batch) + _action_specs(m, batch) + _matter_specs(m, batch))
-    counts = batch.run()
+    return specs, batch.statement()
+
+
+def cards(m: Membership, at: datetime, on: date, standing=None) -> list[Card]:
+    """The membership's to-do cards with something waiting (count > 0), most pressing first.
+    `at`: now (UTC, for demand deadlines); `on`: today in Shanghai (dates, deadlines by day);
+    `standing`: a firm's credit standing today, when the page has read it (its tender bars)."""
+    specs, stmt = policy.built("todo.flat", m, lambda: _flat(m, on), on)
+    counts = [int(n or 0) for n in db.session.execute(stmt, {"todo_at": at}).one()] if stmt is not None else []
     flat = []
     for s in specs:
         n = counts[s.count]
+        if s.key == "hiring_apply" and hiring.barred(m, hiring.today(), standing):
+            n = 0   # a barred firm may apply to none (the list's 可报名 tab is empty too)
         late = counts[s.note_count] if s.note_count is not None else 0
         flat.append(Card(s.key, s.label, n, s.endpoint, s.args, s.note.format(n=late) if late else "",
                          danger=bool(late), exact=s.exact, hint=s.hint))

@@ -13,6 +13,7 @@ from ..extensions import db, htmx
 from ..indicators import jobs as indicator_jobs
 from ..org import models as m
 from ..pagecache import Memo, cached_page
+from ..tenancy import kept
 from ..timeutil import local, now, today
 from ..web import current_membership, render, require, tenant_blueprint
 from . import board, todo
@@ -42,7 +43,19 @@ def _register_counts(mem, f) -> dict:
     """The register's live counts in the membership's scope and, on a drilled page, within the
     node (plain values, safe to keep): one statement. Households are the sum of the compounds'
     `household_count` (kept by triggers), so a large district's households are not counted
-    row by row on every landing page."""
+    row by row on every landing page. The statement is built once per scope, node and day."""
+    shown, stmt = policy.built("dashboard.counts", mem, lambda: _counts_select(mem, f),
+                               tuple(sorted(f.args.items())) if f is not None else ())
+    row = [int(n) for n in db.session.execute(stmt).one()]
+    counts, total, rest = row[:len(shown)], row[len(shown)], row[len(shown) + 1:]
+    modes, party = rest[:len(m.MANAGEMENT_MODES)], rest[len(m.MANAGEMENT_MODES):]
+    stats = [(key, label, n) for (key, _, label), n in zip(shown, counts) if n or policy.can(mem, "create")]
+    by_mode = [(mode, n, round(n * 100 / total, 1) if total else 0) for mode, n in zip(m.MANAGEMENT_MODES, modes)]
+    return {"stats": stats, "by_mode": by_mode, "total": total,
+            "party": list(zip(m.PARTY_STATUSES, party)), "list_args": _list_args(f)}
+
+
+def _counts_select(mem, f):
     node = board.node_scope(f) if f is not None else None
 
     def where(model):
@@ -61,13 +74,7 @@ def _register_counts(mem, f) -> dict:
               for mode in m.MANAGEMENT_MODES]
     parts += [select(func.count(m.Firm.id)).where(*where(m.Firm), m.Firm.party_status == status)
               for status in m.PARTY_STATUSES]
-    row = [int(n) for n in db.session.execute(select(*[p.scalar_subquery() for p in parts])).one()]
-    counts, total, rest = row[:len(shown)], row[len(shown)], row[len(shown) + 1:]
-    modes, party = rest[:len(m.MANAGEMENT_MODES)], rest[len(m.MANAGEMENT_MODES):]
-    stats = [(key, label, n) for (key, _, label), n in zip(shown, counts) if n or policy.can(mem, "create")]
-    by_mode = [(mode, n, round(n * 100 / total, 1) if total else 0) for mode, n in zip(m.MANAGEMENT_MODES, modes)]
-    return {"stats": stats, "by_mode": by_mode, "total": total,
-            "party": list(zip(m.PARTY_STATUSES, party)), "list_args": _list_args(f)}
+    return shown, kept(select(*[p.scalar_subquery() for p in parts]))
 
 
 def _list_args(f) -> dict:
@@ -111,12 +118,13 @@ def home():
         return render("dashboard/home.html", "dashboard/_board.html", ind=indicators, **_counts(mem, f))
     # 待办 is counted on every full page, never kept in `_kept_counts`: the kept page is retired by
     # the next write in the district, so a handled item leaves the count on the next load.
-    # A firm sees its own credit grade on its landing page (three statements, firm roles only).
+    # A firm sees its own credit grade on its landing page (three statements, firm roles only);
+    # the to-do card of open tenders reads its bars from the same standing.
     credit = None
     if mem.role in policy.FIRM_ROLES and mem.firm_id:
         from ..credit.grading import standing  # lazy: credit is another area
         credit = standing(mem.firm_id, today())
-    return render("dashboard/home.html", ind=indicators, todo=todo.cards(mem, now(), today()), credit=credit,
+    return render("dashboard/home.html", ind=indicators, todo=todo.cards(mem, now(), today(), credit), credit=credit,
                   **_counts(mem, f))
 
 

@@ -255,15 +255,18 @@ def hotline_by_month(scope, at: datetime, n: int = HOTLINE_MONTHS) -> list[tuple
     """12345 热线诉求量 per month (received in the Shanghai month) over the demands `scope` sees
     (a membership or a dashboard node): one grouped query whatever the months or compounds."""
     months = month_starts(at, n)
-    bounds = [_utc_start(m) for m in months]
-    nxt = months[-1] + timedelta(days=32)
-    end = _utc_start(nxt.replace(day=1))
-    # The month index by range on received_at (indexable, the same on SQLite and PostgreSQL).
-    idx = case(*[(Demand.received_at < b, i - 1) for i, b in enumerate(bounds[1:], start=1)], else_=n - 1)
-    inner = select(idx.label("i")).where(
-        Demand.channel == HOTLINE_12345, Demand.received_at >= bounds[0], Demand.received_at < end,
-        policy.visible(scope, Demand)).subquery()
-    rows = db.session.execute(select(inner.c.i, func.count()).group_by(inner.c.i)).all()
+
+    def build():   # once per scope and months (policy.built)
+        bounds = [_utc_start(m) for m in months]
+        nxt = months[-1] + timedelta(days=32)
+        end = _utc_start(nxt.replace(day=1))
+        # The month index by range on received_at (indexable, the same on SQLite and PostgreSQL).
+        idx = case(*[(Demand.received_at < b, i - 1) for i, b in enumerate(bounds[1:], start=1)], else_=n - 1)
+        inner = select(idx.label("i")).where(
+            Demand.channel == HOTLINE_12345, Demand.received_at >= bounds[0], Demand.received_at < end,
+            policy.visible(scope, Demand)).subquery()
+        return select(inner.c.i, func.count()).group_by(inner.c.i)
+    rows = db.session.execute(policy.built("hotline_by_month", scope, build, tuple(months))).all()
     counts = {int(i): int(c) for i, c in rows}
     return [(m, counts.get(i, 0)) for i, m in enumerate(months)]
 

@@ -142,12 +142,13 @@ def _bar(firm: Firm, s: grading.Standing, ev: Evaluation | None, kinds: set[str]
     return None
 
 
-def eligibility(firm: Firm, on: date) -> str | None:
+def eligibility(firm: Firm, on: date, standing=None) -> str | None:
     """Why the firm may not apply to a tender on the day, or None. One place for the bars: the
     district's grade and 黑榜 bars, and 限制参加招投标, a consequence a published list put on the
-    firm (credit/consequences.py)."""
+    firm (credit/consequences.py). `standing`: the firm's credit standing on the day, when the
+    caller has read it already."""
     ev, kinds = firm_lists(firm.id, on)
-    reason = _bar(firm, grading.standing(firm.id, on), ev, kinds, rule())
+    reason = _bar(firm, standing if standing is not None else grading.standing(firm.id, on), ev, kinds, rule())
     if reason is None and "restrict_tender" in consequences.active_flags(firm.id, on):
         reason = f"{firm.name}因考核上榜被限制参加招投标（考核结果的上榜后果，有效期内）。"
     return reason
@@ -667,7 +668,15 @@ def tabs_for(m) -> dict[str, str]:
     return {k: TABS[k] for k in keys}
 
 
-def selections_select(m, tab: str = "", q: str = "", mode: str = ""):
+def barred(m, on: date, standing=None) -> bool:
+    """The membership's firm may apply to no tender on the day (the page says why: `eligibility`)."""
+    return m.firm_id is None or bool(eligibility(db.session.get(Firm, m.firm_id), on, standing))
+
+
+def selections_select(m, tab: str = "", q: str = "", mode: str = "", check_bar: bool = True):
+    """The selections of a list tab. The 可报名 tab reads the firm's bars (`barred`) unless
+    `check_bar` is False: then the caller applies them (the to-do card, whose statements are
+    built once a day)."""
     on = today()
     stmt = select(Selection).where(policy.visible(m, Selection)).options(joinedload(Selection.compound))
     party = {"committee_member": "committee", "community_staff": "community"}.get(m.role)
@@ -677,7 +686,7 @@ def selections_select(m, tab: str = "", q: str = "", mode: str = ""):
         applied = exists().where(TenderApplication.selection_id == Selection.id,
                                  TenderApplication.firm_id == m.firm_id)
         stmt = stmt.where(Selection.mode == "tender", Selection.status == "open", Selection.deadline >= on, ~applied)
-        if m.firm_id is None or eligibility(db.session.get(Firm, m.firm_id), on):
+        if check_bar and barred(m, on):
             stmt = stmt.where(false())       # a barred firm may apply to none (the page says why)
     elif tab == "prepare":
         stmt = stmt.where(Selection.status.in_(("draft", "vote_failed")), Selection.acting == party)
