@@ -221,3 +221,5 @@ class FundShare(TenantScoped, db.Model):
     part: Mapped[str] = mapped_column(String(10))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (Index("ix_fund_share_compound_date", "compound_id", "entry_date"),)
+
+    entry: Mapped[LedgerEntry] = relationship(viewonly=True)

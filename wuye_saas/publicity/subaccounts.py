@@ -25,6 +25,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, exists, func, insert, literal, or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..extensions import db
@@ -210,13 +211,15 @@ def _agg(compound_id: int, start: date, end: date):
             .group_by(FundShare.household_id).subquery())
 
 
-def _rows_select(compound_id: int, start: date, end: date, q: str = ""):
+def _rows_select(compound_id: int, start: date, end: date, q: str = "", household_id: int | None = None):
     agg = _agg(compound_id, start, end)
     cols = [func.coalesce(getattr(agg.c, k), 0) for k in ("first", "opening", "deposits", "uses", "interest", "closing")]
     stmt = (select(Household.id, Building.name, Household.room, Household.owner_name, Household.floor_area, *cols)
             .join(Building, Building.id == Household.building_id)
             .outerjoin(agg, agg.c.household_id == Household.id)
             .where(Household.compound_id == compound_id))
+    if household_id is not None:
+        stmt = stmt.where(Household.id == household_id)
     if q.strip():
         like = f"%{q.strip()}%"
         stmt = stmt.where(or_(Household.room.like(like), Building.name.like(like), Household.owner_name.like(like)))
@@ -233,9 +236,9 @@ def count(compound_id: int, q: str = "") -> int:
 
 
 def rows(compound_id: int, start: date, end: date, q: str = "", limit: int | None = None,
-         offset: int = 0) -> list[SubAccount]:
+         offset: int = 0, household_id: int | None = None) -> list[SubAccount]:
     """The sub-accounts for a period (start … end), in the register's order; one query."""
-    stmt = _rows_select(compound_id, start, end, q).order_by(Building.name_key, Household.room_key, Household.id)
+    stmt = _rows_select(compound_id, start, end, q, household_id).order_by(Building.name_key, Household.room_key, Household.id)
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return [SubAccount(r[0], r[1], r[2], r[3] or "", Decimal(r[4] or 0), *(int(x) for x in r[5:]))
@@ -266,7 +269,7 @@ def totals(compound_id: int, start: date, end: date) -> Totals:
 
 def entry_parts(household_id: int):
     """A household's parts of fund entries, newest first (a select for pagination)."""
-    return (select(FundShare, LedgerEntry).join(LedgerEntry, LedgerEntry.id == FundShare.entry_id)
+    return (select(FundShare).options(joinedload(FundShare.entry))
             .where(FundShare.household_id == household_id)
             .order_by(FundShare.entry_date.desc(), FundShare.entry_id.desc()))
 
