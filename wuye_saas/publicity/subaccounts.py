@@ -205,42 +205,57 @@ def _sums(start: date):
             func.coalesce(func.sum(s.amount_fen), 0).label("closing")]
 
 
-def _agg(compound_id: int, start: date, end: date):
-    return (select(FundShare.household_id, *_sums(start))
-            .where(FundShare.compound_id == compound_id, FundShare.entry_date <= end)
-            .group_by(FundShare.household_id).subquery())
+def _agg(compound_id: int, start: date, end: date, households=None):
+    stmt = select(FundShare.household_id, *_sums(start)).where(FundShare.compound_id == compound_id,
+                                                               FundShare.entry_date <= end)
+    if households is not None:
+        stmt = stmt.where(FundShare.household_id.in_(households))
+    return stmt.group_by(FundShare.household_id).subquery()
 
 
-def _rows_select(compound_id: int, start: date, end: date, q: str = "", household_id: int | None = None):
-    agg = _agg(compound_id, start, end)
-    cols = [func.coalesce(getattr(agg.c, k), 0) for k in ("first", "opening", "deposits", "uses", "interest", "closing")]
-    stmt = (select(Household.id, Building.name, Household.room, Household.owner_name, Household.floor_area, *cols)
-            .join(Building, Building.id == Household.building_id)
-            .outerjoin(agg, agg.c.household_id == Household.id)
-            .where(Household.compound_id == compound_id))
-    if household_id is not None:
-        stmt = stmt.where(Household.id == household_id)
+def _filtered(stmt, q: str):
     if q.strip():
         like = f"%{q.strip()}%"
         stmt = stmt.where(or_(Household.room.like(like), Building.name.like(like), Household.owner_name.like(like)))
     return stmt
 
 
-def count(compound_id: int, q: str = "") -> int:
-    stmt = (select(func.count(Household.id)).join(Building, Building.id == Household.building_id)
+ORDER = (Building.name_key, Household.room_key, Household.id)
+
+
+def _rows_select(compound_id: int, start: date, end: date, q: str = "", households=None):
+    agg = _agg(compound_id, start, end, households)
+    cols = [func.coalesce(getattr(agg.c, k), 0) for k in ("first", "opening", "deposits", "uses", "interest", "closing")]
+    stmt = (select(Household.id, Building.name, Household.room, Household.owner_name, Household.floor_area, *cols)
+            .join(Building, Building.id == Household.building_id)
+            .outerjoin(agg, agg.c.household_id == Household.id)
             .where(Household.compound_id == compound_id))
-    if q.strip():
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Household.room.like(like), Building.name.like(like), Household.owner_name.like(like)))
-    return int(db.session.execute(stmt).scalar_one())
+    if households is not None:
+        stmt = stmt.where(Household.id.in_(households))
+    return _filtered(stmt, q)
+
+
+def _register(compound_id: int):
+    return (select(Household.id).join(Building, Building.id == Household.building_id)
+            .where(Household.compound_id == compound_id))
+
+
+def count(compound_id: int, q: str = "") -> int:
+    return int(db.session.execute(select(func.count()).select_from(
+        _filtered(_register(compound_id), q).subquery())).scalar_one())
 
 
 def rows(compound_id: int, start: date, end: date, q: str = "", limit: int | None = None,
          offset: int = 0, household_id: int | None = None) -> list[SubAccount]:
-    """The sub-accounts for a period (start … end), in the register's order; one query."""
-    stmt = _rows_select(compound_id, start, end, q, household_id).order_by(Building.name_key, Household.room_key, Household.id)
-    if limit is not None:
-        stmt = stmt.limit(limit).offset(offset)
+    """The sub-accounts for a period (start … end), in the register's order; one query. With a
+    limit (a page) only that page's households are summed, so a page costs the same whatever the
+    compound's size."""
+    households = None
+    if household_id is not None:
+        households = [household_id]
+    elif limit is not None:
+        households = _filtered(_register(compound_id), q).order_by(*ORDER).limit(limit).offset(offset)
+    stmt = _rows_select(compound_id, start, end, q, households).order_by(*ORDER)
     return [SubAccount(r[0], r[1], r[2], r[3] or "", Decimal(r[4] or 0), *(int(x) for x in r[5:]))
             for r in db.session.execute(stmt)]
 
