@@ -9,7 +9,7 @@ chosen buildings, two public-revenue top-ups and, every other year, a 续筹 —
 - posting one more repair (the split of one entry over every household);
 - the yearly publication of the last year: the statement with every sub-account
   (templates_content.ledger_statement) and publishing it (hash, sign, chain);
-- the fund page's first page of 50 sub-accounts with the compound's totals.
+- the fund page: its first 50 sub-accounts, the sum of all of them, the counts.
 The statement counts must be the same at both sizes (flat in households).
 
 Builds a throwaway SQLite database (a temp file), or uses the PostgreSQL database of --url (one
@@ -148,9 +148,9 @@ def run(slug: str, households: int) -> list[tuple]:
     sub = content["subaccounts"]
     rows.append(("yearly publication with sub-accounts", s, c,
                  f"{len(sub['rows']):,} rows, total = closing: {sub['total'] == content['statements'][0]['closing']}"))
-    s, c, _ = timed(tid, lambda: (subaccounts.rows(cid, start, end, limit=50), subaccounts.totals(cid, start, end),
+    s, c, _ = timed(tid, lambda: (subaccounts.rows(cid, start, end, limit=50), subaccounts.total(cid, end),
                                   subaccounts.count(cid), subaccounts.pending(cid)))
-    rows.append(("fund page: 50 sub-accounts + totals", s, c, ""))
+    rows.append(("fund page: 50 sub-accounts + their sum", s, c, ""))
     for name, s, c, note in rows:
         print(f"  {name:40s} {s:7.3f} s  {c:4d} statements  {note}")
     db.session.remove()

@@ -13,7 +13,7 @@ from wuye_saas.audit import AuditEvent
 from wuye_saas.extensions import db
 from wuye_saas.org import models as m
 from wuye_saas.publicity import chain, fund, ledger, subaccounts
-from wuye_saas.publicity.models import FundAllocation, FundRule, FundShare, LedgerEntry, Publication
+from wuye_saas.publicity.models import FundAllocation, FundRule, LedgerEntry, Publication
 from wuye_saas.tenancy import tenant_scope
 from wuye_saas.timeutil import today
 
@@ -67,7 +67,8 @@ def test_district_sets_the_first_deposit_standard_within_five_to_eight_percent(a
     with app.app_context(), tenant_scope(a.tenant_id):
         r = db.session.execute(select(FundRule)).scalar_one()
         assert (r.cost_fen_per_m2, r.rate_percent, r.revenue_rule) == (123456, Decimal("8.00"), False)
-        assert db.session.execute(select(func.count(AuditEvent.id)).where(AuditEvent.entity == "fund_rule")).scalar() == 2
+        events = select(func.count(AuditEvent.id)).where(AuditEvent.entity == "fund_rule")
+        assert db.session.execute(events).scalar() == 2
     login(client, "alpha-committee")
     assert client.get("/d/alpha/fund/rule").status_code == 403
 
@@ -136,7 +137,8 @@ def test_a_use_is_refused_with_chinese_messages_and_writes_nothing(app, client, 
     base = f"/d/alpha/fund/{a.compound1}"
     resp = post(client, f"{base}/deposit", {"mode": "standard", "entry_date": "2026-01-05"})
     assert resp.status_code == 422 and "本区尚未设置首期交存标准" in resp.get_data(as_text=True)
-    resp = post(client, f"{base}/use", {"amount": "10", "entry_date": "2026-03-01", "counterparty": "x", "scope": "all"})
+    resp = post(client, f"{base}/use", {"amount": "10", "entry_date": "2026-03-01", "counterparty": "x",
+                                        "scope": "all"})
     assert resp.status_code == 422 and "不足以支出" in resp.get_data(as_text=True)
     assert post(client, f"{base}/deposit", {"mode": "lump", "category": "首期交存", "amount": "100",
                                             "entry_date": "2026-01-05"}).status_code == 302
@@ -156,6 +158,13 @@ def test_entries_before_any_household_wait_and_are_split_later_in_order(app, cli
         ledger.add_entry(a.compound2, KIND, date(2026, 2, 1), "利息", 101)
         db.session.commit()
         assert subaccounts.pending(a.compound2) == (2, 10101)
+        # An explicit split cannot jump the queue: refused, nothing written.
+        try:
+            fund.use(a.compound2, 100, None, fund.Posting(date(2026, 3, 1), "施工单位"), date(2026, 3, 1))
+            raise AssertionError("a use was split while earlier entries wait")
+        except fund.FundProblem as exc:
+            assert "2 笔维修资金分录未记入分户账" in exc.errors["mode"]
+        db.session.rollback()
         db.session.execute(db.update(m.Household).where(m.Household.id == a.household2)
                            .values(floor_area=Decimal("50")))
         assert subaccounts.allocate_pending(a.compound2) == 2

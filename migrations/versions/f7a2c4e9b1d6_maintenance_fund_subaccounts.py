@@ -68,7 +68,7 @@ def upgrade():
     )
     with op.batch_alter_table('fund_share', schema=None) as batch_op:
         batch_op.create_index('ix_fund_share_compound_date', ['compound_id', 'entry_date'], unique=False)
-        batch_op.create_index(batch_op.f('ix_fund_share_household_id'), ['household_id'], unique=False)
+        batch_op.create_index('ix_fund_share_household_date', ['household_id', 'entry_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_fund_share_tenant_id'), ['tenant_id'], unique=False)
     from rls import wall
     for table in ('fund_rule', 'fund_allocation', 'fund_share'):
@@ -78,7 +78,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('fund_share', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fund_share_tenant_id'))
-        batch_op.drop_index(batch_op.f('ix_fund_share_household_id'))
+        batch_op.drop_index('ix_fund_share_household_date')
         batch_op.drop_index('ix_fund_share_compound_date')
     op.drop_table('fund_share')
     with op.batch_alter_table('fund_allocation', schema=None) as batch_op:

@@ -17,7 +17,6 @@ from ..org.models import Building, Compound, Household
 from ..web import current_membership, get_or_404, page_arg, render, require, save, tenant_blueprint
 from . import accounts, fund, subaccounts
 from .fund_forms import DepositForm, RuleForm, UseForm
-from .models import FUND_PARTS
 
 bp = tenant_blueprint("fund", __name__, "/fund")
 PER_PAGE = 50
@@ -75,8 +74,9 @@ def compound(compound_id: int):
     rows = subaccounts.rows(c.id, start, today, q, PER_PAGE, (page.page - 1) * PER_PAGE)
     r = fund.rule()
     return render("publicity/fund/compound.html", "publicity/fund/_subaccounts.html", compound=c, page=page,
-                  rows=rows, q=q, args={**request.args.to_dict(), "compound_id": c.id}, start=start, end=today, st=fund.status(c.id),
-                  totals=subaccounts.totals(c.id, start, today), pending=subaccounts.pending(c.id), rule=r,
+                  rows=rows, q=q, args={**request.args.to_dict(), "compound_id": c.id}, start=start, end=today,
+                  st=fund.status(c.id),
+                  total=subaccounts.total(c.id, today), pending=subaccounts.pending(c.id), rule=r,
                   standard=sum(fund.standard_amounts(c.id, r).values()) if r else None, mask=mask_name,
                   may_write=accounts.keeps(m, c.id, fund.KIND))
 
@@ -157,4 +157,4 @@ def household(household_id: int):
     start = date(today.year, 1, 1)
     sub = subaccounts.rows(h.compound_id, start, today, household_id=h.id)[0]
     return render("publicity/fund/household.html", h=h, page=page, sub=sub, start=start, end=today, mask=mask_name,
-                  args={**request.args.to_dict(), "household_id": h.id}, parts=FUND_PARTS)
+                  args={**request.args.to_dict(), "household_id": h.id})

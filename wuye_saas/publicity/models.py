@@ -215,11 +215,13 @@ class FundShare(TenantScoped, db.Model):
     __tablename__ = "fund_share"
     __audit__ = False   # derived from the entry and its allocation, both audited
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"), primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True, index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"))
     entry_date: Mapped[date]
     part: Mapped[str] = mapped_column(String(10))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    __table_args__ = (Index("ix_fund_share_compound_date", "compound_id", "entry_date"),)
+    # A compound's statement reads by compound; a page of sub-accounts or one household's by unit.
+    __table_args__ = (Index("ix_fund_share_compound_date", "compound_id", "entry_date"),
+                      Index("ix_fund_share_household_date", "household_id", "entry_date"))
 
     entry: Mapped[LedgerEntry] = relationship(viewonly=True)

@@ -100,7 +100,7 @@ def _recheck_subaccounts(p: Publication, out: Recheck) -> None:
     sub = (p.content or {}).get("subaccounts")
     if not isinstance(sub, dict) or not p.period_start or not p.period_end:
         return
-    now = subaccounts.totals(p.compound_id, p.period_start, p.period_end).closing
+    now = subaccounts.total(p.compound_id, p.period_end)
     if sub.get("total") != now:
         out.diffs.append(f"分户账合计：公示 {fmt_yuan(sub.get('total'))}，分户账现为 {fmt_yuan(now)}")
 

@@ -32,12 +32,11 @@ from ..extensions import db
 from ..money import allocate as split
 from ..org.models import Building, Household
 from ..tenancy import current_tenant_id
-from .models import FUND_BASES, FundAllocation, FundShare, LedgerEntry
+from .models import FundAllocation, FundShare, LedgerEntry
 
 KIND = "maintenance_fund"
 FIRST = "首期交存"
 INTEREST = "利息"
-CHUNK = 5000
 
 
 class ShareProblem(ValueError):
@@ -98,7 +97,8 @@ def allocate(entry: LedgerEntry, basis: str | None = None, building_ids: list[in
         _unallocated())).scalar_one()
     if waiting:
         if basis is not None:
-            raise ShareProblem(f"本小区尚有 {waiting} 笔维修资金分录未记入分户账，请先在维修资金页面补记分户账。")
+            raise ShareProblem(f"本小区尚有 {waiting} 笔维修资金分录未记入分户账，请先在维修资金页面补记分户账。",
+                               "mode")
         return None
     total, sign = abs(entry.amount_fen), (1 if entry.amount_fen > 0 else -1)
     if basis == "standard":
@@ -128,8 +128,8 @@ def allocate(entry: LedgerEntry, basis: str | None = None, building_ids: list[in
     rows = [{"tenant_id": current_tenant_id(), "entry_id": entry.id, "household_id": hid,
              "compound_id": entry.compound_id, "entry_date": entry.entry_date, "part": part, "amount_fen": fen}
             for hid, fen in parts if fen]
-    for i in range(0, len(rows), CHUNK):
-        db.session.execute(insert(FundShare), rows[i:i + CHUNK])
+    if rows:
+        db.session.execute(insert(FundShare), rows)
     a = FundAllocation(compound_id=entry.compound_id, entry_id=entry.id, basis=basis,
                        building_ids=sorted(building_ids) if basis == "buildings" else None, households=len(rows))
     db.session.add(a)
@@ -190,6 +190,9 @@ class SubAccount:
         return self.first > 0 and self.closing * 100 < self.first * 30
 
 
+COLUMNS = ("first", "opening", "deposits", "uses", "interest", "closing")
+
+
 def _sum_if(cond):
     return func.coalesce(func.sum(case((cond, FundShare.amount_fen), else_=0)), 0)
 
@@ -206,10 +209,9 @@ def _sums(start: date):
 
 
 def _agg(compound_id: int, start: date, end: date, households=None):
-    stmt = select(FundShare.household_id, *_sums(start)).where(FundShare.compound_id == compound_id,
-                                                               FundShare.entry_date <= end)
-    if households is not None:
-        stmt = stmt.where(FundShare.household_id.in_(households))
+    # A page's households by unit (their index), else the whole compound's parts.
+    unit = FundShare.household_id.in_(households) if households is not None else FundShare.compound_id == compound_id
+    stmt = select(FundShare.household_id, *_sums(start)).where(unit, FundShare.entry_date <= end)
     return stmt.group_by(FundShare.household_id).subquery()
 
 
@@ -225,7 +227,7 @@ ORDER = (Building.name_key, Household.room_key, Household.id)
 
 def _rows_select(compound_id: int, start: date, end: date, q: str = "", households=None):
     agg = _agg(compound_id, start, end, households)
-    cols = [func.coalesce(getattr(agg.c, k), 0) for k in ("first", "opening", "deposits", "uses", "interest", "closing")]
+    cols = [func.coalesce(getattr(agg.c, k), 0) for k in COLUMNS]
     stmt = (select(Household.id, Building.name, Household.room, Household.owner_name, Household.floor_area, *cols)
             .join(Building, Building.id == Household.building_id)
             .outerjoin(agg, agg.c.household_id == Household.id)
@@ -260,26 +262,10 @@ def rows(compound_id: int, start: date, end: date, q: str = "", limit: int | Non
             for r in db.session.execute(stmt)]
 
 
-@dataclass(frozen=True)
-class Totals:
-    first: int
-    opening: int
-    deposits: int
-    uses: int
-    interest: int
-    closing: int
-    low_households: int
-
-
-def totals(compound_id: int, start: date, end: date) -> Totals:
-    """The sums of every sub-account (and how many are below 30% of their first deposit)."""
-    agg = _agg(compound_id, start, end)
-    row = db.session.execute(select(
-        *[func.coalesce(func.sum(getattr(agg.c, k)), 0)
-          for k in ("first", "opening", "deposits", "uses", "interest", "closing")],
-        func.coalesce(func.sum(case(((agg.c.first > 0) & (agg.c.closing * 100 < agg.c.first * 30), 1), else_=0)), 0)
-    )).one()
-    return Totals(*(int(x) for x in row))
+def total(compound_id: int, end: date) -> int:
+    """Every sub-account of the compound summed, as of `end` (one aggregate, no grouping)."""
+    return int(db.session.execute(select(func.coalesce(func.sum(FundShare.amount_fen), 0)).where(
+        FundShare.compound_id == compound_id, FundShare.entry_date <= end)).scalar_one())
 
 
 def entry_parts(household_id: int):
@@ -287,7 +273,3 @@ def entry_parts(household_id: int):
     return (select(FundShare).options(joinedload(FundShare.entry))
             .where(FundShare.household_id == household_id)
             .order_by(FundShare.entry_date.desc(), FundShare.entry_id.desc()))
-
-
-def basis_label(basis: str) -> str:
-    return FUND_BASES.get(basis, basis)
