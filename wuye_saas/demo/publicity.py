@@ -298,6 +298,19 @@ def _publish_history(rng: random.Random, demo_compound_id: int, demo_firm_id: in
                     continue   # not published yet, or the firm (committee) had left by then
                 plan.append((c.id, _at(day, rng, at_now), req.kind, req.ledger_kind, start, end, name, user))
 
+    # The demo compound's yearly fund statement with its sub-accounts is published on time, drawn
+    # apart from `rng` so every other publication stays as it was.
+    for req in db.session.execute(schedule.requirements_select()).scalars():
+        if req.ledger_kind != "maintenance_fund" or demo_compound_id not in compounds:
+            continue
+        start, end, deadline = schedule.due_period(req.frequency, req.grace_days, on)
+        who = responsible(req, compounds[demo_compound_id], end, deadline)
+        planned = any(x[0] == demo_compound_id and x[3] == req.ledger_kind and x[4:6] == (start, end) for x in plan)
+        if who is not None and not planned:
+            day = max(min(end + timedelta(days=max(req.grace_days // 2, 1)), on), who[3])
+            plan.append((demo_compound_id, _at(day, random.Random(day.toordinal()), at_now), req.kind,
+                         req.ledger_kind, start, end, who[1], who[2]))
+
     # The demo compound's owner votes publish their notices and results in the same chain.
     plan += plan_votes(random.Random(rng.random()), demo_compound_id, chair, on, at_now)
     plan.sort(key=lambda x: (x[0], x[1]))
