@@ -4,6 +4,7 @@ sub-account, and the district's standard. Thin: the rules are in fund.py and sub
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from types import SimpleNamespace
 
 from flask import abort, flash, redirect, request, url_for
@@ -35,7 +36,7 @@ def index():
 def rule():
     require("set", "fund_config")
     r = fund.rule()
-    form = RuleForm(data={"cost": r.cost_fen_per_m2 / 100, "rate": r.rate_percent, "revenue_rule": r.revenue_rule,
+    form = RuleForm(data={"cost": Decimal(r.cost_fen_per_m2) / 100, "rate": r.rate_percent, "revenue_rule": r.revenue_rule,
                           "revenue_percent": r.revenue_percent} if r and request.method == "GET" else None)
     done = save(form, lambda: fund.set_rule(form.cost_fen, form.rate.data, form.revenue_rule.data,
                                             form.revenue_percent.data),
