@@ -59,6 +59,8 @@ ADMIN_SPECIAL: dict[str, int] = {
     "contracts.refile": 403,
     "hiring.new": 403,     # a selection is opened by the committee (or the community acting for it)
     "hiring.apply": 403,   # firms apply to tenders; the district sets the rule
+    "fund.deposit": 403,   # the fund's keeper (committee or firm) posts deposits and uses; the district sees
+    "fund.use": 403,
 }
 
 

@@ -250,6 +250,26 @@ def test_default_demo_district_is_realistic_and_usable(app):
     page = c.get("/d/demo/fees/holdback/").get_data(as_text=True)
     assert "质量保证金释放" in page and "还没有释放记录" not in page
 
+    # 专项维修资金分户账: the demo compound's fund is kept per household, below 30 % of its first
+    # deposit (the committee's to-do and the fund page warn), and its yearly statement publishes
+    # every sub-account with masked names; the sub-accounts add up to the fund.
+    from wuye_saas.publicity import fund, ledger, subaccounts
+    from wuye_saas.publicity.models import Publication as Pub
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        cid = mems["committee"].compound_id
+        st = fund.status(cid)
+        assert st.first > 0 and st.low and subaccounts.pending(cid) == (0, 0)
+        assert subaccounts.total(cid, d) == ledger.balance(cid, "maintenance_fund") == st.balance
+        yearly = db.session.execute(select(Pub).where(Pub.compound_id == cid, Pub.kind == "ledger_statement",
+                                                      Pub.title.contains("专项维修资金"))
+                                    .order_by(Pub.seq.desc())).scalars().first()
+        assert yearly is not None and yearly.content["subaccounts"]["rows"]
+        assert all(r[1].endswith("*") or not r[1] for r in yearly.content["subaccounts"]["rows"])
+    c = app.test_client()
+    login(c, "demo-committee", "demo1234")
+    assert "维修资金不足首期交存额 30% 的小区" in c.get("/d/demo/").get_data(as_text=True)
+    assert 'data-testid="fund-low"' in c.get(f"/d/demo/fund/{cid}").get_data(as_text=True)
+
     # The credit file's automatic sources: missed publications and escalated demands.
     from wuye_saas.credit.models import CreditRecord
     with app.app_context(), tenant_scope(tenant_by_slug("demo").id):

@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .org.views import bp as org_bp
     from .public.views import bp as public_bp
     from .publicity import board_views, check_views, ledger_views, publication_views
+    from .publicity import fund_views as fund_account_views
     from .votes import fund_views, views as vote_views
     from .users.views import bp as users_bp
     from .evaluation import survey_views
@@ -86,8 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (auth_bp, admin_bp, dashboard_bp, org_bp, users_bp, import_bp, jobs_bp, audit_bp,
                policy_views.bp, billing_views.bp, payment_views.bp, claim_views.bp, holdback_views.bp, public_bp,
-               ledger_views.bp, publication_views.bp, board_views.bp, check_views.bp, vote_views.bp,
-               fund_views.bp, hiring_views.bp, meetings_bp, demand_views.bp, demand_views.public_bp):
+               ledger_views.bp, fund_account_views.bp, publication_views.bp, board_views.bp, check_views.bp,
+               vote_views.bp, fund_views.bp, hiring_views.bp, meetings_bp, demand_views.bp, demand_views.public_bp):
         app.register_blueprint(bp)
 
     from .cli import register as register_cli

@@ -70,6 +70,9 @@ WRITERS = {
     "objection": {"committee_member"},
     "objection_decide": {"community_staff"},
     "publicity_config": {DISTRICT},
+    # 专项维修资金: the district sets the first-deposit standard and whether 北京 第74条 applies;
+    # the fund's keeper (accounts.keeps) posts deposits and uses.
+    "fund_config": {DISTRICT},
     "vote": {"committee_member"},
     "fund_apply": FIRM_ROLES | {"committee_member"},
     "fund_review": {"community_staff", "street_staff", DISTRICT},

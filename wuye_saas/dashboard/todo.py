@@ -44,7 +44,7 @@ from ..hiring import logic as hiring
 from ..matters import logic as matter_filings
 from ..meetings import cadence, logic as meetings
 from ..meetings.models import KINDS, LEVELS
-from ..publicity import checks
+from ..publicity import checks, fund
 from ..publicity.models import Objection, Publication
 from ..votes import logic as votes
 from ..votes.models import FundApplication
@@ -179,6 +179,17 @@ def _fund_specs(m: Membership, batch: _Batch) -> list[_Spec]:
         specs.append(_Spec("funds_returned", "已退回的维修资金申请", "funds.index", {"status": "returned"},
                            batch.add(_count_of(own)), exact=False))
     return specs
+
+
+def _fund_low_specs(m: Membership, batch: _Batch) -> list[_Spec]:
+    """Compounds whose maintenance fund is below 30% of its first deposit: the committee must
+    urge the owners to top it up (北京 第83条), the community oversees it. The list's 不足 30%
+    filter is the same select."""
+    if m.role not in ("community_staff", "committee_member"):
+        return []
+    low = batch.add(_count_of(fund.compounds_select(m, low=True)))
+    return [_Spec("fund_low", "维修资金不足首期交存额 30% 的小区", "fund.index", {"low": "1"}, low,
+                  "须督促业主及时续筹（北京条例第八十三条）", low)]
 
 
 def _filing_specs(m: Membership, on: date, batch: _Batch) -> list[_Spec]:
@@ -489,7 +500,8 @@ def _flat(m: Membership, on: date):
     """The flat cards' specs and the one statement counting them (the time: `AT`)."""
     batch = _Batch()
     specs = (_demand_specs(m, AT, batch) + _committee_specs(m, batch) + _district_specs(m, batch)
-             + _staff_specs(m, on, batch) + _fund_specs(m, batch) + _filing_specs(m, on, batch)
+             + _staff_specs(m, on, batch) + _fund_specs(m, batch) + _fund_low_specs(m, batch)
+             + _filing_specs(m, on, batch)
              + _exit_specs(m, on, batch) + _hiring_specs(m, batch)
              + _meeting_specs(m, batch) + _action_specs(m, batch) + _matter_specs(m, batch))
     return specs, batch.statement()
@@ -520,7 +532,8 @@ def cards(m: Membership, at: datetime, on: date, standing=None) -> list[Card]:
 # The order on the page: the daily work first (demands, checks), then decisions, the evaluation
 # steps, objections, supervision, reviews of fund applications, meetings, the appeal window.
 ORDER = ("demands_", "publications_", "votes_", "claims_", "appeals_", "assessments_", "evaluations_",
-         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "filings_", "exits_",
+         "assess_", "objections", "escalations_", "formations_", "followups_", "funds_", "fund_low", "filings_",
+         "exits_",
          "hiring_", "meetings_", "appeal_window")
 
 

@@ -6,7 +6,11 @@ requirements the periodic statements and disclosures of the periods the dashboar
 most on time, some late, some never — each through the real publishing function, so every
 compound's hash chain verifies; the demo compound's owner votes (demo/votes.py) publish their
 notices and results among them in date order. The demo compound's last-quarter 公共收益 statement carries one
-objection (质询) that the firm has answered."""
+objection (质询) that the firm has answered. The district has a first-deposit standard and
+adopts 北京 第74条; the demo compound's fund is kept per household (分户账): its first deposit at
+the standard, interest, a lift replacement for two buildings and a roof repair for all, which
+leave it below 30% of the first deposit (the warning), so its yearly fund statement shows the
+sub-accounts."""
 from __future__ import annotations
 
 import random
@@ -20,8 +24,8 @@ from ..auth.models import Membership, User
 from ..extensions import db
 from ..indicators import definitions as ind
 from ..indicators import snapshots
-from ..org.models import Committee, Compound, Contract, Firm
-from ..publicity import chain, checks, fee_income, keys, publications, schedule
+from ..org.models import Building, Committee, Compound, Contract, Firm
+from ..publicity import chain, checks, fee_income, fund, keys, ledger, publications, schedule
 from ..publicity import templates_content as tc
 from ..publicity.accounts import keeper_of
 from ..publicity.models import LEDGER_KINDS, LedgerEntry, LedgerKeeper
@@ -62,7 +66,7 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
         rows = []
         for cid in sorted(with_committee | served):
             start = now - timedelta(days=730)
-            if cid in with_committee:
+            if cid in with_committee and cid != demo_compound_id:
                 area = areas.get(cid) or Decimal("20000")
                 # 首期交存: ≈ 100 元/㎡ (5–8% of the construction cost, 令165), then yearly interest.
                 deposit = int(area * 100 * 100)
@@ -85,6 +89,7 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
             db.session.execute(insert(LedgerEntry), rows[i:i + 5000])
         audit.record_event("create", "ledger_entry", f"演示账目 {len(rows)} 笔", changes={"entries": len(rows)})
         counts["ledger_entries"] = len(rows)
+        counts["ledger_entries"] += _demo_fund(demo_compound_id, now - timedelta(days=730))
         # Under 酬金制 the firms have posted each past month's fee payments (缴费汇总入账);
         # this month's are still to post, so the page shows what is waiting.
         counts["ledger_entries"] += _post_fee_income(now)
@@ -98,6 +103,28 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
         _objection(statement, chair, firm_user)
         db.session.flush()
     return counts
+
+
+def _demo_fund(compound_id: int, start: date) -> int:
+    """The district's standard (1,600 元/㎡ × 6%, 北京 第74条 adopted) and the demo compound's
+    fund, split per household as it is posted; how many entries."""
+    r = fund.set_rule(160_000, Decimal(6), True, Decimal(50))
+    amounts = fund.standard_amounts(compound_id, r)
+    first = sum(amounts.values())
+    if not first:
+        return 0
+    lifts = list(db.session.execute(select(Building.id).where(Building.compound_id == compound_id)
+                                    .order_by(Building.name_key).limit(2)).scalars())
+    post = [(start, "首期交存", first, "全体业主", "首期交存：按本区标准逐户计算", {"basis": "standard", "amounts": amounts}),
+            (start + timedelta(days=365), "利息", first // 70, "开户银行", "年度利息", {}),
+            (start + timedelta(days=400), "使用支出", -(first * 45 // 100), "电梯工程公司",
+             "维修资金使用：电梯更换（相关楼栋业主分摊）", {"basis": "buildings", "building_ids": lifts}),
+            (start + timedelta(days=600), "使用支出", -(first * 32 // 100), "防水工程公司",
+             "维修资金使用：屋面防水及外墙修缮", {"basis": "area"})]
+    for day, category, amount, who, note, shares in post:
+        ledger.add_entry(compound_id, "maintenance_fund", day, category, amount, counterparty=who,
+                         voucher_no=f"记-{day:%Y%m}-900", note=note, shares=shares)
+    return len(post)
 
 
 def _post_fee_income(on: date) -> int:
@@ -270,6 +297,19 @@ def _publish_history(rng: random.Random, demo_compound_id: int, demo_firm_id: in
                 if day > on or day > until + timedelta(days=30):
                     continue   # not published yet, or the firm (committee) had left by then
                 plan.append((c.id, _at(day, rng, at_now), req.kind, req.ledger_kind, start, end, name, user))
+
+    # The demo compound's yearly fund statement with its sub-accounts is published on time, drawn
+    # apart from `rng` so every other publication stays as it was.
+    for req in db.session.execute(schedule.requirements_select()).scalars():
+        if req.ledger_kind != "maintenance_fund" or demo_compound_id not in compounds:
+            continue
+        start, end, deadline = schedule.due_period(req.frequency, req.grace_days, on)
+        who = responsible(req, compounds[demo_compound_id], end, deadline)
+        planned = any(x[0] == demo_compound_id and x[3] == req.ledger_kind and x[4:6] == (start, end) for x in plan)
+        if who is not None and not planned:
+            day = max(min(end + timedelta(days=max(req.grace_days // 2, 1)), on), who[3])
+            plan.append((demo_compound_id, _at(day, random.Random(day.toordinal()), at_now), req.kind,
+                         req.ledger_kind, start, end, who[1], who[2]))
 
     # The demo compound's owner votes publish their notices and results in the same chain.
     plan += plan_votes(random.Random(rng.random()), demo_compound_id, chair, on, at_now)

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from .. import policy
 from ..extensions import db
 from ..org.models import Compound, Contract
-from . import ledger
+from . import fund, ledger
 from .models import KEEPERS, LEDGER_KINDS, LedgerEntry, LedgerKeeper, LedgerVoucher
 
 # Who keeps a kind when the district has not said: owners' money with the committee (民法典
@@ -23,7 +23,7 @@ DIRECTIONS = {"income": "收入", "spending": "支出"}
 CATEGORIES = {
     "public_revenue": {"income": ["停车费", "广告费", "场地租赁", "快递柜", "其他收入"],
                        "spending": ["公共设施维修", "补充维修资金", "其他支出"]},
-    "maintenance_fund": {"income": ["首期交存", "续筹", "利息"],
+    "maintenance_fund": {"income": ["首期交存", "续筹", "利息", fund.REVENUE_IN],
                          "spending": ["使用支出", "其他支出"]},
     "fee_account": {"income": ["物业费收入", "其他收入"],
                     "spending": ["人员费用", "公共设施设备运行维护", "清洁卫生", "绿化养护", "秩序维护",
@@ -165,8 +165,10 @@ class EntryData:
 
 
 def record_entry(m, compound_id: int, kind: str, d: EntryData, uploads: list[Upload], folder: str,
-                 today: date, user=None) -> tuple[LedgerEntry | None, dict]:
-    """Add an entry with its vouchers; ({field: message}) and nothing written when refused."""
+                 today: date, user=None) -> tuple[LedgerEntry | None, dict, int]:
+    """Add an entry with its vouchers: (entry, {}, 分 moved into the fund); (None, {field:
+    message}, 0) and nothing written when refused. A public-revenue income also moves the fund's
+    share of it where 北京 第74条 applies (fund.revenue_transfer)."""
     errors = {}
     if kind not in kinds_for(compound_id, today):
         errors["category"] = "该小区当前合同不是酬金制，不设物业费收支账"
@@ -180,17 +182,18 @@ def record_entry(m, compound_id: int, kind: str, d: EntryData, uploads: list[Upl
     if bad:
         errors["vouchers"] = "；".join(bad)
     if errors:
-        return None, errors
+        return None, errors, 0
     sign = 1 if d.direction == "income" else -1
     try:
         entry = ledger.add_entry(compound_id, kind, d.entry_date, d.category, sign * d.amount_fen,
                                  counterparty=d.counterparty, voucher_no=d.voucher_no, note=d.note, user=user)
     except ledger.LedgerProblem as exc:
-        return None, {exc.field if exc.field != "kind" else "category": str(exc)}
+        return None, {exc.field if exc.field != "kind" else "category": str(exc)}, 0
     for up in uploads:
         _store(entry, up, folder)
+    pair = fund.revenue_transfer(entry, user=user)
     db.session.flush()
-    return entry, {}
+    return entry, {}, pair[1].amount_fen if pair else 0
 
 
 def reversal_of(entry: LedgerEntry) -> LedgerEntry | None:

@@ -1,5 +1,7 @@
 """Ledgers: append-only entries in signed 分; balances and statements are sums of entries.
-Plain functions that flush; the caller commits. There is no edit and no delete."""
+Plain functions that flush; the caller commits. There is no edit and no delete. A
+maintenance-fund entry is split over the household sub-accounts as it is posted
+(subaccounts.py), in the same transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,6 +10,7 @@ from datetime import date
 from sqlalchemy import case, func, select
 
 from ..extensions import db
+from . import subaccounts
 from .models import LEDGER_KINDS, LedgerEntry
 
 
@@ -18,7 +21,10 @@ class LedgerProblem(ValueError):
 
 
 def add_entry(compound_id: int, kind: str, entry_date: date, category: str, amount_fen: int, *,
-              counterparty: str = "", voucher_no: str = "", note: str = "", user=None) -> LedgerEntry:
+              counterparty: str = "", voucher_no: str = "", note: str = "", user=None,
+              shares: dict | None = None) -> LedgerEntry:
+    """`shares`: for a maintenance-fund entry, the split's explicit basis (subaccounts.allocate's
+    keyword arguments); without it the default basis of its category."""
     if kind not in LEDGER_KINDS:
         raise LedgerProblem("账目类型不正确", "kind")
     if amount_fen == 0:
@@ -28,7 +34,16 @@ def add_entry(compound_id: int, kind: str, entry_date: date, category: str, amou
                         note=note.strip(), user_id=getattr(user, "id", None))
     db.session.add(entry)
     db.session.flush()
+    _split(entry, shares or {})
     return entry
+
+
+def _split(entry: LedgerEntry, shares: dict) -> None:
+    if entry.kind == subaccounts.KIND:
+        try:
+            subaccounts.allocate(entry, **shares)
+        except subaccounts.ShareProblem as exc:
+            raise LedgerProblem(str(exc), exc.field) from exc
 
 
 def reverse(original: LedgerEntry, entry_date: date, reason: str, *, user=None) -> LedgerEntry:
@@ -46,6 +61,7 @@ def reverse(original: LedgerEntry, entry_date: date, reason: str, *, user=None) 
                         note=f"冲销：{reason.strip()}", reverses_id=original.id, user_id=getattr(user, "id", None))
     db.session.add(entry)
     db.session.flush()
+    _split(entry, {})
     return entry
 
 

@@ -120,11 +120,15 @@ def new():
         d = accounts.EntryData(form.entry_date.data, form.direction.data, form.category.data,
                                to_fen(form.amount.data), form.counterparty.data.strip(),
                                (form.voucher_no.data or "").strip(), (form.note.data or "").strip())
-        entry, errors = accounts.record_entry(m, compound.id, kind, d, uploads("vouchers"),
+        entry, errors, moved = accounts.record_entry(m, compound.id, kind, d, uploads("vouchers"),
                                               current_app.config["UPLOAD_FOLDER"], today, user=m.user)
         if entry is not None:
             db.session.commit()
             flash(f"已记账：{accounts.DIRECTIONS[d.direction]} · {entry.category} {fmt_yuan(abs(entry.amount_fen))}。", "success")
+            if moved:
+                flash(f"维修资金余额不足首期交存额的 30%，按本区规定（北京市物业管理条例第七十四条）已将其中 "
+                      f"{fmt_yuan(moved)} 转入专项维修资金（公共收益“补充维修资金”支出、维修资金“公共收益转入”收入各一笔）。",
+                      "warning")
             return redirect(url_for("ledgers.entries", compound_id=compound.id, kind=kind))
         db.session.rollback()
         attach_errors(form, errors)

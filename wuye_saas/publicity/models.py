@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from decimal import Decimal
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -159,3 +161,67 @@ class PublicityRequirement(TenantScoped, db.Model):
     grace_days: Mapped[int] = mapped_column(default=15)
     management_mode: Mapped[str | None] = mapped_column(String(20))  # None: every compound
     __table_args__ = (UniqueConstraint("tenant_id", "kind", "ledger_kind", "management_mode"),)
+
+
+# --- the maintenance fund's household sub-accounts (分户账) -------------------------------------
+
+FUND_PARTS = {"first": "首期交存", "deposit": "续筹及补充", "use": "使用支出", "interest": "利息"}
+FUND_BASES = {"area": "按全体业主专有面积分摊", "buildings": "按所选楼栋业主专有面积分摊",
+              "standard": "按本区首期交存标准逐户计算", "balance": "按各户分户账余额分配",
+              "reversal": "按原分录各户金额冲回"}
+
+
+class FundRule(TenantScoped, db.Model):
+    """The district's maintenance-fund settings: the first deposit per ㎡ is `rate_percent` of
+    the local construction cost per ㎡ (令165 第七条: 5%–8%); and whether it adopts 北京 第74条
+    (while the fund is below 30% of its first deposit, at least `revenue_percent` ≥ 50% of each
+    public-revenue income goes into the fund)."""
+
+    __tablename__ = "fund_rule"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cost_fen_per_m2: Mapped[int] = mapped_column(BigInteger)
+    rate_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    revenue_rule: Mapped[bool] = mapped_column(default=False)
+    revenue_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(50))
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+
+
+class FundAllocation(TenantScoped, db.Model):
+    """How one maintenance-fund entry was split over the household sub-accounts: its basis,
+    the buildings it concerned, how many households got a part. The parts are FundShare rows."""
+
+    __tablename__ = "fund_allocation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"), unique=True)
+    basis: Mapped[str] = mapped_column(String(10))
+    building_ids: Mapped[list | None] = mapped_column(JSON)
+    households: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    entry: Mapped[LedgerEntry] = relationship()
+
+    @property
+    def audit_label(self):
+        return FUND_BASES.get(self.basis, self.basis)
+
+
+class FundShare(TenantScoped, db.Model):
+    """One household's part of one fund entry, in signed 分; the parts of an entry add up to it
+    exactly. Written in bulk with its FundAllocation (whose audit event covers them) and never
+    changed; date and part are copied from the entry so a sub-account statement is one grouped
+    read of this table."""
+
+    __tablename__ = "fund_share"
+    __audit__ = False   # derived from the entry and its allocation, both audited
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"))
+    entry_date: Mapped[date]
+    part: Mapped[str] = mapped_column(String(10))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # A compound's statement reads by compound; a page of sub-accounts or one household's by unit.
+    __table_args__ = (Index("ix_fund_share_compound_date", "compound_id", "entry_date"),
+                      Index("ix_fund_share_household_date", "household_id", "entry_date"))
+
+    entry: Mapped[LedgerEntry] = relationship(viewonly=True)

@@ -118,6 +118,7 @@ def _publicity_nav():
     compounds = policy.reaches(mem, Publication)
     staff = mem.role in ("district_admin", "street_staff", "community_staff")
     items = [("ledgers.index", "journal-bookmark", "小区账目", compounds),
+             ("fund.index", "piggy-bank", "专项维修资金", compounds),
              ("publications.index", "megaphone", "公示管理", compounds),
              ("checks.index", "clipboard-check", "公示核对与质询", compounds),
              ("checks.compliance", "alarm", "逾期与缺失公示", staff),

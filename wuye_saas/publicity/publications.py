@@ -11,7 +11,7 @@ from .. import audit, policy
 from ..extensions import db
 from ..money import fmt_yuan
 from ..org.models import Compound
-from . import chain, ledger
+from . import chain, ledger, subaccounts
 from .accounts import current_contract, keeps, kinds_for
 from .models import LEDGER_KINDS, Objection, Publication
 
@@ -73,6 +73,7 @@ def recheck(p: Publication) -> Recheck:
     chain proves the snapshot was not changed; this shows whether the ledger behind it was."""
     snaps = (p.content or {}).get("statements") or []
     out = Recheck(bool(snaps))
+    _recheck_subaccounts(p, out)
     for s in snaps:
         try:
             start, end = date.fromisoformat(s["start"]), date.fromisoformat(s["end"])
@@ -92,6 +93,16 @@ def recheck(p: Publication) -> Recheck:
                 out.diffs.append(f"{name}“{c}”：公示 收入 {fmt_yuan(a[0])} 支出 {fmt_yuan(a[1])}，"
                                  f"账目现为 收入 {fmt_yuan(b[0])} 支出 {fmt_yuan(b[1])}")
     return out
+
+
+def _recheck_subaccounts(p: Publication, out: Recheck) -> None:
+    """The household sub-accounts' total as published against the sub-accounts now."""
+    sub = (p.content or {}).get("subaccounts")
+    if not isinstance(sub, dict) or not p.period_start or not p.period_end:
+        return
+    now = subaccounts.total(p.compound_id, p.period_end)
+    if sub.get("total") != now:
+        out.diffs.append(f"分户账合计：公示 {fmt_yuan(sub.get('total'))}，分户账现为 {fmt_yuan(now)}")
 
 
 # --- lists ----------------------------------------------------------------------------------

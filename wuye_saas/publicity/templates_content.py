@@ -17,9 +17,10 @@ from ..extensions import db
 from ..fees.models import BASES, FeeAssignment, FeePolicy
 from ..money import fmt_yuan
 from ..org.models import Compound
-from . import ledger
+from ..fees.payments import mask_name
+from . import ledger, subaccounts
 from .accounts import current_contract
-from .models import LEDGER_KINDS
+from .models import LEDGER_KINDS, FundAllocation
 
 HOTLINE = "12358"  # 全国价格举报电话 (明码标价规定 第六条)
 
@@ -149,8 +150,31 @@ def ledger_statement(compound_id: int, kind: str, start: date, end: date) -> dic
     if start > end:
         raise ContentProblem("开始日期不能晚于结束日期", "end")
     s = _snapshot(compound_id, kind, start, end)
-    return {"template": "ledger_statement", "ledger_kind": kind, "ledger": LEDGER_KINDS[kind], "lines": statement_lines(s),
-            "statements": [s]}
+    content = {"template": "ledger_statement", "ledger_kind": kind, "ledger": LEDGER_KINDS[kind],
+               "lines": statement_lines(s), "statements": [s]}
+    if kind == subaccounts.KIND and db.session.execute(
+            select(FundAllocation.id).where(FundAllocation.compound_id == compound_id).limit(1)).first():
+        _add_subaccounts(content, compound_id, start, end)
+    return content
+
+
+SUBACCOUNT_COLUMNS = ["房屋", "业主", "面积（㎡）", "期初余额", "本期交存", "本期使用", "本期利息", "期末余额"]
+
+
+def _add_subaccounts(content: dict, compound_id: int, start: date, end: date) -> None:
+    """上海 第66条 按户核算, 令165: the yearly statement shows every household's sub-account (owner
+    names masked). Amounts in 分; the rows are part of the content, so hashed and signed with it."""
+    rows = subaccounts.rows(compound_id, start, end)
+    total = sum(r.closing for r in rows)
+    content["subaccounts"] = {
+        "columns": SUBACCOUNT_COLUMNS,
+        "rows": [[f"{r.building} {r.room}", mask_name(r.owner_name), _num(r.area), r.opening, r.deposits, r.uses,
+                  r.interest, r.closing] for r in rows],
+        "total": total}
+    content["lines"].append(line("分户账合计", f"{len(rows)} 户，期末余额合计 {fmt_yuan(total)}", fen=total))
+    unallocated = content["statements"][0]["closing"] - total
+    if unallocated:
+        content["lines"].append(line("未分户金额", f"{fmt_yuan(unallocated)}（尚未记入分户账的分录）", fen=unallocated))
 
 
 def _summary(s: dict, spend_word: str) -> str:
