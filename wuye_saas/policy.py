@@ -274,7 +274,20 @@ def scope_key(m) -> tuple:
             getattr(m, "department_id", None), today())
 
 
+# Bounded by entries (cleared when full, then built again as needed): a scope's clauses are
+# small; a landing page's statements are a few hundred KiB per membership with their compiled
+# forms, so about a hundred memberships' worth are kept.
+_clauses: dict = {}
 _built: dict = {}
+
+
+def _memo(store: dict, capacity: int, key, build):
+    got = store.get(key)
+    if got is None:
+        if len(store) >= capacity:
+            store.clear()
+        got = store[key] = build()
+    return got
 
 
 def built(name: str, m, build, *args):
@@ -283,14 +296,10 @@ def built(name: str, m, build, *args):
     them again on every request. Statements are immutable; values a request brings (the time) go
     in as bound parameters. A statement returned is marked `tenancy.kept` (its district's filter is
     kept with it); one inside what `build` returns, the caller marks."""
-    key = (name, scope_key(m), args)
-    got = _built.get(key)
-    if got is None:
-        if len(_built) >= 16384:
-            _built.clear()
+    def marked():
         got = build()
-        got = _built[key] = kept(got) if isinstance(got, Executable) else got
-    return got
+        return kept(got) if isinstance(got, Executable) else got
+    return _memo(_built, 2048, (name, scope_key(m), args), marked)
 
 
 def visible(m: Membership, model):
@@ -299,7 +308,7 @@ def visible(m: Membership, model):
         return true()
     # Built once per scope and model (a page asks for the same clauses many times; a clause is
     # as immutable as the selects in it).
-    return built("visible", m, lambda: _visible(m, model), model)
+    return _memo(_clauses, 16384, (model, scope_key(m)), lambda: _visible(m, model))
 
 
 def _visible(m: Membership, model):

@@ -142,7 +142,7 @@ def _kept_filtered(stmt, tid: int):
     key = (stmt, tid)
     got = _filtered.get(key)
     if got is None:
-        if len(_filtered) >= 4096:
+        if len(_filtered) >= 2048:
             _filtered.clear()
         district = literal_column(str(int(tid)), Integer)
         got = _filtered[key] = stmt.options(
