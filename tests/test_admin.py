@@ -9,7 +9,7 @@ from wuye_saas.auth.models import Membership, User
 from wuye_saas.extensions import db
 from wuye_saas.tenancy import Tenant, system_scope
 
-from .factories import make_user
+from .factories import ROLES, make_user
 from .helpers import PASSWORD, csrf_token, login, post
 
 NEW = {"name": "潞州区", "slug": "luzhou", "region": "山西省长治市", "admin_username": "lz-admin",
@@ -114,8 +114,8 @@ def test_list_counts_search_and_filter(app, client, world, platform_admin):
     login(client, platform_admin)
     html = client.get("/admin/").get_data(as_text=True)
     assert "甲区" in html and "乙区" in html and "/d/alpha/" in html
-    # Six people per district in the factory world.
-    assert html.count('<td class="text-end">6</td>') == 2
+    # Eight people per district in the factory world (one per role).
+    assert html.count(f'<td class="text-end">{len(ROLES)}</td>') == 2
     html = client.get("/admin/?q=乙").get_data(as_text=True)
     assert "乙区" in html and "甲区" not in html
     part = client.get("/admin/?status=suspended", headers={"HX-Request": "true"})
