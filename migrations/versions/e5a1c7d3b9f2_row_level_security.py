@@ -1,7 +1,7 @@
 """Row-level security: every tenant table walled by district (PostgreSQL only)
 
 Revision ID: e5a1c7d3b9f2
-Revises: f7a2c4e9b1d6
+Revises: e6b1d9a4c7f2
 Create Date: 2026-12-06 15:10:00
 
 Looks the tenant tables up (every table with a tenant_id), so it walls whatever exists when
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = 'e5a1c7d3b9f2'
-down_revision = 'f7a2c4e9b1d6'
+down_revision = 'e6b1d9a4c7f2'
 branch_labels = None
 depends_on = None
 

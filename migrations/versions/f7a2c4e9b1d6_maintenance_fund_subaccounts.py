@@ -2,17 +2,19 @@
 fund_share (each household's part of each fund entry)
 
 Revision ID: f7a2c4e9b1d6
-Revises: e6b1d9a4c7f2
+Revises: a7c2e9f4b1d6
 Create Date: 2026-12-06 19:00:00
 
 Fund entries made before this stay pending: the fund page's 补记分户账 splits them.
+After the row-level security migration (like every later one): a database already past it must
+still get these tables, so the new tables get their wall here.
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'f7a2c4e9b1d6'
-down_revision = 'e6b1d9a4c7f2'
+down_revision = 'a7c2e9f4b1d6'
 branch_labels = None
 depends_on = None
 
