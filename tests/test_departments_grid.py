@@ -178,6 +178,9 @@ def test_meeting_action_item_given_to_a_department_is_closed_by_it(app, client, 
     assert post(client, f"{base}/actions", {**action, "department_id": a.department1}).status_code == 403
     resp = post(client, f"{base}/actions/{aid}/done", {"done_note": "", "back": "actions"})
     assert resp.status_code == 302
+    assert "请填写完成情况" in client.get("/d/alpha/meetings/actions").get_data(as_text=True)
+    post(client, f"{base}/actions/{aid}/done", {"done_note": "长" * 2001, "back": "actions"})
+    assert "完成情况不能超过 2000 个字" in client.get("/d/alpha/meetings/actions").get_data(as_text=True)
     assert in_db(app, a, lambda: db.session.get(ActionItem, aid).done_on) is None
     assert post(client, f"{base}/actions/{aid}/done", {"done_note": "摊点已清理，纳入每日巡查",
                                                        "back": "actions"}).status_code == 302

@@ -78,7 +78,7 @@ class ActionForm(Form):
 
 
 class DoneForm(Form):
-    done_note = TextAreaField("完成情况", validators=[DataRequired("请填写完成情况。"), Length(max=2000)])
+    done_note = TextAreaField("完成情况", validators=[DataRequired("请填写完成情况。"), Length(max=2000, message="完成情况不能超过 2000 个字。")])
 
 
 class CadenceForm(Form):

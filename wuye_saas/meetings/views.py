@@ -387,7 +387,8 @@ def complete_action(meeting_id, action_item_id):
                 db.session.commit()
                 flash(f"已标记完成：{action.task}。", "success")
         else:
-            flash("请填写完成情况。", "danger")
+            # The form's own message (empty, too long, an expired page), not a guess at it.
+            flash(next(iter(form.errors.values()))[0], "danger")
         return redirect(url_for("meetings.actions"))
     return _step(meeting, DoneForm(), "done", lambda f: logic.complete_action(meeting, action, f.done_note.data),
                  f"已标记完成：{action.task}。", focus={"action": action.id})
