@@ -68,20 +68,45 @@ def app(tmp_path_factory):
 _owner_engines = {}
 
 
+def _pg_wipe(conn, tables) -> None:
+    """Empty the tables a test filled. TRUNCATE of all ~240 tables (partitions included) makes
+    new files for every one and costs ~1.5 s a test, most of the PostgreSQL run; DELETE of the
+    few non-empty ones, children first, costs milliseconds. Their sequences start again at 1 as
+    TRUNCATE … RESTART IDENTITY would. If a DELETE is refused (a reference the metadata does not
+    order), TRUNCATE … CASCADE does it the slow way."""
+    probe = " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables)
+    filled = {row[0] for row in conn.execute(text(probe))}
+    if not filled:
+        return
+    try:
+        with conn.begin_nested():
+            for t in tables:
+                if t.name in filled:
+                    conn.execute(text(f'DELETE FROM "{t.name}"'))
+    except Exception:  # noqa: BLE001
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        return
+    with_ids = [f'"{t.name}"' for t in tables if t.name in filled and "id" in t.c]
+    conn.execute(text("SELECT setval(s, 1, false) FROM unnest(CAST(:names AS text[])) AS n, "
+                      "pg_get_serial_sequence(n, 'id') AS s WHERE s IS NOT NULL"),
+                 {"names": with_ids})
+
+
 def _wipe():
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
         owner_url = current_app.config.get("DATABASE_OWNER_URL")
         if owner_url:
-            # The application's role may not TRUNCATE (and row-level security would not hold
-            # it anyway): the owner wipes, on a connection of its own.
+            # The application's role may not DELETE everywhere (and row-level security would
+            # hide rows from it anyway): the owner wipes, on a connection of its own.
             if owner_url not in _owner_engines:
                 _owner_engines[owner_url] = create_engine(owner_url, poolclass=NullPool)
             with _owner_engines[owner_url].begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                _pg_wipe(conn, tables)
             return
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        _pg_wipe(db.session.connection(), tables)
     else:
         for t in tables:
             db.session.execute(t.delete())

@@ -30,3 +30,4 @@ from .matters.models import MatterFiling, MatterRule  # noqa: F401
 from .hiring.models import (  # noqa: F401
     HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
 )
+from .events import DomainEvent  # noqa: F401

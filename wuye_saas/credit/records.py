@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import policy
+from .. import events, policy
 from ..auth.models import Membership
 from ..evaluation.models import LISTS, Assessment, Evaluation
 from ..extensions import db
@@ -71,6 +71,9 @@ def _new_record(firm_id: int, kind: CreditRecordKind, occurred_on: date, title: 
                        valid_until=occurred_on + timedelta(days=kind.validity_days), source=source,
                        source_ref=source_ref, evidence=evidence, created_by_id=user_id)
     db.session.add(rec)
+    db.session.flush()
+    events.emit("credit.recorded", "credit_record", rec.id,
+                data={"firm_id": firm_id, "nature": kind.nature, "source": source})
     return rec
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import insert, select, update
 
-from .. import audit
+from .. import audit, events
 from ..extensions import db
 from ..jobs import JobRun, job
 from ..tenancy import current_tenant_id
@@ -40,14 +40,19 @@ def escalate_overdue(run: JobRun, at_iso: str) -> None:
     while True:
         # SKIP LOCKED on PostgreSQL: a concurrent run leaves these rows to this one (SQLite has
         # one writer and ignores it).
-        ids = list(db.session.execute(due.limit(CHUNK).with_for_update(skip_locked=True)).scalars())
-        if not ids:
+        rows = db.session.execute(due.add_columns(Demand.compound_id, Demand.number).limit(CHUNK)
+                                  .with_for_update(skip_locked=True)).all()
+        if not rows:
             break
+        ids = [r[0] for r in rows]
         db.session.execute(update(Demand).where(Demand.id.in_(ids), Demand.escalated_at.is_(None))
                            .values(escalated_at=at).execution_options(synchronize_session=False))
         db.session.execute(insert(DemandEvent), [
             {"tenant_id": tenant_id, "demand_id": i, "kind": "escalated", "at": at, "user_id": None,
              "actor": SYSTEM, "note": "超过办理时限未办结，自动升级街道督办", "data": {}} for i in ids])
+        for i, compound_id, number in rows:
+            events.emit("demand.escalated", "demand", i, compound_id=compound_id, at=at,
+                        data={"number": number})
         done += len(ids)
         run.report(done, total, f"已升级 {done} / {total} 件")
     if done:

@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import policy
+from .. import events, policy
 from ..auth.models import Membership
 from ..extensions import db
 from ..org.models import Compound, Contract, Department, Firm, Household
@@ -454,6 +454,8 @@ def _event(d: Demand, kind: str, actor: str, user_id: int | None, note: str = ""
                      note=note, data=data or {})
     db.session.add(ev)
     db.session.flush()
+    events.emit(f"demand.{kind}", "demand", d.id, compound_id=d.compound_id, at=ev.at,
+                data={"number": d.number, "status": d.status})
     return ev
 
 

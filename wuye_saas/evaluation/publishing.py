@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from .. import policy
+from .. import events, policy
 from ..auth.models import Membership
 from ..extensions import db
 from ..timeutil import now, today
@@ -107,6 +107,7 @@ def publish(m: Membership, ev: Evaluation) -> int:
     db.session.flush()
     from ..credit.records import sync_evaluation  # lazy: credit is another area
     sync_evaluation(ev)
+    events.emit("evaluation.published", "evaluation", ev.id, data={"name": ev.name})
     return open_consequences(ev)
 
 

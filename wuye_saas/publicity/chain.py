@@ -23,6 +23,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from .. import events
 from ..extensions import db
 from ..tenancy import Tenant, current_tenant_id
 from ..timeutil import now
@@ -78,6 +79,8 @@ def publish(compound_id: int, kind: str, title: str, content: dict, *, user=None
     p.key_id, p.signature = keys.sign(district_slug(), compound_id, p.seq, p.content_hash)
     db.session.add(p)
     db.session.flush()
+    events.emit("publication.issued", "publication", p.id, compound_id=compound_id,
+                data={"kind": kind, "seq": p.seq, "title": title})
     return p
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit, policy
+from .. import audit, events, policy
 from ..audit import AuditEvent
 from ..auth.models import Membership
 from ..extensions import db
@@ -127,6 +127,8 @@ def raise_objection(p: Publication, m: Membership, line_key: str, question: str)
     obj = Objection(publication_id=p.id, line=text[:200], question=question, asked_by=m.user_id, status="open")
     db.session.add(obj)
     db.session.flush()
+    events.emit("objection.raised", "objection", obj.id, compound_id=p.compound_id,
+                data={"publication_id": p.id})
     return obj
 
 

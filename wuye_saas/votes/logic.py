@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit, policy, timeutil
+from .. import audit, events, policy, timeutil
 from ..extensions import db
 from ..money import fmt_yuan
 from ..org.models import Building, Compound, Household
@@ -224,6 +224,7 @@ def open_vote(vote: OwnerVote) -> dict:
     items_of(vote)
     roll.fix_roll(vote, today())
     db.session.flush()
+    events.emit("vote.opened", "vote", vote.id, compound_id=vote.compound_id, data={"title": vote.title})
     return {}
 
 
