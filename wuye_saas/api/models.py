@@ -24,6 +24,7 @@ SCOPES = {
 class ApiClient(TenantScoped, db.Model):
     __tablename__ = "api_client"
     __audit_exclude__ = {"secret_hash"}
+    __audit_derived__ = {"last_used_at"}   # bumped by every call; the calls themselves are audited
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     scopes: Mapped[list] = mapped_column(JSON, default=list)

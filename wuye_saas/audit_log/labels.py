@@ -230,6 +230,8 @@ ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
                       "party_reported_by_id": "登记人（社区）", "decided_at": "街道签收/退回时间",
                       "decided_by_id": "街道经办人", "return_reason": "退回理由"},
     "matter_rule": {"threshold_fen": "支出报备标准"},
+    "api_client": {"scopes": "权限范围", "key_id": "客户端标识", "secret_hash": "密钥",
+                   "rate_per_minute": "每分钟调用上限", "rotated_at": "密钥轮换时间"},
     "fund_rule": {"cost_fen_per_m2": "每平方米建安造价", "rate_percent": "首期交存比例（%）",
                   "revenue_rule": "适用公共收益补充维修资金规定", "revenue_percent": "公共收益补充比例（%）"},
     "fund_allocation": {"entry_id": "维修资金分录", "entries": "补记笔数", "basis": "分摊方式", "building_ids": "涉及楼栋",
