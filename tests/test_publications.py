@@ -56,7 +56,7 @@ def test_standing_notice_has_the_eleven_items(app, client, world):
     resp = post(client, _new(a.compound1, "standing_notice"), STANDING)
     assert resp.status_code == 302
     (pub,) = _pubs(app, world)
-    assert [ln["key"] for ln in pub["content"]["lines"]] == ELEVEN
+    assert [ln["key"] for ln in pub["content"]["lines"]] == ELEVEN + ["执行日期"]
     lines = _lines(pub)
     assert lines["企业名称"] == "甲区第1物业公司"
     assert lines["收费标准"] == "0.85 元/㎡·月"
@@ -90,7 +90,7 @@ def test_standing_notice_under_guided_price(app, client, world):
     assert post(client, _new(a.compound1, "standing_notice"), STANDING).status_code == 302
     (pub,) = _pubs(app, world)
     lines = _lines(pub)
-    assert [ln["key"] for ln in pub["content"]["lines"]] == ELEVEN + ["基准价", "浮动幅度", "实际收费标准"]
+    assert [ln["key"] for ln in pub["content"]["lines"]] == ELEVEN + ["基准价", "浮动幅度", "实际收费标准", "执行日期"]
     assert lines["价格管理形式"] == "政府指导价"
     assert lines["基准价"] == "0.80 元/㎡·月"
     assert lines["浮动幅度"] == "上下浮动不超过 10.00%"

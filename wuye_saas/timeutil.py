@@ -24,3 +24,8 @@ def today() -> date:
 def fmt_datetime(dt: datetime | None) -> str:
     loc = local(dt)
     return loc.strftime("%Y-%m-%d %H:%M") if loc else ""
+
+
+def day_start_utc(d: date) -> datetime:
+    """Shanghai midnight at the start of `d`, as naive UTC (how times are stored)."""
+    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)

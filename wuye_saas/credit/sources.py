@@ -27,14 +27,14 @@ Rules:
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from sqlalchemy import and_, select
 
 from ..demands.models import Demand
 from ..extensions import db
 from ..org.models import Compound, Contract, Firm
-from ..timeutil import SHANGHAI, local
+from ..timeutil import day_start_utc, local
 from . import defaults
 from .models import CreditRecord
 from .records import _new_record
@@ -112,11 +112,6 @@ def _month_start(d: date) -> date:
     return date(d.year, d.month, 1)
 
 
-def _utc(d: date) -> datetime:
-    """Shanghai midnight at the start of `d`, as naive UTC (how times are stored)."""
-    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def sync_demands(on: date) -> int:
     """Bad records for firms whose escalated demands reached the threshold this month or the last."""
     kind = defaults.kind(OVERDUE_KIND)
@@ -133,7 +128,7 @@ def sync_demands(on: date) -> int:
         rows = db.session.execute(
             select(Demand.firm_id, Demand.escalated_at, Demand.number)
             .where(Demand.assignee_kind == "firm", Demand.firm_id.is_not(None),
-                   and_(Demand.escalated_at >= _utc(start), Demand.escalated_at < _utc(min(end, on + timedelta(days=1)))))
+                   and_(Demand.escalated_at >= day_start_utc(start), Demand.escalated_at < day_start_utc(min(end, on + timedelta(days=1)))))
             .order_by(Demand.firm_id, Demand.escalated_at, Demand.id)).all()
         by_firm: dict[int, list] = {}
         for firm_id, at, number in rows:

@@ -22,7 +22,7 @@ from .. import events, policy
 from ..auth.models import Membership
 from ..extensions import db
 from ..org.models import Compound, Contract, Department, Firm, Household
-from ..timeutil import local, now, today
+from ..timeutil import day_start_utc, local, now, today
 from ..volunteers import logic as volunteer_logic
 from .models import (
     ASSIGNEE_KINDS, CHANNELS, HOTLINE_12345, ONLINE, SATISFACTION, STATUSES, URGENCIES, Demand, DemandCategory,
@@ -247,19 +247,15 @@ def month_starts(at: datetime, n: int = HOTLINE_MONTHS) -> list[date]:
     return out[::-1]
 
 
-def _utc_start(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day) - timedelta(hours=8)   # Shanghai midnight as naive UTC
-
-
 def hotline_by_month(scope, at: datetime, n: int = HOTLINE_MONTHS) -> list[tuple[date, int]]:
     """12345 热线诉求量 per month (received in the Shanghai month) over the demands `scope` sees
     (a membership or a dashboard node): one grouped query whatever the months or compounds."""
     months = month_starts(at, n)
 
     def build():   # once per scope and months (policy.built)
-        bounds = [_utc_start(m) for m in months]
+        bounds = [day_start_utc(m) for m in months]
         nxt = months[-1] + timedelta(days=32)
-        end = _utc_start(nxt.replace(day=1))
+        end = day_start_utc(nxt.replace(day=1))
         # The month index by range on received_at (indexable, the same on SQLite and PostgreSQL).
         idx = case(*[(Demand.received_at < b, i - 1) for i, b in enumerate(bounds[1:], start=1)], else_=n - 1)
         inner = select(idx.label("i")).where(

@@ -14,7 +14,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import and_, case, column, func, literal, or_, select, table as table_clause, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,7 +29,7 @@ from ..org.models import (
     Building, Community, Compound, Contract, Firm, Household, HouseholdClass, HouseholdClassLink, Street,
 )
 from ..tenancy import current_tenant_id, system_scope
-from ..timeutil import now, today
+from ..timeutil import day_start_utc, now, today
 from . import compute, sums
 from .models import Bill, BillingRun, BillSum, CreditNote, FeeAssignment, FeePolicy, HoldbackCredit, Payment
 
@@ -37,6 +38,11 @@ SKIP_NO_CONTRACT = "该月没有有效的物业服务合同"
 SKIP_NO_ASSIGNMENT = "该月未分配收费政策"
 SKIP_NO_VERSION = "收费政策在该月没有已生效的版本"
 SKIP_NO_HOUSEHOLDS = "小区没有住户"
+# 明码标价规定: a changed price is posted a month before it applies. The price billed for a month
+# must be the one of the compound's latest 收费公示 posted at least PRICE_NOTICE_MONTHS before the
+# month starts; a compound whose older notice shows another price is not billed at the new one.
+PRICE_NOTICE_MONTHS = 1
+SKIP_PRICE_NOTICE = "新收费标准未提前一个月公示（明码标价规定），暂不能按新标准开具账单"
 STATISTICS_AFTER = 10_000    # bills issued by a run before the planner's statistics are refreshed
 CHUNK_HOUSEHOLDS = 20_000   # households per chunk (= per commit); a compound is never split
 
@@ -196,6 +202,7 @@ def plan_run(br: BillingRun) -> tuple[list[CompoundPlan], dict[str, list[str]]]:
         .options(selectinload(FeePolicy.grades), selectinload(FeePolicy.concessions))
         .order_by(FeePolicy.valid_from, FeePolicy.id)).all(), lambda r: r.fam) if families else {}
 
+    noticed = noticed_prices(ids, month)
     plans, skipped = [], defaultdict(list)
     terms_cache = {}
     for cid, name in names.items():
@@ -218,12 +225,52 @@ def plan_run(br: BillingRun) -> tuple[list[CompoundPlan], dict[str, list[str]]]:
         terms = terms_cache.setdefault(policy.id, compute.terms_of(policy))
         ct = compute.ContractTerms(contract.firm_id, contract.service_grade, contract.fee_rate, contract.start_date)
         try:
-            compute.unit_price(terms, ct)  # a pricing problem skips the compound with its reason
+            price = compute.unit_price(terms, ct)  # a pricing problem skips the compound with its reason
         except compute.PricingProblem as exc:
             skipped[str(exc)].append(name)
             continue
+        if not price_noticed(noticed.get(cid), price):
+            skipped[SKIP_PRICE_NOTICE].append(name)
+            continue
         plans.append(CompoundPlan(cid, name, ct, policy, terms, counts[cid]))
     return plans, dict(skipped)
+
+
+def notice_deadline(month: date) -> date:
+    """The last day a notice of a price billed from `month` may be posted (Shanghai date)."""
+    y, m = divmod(month.year * 12 + month.month - 1 - PRICE_NOTICE_MONTHS, 12)
+    return date(y, m + 1, 1)
+
+
+def noticed_prices(compound_ids, month: date) -> dict[int, dict]:
+    """{compound: the price of its latest 收费公示 posted by notice_deadline(month)}. Notices
+    published before prices were kept in them say nothing and are passed over."""
+    from ..publicity.models import Publication    # publicity builds on fees, not the reverse
+
+    cutoff = day_start_utc(notice_deadline(month) + timedelta(days=1))
+    rows = db.session.execute(select(Publication.compound_id, Publication.content).where(
+        Publication.compound_id.in_(compound_ids), Publication.kind == "standing_notice",
+        Publication.published_at < cutoff).order_by(Publication.compound_id, Publication.seq))
+    out = {}
+    for cid, content in rows:
+        price = (content or {}).get("price")
+        if isinstance(price, dict):
+            out[cid] = price
+    return out
+
+
+def price_noticed(noticed: dict | None, price: tuple) -> bool:
+    """Whether the billed (rate, flat 分) is the noticed one; True without a priced notice (the
+    publicity schedule flags a missing notice; it cannot tell a change from the first price)."""
+    if noticed is None:
+        return True
+    rate, flat = price
+    if flat is not None or noticed.get("flat_fen") is not None:
+        return noticed.get("flat_fen") == flat
+    try:
+        return noticed.get("rate") is not None and Decimal(noticed["rate"]) == rate
+    except (ArithmeticError, TypeError, ValueError):
+        return False
 
 
 def chunks(plans: list[CompoundPlan], size: int | None = None):

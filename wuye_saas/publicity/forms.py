@@ -45,6 +45,9 @@ class StandingNoticeForm(Form):
                         validators=[DataRequired("请填写收费项目。"), Length(max=200)])
     basis_text = TextAreaField("收费依据", default=STANDING_DEFAULTS["basis_text"],
                                validators=[DataRequired("请填写收费依据。"), Length(max=500)])
+    applies_from = DateField("执行日期", validators=[Optional()],
+                             description="收费标准调整时填写新标准的执行日期：须至少提前一个月公示，"
+                                         "否则账单开具时不按新标准计收。留空为今天。")
 
 
 class DisclosureForm(PeriodMixin, Form):

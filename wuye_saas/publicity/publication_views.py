@@ -42,7 +42,8 @@ def index():
 def _content(template: str, compound: Compound, kind: str | None, form, today: date) -> tuple[dict, str, date | None, date | None]:
     """(content, title, period start, period end) from the form; raises tc.ContentProblem."""
     if template == "standing_notice":
-        return tc.standing_notice(compound.id, today, texts_of(form)), tc.title_for(template, compound), None, None
+        content = tc.standing_notice(compound.id, today, texts_of(form), form.applies_from.data)
+        return content, tc.title_for(template, compound), None, None
     start, end = form.start.data, form.end.data
     if end > today:
         raise tc.ContentProblem("公示期截止日期不能晚于今天", "end")

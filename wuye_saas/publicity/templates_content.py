@@ -81,6 +81,12 @@ class Price:
     standard: str                # the fee standard actually charged, as text
     base: str | None = None      # 政府指导价: base price
     spread: str | None = None    # 政府指导价: float range
+    rate: Decimal | None = None  # what billing charges: 元/㎡·月 …
+    flat_fen: int | None = None  # … or 分 per household
+
+    def key(self) -> dict:
+        """The billed price as plain values, kept in the notice so billing can compare."""
+        return {"rate": _num(self.rate) if self.rate is not None else None, "flat_fen": self.flat_fen}
 
 
 def price_of(compound_id: int, on: date) -> Price:
@@ -92,23 +98,29 @@ def price_of(compound_id: int, on: date) -> Price:
     g = next((x for x in (p.grades if p else []) if x.grade == c.service_grade), None)
     if p is None or g is None:
         # No district policy for this compound: the contract's rate is the market price.
-        return Price("市场调节价", BASES["per_m2"], f"{_num(c.fee_rate)} 元/㎡·月")
+        return Price("市场调节价", BASES["per_m2"], f"{_num(c.fee_rate)} 元/㎡·月", rate=c.fee_rate)
     if p.basis == "per_household" and g.flat_fen is not None:
-        return Price(p.price_regime, BASES[p.basis], f"{fmt_yuan(g.flat_fen).lstrip('¥')} 元/户·月")
+        return Price(p.price_regime, BASES[p.basis], f"{fmt_yuan(g.flat_fen).lstrip('¥')} 元/户·月",
+                     flat_fen=g.flat_fen)
     if p.price_regime == "政府指导价":
         spread = g.float_percent or Decimal(0)
         return Price(p.price_regime, BASES[p.basis], f"{_num(c.fee_rate)} 元/㎡·月",
-                     base=f"{_num(g.rate)} 元/㎡·月", spread=f"上下浮动不超过 {_num(spread)}%")
-    return Price(p.price_regime, BASES[p.basis], f"{_num(g.rate)} 元/㎡·月")
+                     base=f"{_num(g.rate)} 元/㎡·月", spread=f"上下浮动不超过 {_num(spread)}%", rate=c.fee_rate)
+    return Price(p.price_regime, BASES[p.basis], f"{_num(g.rate)} 元/㎡·月", rate=g.rate)
 
 
-def standing_notice(compound_id: int, on: date, texts: dict) -> dict:
+def standing_notice(compound_id: int, on: date, texts: dict, applies_from: date | None = None) -> dict:
     """明码标价规定 第六条: the eleven items, and under 政府指导价 base price, float range and
-    actual price. `texts`: payer, service_content, items, basis_text (the firm's wording)."""
-    c = current_contract(compound_id, on)
+    actual price. `texts`: payer, service_content, items, basis_text (the firm's wording).
+    `applies_from` (a later day): a changed price noticed ahead — posted at least a month before
+    it applies, which billing checks (fees/billing.py, PRICE_NOTICE_MONTHS)."""
+    applies_from = applies_from or on
+    if applies_from < on:
+        raise ContentProblem("执行日期不能早于今天", "applies_from")
+    c = current_contract(compound_id, applies_from)
     if c is None:
-        raise ContentProblem("该小区当前没有有效的物业服务合同")
-    price = price_of(compound_id, on)
+        raise ContentProblem("该小区在执行日期没有有效的物业服务合同", "applies_from" if applies_from > on else None)
+    price = price_of(compound_id, applies_from)
     lines = [
         line("企业名称", c.firm.name),
         line("收费对象", texts["payer"]),
@@ -125,7 +137,9 @@ def standing_notice(compound_id: int, on: date, texts: dict) -> dict:
     if price.regime == "政府指导价":
         lines += [line("基准价", price.base), line("浮动幅度", price.spread),
                   line("实际收费标准", price.standard)]
-    return {"template": "standing_notice", "lines": lines}
+    lines.append(line("执行日期", _cn(applies_from)))
+    return {"template": "standing_notice", "lines": lines, "applies_from": applies_from.isoformat(),
+            "price": price.key()}
 
 
 def _snapshot(compound_id: int, kind: str, start: date, end: date) -> dict:
