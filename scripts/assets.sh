@@ -10,6 +10,11 @@ fi
 
 nm=node_modules
 out=static/vendor
+# Up to date (copied after the last install and after this script changed): leave it alone, so
+# a test run beside another (CI runs two suites at once) never finds the folder half-copied.
+if [[ -f "$out/.copied" && "$out/.copied" -nt "$nm/.package-lock.json" && "$out/.copied" -nt "$0" ]]; then
+  exit 0
+fi
 # Rebuild from scratch so the folder holds exactly these files.
 rm -rf "$out"
 mkdir -p "$out/bootstrap-icons/fonts"
@@ -25,4 +30,5 @@ chart="$nm/chart.js/dist/chart.umd.min.js"
 [[ -f "$chart" ]] || chart="$nm/chart.js/dist/chart.umd.js"
 cp "$chart" "$out/chart.umd.min.js"
 
+touch "$out/.copied"
 echo "assets: static/vendor ready"
