@@ -313,6 +313,8 @@ def _publish_history(rng: random.Random, demo_compound_id: int, demo_firm_id: in
 
     # The demo compound's owner votes publish their notices and results in the same chain.
     plan += plan_votes(random.Random(rng.random()), demo_compound_id, chair, on, at_now)
+    if chair is not None and demo_compound_id in compounds:
+        plan += _committee_documents(compounds[demo_compound_id], chair, on, at_now)
     plan.sort(key=lambda x: (x[0], x[1]))
     # The demo district signs its publications like any other, with a key in use since its first
     # one; made here if the key directory has none (whatever WUYE_KEYS_AUTO_CREATE says).
@@ -327,6 +329,40 @@ def _publish_history(rng: random.Random, demo_compound_id: int, demo_firm_id: in
             if item[0] == demo_compound_id and item[3] == "public_revenue" and item[4:6] == demo_quarter:
                 statement = p
     return made, statement
+
+
+COMMITTEE_WORK = ("本半年召开业委会会议 3 次（每次过半数委员出席），列席社区“1+3+N”联席会议 6 次；"
+                  "督促物业整改电梯困人、地下车库漏水等问题 5 项，均已办结；核对物业公示 4 份，就停车收入提出质询 1 次，"
+                  "已获答复。")
+COMMITTEE_DECISIONS = "同意由公共收益列支更换 3 号楼单元门禁（7 名委员中 6 名签字同意），费用公示后实施。"
+RULES_TEXT = ("第一条 为维护本物业管理区域内全体业主的合法权益，根据《中华人民共和国民法典》《物业管理条例》，"
+              "制定本规约。\n第二条 业主应当按时交纳物业服务费，不得以未享受或者无需接受相关物业服务为由拒绝交纳。\n"
+              "第三条 业主不得擅自改变房屋承重结构，不得违法搭建建筑物、构筑物，不得占用、损坏共用部位和共用设施设备。\n"
+              "第四条 共有部分的经营收益属于全体业主，主要用于补充专项维修资金，每季度公布一次。")
+
+
+def _committee_documents(c: Compound, chair: User, on: date, at_now: datetime) -> list[tuple]:
+    """The demo committee's own publications: its 管理规约 as the owners adopted it, and its report
+    of the last finished half-year (北京 第44条（八）), each at a fixed moment (no draw from rng)."""
+    half_end = date(on.year, 6, 30) if on.month > 6 else date(on.year - 1, 12, 31)
+    half_start = date(half_end.year, 1 if half_end.month == 6 else 7, 1)
+    adopted = on - timedelta(days=420)
+
+    def publisher(template, content, title, start=None, end=None):
+        return lambda at: publications.publish(c, template, content, title, user=chair, start=start, end=end,
+                                               at=at, publisher=chair.display_name)
+
+    rules = tc.committee_rules(c.id, "管理规约", adopted, None, RULES_TEXT, on)
+    news = tc.committee_news(half_start, half_end, COMMITTEE_WORK, COMMITTEE_DECISIONS)
+    moment = lambda d: min(datetime.combine(d, time(10), SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None),
+                           at_now - timedelta(minutes=5))   # noqa: E731
+    return [(c.id, moment(adopted + timedelta(days=3)),
+             publisher("committee_rules", rules, tc.title_for("committee_rules", c, doc="管理规约")),
+             None, None, None, chair.display_name, chair),
+            (c.id, moment(half_end + timedelta(days=8)),
+             publisher("committee_news", news, tc.title_for("committee_news", c, start=half_start, end=half_end),
+                       half_start, half_end),
+             None, half_start, half_end, chair.display_name, chair)]
 
 
 def _publish_one(item: tuple, c: Compound, rng: random.Random):

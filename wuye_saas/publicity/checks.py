@@ -26,8 +26,9 @@ from .models import LEDGER_KINDS, OBJECTION_STATUSES, Objection, Publication, Pu
 FIRM_ROLES = policy.FIRM_ROLES
 # Publications that are not about one ledger: who is answerable for them.
 KIND_KEEPER = {"standing_notice": "firm", "disclosure": "firm", "vote_notice": "committee",
-               "vote_result": "committee"}
+               "vote_result": "committee", "committee_news": "committee", "committee_rules": "committee"}
 KIND_LEDGER = {"fund_use": "maintenance_fund"}
+COMMITTEE_KINDS = ("committee_news", "committee_rules")
 
 
 class CheckProblem(ValueError):
@@ -117,6 +118,9 @@ def raise_objection(p: Publication, m: Membership, line_key: str, question: str)
         # Minutes are the community's record of a meeting the committee attended, not a firm's
         # or committee's account: disagreement goes back to the meeting, not to an answerer.
         raise CheckProblem("联席会议纪要由社区发布，不适用质询；如有异议请向社区提出，或列入下次联席会议议题。", "line")
+    if p.kind in COMMITTEE_KINDS:
+        # The committee's own documents: it would be asking itself.
+        raise CheckProblem("业委会自己发布的文件不适用质询；业主如有异议可向业委会或社区提出。", "line")
     line = next((ln for ln in lines(p) if str(ln["key"]) == (line_key or "")), None)
     if line is None:
         raise CheckProblem("请选择公示中的一项内容。", "line")

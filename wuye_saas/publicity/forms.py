@@ -60,6 +60,27 @@ class DisclosureForm(PeriodMixin, Form):
     performance = TextAreaField("履行情况", validators=[DataRequired("请填写合同履行情况。"), Length(max=2000)])
 
 
+class CommitteeNewsForm(PeriodMixin, Form):
+    """北京 第44条（八）: the committee reports its work to the owners regularly; 第45条: what a
+    meeting decided is posted within three days."""
+    start = DateField("通报期间起", validators=[InputRequired("请填写通报期间的起始日期。")])
+    end = DateField("通报期间止", validators=[InputRequired("请填写通报期间的截止日期。")])
+    work = TextAreaField("工作情况", validators=[DataRequired("请填写本期工作情况。"), Length(max=5000)],
+                         description="例如：召开业委会会议次数、督促物业整改事项、维修资金与公共收益监督情况。")
+    decisions = TextAreaField("会议确定事项", validators=[Optional(), Length(max=5000)],
+                              description="业委会会议确定的事项（须过半数委员签字同意），会后三日内公示。")
+
+
+class CommitteeRulesForm(Form):
+    """管理规约 and 业主大会议事规则 as the owners adopted them (民法典 第278条: decided by the owners)."""
+    doc = SelectField("文件", choices=[("管理规约", "管理规约"), ("业主大会议事规则", "业主大会议事规则")],
+                      validators=[InputRequired("请选择文件。")])
+    adopted_on = DateField("业主大会通过日期", validators=[InputRequired("请填写业主大会通过的日期。")])
+    vote_id = SelectField("业主表决", coerce=str, validate_choice=False, choices=[("", "（未在系统中表决）")],
+                          description="在系统中计票通过的表决，公示时一并列出表决结果。")
+    body = TextAreaField("正文", validators=[DataRequired("请填写文件正文。"), Length(max=20000)])
+
+
 class StatementForm(PeriodMixin, Form):
     start = DateField("公示期起", validators=[InputRequired("请填写公示期起始日期。")])
     end = DateField("公示期止", validators=[InputRequired("请填写公示期截止日期。")])

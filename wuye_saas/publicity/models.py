@@ -27,6 +27,8 @@ PUBLICATION_KINDS = {
     "meeting_minutes": "联席会议纪要",
     "tender_notice": "物业选聘招标公告",
     "hiring_result": "物业选聘结果公示",
+    "committee_news": "业委会工作动态",
+    "committee_rules": "管理规约与议事规则",
 }
 FREQUENCIES = {"monthly": "每月", "quarterly": "每季度", "half_yearly": "每半年", "yearly": "每年",
                "standing": "长期公示"}

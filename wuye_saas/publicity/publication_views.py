@@ -15,12 +15,15 @@ from ..org.models import Compound
 from ..web import current_membership, get_or_404, page_arg, render, tenant_blueprint
 from . import chain, publications
 from . import templates_content as tc
-from .forms import DisclosureForm, StandingNoticeForm, StatementForm, texts_of
+from .forms import (
+    CommitteeNewsForm, CommitteeRulesForm, DisclosureForm, StandingNoticeForm, StatementForm, texts_of,
+)
 from .models import LEDGER_KINDS, PUBLICATION_KINDS, Publication
 
 bp = tenant_blueprint("publications", __name__, "/publications")
 
-FORMS = {"standing_notice": StandingNoticeForm, "disclosure": DisclosureForm, "ledger_statement": StatementForm}
+FORMS = {"standing_notice": StandingNoticeForm, "disclosure": DisclosureForm, "ledger_statement": StatementForm,
+         "committee_news": CommitteeNewsForm, "committee_rules": CommitteeRulesForm}
 
 
 @bp.route("/")
@@ -44,10 +47,16 @@ def _content(template: str, compound: Compound, kind: str | None, form, today: d
     if template == "standing_notice":
         content = tc.standing_notice(compound.id, today, texts_of(form), form.applies_from.data)
         return content, tc.title_for(template, compound), None, None
+    if template == "committee_rules":
+        content = tc.committee_rules(compound.id, form.doc.data, form.adopted_on.data, record_id(form.vote_id.data),
+                                     form.body.data or "", today)
+        return content, tc.title_for(template, compound, doc=form.doc.data), None, None
     start, end = form.start.data, form.end.data
     if end > today:
         raise tc.ContentProblem("公示期截止日期不能晚于今天", "end")
-    if template == "disclosure":
+    if template == "committee_news":
+        content = tc.committee_news(start, end, form.work.data or "", form.decisions.data or "")
+    elif template == "disclosure":
         content = tc.disclosure(compound.id, start, end, texts_of(form))
     else:
         content = tc.ledger_statement(compound.id, kind, start, end)
@@ -71,9 +80,12 @@ def new():
         abort(403)
     defaults = {"start": _arg_date("start") or date(today.year, 1, 1), "end": _arg_date("end") or today}
     form = FORMS[template](data=defaults if request.method == "GET" else None)
+    if template == "committee_rules":
+        form.vote_id.choices += [(str(v.id), f"{v.title}（{v.closes_on or ''}）") for v in _passed_votes(compound.id)]
     valid = request.method == "POST" and form.validate_on_submit()
     preview, problem = None, None
-    if request.method == "GET" or valid:
+    # A committee document's form starts empty: nothing to preview until it is filled in.
+    if (request.method == "GET" and template not in tc.COMMITTEE_TEMPLATES) or valid:
         try:
             preview = _content(template, compound, kind, form, today)
         except tc.ContentProblem as exc:
@@ -90,6 +102,13 @@ def new():
     status = 422 if request.method == "POST" else 200
     return render("publicity/publications/new.html", form=form, compound=compound, tpl=template, kind=kind,
                   templates=tc.TEMPLATES, kinds=LEDGER_KINDS, preview=preview, problem=problem), status
+
+
+def _passed_votes(compound_id: int):
+    from ..votes.models import OwnerVote   # votes build on publicity, not the reverse
+    return db.session.execute(select(OwnerVote).where(
+        OwnerVote.compound_id == compound_id, OwnerVote.status == "closed", OwnerVote.passed.is_(True))
+        .order_by(OwnerVote.closes_on.desc(), OwnerVote.id.desc())).scalars().all()
 
 
 def _arg_date(name: str) -> date | None:

@@ -25,7 +25,10 @@ from .models import LEDGER_KINDS, FundAllocation
 HOTLINE = "12358"  # 全国价格举报电话 (明码标价规定 第六条)
 
 TEMPLATES = {"standing_notice": "收费公示（明码标价）", "disclosure": "物业服务信息公开（民法典第943条）",
-             "ledger_statement": "账目收支公示"}
+             "ledger_statement": "账目收支公示", "committee_news": "业委会工作动态",
+             "committee_rules": "管理规约与议事规则"}
+# Published by the compound's committee (业委会/物管会), not by the firm.
+COMMITTEE_TEMPLATES = ("committee_news", "committee_rules")
 
 # Defaults the firm may change before publishing.
 STANDING_DEFAULTS = {
@@ -224,9 +227,45 @@ def disclosure(compound_id: int, start: date, end: date, texts: dict) -> dict:
     return {"template": "disclosure", "lines": lines, "statements": [fund, revenue]}
 
 
+def committee_news(start: date, end: date, work: str, decisions: str) -> dict:
+    """北京 第44条（八）, 第45条: the committee's report of its work, and what its meetings decided."""
+    if start > end:
+        raise ContentProblem("开始日期不能早于结束日期", "end")
+    lines = [line("通报期间", f"{_cn(start)}至{_cn(end)}"), line("工作情况", work.strip())]
+    if decisions.strip():
+        lines.append(line("会议确定事项", decisions.strip()))
+    return {"template": "committee_news", "lines": lines}
+
+
+def committee_rules(compound_id: int, doc: str, adopted_on: date, vote_id: int | None, body: str,
+                    today: date) -> dict:
+    """管理规约 / 业主大会议事规则 as adopted; a vote counted in the product is named with its
+    result (its own publication holds the count)."""
+    from ..votes.models import OwnerVote   # votes build on publicity, not the reverse
+
+    if adopted_on > today:
+        raise ContentProblem("通过日期不能晚于今天", "adopted_on")
+    lines = [line("文件名称", doc), line("业主大会通过日期", _cn(adopted_on))]
+    if vote_id:
+        vote = db.session.get(OwnerVote, vote_id)
+        if vote is None or vote.compound_id != compound_id or vote.status != "closed":
+            raise ContentProblem("请选择本小区已计票的业主表决", "vote_id")
+        if not vote.passed:
+            raise ContentProblem("所选表决未通过，不能作为通过依据", "vote_id")
+        summary = (vote.result or {}).get("summary", "")
+        lines.append(line("业主表决", f"{vote.title}（{summary}）" if summary else vote.title))
+    lines.append(line("正文", body.strip()))
+    return {"template": "committee_rules", "doc": doc, "adopted_on": adopted_on.isoformat(),
+            "vote_id": vote_id, "lines": lines}
+
+
 def title_for(template: str, compound: Compound, kind: str | None = None, start: date | None = None,
-              end: date | None = None) -> str:
+              end: date | None = None, doc: str | None = None) -> str:
     period = f"（{start.isoformat()}至{end.isoformat()}）" if start and end else ""
+    if template == "committee_news":
+        return f"{compound.name}业委会工作动态{period}"
+    if template == "committee_rules":
+        return f"{compound.name}{doc}"
     if template == "standing_notice":
         return f"{compound.name}物业服务收费公示"
     if template == "disclosure":
