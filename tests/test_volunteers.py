@@ -2,6 +2,7 @@
 exchanges within the balance, and 党员接单: a demand dispatched to a registered volunteer."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -190,3 +191,48 @@ def test_building_leaders_kept_by_the_community_seen_by_the_committee(app, clien
     assert "data-confirm=\"移除楼栋长 赵大勇？\"" in client.get(url).get_data(as_text=True)
     assert post(client, f"{BASE}/leaders/{lid}/remove").status_code == 302
     assert _count(app, a, BuildingLeader) == 3
+
+
+def test_the_dashboard_counts_volunteering_by_street_and_community(app, client, world):
+    a, b = world["alpha"], world["beta"]
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        v1 = Volunteer(community_id=a.community1, name="郝建国", is_party_member=True, reported_on=today())
+        v2 = Volunteer(community_id=a.community1, name="李梅", is_party_member=False)
+        gone = Volunteer(community_id=a.community1, name="王强", active=False)
+        v3 = Volunteer(community_id=a.community2, name="赵敏", is_party_member=True, reported_on=today())
+        db.session.add_all([v1, v2, gone, v3])
+        db.session.flush()
+        db.session.add_all([
+            VolunteerTask(community_id=a.community1, title="楼道清理", state="done", volunteer_id=v1.id,
+                          done_on=today(), hours_tenths=25, points=12),
+            VolunteerTask(community_id=a.community1, title="独居老人探访", state="done", volunteer_id=v2.id,
+                          done_on=today(), hours_tenths=10, points=5),
+            VolunteerTask(community_id=a.community1, title="未完成的任务", state="claimed", volunteer_id=v1.id,
+                          hours_tenths=30, points=30),
+            VolunteerTask(community_id=a.community2, title="垃圾分类督导", state="done", volunteer_id=v3.id,
+                          done_on=today(), hours_tenths=40, points=8)])
+        db.session.commit()
+    with app.app_context(), tenant_scope(b.tenant_id), acting_as(None, "测试"):
+        db.session.add(Volunteer(community_id=b.community1, name="乙区志愿者", reported_on=today()))
+        db.session.commit()
+
+    def row(html, name):
+        card = html.split('data-testid="volunteering"', 1)[1].split("</table>", 1)[0]
+        cells = card.split(name, 1)[1].split("</tr>", 1)[0]
+        return re.findall(r'<td class="text-end">([^<]*)</td>', cells)
+
+    login(client, "alpha-district")
+    html = client.get("/d/alpha/").get_data(as_text=True)
+    # volunteers (active), reported, done, hours, points — by street; the inactive one and the
+    # unfinished task are not counted, beta's volunteer never.
+    assert row(html, "甲区第1街道") == ["2", "1", "2", "3.5", "17"]
+    assert row(html, "甲区第2街道") == ["1", "1", "1", "4.0", "8"]
+    assert row(html, "全区合计") == ["3", "2", "3", "7.5", "25"]
+    login(client, "alpha-street")
+    html = client.get("/d/alpha/").get_data(as_text=True)
+    assert row(html, "甲区第1社区") == ["2", "1", "2", "3.5", "17"] and "甲区第2社区" not in html.split(
+        'data-testid="volunteering"', 1)[1].split("</table>", 1)[0]
+    # The district drilled into street 2 sees that street's community only.
+    login(client, "alpha-district")
+    html = client.get(f"/d/alpha/?level=street&street_id={a.street2}").get_data(as_text=True)
+    assert row(html, "甲区第2社区") == ["1", "1", "1", "4.0", "8"]

@@ -428,6 +428,32 @@ FMT = SimpleNamespace(
     publicity=lambda r: r.text("publicity_rate"))
 
 
+VOLUNTEER_FIGURES = ("volunteers", "reported", "done", "hours_tenths", "points")
+
+
+def volunteering(mem, f: Focus) -> dict | None:
+    """党员志愿服务 of the node by child (streets of the district, communities of a street or the
+    community itself), read live: volunteers are kept per community, not in the snapshots. None
+    for a compound."""
+    from ..volunteers.logic import counts_by_community   # volunteers is another area
+
+    if f.level == "compound":
+        return None
+    by = "street" if f.level == "district" else "community"
+    counts = counts_by_community(mem, node_scope(f), by)
+    model = Street if by == "street" else Community
+    stmt = select(model.id, model.name).where(policy.visible(mem, model)).order_by(model.name)
+    if f.level == "street":
+        stmt = stmt.where(Community.street_id == f.args["street_id"])
+    elif f.level == "community":
+        stmt = stmt.where(Community.id == f.args["community_id"])
+    rows = [(name, {"level": by, f"{by}_id": node_id},
+             {k: counts.get(node_id, {}).get(k, 0) for k in VOLUNTEER_FIGURES})
+            for node_id, name in db.session.execute(stmt)]
+    total = {k: sum(r[2][k] for r in rows) for k in VOLUNTEER_FIGURES}
+    return {"rows": rows, "total": total, "level": LEVELS[by]}
+
+
 def board(mem, f: Focus) -> dict:
     months_with = series(mem, f)
     months = [m for m, _ in months_with]
@@ -436,6 +462,7 @@ def board(mem, f: Focus) -> dict:
     # snapshots count demands by compound, not by channel.
     hotline = [(f"{m:%Y年%m月}", n) for m, n in hotline_by_month(node_scope(f) or mem, now())]
     out = {"focus": f, "months": months, "latest": latest, "definitions": DEFINITIONS, "hotline": hotline,
+           "volunteering": volunteering(mem, f),
            "levels": LEVELS, "star_levels": STARS, "list_labels": LIST_LABELS, "fmt": FMT,
            "columns": columns(f.child, None, None)}
     if latest is None:

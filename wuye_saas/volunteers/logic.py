@@ -239,18 +239,26 @@ def on_dispatch(demand, volunteer: Volunteer | None) -> None:
     db.session.flush()
 
 
-def counts_by_community(m: Membership) -> dict[int, dict[str, int]]:
-    """{community: volunteers, party members reported, tasks done, points earned} in scope."""
+def counts_by_community(m: Membership, node=None, by: str = "community") -> dict[int, dict[str, int]]:
+    """{community (or street, by="street"): volunteers, party members reported, tasks done, hours
+    (tenths) and points earned} in the membership's scope and, for a drilled dashboard, the node's
+    (a scope the policy understands, dashboard.board.node_scope). Two grouped statements."""
+    def where(model):
+        return [policy.visible(m, model)] + ([policy.visible(node, model)] if node is not None else [])
+
+    def grouped(model, *columns):
+        key = Community.street_id if by == "street" else model.community_id
+        stmt = select(key, *columns).where(*where(model)).group_by(key)
+        return stmt.join(Community, Community.id == model.community_id) if by == "street" else stmt
+
     out: dict[int, dict[str, int]] = {}
     for cid, n, reported in db.session.execute(
-            select(Volunteer.community_id, func.count(), func.count(Volunteer.reported_on))
-            .where(policy.visible(m, Volunteer), Volunteer.active.is_(True)).group_by(Volunteer.community_id)):
+            grouped(Volunteer, func.count(), func.count(Volunteer.reported_on)).where(Volunteer.active.is_(True))):
         out.setdefault(cid, {}).update(volunteers=n, reported=reported)
-    for cid, done, points in db.session.execute(
-            select(VolunteerTask.community_id, func.count(), func.coalesce(func.sum(VolunteerTask.points), 0))
-            .where(policy.visible(m, VolunteerTask), VolunteerTask.state == "done")
-            .group_by(VolunteerTask.community_id)):
-        out.setdefault(cid, {}).update(done=done, points=int(points))
+    for cid, done, hours, points in db.session.execute(
+            grouped(VolunteerTask, func.count(), func.coalesce(func.sum(VolunteerTask.hours_tenths), 0),
+                    func.coalesce(func.sum(VolunteerTask.points), 0)).where(VolunteerTask.state == "done")):
+        out.setdefault(cid, {}).update(done=done, hours_tenths=int(hours), points=int(points))
     return out
 
 
