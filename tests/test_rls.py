@@ -105,6 +105,25 @@ def test_the_statistics_after_a_bulk_load_are_refreshed_by_the_owner(app, world,
         assert _count("SELECT reltuples::integer FROM pg_class WHERE oid = 'household'::regclass") == households
 
 
+def test_a_fixed_vote_roll_gets_statistics_in_its_own_transaction(app, world, walled):
+    """fix_roll writes thousands of rows and counts them right away: the planner needs their
+    statistics before the commit, and the application's role may not ANALYZE (it owns nothing);
+    analyze_vote_roll() does it as the owner, seeing the transaction's own new rows."""
+    from datetime import date
+
+    from wuye_saas.votes import roll
+    from wuye_saas.votes.models import OwnerVote
+
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        vote = OwnerVote(compound_id=a.compound1, matter="rules", title="统计信息", status="open")
+        db.session.add(vote)
+        db.session.flush()
+        assert roll.fix_roll(vote, date(2025, 1, 1)) == 1
+        assert _count("SELECT reltuples::integer FROM pg_class WHERE oid = 'vote_roll'::regclass") == 1
+        db.session.rollback()
+
+
 def test_raw_sql_in_one_district_sees_and_changes_nothing_of_another(app, world, walled):
     a, b = world["alpha"].tenant_id, world["beta"].tenant_id
     with app.app_context():
