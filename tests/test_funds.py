@@ -238,3 +238,49 @@ def test_application_links_an_existing_use_fund_vote(app, client, world):
     with app.app_context(), tenant_scope(ns.tenant_id):
         assert db.session.execute(select(func.count(FundApplication.id))).scalar_one() == 1
         assert db.session.execute(select(func.count(OwnerVote.id))).scalar_one() == 2
+
+
+def test_a_use_of_some_buildings_is_shared_by_their_households_only(app, client, world):
+    """民法典 第283条: a repair of one building (its lift, its roof) is borne by that building's
+    owners by area; the application says which, and the payment's split follows it."""
+    from decimal import Decimal
+
+    from wuye_saas.org.models import Building
+    from wuye_saas.publicity.models import FundShare
+
+    ns = world["alpha"]
+    with app.app_context(), tenant_scope(ns.tenant_id), acting_as(None, "测试"):
+        b2 = Building(compound_id=ns.compound1, name="2号楼")
+        db.session.add(b2)
+        db.session.flush()
+        h2 = Household(compound_id=ns.compound1, building_id=b2.id, room="101", floor_area=Decimal("80.00"),
+                       owner_name="周八", household_code="ALZ")
+        db.session.add(h2)
+        db.session.commit()
+        b2_id, h2_id = b2.id, h2.id
+    deposit(app, ns, 500000)
+    login(client, "alpha-firm")
+    form = client.get("/d/alpha/funds/new").get_data(as_text=True)
+    assert f'<optgroup label="甲区1号小区">' in form and f'value="{b2_id}"' in form
+    # Bad picks write nothing: no building chosen, another compound's building.
+    for picked in ([], [ns.building2]):
+        resp = post(client, "/d/alpha/funds/new", {"compound_id": ns.compound1, "item": "2号楼电梯更换",
+                                                   "budget": "1200.00", "contractor": "电梯公司", "vote_id": "0",
+                                                   "emergency": "y", "scope": "buildings", "buildings": picked})
+        assert resp.status_code == 422 and "请选择本小区中本次维修涉及的楼栋" in resp.get_data(as_text=True)
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        assert db.session.execute(select(func.count(FundApplication.id))).scalar_one() == 0
+    app_id = apply(client, compound_id=ns.compound1, item="2号楼电梯更换", budget="1200.00", emergency="y",
+                   scope="buildings", buildings=[b2_id])
+    assert "2号楼业主按专有部分面积分摊" in client.get(f"/d/alpha/funds/{app_id}").get_data(as_text=True)
+    client.post("/logout")
+    for user in ("alpha-community", "alpha-street", "alpha-district"):
+        assert review_as(client, user, app_id).status_code == 302
+    st = state(app, ns, app_id)
+    assert st["status"] == "approved"
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        shares = dict(db.session.execute(select(FundShare.household_id, FundShare.amount_fen).where(
+            FundShare.entry_id == st["ledger_entry_id"])).all())
+        assert shares == {h2_id: -120000}
+        pub = db.session.get(Publication, st["publication_id"])
+        assert {ln["key"]: ln["value"] for ln in pub.content["lines"]}["shares"] == "2号楼业主按专有部分面积分摊"

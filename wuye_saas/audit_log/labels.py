@@ -237,7 +237,7 @@ ENTITY_FIELD_LABELS: dict[str, dict[str, str]] = {
     "fund_allocation": {"entry_id": "维修资金分录", "entries": "补记笔数", "basis": "分摊方式", "building_ids": "涉及楼栋",
                         "households": "分摊户数"},
     "fund_review": {"level": "审核层级", "reason": "意见", "user_id": "审核人"},
-    "fund_application": {"status": "状态"},
+    "fund_application": {"status": "状态", "building_ids": "涉及楼栋"},
     "subsidy_claim": {"amount_fen": "申领金额（政府承担部分）", "reason": "退回理由"},
     "payment": {"amount_fen": "收款金额"},
     "bill": {"base_fen": "物业费", "month": "账单月份"},

@@ -1,7 +1,7 @@
 """Forms of owner votes and maintenance-fund applications."""
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..formutil import LEDGER_YUAN, Form, yuan_field
@@ -44,6 +44,15 @@ class FundForm(Form):
     emergency = BooleanField("应急维修（电梯、屋面渗漏、水泵、外墙、排水、消防等危及安全的情形，可免于业主表决）")
     vote_id = SelectField("业主表决", coerce=int, validators=[Optional(), Within("compound_id")],
                           description="关联本小区已发起的“使用维修资金”表决，或新建一个表决草稿交业委会办理。")
+    scope = RadioField("分摊范围", choices=[("all", "全体业主（按专有部分面积分摊）"),
+                                        ("buildings", "所选楼栋的业主（按专有部分面积分摊）")],
+                       default="all", validators=[Optional()])   # not sent: the whole compound
+    buildings = SelectMultipleField("涉及楼栋", coerce=int, validate_choice=False,
+                                    description="只涉及部分楼栋的维修（如某栋楼的电梯、屋面），由这些楼栋的业主分摊。")
+
+    @property
+    def building_ids(self) -> list[int] | None:
+        return sorted(set(self.buildings.data or [])) if self.scope.data == "buildings" else None
 
     @property
     def budget_fen(self) -> int | None:

@@ -35,10 +35,11 @@ def new():
     form.vote_id.choices = [(0, "新建表决草稿（交业委会报备、公示、表决）")] + [
         (v.id, f"{v.compound.name} · {v.title}（{VOTE_STATUSES[v.status]}）")
         for v in logic.linkable_votes([cid for cid, _ in compounds])]
+    form.buildings.choices = logic.building_choices([cid for cid, _ in compounds])
     if form.validate_on_submit():
         app, problems = logic.create_application(
             form.compound_id.data, logic.applicant_kind(m), form.item.data, form.budget_fen, form.contractor.data,
-            form.quotes.data or "", form.emergency.data, form.vote_id.data)
+            form.quotes.data or "", form.emergency.data, form.vote_id.data, form.building_ids)
         if app is not None:
             db.session.commit()
             flash(f"维修资金使用申请已提交，当前：{FUND_STATUSES[app.status]}。", "success")
@@ -59,7 +60,7 @@ def _detail(app, review_form=None, resubmit_form=None, status=200):
     return render("funds/detail.html", app=app, level=level, levels=REVIEW_LEVELS,
                   review_form=review_form or ReviewForm(), resubmit_form=resubmit_form,
                   may_resubmit=may_resubmit, statuses=FUND_STATUSES, vote_statuses=VOTE_STATUSES,
-                  balance=logic.fund_balance(app.compound_id)), status
+                  balance=logic.fund_balance(app.compound_id), shares=logic.share_text(app)), status
 
 
 @bp.route("/<int:fund_application_id>")

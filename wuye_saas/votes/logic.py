@@ -421,10 +421,16 @@ def _check_fields(item: str, budget_fen: int | None, contractor: str) -> dict:
 
 
 def create_application(compound_id: int, applicant: str, item: str, budget_fen: int | None, contractor: str,
-                       quotes: str, emergency: bool, vote_choice: int | None) -> tuple[FundApplication | None, dict]:
+                       quotes: str, emergency: bool, vote_choice: int | None,
+                       building_ids: list[int] | None = None) -> tuple[FundApplication | None, dict]:
     """Apply: an emergency goes straight to community review; otherwise the application waits
-    for the linked 使用维修资金 vote (`vote_choice` an existing vote id, 0 = create one)."""
+    for the linked 使用维修资金 vote (`vote_choice` an existing vote id, 0 = create one).
+    `building_ids`: the buildings whose households share the cost (None: the whole compound)."""
     problems = _check_fields(item, budget_fen, contractor)
+    if not problems and building_ids is not None:
+        own = set(db.session.execute(select(Building.id).where(Building.compound_id == compound_id)).scalars())
+        if not building_ids or not set(building_ids) <= own:
+            problems = {"buildings": "请选择本小区中本次维修涉及的楼栋。"}
     vote = None
     if not problems and not emergency:
         if vote_choice:
@@ -434,7 +440,8 @@ def create_application(compound_id: int, applicant: str, item: str, budget_fen: 
     if problems:
         return None, problems
     app = FundApplication(compound_id=compound_id, applicant=applicant, item=item.strip(), budget_fen=budget_fen,
-                          contractor=contractor.strip(), quotes=quotes.strip(), emergency=emergency)
+                          contractor=contractor.strip(), quotes=quotes.strip(), emergency=emergency,
+                          building_ids=building_ids)
     if emergency:
         app.status = "community"
     else:
@@ -501,10 +508,30 @@ def review(app: FundApplication, m, approve: bool, reason: str, approved_fen: in
     return {}
 
 
+def building_choices(compound_ids: list[int]) -> dict[str, list[tuple[int, str]]]:
+    """The buildings of the applicant's compounds, grouped by compound (an <optgroup> each)."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for bid, name, compound in db.session.execute(
+            select(Building.id, Building.name, Compound.name).join(Compound, Compound.id == Building.compound_id)
+            .where(Building.compound_id.in_(compound_ids)).order_by(Compound.name, Building.name_key)):
+        out.setdefault(compound, []).append((bid, name))
+    return out
+
+
+def share_text(app: FundApplication) -> str:
+    if not app.building_ids:
+        return "全体业主按专有部分面积分摊"
+    names = db.session.execute(select(Building.name).where(Building.id.in_(app.building_ids))
+                               .order_by(Building.name_key)).scalars().all()
+    return f"{'、'.join(names)}业主按专有部分面积分摊"
+
+
 def _pay(app: FundApplication, amount: int, user) -> None:
     """The approved amount leaves the fund, and the use is published with its basis."""
+    shares = ({"basis": "buildings", "building_ids": app.building_ids} if app.building_ids
+              else {"basis": "area"})
     entry = ledger.add_entry(app.compound_id, "maintenance_fund", today(), "使用支出", -amount,
-                             counterparty=app.contractor, note=f"维修资金使用：{app.item}", user=user)
+                             counterparty=app.contractor, note=f"维修资金使用：{app.item}", user=user, shares=shares)
     reviews = [{"level": REVIEW_LEVELS[r.level], "approve": r.approve, "reason": r.reason,
                 "at": timeutil.fmt_datetime(r.reviewed_at)} for r in app.reviews]
     vote = app.vote
@@ -512,7 +539,8 @@ def _pay(app: FundApplication, amount: int, user) -> None:
     lines = [line("item", app.item, "维修项目"), line("contractor", app.contractor, "施工单位"),
              line("budget", fmt_yuan(app.budget_fen), "预算金额", fen=app.budget_fen),
              line("approved", fmt_yuan(amount), "核准支出", fen=amount),
-             line("quotes", app.quotes or "（无）", "报价情况"), line("vote", vote_text, "业主表决")]
+             line("quotes", app.quotes or "（无）", "报价情况"), line("vote", vote_text, "业主表决"),
+             line("shares", share_text(app), "分摊范围")]
     lines += [line(f"review{i}", " · ".join(x for x in ("同意" if r["approve"] else "退回", r["at"], r["reason"]) if x),
                    f"{r['level']}审核") for i, r in enumerate(reviews)]
     pub = _publish(app.compound_id, "fund_use", f"{PUBLICATION_KINDS['fund_use']}：{app.item}", {

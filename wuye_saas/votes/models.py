@@ -144,6 +144,9 @@ class FundApplication(TenantScoped, db.Model):
     contractor: Mapped[str] = mapped_column(String(100), default="")
     quotes: Mapped[str] = mapped_column(Text, default="")
     emergency: Mapped[bool] = mapped_column(default=False)
+    # Who shares the cost (民法典 第283条, by area): None = every household of the compound; else
+    # the households of these buildings (a lift, a roof of one building).
+    building_ids: Mapped[list | None] = mapped_column(db.JSON)
     vote_id: Mapped[int | None] = mapped_column(ForeignKey("owner_vote.id"))
     status: Mapped[str] = mapped_column(String(10), default="draft")
     approved_fen: Mapped[int | None] = mapped_column(BigInteger)
