@@ -100,6 +100,24 @@ def test_requirement_by_management_mode_and_partial_period(app, world):
         assert schedule.compliance_rate([], date(2026, 8, 1)) is None
 
 
+def test_the_fee_account_binds_compounds_under_a_remuneration_contract_only(app, world):
+    """上海 第48条: the yearly 物业费收支 statement is the 酬金制 firm's; a 包干制 compound has no such
+    account and is not flagged. The committee's work report binds compounds with a committee then."""
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        from wuye_saas.org.models import Committee, Contract
+        db.session.execute(select(Contract).where(Contract.compound_id == a.compound1)).scalar_one().fee_mode = "酬金制"
+        db.session.execute(select(Committee).where(Committee.compound_id == a.compound2)).scalar_one().term_end = \
+            date(2025, 12, 31)   # compound 2's committee left office before the half-year ended
+        db.session.commit()
+    _setup(app, a, [("ledger_statement", "fee_account", "yearly", 90, None),
+                    ("committee_news", None, "half_yearly", 15, None)], [])
+    status, rate = _status(app, a, date(2026, 8, 1))
+    assert status == {(a.compound1, "ledger_statement", "fee_account"): "missing",
+                      (a.compound1, "committee_news", None): "missing"}
+    assert rate == Fraction(0, 1)
+
+
 def test_requirement_validation_writes_nothing(app, world):
     a = world["alpha"]
     with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
@@ -127,9 +145,10 @@ def test_district_seeds_defaults_once_and_configures(app, client, world):
         assert reqs == {("ledger_statement", "public_revenue"): ("quarterly", 15, None),
                         ("ledger_statement", "maintenance_fund"): ("yearly", 30, None),
                         ("standing_notice", None): ("standing", 0, "专业物业"),
-                        ("disclosure", None): ("half_yearly", 15, "专业物业")}
+                        ("disclosure", None): ("half_yearly", 15, "专业物业"),
+                        ("ledger_statement", "fee_account"): ("yearly", 90, None)}
         assert db.session.execute(select(func.count(AuditEvent.id)).where(
-            AuditEvent.entity == "publicity_requirement", AuditEvent.action == "create")).scalar_one() == 4
+            AuditEvent.entity == "publicity_requirement", AuditEvent.action == "create")).scalar_one() == 5
     page = client.get("/d/alpha/checks/schedule").get_data(as_text=True)
     assert "上海第66条、清远第57条" in page and "12358" in page
 
@@ -148,8 +167,9 @@ def test_district_seeds_defaults_once_and_configures(app, client, world):
                                                      "management_mode": "专业物业"})
     assert resp.status_code == 302
     with app.app_context(), tenant_scope(a.tenant_id):
-        assert db.session.execute(select(func.count(PublicityRequirement.id))).scalar_one() == 5
-        rid = db.session.execute(select(PublicityRequirement.id).filter_by(ledger_kind="fee_account")).scalar_one()
+        assert db.session.execute(select(func.count(PublicityRequirement.id))).scalar_one() == 6
+        rid = db.session.execute(select(PublicityRequirement.id).filter_by(
+            ledger_kind="fee_account", management_mode="专业物业")).scalar_one()
 
     # Delete through the confirmation page.
     assert "确认删除" in client.get(f"/d/alpha/checks/schedule/{rid}/delete").get_data(as_text=True)

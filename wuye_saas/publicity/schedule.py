@@ -9,6 +9,9 @@ Rules of the computation:
   covers the whole period, and was published (Shanghai date) on or before the deadline; one
   published later is "late"; none at all is "missing".
 - A standing notice (长期公示) is met by any publication of its kind published by `on`.
+- Some requirements bind only some compounds: the 物业费收支 statement those served under a
+  酬金制 contract at the period's end (上海 第48条: the firm reports the year's income and spending
+  and the next year's budget), the committee's own publications those with a committee then.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..org.models import MANAGEMENT_MODES, Compound
 from ..timeutil import local
-from .checks import ledger_kind_of
+from .checks import COMMITTEE_KINDS, ledger_kind_of
 from .models import FREQUENCIES, LEDGER_KINDS, PUBLICATION_KINDS, Publication, PublicityRequirement
 
 MONTHS = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
@@ -40,6 +43,15 @@ DEFAULTS = [
     {"kind": "disclosure", "ledger_kind": None, "frequency": "half_yearly", "grace_days": 15,
      "management_mode": "专业物业",
      "source": "民法典第943条：物业服务人定期公开服务事项、收费、履约、维修资金及共有部分经营收益情况"},
+    {"kind": "ledger_statement", "ledger_kind": "fee_account", "frequency": "yearly", "grace_days": 90,
+     "management_mode": None,
+     "source": "上海第48条：酬金制的物业服务企业每年报告上一年度物业服务项目收支情况并公告（仅酬金制小区）"},
+]
+# Offered with its rule when a district adds it (not seeded: 北京's rule, not every province's).
+OPTIONAL = [
+    {"kind": "committee_news", "ledger_kind": None, "frequency": "half_yearly", "grace_days": 15,
+     "management_mode": None,
+     "source": "北京第44条（八）：业委会定期向业主通报工作情况（仅有业委会的小区）"},
 ]
 
 
@@ -51,7 +63,7 @@ class ScheduleProblem(ValueError):
 
 
 def source_of(req: PublicityRequirement) -> str:
-    for d in DEFAULTS:
+    for d in DEFAULTS + OPTIONAL:
         if (d["kind"], d["ledger_kind"]) == (req.kind, req.ledger_kind):
             return d["source"]
     return ""
@@ -149,8 +161,30 @@ class Row:
         return f"{name}（{LEDGER_KINDS[self.ledger_kind]}）" if self.ledger_kind else name
 
 
-def _applies(req: PublicityRequirement, compound: Compound) -> bool:
-    return req.management_mode is None or req.management_mode == compound.management_mode
+def _applies(req: PublicityRequirement, compound: Compound, bound: dict) -> bool:
+    if req.management_mode is not None and req.management_mode != compound.management_mode:
+        return False
+    return req.id not in bound or compound.id in bound[req.id]
+
+
+def _bound(reqs, ids: list[int], on: date) -> dict[int, set[int]]:
+    """{requirement: the compounds it binds} for the requirements that bind only some: a 酬金制
+    contract, or a committee, in office at the end of the period due (for a standing one, `on`)."""
+    from ..org.models import Committee, Contract   # models only
+
+    out = {}
+    for req in reqs:
+        end = on if req.frequency == "standing" else due_period(req.frequency, req.grace_days, on)[1]
+        if req.ledger_kind == "fee_account":
+            stmt = select(Contract.compound_id).where(Contract.compound_id.in_(ids), Contract.in_force(end),
+                                                      Contract.fee_mode == "酬金制")
+        elif req.kind in COMMITTEE_KINDS:
+            stmt = select(Committee.compound_id).where(Committee.compound_id.in_(ids), Committee.term_start <= end,
+                                                       Committee.term_end >= end)
+        else:
+            continue
+        out[req.id] = set(db.session.execute(stmt).scalars())
+    return out
 
 
 def compliance(compound_ids, on: date) -> list[Row]:
@@ -165,10 +199,11 @@ def compliance(compound_ids, on: date) -> list[Row]:
                                 .order_by(Publication.published_at)).scalars():
         pubs.setdefault(p.compound_id, []).append((p.id, p.kind, ledger_kind_of(p), p.period_start, p.period_end,
                                                    local(p.published_at).date()))
+    bound = _bound(reqs, ids, on)
     rows = []
     for c in compounds:
         for req in reqs:
-            if _applies(req, c):
+            if _applies(req, c, bound):
                 rows.append(_row(c, req, pubs.get(c.id, []), on))
     return rows
 
