@@ -172,6 +172,7 @@ def probe_world(app, world):
                     _add_exit_records(ns, branch)
                     _add_hiring_records(ns, branch)
                     _add_matter_records(ns, branch)
+                    _add_api_client_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -801,3 +802,20 @@ def _add_exit_records(ns, branch: int) -> None:
     db.session.add(FirmFlag(firm_id=getattr(ns, f"firm{branch}"), compound_id=getattr(ns, f"compound{branch}"),
                             kind="exit_procedure", valid_from=date(2026, 1, 1), valid_until=date(2031, 1, 1),
                             list_kind="black", source_key=f"probe:exit:{branch}", title=f"探针启动退出程序{branch}"))
+
+
+def _add_api_client_records(ns, branch: int) -> None:
+    """An API client per branch (the admin's rotate and revoke pages). The JSON API itself is
+    under /api/v1/<district>/ with a bearer token, not a session: tests/test_api.py probes every
+    one of its routes (test_a_client_of_alpha_gets_404_for_every_object_of_beta)."""
+    from wuye_saas.api import logic as api_logic
+    client, _ = api_logic.create(f"探针接口客户端{branch}", ["register:read"], None, 60, None)
+    setattr(ns, f"api_client{branch}", client.id)
+
+
+def test_api_routes_are_not_session_routes(app):
+    """The API's routes take the district as <district>, never <tenant_slug>: a session's
+    membership is never looked up for them (web._tenant_from_url), and they are probed by
+    tests/test_api.py with tokens instead of the sessions above."""
+    api_rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/")]
+    assert api_rules and not any("tenant_slug" in r.arguments for r in api_rules)

@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .exits import views as exit_views
     from .hiring import views as hiring_views
     from .matters import views as matter_views
+    from .api import routes as api_routes, views as api_client_views
 
     web.install(app)
     app.register_blueprint(standard_views.bp)
@@ -80,6 +81,8 @@ def create_app(config: dict | None = None) -> Flask:
     for bp in (result_views.bp, redblack_views.bp):
         app.register_blueprint(bp)
     app.register_blueprint(contract_views.bp)
+    for bp in (api_routes.bp, api_routes.docs_bp, api_client_views.bp):
+        app.register_blueprint(bp)
     for bp in (credit_views.bp, credit_views.public_bp):
         app.register_blueprint(bp)
     for bp in (committee_views.bp, committee_views.registry_bp, followup_views.bp, fourlist_views.bp,

@@ -31,4 +31,4 @@ from .hiring.models import (  # noqa: F401
     HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
 )
 from .events import DomainEvent  # noqa: F401
-from .api.models import ApiClient  # noqa: F401
+from .api.models import ApiClient, ApiRequest  # noqa: F401

@@ -6,6 +6,8 @@ in-scope record may be changed (403 when not).
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.sql.base import Executable
 
@@ -50,6 +52,11 @@ DISTRICT = "district_admin"
 FIRM_ROLES = {"firm_manager", "firm_staff"}
 GRID = "grid_worker"             # 网格员: its grid's compounds (网格巡查)
 DEPARTMENT = "department_staff"  # 职能部门: what was dispatched to its department
+# An API client of the district (api/models.py), acting through the JSON API. It reads as the
+# district does, or — when it acts for a firm — as that firm's staff (`api_viewer`); it writes
+# only what its scopes name (API_WRITES), a payment only for its firm.
+API = "api_client"
+API_WRITES = {"demand_intake": "demands:write", "payment": "fees:write"}
 
 # Who may write what. The org tree is the district's register; later areas add their own.
 WRITERS = {
@@ -140,6 +147,7 @@ WRITERS = {
     "matter_party": {"community_staff"},
     "matter_ack": {"street_staff"},
     "matter_config": {DISTRICT},
+    "api_clients": {DISTRICT},   # the district's API clients (create, rotate, revoke)
 }
 
 
@@ -148,6 +156,9 @@ def can(m: Membership | None, action: str, area: str = "org") -> bool:
         return False
     if action == "view":
         return True
+    if m.role == API:
+        scope = API_WRITES.get(area)
+        return scope is not None and scope in m.scopes and (area != "payment" or m.firm_id is not None)
     return m.role in WRITERS.get(area, set())
 
 
@@ -302,8 +313,18 @@ def built(name: str, m, build, *args):
     return _memo(_built, 2048, (name, scope_key(m), args), marked)
 
 
+def api_viewer(m):
+    """Whom an API client reads as: the district (no firm) or its firm's staff."""
+    role = "firm_staff" if m.firm_id is not None else DISTRICT
+    return SimpleNamespace(id=None, tenant_id=m.tenant_id, user_id=None, role=role, active=m.active,
+                           street_id=None, community_id=None, firm_id=m.firm_id, compound_id=None,
+                           grid_id=None, department_id=None)
+
+
 def visible(m: Membership, model):
     """A WHERE clause limiting `model` to what `m` may see."""
+    if m.role == API:
+        m = m.viewer
     if m.role == DISTRICT and model is not User:
         return true()
     # Built once per scope and model (a page asks for the same clauses many times; a clause is

@@ -355,6 +355,9 @@ def install(app) -> None:
 
     @app.errorhandler(404)
     def _not_found(e):
+        if request.path.startswith("/api/"):   # an address the JSON API does not have
+            from .api.errors import error_response
+            return error_response(404, "接口地址不存在，请对照 /api/v1/openapi.json。")
         return render_template("errors/error.html", code=404, title="页面不存在",
                                text="您要找的页面不存在，或不在您的管辖范围内。"), 404
 

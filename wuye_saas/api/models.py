@@ -44,3 +44,19 @@ class ApiClient(TenantScoped, db.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiRequest(TenantScoped, db.Model):
+    """A write an API client asked for under its own key (a 12345 work-order number, a receipt
+    number) and the record it made: a repeat of the key answers with that record. The unique
+    key makes two concurrent calls with the same key create one record."""
+
+    __tablename__ = "api_request"
+    __audit__ = False   # written with the audited demand or payment it points to
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_client.id"))
+    kind: Mapped[str] = mapped_column(String(20))          # "demand", "payment"
+    key: Mapped[str] = mapped_column(String(60))           # the caller's number
+    object_id: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    __table_args__ = (UniqueConstraint("tenant_id", "client_id", "kind", "key"),)

@@ -72,7 +72,7 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
               "four_list_item": "四项清单事项", "four_list_update": "四项清单进展",
               "volunteer_team": "志愿服务队", "volunteer": "党员志愿者", "volunteer_task": "志愿服务任务",
               "point_exchange": "积分兑换", "building_leader": "楼栋长/党员中心户"}),
-    ("对外接口", {"api_client": "接口客户端", "domain_event": "业务事件"}),
+    ("对外接口", {"api_client": "接口客户端", "api_request": "接口幂等记录", "domain_event": "业务事件"}),
     ("考核评价", {"standard": "评分标准", "standard_category": "评分标准分类", "standard_item": "评分项",
               "evaluation": "考核", "assessment": "考核对象", "item_score": "考核得分",
               "evidence": "佐证材料", "assessor_assignment": "第三方测评分工", "survey": "居民满意度测评",
