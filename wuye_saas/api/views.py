@@ -58,8 +58,8 @@ def _secret(client: ApiClient, token: str, done: str):
 
 @bp.route("/<int:api_client_id>/rotate", methods=["GET", "POST"])
 def rotate(api_client_id):
+    client = get_or_404(ApiClient, api_client_id)   # another district's, or not the admin's: 404
     _manage()
-    client = get_or_404(ApiClient, api_client_id)
     error = None
     if request.method == "POST":
         try:
@@ -75,8 +75,8 @@ def rotate(api_client_id):
 
 @bp.route("/<int:api_client_id>/revoke", methods=["GET", "POST"])
 def revoke(api_client_id):
+    client = get_or_404(ApiClient, api_client_id)   # another district's, or not the admin's: 404
     _manage()
-    client = get_or_404(ApiClient, api_client_id)
     error = None
     if request.method == "POST":
         try:
