@@ -515,3 +515,30 @@ def test_only_the_district_admin_manages_clients(client, world):
     login(client, "alpha-community")
     assert client.get("/d/alpha/api-clients/").status_code == 403
     assert client.get("/d/alpha/api-clients/new").status_code == 403
+
+
+# --- the demo --------------------------------------------------------------------------------------
+
+def test_seed_demo_creates_the_12345_client_and_prints_its_token_once(app, client):
+    import re
+    from wuye_saas.tenancy import tenant_by_slug
+    res = app.test_cli_runner().invoke(args=["seed-demo", "--slug", "apidemo", "--name", "演示接口区",
+                                             "--compounds", "12", "--households", "1000", "--bill-months", "0"])
+    assert res.exit_code == 0, res.output
+    tokens = re.findall(r"wy_[0-9a-f]{16}_[A-Za-z0-9_-]{43}", res.output)
+    assert len(tokens) == 1 and "12345 市民热线平台" in res.output
+    token = tokens[0]
+    with app.app_context():
+        tid = tenant_by_slug("apidemo").id
+        with tenant_scope(tid):
+            c = db.session.execute(select(ApiClient)).scalar_one()
+            assert (c.name, c.firm_id, sorted(c.scopes)) == ("12345 市民热线平台", None, sorted(
+                ["demands:write", "demands:read", "register:read", "indicators:read"]))
+            taken = db.session.execute(select(Demand).join(ApiRequest, ApiRequest.object_id == Demand.id)
+                                       .where(ApiRequest.kind == "demand")).scalars().all()
+            assert len(taken) == 2 and {d.channel for d in taken} == {"hotline_12345"}
+            assert {d.events[0].actor for d in taken} == {"接口：12345 市民热线平台"}
+    listed = call(client, "GET", "/api/v1/apidemo/demands?status=new", token).get_json()["items"]
+    assert {d["work_order_no"] for d in listed if d["work_order_no"]} == {"CZ12345-20261206-00318",
+                                                                         "CZ12345-20261206-00342"}
+    assert call(client, "GET", "/api/v1/apidemo/indicators", token).status_code == 200

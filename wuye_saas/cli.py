@@ -125,6 +125,11 @@ def register(app) -> None:
         result.counts.update(seed_committees(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
         from .demo.demands import seed_demands
         result.counts.update(seed_demands(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        # The 12345 platform's API client, and two work orders it sends through the JSON API.
+        db.session.commit()
+        from .demo.api import seed_api
+        api_counts, api_token = seed_api(result.tenant_id, result.demo_compound_id)
+        result.counts.update(api_counts)
         from .demo.volunteers import seed_volunteers
         result.counts.update(seed_volunteers(result.tenant_id, result.demo_compound_id))
         from .demo.meetings import seed_meetings
@@ -167,6 +172,9 @@ def register(app) -> None:
         result.seconds = time.perf_counter() - started
         for line in seed.summary(result, name, password):
             click.echo(line)
+        if api_token:
+            click.echo("接口客户端“12345 市民热线平台”的令牌（只显示这一次，请妥善保存；遗失可在“接口客户端”页面轮换）：")
+            click.echo(f"　{api_token}")
 
     @app.cli.command("credit-snapshot")
     @click.argument("slug")

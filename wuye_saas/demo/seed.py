@@ -158,7 +158,7 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("payments", "缴费"), ("claims", "补贴申领"), ("requirements", "公示要求"),
                 ("ledger_entries", "账目"), ("publications", "公示"), ("owner_votes", "业主表决"), ("ballots", "表决票"), ("vetting_criteria", "联审清单项"),
                 ("formations", "组建换届"), ("supervisions", "责令整改"), ("follow_ups", "任期届满提醒"),
-                ("demands", "诉求"),
+                ("demands", "诉求"), ("api_clients", "接口客户端"), ("api_demands", "接口转入工单"),
                 ("meetings", "联席会议"), ("meeting_minutes", "会议纪要公示"), ("four_list_items", "四项清单事项"),
                 ("volunteers", "党员志愿者"), ("volunteer_tasks", "志愿服务与党员接单"),
                 ("building_leaders", "楼栋长与党员中心户"),
