@@ -8,3 +8,10 @@ app = Flask(__name__)
 @app.get("/")
 def bare():
     return "ok"
+
+
+@app.post("/json")
+def bare_json():
+    """A JSON body parsed and answered: what the API benchmark compares its intake with."""
+    from flask import jsonify, request
+    return jsonify({"received": request.get_json()}), 201
