@@ -542,3 +542,18 @@ def test_seed_demo_creates_the_12345_client_and_prints_its_token_once(app, clien
     assert {d["work_order_no"] for d in listed if d["work_order_no"]} == {"CZ12345-20261206-00318",
                                                                          "CZ12345-20261206-00342"}
     assert call(client, "GET", "/api/v1/apidemo/indicators", token).status_code == 200
+
+
+def test_a_demand_taken_in_by_the_api_is_in_the_communitys_list(client, api):
+    a = api["alpha"]
+    number = call(client, "POST", "/api/v1/alpha/demands", a.token, demand_body(a)).get_json()["number"]
+    login(client, "alpha-community")
+    html = client.get("/d/alpha/demands/?tab=new").get_data(as_text=True)
+    assert number in html and "楼道灯不亮" in html
+
+
+def test_unknown_api_addresses_and_methods_answer_json(client, api):
+    r = client.get("/api/v1/alpha/nothing-here", headers={"Authorization": f"Bearer {api['alpha'].token}"})
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    r = client.delete("/api/v1/alpha/demands", headers={"Authorization": f"Bearer {api['alpha'].token}"})
+    assert r.status_code == 405 and r.get_json()["error"]["code"] == "method_not_allowed"

@@ -72,7 +72,9 @@ def test_job_page_back_link_only_points_into_the_site(app, client, world):
 
 
 def test_no_view_is_exempt_from_csrf(app):
-    assert not csrf._exempt_views and not csrf._exempt_blueprints
+    """Only the JSON API is: a bearer token authenticates it, never the browser's session
+    (tests/test_api.py::test_the_browser_session_never_authenticates_the_api)."""
+    assert not csrf._exempt_views and {bp.name for bp in csrf._exempt_blueprints} == {"api"}
 
 
 def test_every_post_route_refuses_a_request_without_csrf_token(app, client, world):
@@ -80,8 +82,12 @@ def test_every_post_route_refuses_a_request_without_csrf_token(app, client, worl
     is a 400 on every route that takes POST, and writes nothing."""
     login(client, "alpha-district")
     with app.app_context():
-        rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+        rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods and not r.rule.startswith("/api/")]
+        api_rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods and r.rule.startswith("/api/")]
         before = _audit_count()
+    for rule in api_rules:   # exempt from CSRF, but the session's cookie is not enough either
+        resp = client.post(rule.rule.replace("<district>", "alpha"), json={"x": "1"})
+        assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "unauthorized", rule.rule
     assert len(rules) > 30
     for rule in rules:
         # <any(a, b):x> → a; <tenant_slug> → alpha; any other parameter (an id) → 1.
