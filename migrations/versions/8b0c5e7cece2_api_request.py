@@ -1,7 +1,7 @@
 """api_request: the keys of API writes (work-order and receipt numbers) per client, for idempotency
 
 Revision ID: 8b0c5e7cece2
-Revises: d4e0f2a6b8c1
+Revises: f9c5d3e7a1b4
 Create Date: 2026-12-06 23:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '8b0c5e7cece2'
-down_revision = 'd4e0f2a6b8c1'
+down_revision = 'f9c5d3e7a1b4'
 branch_labels = None
 depends_on = None
 
