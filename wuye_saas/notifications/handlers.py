@@ -72,14 +72,14 @@ def serving_firms(compound_id: int) -> list[int]:
 # --- one item ---------------------------------------------------------------------------------------
 
 def add_item(m: Membership, kind: str, key: str, values: dict, *, subject: str = "", subject_id: int | None = None,
-             event_id: int | None = None, body: str = "", urgent: bool = False) -> InboxItem | None:
+             event_id: int | None = None, body: str = "", urgent: bool = False, at=None) -> InboxItem | None:
     """The item (flushed) and the SMS/WeChat copies the person chose; None when this membership
     has the key already (the same event or reminder never lands twice)."""
     if db.session.execute(select(InboxItem.id).where(InboxItem.membership_id == m.id,
                                                      InboxItem.key == key)).first():
         return None
     item = InboxItem(membership_id=m.id, kind=kind, key=key[:120], title=render(kind, values, own(kind))[:200],
-                     body=body[:500], subject=subject, subject_id=subject_id, event_id=event_id, created_at=now())
+                     body=body[:500], subject=subject, subject_id=subject_id, event_id=event_id, created_at=at or now())
     db.session.add(item)
     db.session.flush()
     pref = db.session.execute(select(NotifyPreference).where(NotifyPreference.membership_id == m.id)
@@ -122,7 +122,7 @@ def on_demand(ev) -> None:
     if d is None:
         return
     key = f"{kind}:{d.id}:{ev.id}"
-    kw = {"subject": "demand", "subject_id": d.id, "event_id": ev.id, "urgent": d.urgency == "urgent"}
+    kw = {"subject": "demand", "subject_id": d.id, "event_id": ev.id, "urgent": d.urgency == "urgent", "at": ev.at}
     if kind == "demand.dispatched":
         if d.assignee_kind == "firm":
             notify(firm_members(d.firm_id), kind, key, values, **kw)
@@ -153,7 +153,7 @@ def on_objection(ev) -> None:
     else:
         members = [m for f in serving_firms(p.compound_id) for m in firm_members(f)]
     notify(members, ev.kind, f"{ev.kind}:{obj.id}", values, subject="objection", subject_id=obj.id,
-           event_id=ev.id)
+           event_id=ev.id, at=ev.at)
 
 
 def on_publication(ev) -> None:
@@ -163,7 +163,7 @@ def on_publication(ev) -> None:
         return
     members = [m for m in committee_members(p.compound_id) if m.user_id != p.user_id]
     notify(members, ev.kind, f"{ev.kind}:{p.id}", {"title": p.title, "compound": p.compound.name},
-           subject="publication", subject_id=p.id, event_id=ev.id)
+           subject="publication", subject_id=p.id, event_id=ev.id, at=p.published_at)
 
 
 def on_vote(ev) -> None:
@@ -174,7 +174,7 @@ def on_vote(ev) -> None:
     compound = db.session.get(Compound, vote.compound_id)
     notify(committee_members(vote.compound_id), ev.kind, f"{ev.kind}:{vote.id}:{ev.id}",
            {"title": vote.title, "compound": compound.name if compound else ""},
-           subject="vote", subject_id=vote.id, event_id=ev.id)
+           subject="vote", subject_id=vote.id, event_id=ev.id, at=ev.at)
 
 
 def on_credit(ev) -> None:
@@ -184,7 +184,7 @@ def on_credit(ev) -> None:
         return
     notify(firm_members(rec.firm_id, ("firm_manager",)), ev.kind, f"{ev.kind}:{rec.id}",
            {"title": rec.title, "nature": NATURES.get(rec.nature, "")},
-           subject="credit_record", subject_id=rec.id, event_id=ev.id)
+           subject="credit_record", subject_id=rec.id, event_id=ev.id, at=ev.at)
 
 
 DISPATCH = {"objection.raised": on_objection, "publication.issued": on_publication, "vote.opened": on_vote,
