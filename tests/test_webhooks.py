@@ -176,6 +176,12 @@ def test_an_unreachable_receiver_is_retried_and_a_paused_subscription_waits(app,
         sub.active = False
         db.session.commit()
         assert logic.deliver_due(now() + timedelta(hours=1)) == {"succeeded": 0, "retry": 0, "failed": 0}
+        # Active again but its client revoked: nothing goes to it either.
+        sub.active = True
+        db.session.get(ApiClient, cid).revoked_at = now()
+        db.session.commit()
+        assert logic.deliver_due(now() + timedelta(hours=1)) == {"succeeded": 0, "retry": 0, "failed": 0}
+        assert db.session.get(WebhookDelivery, d.id).attempts == 1
 
 
 def test_a_rolled_back_change_delivers_nothing(app, client, world, no_kick):

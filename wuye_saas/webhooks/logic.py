@@ -200,10 +200,12 @@ def _table():
 
 def claim(at: datetime) -> int | None:
     t = _table()
-    subs = WebhookSubscription.__table__
+    subs, clients = WebhookSubscription.__table__, ApiClient.__table__
     pick = (select(t.c.id).where(t.c.tenant_id == current_tenant_id(), t.c.status.in_(("pending", "retry")),
                                  t.c.next_at <= at,
-                                 t.c.subscription_id.in_(select(subs.c.id).where(subs.c.active.is_(True))))
+                                 t.c.subscription_id.in_(select(subs.c.id).join(
+                                     clients, clients.c.id == subs.c.client_id).where(
+                                     subs.c.active.is_(True), clients.c.revoked_at.is_(None))))
             .order_by(t.c.next_at, t.c.id).limit(1).with_for_update(skip_locked=True).scalar_subquery())
     db.session.commit()
     conn = db.session.connection()
