@@ -76,6 +76,8 @@ def test_signed_deliveries_verify_retry_and_are_listed(app, client, world, no_ki
         assert resp.status_code == 422 and "请填写以 https:// 开头的完整接收地址。" in resp.get_data(as_text=True)
         resp = post(client, f"/d/alpha/api-clients/{cid}/webhooks", {"url": receiver.url + "/hook"})
         assert resp.status_code == 422 and "请至少选择一种事件。" in resp.get_data(as_text=True)
+        overview = client.get("/d/alpha/api-clients/webhooks/").get_data(as_text=True)
+        assert "12345 市民热线平台" in overview and f"/d/alpha/api-clients/{cid}/webhooks" in overview
         secret = subscribe(client, "alpha", cid, receiver.url + "/hook", ["demand.resolved", "demand.closed"])
         page = client.get(f"/d/alpha/api-clients/{cid}/webhooks").get_data(as_text=True)
         assert secret not in page and receiver.url + "/hook" in page      # shown once only

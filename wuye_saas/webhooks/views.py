@@ -3,7 +3,7 @@ secret shown once), a subscription's deliveries with status and responses, resen
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import policy
 from ..api.models import ApiClient
@@ -20,6 +20,17 @@ PER_PAGE = 20
 def _admin():
     if current_membership().role != policy.DISTRICT:
         abort(403)
+
+
+@bp.route("/webhooks/")
+def overview():
+    """Every API client of the district with its subscriptions (the way in until the API client
+    pages link here)."""
+    _admin()
+    clients = db.session.execute(select(ApiClient).order_by(ApiClient.id)).scalars().all()
+    counts = dict(db.session.execute(select(WebhookSubscription.client_id, func.count(WebhookSubscription.id))
+                                     .group_by(WebhookSubscription.client_id)).all())
+    return render("webhooks/overview.html", clients=clients, counts=counts)
 
 
 @bp.route("/<int:api_client_id>/webhooks", methods=["GET", "POST"])
