@@ -436,3 +436,26 @@ def test_admin_pages_settings_templates_and_secret_never_shown(app, client, worl
                 {"text": "【派单】{number}：{title}", "sms_template_code": "SMS_9"}).status_code == 302
     assert "【派单】{number}：{title}" in client.get("/d/alpha/inbox/templates").get_data(as_text=True)
     assert client.get("/d/alpha/inbox/outbox").status_code == 200
+
+
+def test_a_publication_due_soon_reminds_its_keeper_once_and_not_after_it_is_published(app, world, no_kick):
+    from wuye_saas.publicity import chain
+    from wuye_saas.publicity.models import PublicityRequirement
+
+    a = world["alpha"]
+    on = date(2026, 12, 7)      # November's statement is due by 12月10日 (10 days' grace)
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        db.session.add(PublicityRequirement(kind="ledger_statement", ledger_kind="public_revenue", frequency="monthly",
+                                            grace_days=10))
+        db.session.flush()
+        # The second compound has published it already.
+        chain.publish(a.compound2, "ledger_statement", "2026年11月公共收益收支情况", {"ledger_kind": "public_revenue"},
+                      period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), publisher="业委会")
+        assert reminders.publications(on) == 1
+        assert reminders.publications(on) == 0     # never twice
+        assert reminders.publications(date(2026, 12, 1)) == 0   # 9 days ahead: not yet near
+        db.session.commit()
+    # Public revenue is the committee's ledger by default: the compound's committee is reminded.
+    got = [(u, k, t) for u, k, t in _items(app, a) if k == "reminder.publication"]
+    assert got == [("alpha-committee", "reminder.publication",
+                    "甲区1号小区的账目公示（公共收益）（2026-11-01 至 2026-11-30，每月）应于12月10日前公示，目前尚未公示。")]

@@ -2,7 +2,7 @@
 (subscriptions, deliveries)
 
 Revision ID: b8e4d2a6c9f1
-Revises: d4e0f2a6b8c1
+Revises: f9c5d3e7a1b4
 Create Date: 2026-12-06 23:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'b8e4d2a6c9f1'
-down_revision = 'd4e0f2a6b8c1'
+down_revision = 'f9c5d3e7a1b4'
 branch_labels = None
 depends_on = None
 

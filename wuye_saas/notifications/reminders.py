@@ -81,6 +81,8 @@ def publications(on: date) -> int:
     if not reqs:
         return 0
     compounds = db.session.execute(select(Compound)).scalars().all()
+    # Requirements that bind only some compounds (酬金制, a committee in office): the schedule's rule.
+    bound = pschedule._bound(reqs, [c.id for c in compounds], on)
     keepers = pchecks.ledger_keepers()
     n = 0
     for req in reqs:
@@ -89,6 +91,8 @@ def publications(on: date) -> int:
             continue    # not near, or the period is still running
         for c in compounds:
             if req.management_mode is not None and req.management_mode != c.management_mode:
+                continue
+            if req.id in bound and c.id not in bound[req.id]:
                 continue
             pubs = db.session.execute(select(Publication).where(
                 Publication.compound_id == c.id, Publication.kind == req.kind,
