@@ -173,6 +173,7 @@ def probe_world(app, world):
                     _add_hiring_records(ns, branch)
                     _add_matter_records(ns, branch)
                     _add_api_client_records(ns, branch)
+                    _add_webhook_records(ns, branch)
                 db.session.commit()
             for attr, value in vars(ns).items():
                 name = attr.rstrip("12")
@@ -784,6 +785,24 @@ def _add_matter_records(ns, branch: int) -> None:
         OwnerVote.compound_id == getattr(ns, f"compound{branch}"))).scalars().first()
     db.session.add(MatterFiling(compound_id=vote.compound_id, vote_id=vote.id, matter=vote.matter, title=vote.title,
                                 summary="探针报备", status="filed"))
+    db.session.flush()
+
+
+def _add_webhook_records(ns, branch: int) -> None:
+    """An API client (the district's, not a branch's) with a webhook subscription per branch and a
+    delivery, so the webhook pages are probed (district admin only: everyone else gets 404)."""
+    from wuye_saas.api.models import ApiClient
+    from wuye_saas.webhooks.models import WebhookDelivery, WebhookSubscription
+    client = ApiClient(name=f"探针客户端{branch}", scopes=["demands:read"], key_id=f"probe-{ns.slug}-{branch}",
+                       secret_hash="0" * 64)
+    db.session.add(client)
+    db.session.flush()
+    sub = WebhookSubscription(client_id=client.id, url="https://example.invalid/hook", kinds=["demand.resolved"],
+                              secret="whsec_probe")
+    db.session.add(sub)
+    db.session.flush()
+    db.session.add(WebhookDelivery(uid=f"probe-{ns.slug}-{branch}", subscription_id=sub.id, kind="demand.resolved",
+                                   body="{}"))
     db.session.flush()
 
 

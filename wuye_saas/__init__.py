@@ -71,6 +71,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .hiring import views as hiring_views
     from .matters import views as matter_views
     from .api import routes as api_routes, views as api_client_views
+    from .notifications import handlers as _notify_handlers  # noqa: F401  (events.handler)
+    from .notifications import views as notification_views
+    from .webhooks import views as webhook_views
 
     web.install(app)
     app.register_blueprint(standard_views.bp)
@@ -85,6 +88,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (credit_views.bp, credit_views.public_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(notification_views.bp)
+    app.register_blueprint(webhook_views.bp)
     for bp in (committee_views.bp, committee_views.registry_bp, followup_views.bp, fourlist_views.bp,
                volunteer_views.bp, exit_views.bp, matter_views.bp):
         app.register_blueprint(bp)

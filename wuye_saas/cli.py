@@ -161,6 +161,11 @@ def register(app) -> None:
         # After the credit file and the published lists: a tender with barred and red-listed firms.
         from .demo.hiring import seed_hiring
         result.counts.update(seed_hiring(result.tenant_id, result.demo_compound_id, result.demo_firm_id))
+        # After every seeder whose changes told someone (their inbox items): read the old ones,
+        # add the reminders, the 12345 client's webhook subscription and deliveries.
+        from .demo.notifications import seed_notifications
+        result.counts.update(seed_notifications(result.tenant_id, result.demo_compound_id, result.demo_firm_id,
+                                                current_app.config["UPLOAD_FOLDER"]))
         # PostgreSQL plans from table statistics: refresh them after the bulk loads above (without
         # them a community's 缴费率 took minutes; docs/benchmarks.md "缴费率").
         db.session.commit()

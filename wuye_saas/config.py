@@ -36,6 +36,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Idle connections are pinged before use (extensions.ping_when_idle), not every checkout.
         "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS", "10")),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # 0: a commit that wrote outbox messages or webhook deliveries does not start sending them.
+        "NOTIFY_KICK": env.get("NOTIFY_KICK", "1") != "0",
         "RQ_QUEUES": ["default", "imports"],
         "DEMO_MODE": demo,
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),

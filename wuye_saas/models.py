@@ -32,3 +32,5 @@ from .hiring.models import (  # noqa: F401
 )
 from .events import DomainEvent  # noqa: F401
 from .api.models import ApiClient, ApiRequest  # noqa: F401
+from .notifications.models import InboxItem, MessageTemplate, NotifyPreference, OutboxMessage, ProviderConfig  # noqa: F401,E501
+from .webhooks.models import WebhookDelivery, WebhookSubscription  # noqa: F401

@@ -173,6 +173,8 @@ COUNT_LABELS = [("streets", "街道"), ("communities", "社区"), ("grids", "网
                 ("credit_objections", "信用异议"), ("credit_grades", "季度信用等级"), ("exits", "退出交接"),
                 ("contract_filings", "合同备案"), ("expiring_priority", "即将到期且优先续约的合同"),
                 ("selections", "物业选聘"), ("tender_applications", "投标报名"),
+                ("demands_today", "今日 12345 工单"), ("inbox_unread", "未读站内消息"), ("reminders", "截止日期提醒"), ("outbox", "短信/微信消息"),
+                ("sms_sent", "已发送短信"), ("webhook_deliveries", "Webhook 推送"),
                 ("snapshots", "统计快照（小区×月）")]
 
 

@@ -40,6 +40,10 @@ SCHEDULE: list[Periodic] = [
              "季度信用等级"),
     Periodic("credit.sources", "wuye_saas.credit.jobs:sync_sources", timedelta(days=1),
              "公示、诉求自动信用记录"),
+    Periodic("notifications.deliver", "wuye_saas.notifications.jobs:sweep", timedelta(minutes=5),
+             "发送到期的短信、微信消息和 Webhook"),
+    Periodic("notifications.reminders", "wuye_saas.notifications.jobs:remind", timedelta(hours=6),
+             "截止日期提醒（自评、审核、公示）"),
     Periodic("indicators.snapshot", "wuye_saas.indicators.jobs:snapshot_month", timedelta(hours=6),
              "统计快照（本月）"),
 ]
