@@ -803,6 +803,10 @@ def _add_webhook_records(ns, branch: int) -> None:
     db.session.flush()
     db.session.add(WebhookDelivery(uid=f"probe-{ns.slug}-{branch}", subscription_id=sub.id, kind="demand.resolved",
                                    body="{}"))
+    # A message of the district's outbox that failed (its resend is the admin's).
+    from wuye_saas.notifications.models import OutboxMessage
+    db.session.add(OutboxMessage(idem_key=f"probe-{ns.slug}-{branch}", channel="sms", kind="demand.resolved",
+                                 recipient="13800000000", body="探针短信", status="failed"))
     db.session.flush()
 
 

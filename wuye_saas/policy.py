@@ -45,6 +45,7 @@ from .hiring.models import (
     HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
 )
 from .matters.models import MatterFiling, MatterRule
+from .notifications.models import InboxItem
 from .tenancy import kept
 from .timeutil import today
 
@@ -325,6 +326,9 @@ def visible(m: Membership, model):
     """A WHERE clause limiting `model` to what `m` may see."""
     if m.role == API:
         m = m.viewer
+    if model is InboxItem:
+        # Everyone's inbox is their own, the district admin's too.
+        return InboxItem.membership_id == m.id
     if m.role == DISTRICT and model is not User:
         return true()
     # Built once per scope and model (a page asks for the same clauses many times; a clause is

@@ -7,6 +7,7 @@ from flask import url_for
 from sqlalchemy import bindparam, case, func, select, update
 from werkzeug.routing import BuildError
 
+from .. import policy
 from ..auth.models import Membership
 from ..extensions import db
 from ..tenancy import kept
@@ -38,7 +39,7 @@ def unread_count(m: Membership) -> int:
 
 
 def items_select(m: Membership, show: str = "all"):
-    stmt = select(InboxItem).where(InboxItem.membership_id == m.id)
+    stmt = select(InboxItem).where(policy.visible(m, InboxItem))
     if show == "unread":
         stmt = stmt.where(InboxItem.read_at.is_(None))
     return stmt.order_by(case((InboxItem.read_at.is_(None), 0), else_=1), InboxItem.created_at.desc(),
@@ -46,7 +47,7 @@ def items_select(m: Membership, show: str = "all"):
 
 
 def own_item(m: Membership, item_id: int) -> InboxItem | None:
-    return db.session.execute(select(InboxItem).where(InboxItem.id == item_id, InboxItem.membership_id == m.id)
+    return db.session.execute(select(InboxItem).where(InboxItem.id == item_id, policy.visible(m, InboxItem))
                               ).scalar_one_or_none()
 
 

@@ -173,10 +173,11 @@ def outbox_list():
 
 @bp.route("/outbox/<int:outbox_message_id>/resend", methods=["POST"])
 def outbox_resend(outbox_message_id):
-    _admin()
-    msg = db.session.execute(select(OutboxMessage).where(OutboxMessage.id == outbox_message_id)).scalar_one_or_none()
+    msg = db.session.execute(select(OutboxMessage).where(
+        OutboxMessage.id == outbox_message_id, policy.visible(current_membership(), OutboxMessage))).scalar_one_or_none()
     if msg is None:
-        abort(404)
+        abort(404)   # the district's outbox is its admin's: nobody else sees a message of it
+    _admin()
     if msg.status not in ("failed", "uncertain"):
         flash("只有发送失败或状态不明的消息可以重新发送。", "error")
         return redirect(url_for("inbox.outbox_list"))
