@@ -77,8 +77,11 @@ def test_admin_creates_a_client_the_platform_posts_a_work_order_the_community_di
     dispatch.get_by_role("button", name=re.compile("派单$")).click()
     expect(community.get_by_test_id("demand-status")).to_have_text("已派单")
 
-    # --- the firm has it in its list; the platform reads the new status ---------------------------
+    # --- the firm's bell rings; it has the demand in its list; the platform reads the new status --
     firm = _login(browser, server, "alpha-firm", problems)
+    expect(firm.get_by_test_id("bell-count")).to_have_text("1")
+    firm.get_by_test_id("bell").click()
+    expect(firm.locator("main")).to_contain_text(number)
     firm.locator("aside").get_by_role("link", name=re.compile("派给本企业的诉求$")).click()
     expect(firm.locator(f"#results tr[data-number='{number}']")).to_contain_text("已派单")
     req = urllib.request.Request(f"{server}/api/v1/alpha/demands/{number}",
