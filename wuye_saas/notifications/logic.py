@@ -35,7 +35,10 @@ class InboxProblem(ValueError):
 
 
 def unread_count(m: Membership) -> int:
-    return db.session.execute(_UNREAD, {"mid": m.id}).scalar_one()
+    # No autoflush: the bell is on every page, error pages too, where the session may hold the
+    # refused change that led there (flushing it would raise again inside the error handler).
+    with db.session.no_autoflush:
+        return db.session.execute(_UNREAD, {"mid": m.id}).scalar_one()
 
 
 def items_select(m: Membership, show: str = "all"):
