@@ -68,9 +68,15 @@ def _http(req: urllib.request.Request) -> tuple[int, bytes]:
         raise
 
 
-def _call(req) -> tuple[int, bytes] | Result:
+def _call(req) -> tuple[int, dict] | Result:
+    """(HTTP status, the JSON body as a dict — {} when it is not JSON), or the failed Result."""
     try:
-        return _http(req)
+        status, body = _http(req)
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            data = {}
+        return status, data if isinstance(data, dict) else {}
     except TimeoutError as e:
         return Result(False, error=f"服务商未在 {TIMEOUT} 秒内应答（{e}），无法确认是否已发出", uncertain=True)
     except (urllib.error.URLError, OSError) as e:
@@ -106,11 +112,7 @@ def send_aliyun(cfg, msg, tmpl) -> Result:
     got = _call(urllib.request.Request(endpoint + "?" + aliyun_signed_query(params, cfg.secret), method="GET"))
     if isinstance(got, Result):
         return got
-    status, body = got
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        data = {}
+    status, data = got
     if status == 200 and data.get("Code") == "OK":
         return Result(True, ref=str(data.get("BizId", "")))
     err = f"HTTP {status} {data.get('Code', '')} {data.get('Message', '')}".strip()
@@ -134,11 +136,7 @@ def _wechat_token(cfg, endpoint: str, fresh: bool = False) -> str | Result:
     if isinstance(res, Result):
         res.uncertain = False   # no message went out yet
         return res
-    status, body = res
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        data = {}
+    status, data = res
     if status != 200 or not data.get("access_token"):
         return Result(False, error=f"获取 access_token 失败：HTTP {status} {data.get('errcode', '')} {data.get('errmsg', '')}",
                       retry=status >= 500 or status == 429 or data.get("errcode") == -1)
@@ -164,11 +162,7 @@ def send_wechat(cfg, msg, tmpl) -> Result:
         got = _call(req)
         if isinstance(got, Result):
             return got
-        status, body = got
-        try:
-            data = json.loads(body or b"{}")
-        except ValueError:
-            data = {}
+        status, data = got
         code = data.get("errcode")
         if status == 200 and code == 0:
             return Result(True, ref=str(data.get("msgid", "")))
