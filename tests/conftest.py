@@ -58,6 +58,8 @@ def app(tmp_path_factory):
         "PUBLICATION_KEYS_AUTO_CREATE": True,
         # Cheap argon2id: the suite logs in thousands of times (test_auth checks the real defaults).
         "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 64, "ARGON2_PARALLELISM": 1,
+        # The fake receivers and providers listen on loopback (outbound.py refuses it by default).
+        "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8"],
     })
     from flask_migrate import upgrade
     with app.app_context():
@@ -179,6 +181,7 @@ def rq_worker(app):
     # The worker must read uploads (imports) from the folder the test app saves them to.
     env["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"]
     env["WUYE_KEYS_DIR"], env["WUYE_KEYS_AUTO_CREATE"] = app.config["PUBLICATION_KEYS_DIR"], "1"
+    env["OUTBOUND_ALLOWED_NETWORKS"] = ",".join(app.config["OUTBOUND_ALLOWED_NETWORKS"])
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     time.sleep(1.0)

@@ -1,5 +1,6 @@
 """A local HTTP server in a thread for the outbox and webhook tests: it records every request
-and answers from a script (a list of (status, body) consumed in order, then the default)."""
+and answers from a script (a list of (status, body) or (status, body, headers) consumed in
+order, then the default)."""
 from __future__ import annotations
 
 import json
@@ -32,9 +33,11 @@ class FakeServer:
                     got = outer.route(req) if outer.route else None
                     if got is None:
                         got = outer.script.pop(0) if outer.script else outer.default
-                status, payload = got
+                status, payload, *extra = got
                 data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
                 self.send_response(status)
+                for name, value in (extra[0] if extra else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

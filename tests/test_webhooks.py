@@ -73,7 +73,7 @@ def test_signed_deliveries_verify_retry_and_are_listed(app, client, world, no_ki
         login(client, "alpha-district")
         # Bad input: a clear message, nothing written.
         resp = post(client, f"/d/alpha/api-clients/{cid}/webhooks", {"url": "ftp://x", "kinds": ["demand.resolved"]})
-        assert resp.status_code == 422 and "请填写以 https:// 开头的完整接收地址。" in resp.get_data(as_text=True)
+        assert resp.status_code == 422 and "请填写以 https:// 开头的完整地址。" in resp.get_data(as_text=True)
         resp = post(client, f"/d/alpha/api-clients/{cid}/webhooks", {"url": receiver.url + "/hook"})
         assert resp.status_code == 422 and "请至少选择一种事件。" in resp.get_data(as_text=True)
         overview = client.get("/d/alpha/api-clients/webhooks/").get_data(as_text=True)

@@ -38,6 +38,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         # 0: a commit that wrote outbox messages or webhook deliveries does not start sending them.
         "NOTIFY_KICK": env.get("NOTIFY_KICK", "1") != "0",
+        # Networks outside the internet that webhooks and SMS/WeChat endpoints may reach (comma
+        # separated CIDRs, e.g. a 政务外网 range); everything else not public is refused (outbound.py).
+        "OUTBOUND_ALLOWED_NETWORKS": _networks(env.get("OUTBOUND_ALLOWED_NETWORKS", "")),
         "RQ_QUEUES": ["default", "imports"],
         "DEMO_MODE": demo,
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
@@ -103,3 +106,15 @@ def _instance_secret(instance_path: str) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _networks(value: str) -> list[str]:
+    """Comma-separated CIDRs; a wrong one stops the start (a typo must not open or close a network silently)."""
+    import ipaddress
+    nets = [n.strip() for n in value.split(",") if n.strip()]
+    for n in nets:
+        try:
+            ipaddress.ip_network(n, strict=False)
+        except ValueError as e:
+            raise SystemExit(f"OUTBOUND_ALLOWED_NETWORKS: {n!r} is not a network ({e})") from None
+    return nets

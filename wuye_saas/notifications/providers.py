@@ -11,17 +11,16 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app
+
+from .. import outbound
 
 TIMEOUT = 10   # seconds
 ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
@@ -52,35 +51,22 @@ def send(cfg, msg, tmpl) -> Result:
     return Result(True, ref=f"log-{msg.id}")
 
 
-def _http(req: urllib.request.Request) -> tuple[int, bytes]:
-    """(status, body); raises URLError for a connection that never got a request out, and
-    TimeoutError when the request went out and no answer came."""
-    try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:   # noqa: S310 — configured https/http endpoints
-            return resp.status, resp.read(65536)
-    except urllib.error.HTTPError as e:
-        return e.code, e.read(65536) if e.fp else b""
-    except (socket.timeout, TimeoutError) as e:
-        raise TimeoutError(str(e)) from e
-    except urllib.error.URLError as e:
-        if isinstance(e.reason, (socket.timeout, TimeoutError)):
-            raise TimeoutError(str(e.reason)) from e
-        raise
-
-
-def _call(req) -> tuple[int, dict] | Result:
+def _call(method: str, url: str, body: bytes | None = None, headers: dict | None = None
+          ) -> tuple[int, dict] | Result:
     """(HTTP status, the JSON body as a dict — {} when it is not JSON), or the failed Result."""
     try:
-        status, body = _http(req)
-        try:
-            data = json.loads(body or b"{}")
-        except ValueError:
-            data = {}
-        return status, data if isinstance(data, dict) else {}
+        status, raw = outbound.request(method, url, body, headers, timeout=TIMEOUT)
+    except outbound.Refused as e:
+        return Result(False, error=f"拒绝发送：{e.message}", retry=False)
     except TimeoutError as e:
         return Result(False, error=f"服务商未在 {TIMEOUT} 秒内应答（{e}），无法确认是否已发出", uncertain=True)
-    except (urllib.error.URLError, OSError) as e:
-        return Result(False, error=f"无法连接服务商：{getattr(e, 'reason', e)}")
+    except OSError as e:
+        return Result(False, error=f"无法连接服务商：{e}")
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        data = {}
+    return status, data if isinstance(data, dict) else {}
 
 
 # --- Aliyun SMS ----------------------------------------------------------------------------------
@@ -109,7 +95,7 @@ def send_aliyun(cfg, msg, tmpl) -> Result:
         "TemplateParam": json.dumps(msg.params, ensure_ascii=False), "OutId": msg.idem_key,
     }
     endpoint = (cfg.endpoint or ALIYUN_ENDPOINT).rstrip("/") + "/"
-    got = _call(urllib.request.Request(endpoint + "?" + aliyun_signed_query(params, cfg.secret), method="GET"))
+    got = _call("GET", endpoint + "?" + aliyun_signed_query(params, cfg.secret))
     if isinstance(got, Result):
         return got
     status, data = got
@@ -132,7 +118,7 @@ def _wechat_token(cfg, endpoint: str, fresh: bool = False) -> str | Result:
         if got and not fresh and got[1] > time.monotonic():
             return got[0]
     q = urllib.parse.urlencode({"grant_type": "client_credential", "appid": cfg.key_id, "secret": cfg.secret})
-    res = _call(urllib.request.Request(f"{endpoint}/cgi-bin/token?{q}", method="GET"))
+    res = _call("GET", f"{endpoint}/cgi-bin/token?{q}")
     if isinstance(res, Result):
         res.uncertain = False   # no message went out yet
         return res
@@ -156,10 +142,8 @@ def send_wechat(cfg, msg, tmpl) -> Result:
         token = _wechat_token(cfg, endpoint, fresh)
         if isinstance(token, Result):
             return token
-        req = urllib.request.Request(f"{endpoint}/cgi-bin/message/template/send?access_token={urllib.parse.quote(token)}",
-                                     data=json.dumps(payload, ensure_ascii=False).encode(), method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8"})
-        got = _call(req)
+        got = _call("POST", f"{endpoint}/cgi-bin/message/template/send?access_token={urllib.parse.quote(token)}",
+                    json.dumps(payload, ensure_ascii=False).encode(), {"Content-Type": "application/json; charset=utf-8"})
         if isinstance(got, Result):
             return got
         status, data = got

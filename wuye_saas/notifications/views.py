@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, request, url_for
 from sqlalchemy import select
 
-from .. import policy
+from .. import outbound, policy
 from ..extensions import db
 from ..web import current_membership, page_arg, render, save, tenant_blueprint
 from . import logic, outbox, templates
@@ -110,6 +110,11 @@ def channel(channel):
             raise logic.InboxProblem("该渠道不能使用这个服务商。", "provider")
         if form.quiet_start.data == form.quiet_end.data and form.quiet_start.data != 0:
             raise logic.InboxProblem("免打扰开始与结束相同表示不设免打扰，请都填 0。", "quiet_end")
+        if (form.endpoint.data or "").strip():
+            try:
+                outbound.check_url(form.endpoint.data.strip())
+            except outbound.Refused as e:
+                raise logic.InboxProblem(e.message, "endpoint") from None
         row = cfg if cfg.id else ProviderConfig(channel=channel)
         row.provider, row.endpoint, row.key_id = form.provider.data, (form.endpoint.data or "").strip(), \
             (form.key_id.data or "").strip()

@@ -15,17 +15,13 @@ import hashlib
 import hmac
 import json
 import secrets
-import socket
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
-from .. import events
+from .. import events, outbound
 from ..api.models import ApiClient
 from ..extensions import db
 from ..notifications import kick
@@ -60,11 +56,12 @@ def subscribe(client: ApiClient, url: str, kinds: list[str], user_id: int | None
               ) -> tuple[WebhookSubscription, str]:
     """A new subscription and its signing secret (shown once)."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise WebhookProblem("请填写以 https:// 开头的完整接收地址。")
     if len(url) > 500:
         raise WebhookProblem("接收地址不能超过 500 个字符。")
+    try:
+        outbound.check_url(url)
+    except outbound.Refused as e:
+        raise WebhookProblem(e.message) from None
     kinds = [k for k in dict.fromkeys(kinds or [])]
     if not kinds:
         raise WebhookProblem("请至少选择一种事件。", "kinds")
@@ -177,21 +174,18 @@ def verify(secret: str, headers, body: bytes, tolerance: int = 300, at: float | 
 def _post(sub: WebhookSubscription, d: WebhookDelivery) -> tuple[int | None, str, str]:
     """(status code or None, response excerpt, error)."""
     ts = str(int(time.time()))
-    req = urllib.request.Request(sub.url, data=d.body.encode(), method="POST", headers={
-        "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
-        "X-Wuye-Event": d.kind, "X-Wuye-Delivery": d.uid, "X-Wuye-Timestamp": ts,
-        "X-Wuye-Signature": signature(sub.secret, ts, d.body)})
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
+               "X-Wuye-Event": d.kind, "X-Wuye-Delivery": d.uid, "X-Wuye-Timestamp": ts,
+               "X-Wuye-Signature": signature(sub.secret, ts, d.body)}
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:   # noqa: S310 — the client's own https/http URL
-            return resp.status, resp.read(2048).decode("utf-8", "replace"), ""
-    except urllib.error.HTTPError as e:
-        return e.code, (e.read(2048) if e.fp else b"").decode("utf-8", "replace"), f"HTTP {e.code}"
-    except (socket.timeout, TimeoutError):
+        status, body = outbound.request("POST", sub.url, d.body.encode(), headers, timeout=TIMEOUT, limit=2048)
+    except outbound.Refused as e:
+        return None, "", f"拒绝发送：{e.message}"
+    except TimeoutError:
         return None, "", f"接收方未在 {TIMEOUT} 秒内应答"
-    except urllib.error.URLError as e:
-        return None, "", f"无法连接：{e.reason}"
-    except (OSError, ValueError) as e:
+    except OSError as e:
         return None, "", f"无法连接：{e}"
+    return status, body.decode("utf-8", "replace"), "" if 200 <= status < 300 else f"HTTP {status}"
 
 
 def _table():
