@@ -1,5 +1,5 @@
 """The demo district's credit file: a year of records, firms in every grade, one on the 黑名单 and
-on the 警示名单, the demo firm's objection decided, four quarters of kept grades, and the records
+on the 警示名单, the demo firm's objection decided (and one waiting), four quarters of kept grades, and the records
 the published 季测评 wrote."""
 from __future__ import annotations
 
@@ -39,8 +39,10 @@ def test_demo_credit_file(app, client):
             black = sorted(firms_with_flag("restrict_tender", d))[0]
             first = db.session.execute(select(func.min(CreditRecord.occurred_on))).scalar()
             assert (today() - first).days >= 300                       # a year of records
-            o = db.session.execute(select(CreditObjection)).scalar_one()
-            assert o.status == "upheld" and o.record.revoked_at is not None
+            decided, waiting = db.session.execute(select(CreditObjection).order_by(CreditObjection.id)).scalars()
+            assert decided.status == "upheld" and decided.record.revoked_at is not None
+            # The second waits for the district: its record stands meanwhile.
+            assert waiting.status == "open" and waiting.record.revoked_at is None
             quarters = db.session.execute(select(func.count(func.distinct(CreditGrade.quarter_end)))).scalar()
             assert quarters == 4
     login(client, "cdemo-district", "demo1234")

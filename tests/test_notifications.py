@@ -31,6 +31,7 @@ from wuye_saas.timeutil import SHANGHAI, now, today
 from .fakeserver import FakeServer
 from .helpers import login, post
 from .test_demands import add_member, as_user, setup_categories, staff_intake
+from .test_evaluation_workflow import ev_world, open_cycle  # noqa: F401 — a fixture
 
 PHONE = "13912345678"
 
@@ -459,3 +460,73 @@ def test_a_publication_due_soon_reminds_its_keeper_once_and_not_after_it_is_publ
     got = [(u, k, t) for u, k, t in _items(app, a) if k == "reminder.publication"]
     assert got == [("alpha-committee", "reminder.publication",
                     "甲区1号小区的账目公示（公共收益）（2026-11-01 至 2026-11-30，每月）应于12月10日前公示，目前尚未公示。")]
+
+
+# --- what waits for the district admin, the assessor and the grid worker --------------------------
+
+def test_a_credit_objection_waits_for_the_district_admins(app, client, world, no_kick):
+    from wuye_saas.credit.models import CreditObjection
+
+    from .test_credit import add, seeded
+    a = world["alpha"]
+    seeded(app, a)
+    rec = add(app, a, a.firm1, "court_judgment", today() - timedelta(days=1))
+    before = len(_items(app, a))
+    login(client, "alpha-firm")
+    resp = post(client, f"/d/alpha/credit/records/{rec}/objection", {"reason": ""})
+    assert resp.status_code == 422 and len(_items(app, a)) == before      # refused: nobody told
+    assert post(client, f"/d/alpha/credit/records/{rec}/objection",
+                {"reason": "判决已被撤销，附二审判决书。"}).status_code == 302
+    new = _items(app, a)[before:]
+    assert [(u, k) for u, k, _ in new] == [("alpha-district", "credit.objected")]
+    assert new[0][2].startswith("甲区第1物业公司对信用记录「") and new[0][2].endswith("」提出异议，请在期限内裁定。")
+    assert _items(app, world["beta"]) == []
+    with app.app_context(), tenant_scope(a.tenant_id):
+        obj = db.session.execute(select(CreditObjection.id)).scalar_one()
+        item = db.session.execute(select(InboxItem.id).where(InboxItem.kind == "credit.objected")).scalar_one()
+    as_user(client, "alpha-district")
+    resp = post(client, f"/d/alpha/inbox/{item}/open")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/d/alpha/credit/objections/{obj}")
+
+
+def test_an_assessor_is_told_of_the_items_given_to_it_once(app, client, ev_world, no_kick):
+    w = ev_world
+    eid = open_cycle(app, w)
+    d_item = w["std"]["D"]
+    login(client, "alpha-district")
+    url = f"/d/alpha/evaluations/{eid}/assessors"
+    assert post(client, url, {f"item-{d_item}": str(w["assessor"])}).status_code == 302
+    assert post(client, url, {f"item-{d_item}": str(w["assessor"])}).status_code == 302     # unchanged: no news
+    assert _items(app, w["ns"], "alpha-assessor") == [
+        ("alpha-assessor", "evaluation.assigned", "您已被指派为考核「测试季测评小区」的第三方测评，共1个考核项待打分。")]
+    assert [k for _, k, _ in _items(app, w["ns"]) if k == "evaluation.assigned"] == ["evaluation.assigned"]
+    with app.app_context(), tenant_scope(w["ns"].tenant_id):
+        item = db.session.execute(select(InboxItem.id).where(InboxItem.kind == "evaluation.assigned")).scalar_one()
+    as_user(client, "alpha-assessor")
+    resp = post(client, f"/d/alpha/inbox/{item}/open")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/d/alpha/evaluations/{eid}")
+    assert client.get(resp.headers["Location"]).status_code == 200
+
+
+def test_the_grid_worker_hears_when_its_patrol_report_is_resolved(app, client, world, no_kick):
+    a = world["alpha"]
+    cats = setup_categories(app, a)
+    login(client, "alpha-grid")
+    did = int(staff_intake(client, a, cats, channel="patrol", title="5号楼外墙瓷砖松动"
+                           ).headers["Location"].rsplit("/", 1)[1])
+    as_user(client, "alpha-community")
+    assert post(client, f"/d/alpha/demands/{did}/dispatch", {"assignee_kind": "firm", "firm_id": a.firm1}
+                ).status_code == 302
+    as_user(client, "alpha-firm")
+    assert post(client, f"/d/alpha/demands/{did}/accept").status_code == 302
+    assert post(client, f"/d/alpha/demands/{did}/resolve", {"note": "已清除松动瓷砖并设置围挡"}).status_code == 302
+    with app.app_context(), tenant_scope(a.tenant_id):
+        number = db.session.get(Demand, did).number
+    assert _items(app, a, "alpha-grid") == [
+        ("alpha-grid", "demand.taken_resolved", f"您登记的诉求{number}「5号楼外墙瓷砖松动」已由甲区第1物业公司办结。")]
+    # A demand the community took in tells the community only, not the grid worker.
+    did2 = _dispatched_demand(app, client, a)
+    as_user(client, "alpha-firm")
+    assert post(client, f"/d/alpha/demands/{did2}/accept").status_code == 302
+    assert post(client, f"/d/alpha/demands/{did2}/resolve", {"note": "已修复"}).status_code == 302
+    assert len(_items(app, a, "alpha-grid")) == 1

@@ -168,6 +168,7 @@ def file_objection(m: Membership, rec: CreditRecord, reason: str) -> CreditObjec
                           filed_by_id=m.user_id)
     db.session.add(obj)
     db.session.flush()
+    events.emit("credit.objected", "credit_record", rec.id, data={"objection_id": obj.id, "firm_id": rec.firm_id})
     return obj
 
 

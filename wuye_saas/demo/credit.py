@@ -35,6 +35,9 @@ LIGHT = [("honour_street", "获街道表彰：疫情防控先进集体"), ("hono
          ("criticised", "街道通报：小区绿化养护不到位"), ("fee_publicity", "物业服务事项未按期公示")]
 OBJECTION = "该通报所指楼道堆物系业主装修临时堆放，我司当日已清理完毕，街道已于次日撤回通报，附撤回通知。"
 DECISION = "经核实，街道已撤回该通报，异议成立，撤销该记录。"
+# A second one, filed two days ago and not yet decided: it waits in the district admin's inbox.
+PENDING_RECORD = "街道检查通报：5号楼北侧绿化带苗木枯死，未及时补植。"
+PENDING_OBJECTION = "所涉绿化带属市政道路绿化，在小区红线之外，不在我司服务范围内，附小区规划红线图。"
 
 
 def seed_credit(tenant_id: int, demo_firm_id: int | None, seed: int = 365) -> dict:
@@ -82,7 +85,11 @@ def seed_credit(tenant_id: int, demo_firm_id: int | None, seed: int = 365) -> di
             if manager is not None:
                 obj = records.file_objection(manager, contested, OBJECTION)
                 records.decide_objection(district, obj, True, DECISION)
-                counts["credit_objections"] = 1
+                pending = records._new_record(demo_firm_id, k, day - timedelta(days=2), k.name, "staff",
+                                              PENDING_RECORD, user)
+                counts["credit_records"] += 1
+                records.file_objection(manager, pending, PENDING_OBJECTION)
+                counts["credit_objections"] = 2
         db.session.flush()
         # The grades kept at the last four quarter ends, as the daily job would have kept them.
         qe = grading.last_finished_quarter_end(day)

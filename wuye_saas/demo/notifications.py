@@ -74,6 +74,9 @@ TODAY = [("2 号楼地下车库排水泵故障，积水严重", "连续下雨后
          ("小区东门路灯不亮已一周", "东门到 3 号楼之间的路灯全部不亮，夜间行走不安全。", "孙女士", "15835501288")]
 
 
+PATROL = ("3 号楼北侧消防通道被杂物堵塞", "网格巡查发现：3 号楼北侧消防通道堆放废旧家具和纸箱，影响消防车通行。")
+
+
 def _todays_demands(compound_id: int, firm_id: int | None, folder: str) -> int:
     from ..auth.models import Membership
     from ..demands import logic
@@ -99,6 +102,19 @@ def _todays_demands(compound_id: int, firm_id: int | None, folder: str) -> int:
     # The first: the firm has repaired it; the community's return visit is due.
     logic.accept(made[0], own, "维修班组已出发")
     logic.resolve(made[0], own, "已更换排水泵并清理积水，车库恢复通行。", [], folder)
+    # The grid worker's patrol found one this morning; the firm has dealt with it, and the grid
+    # worker is told so.
+    grid = db.session.execute(select(Membership).where(Membership.role == "grid_worker",
+                                                       Membership.grid_id == compound.grid_id)
+                              .order_by(Membership.id)).scalars().first()
+    if grid is not None and "patrol" in logic.staff_channels():
+        found = logic.intake(grid, compound_id, logic.Intake(cats["维修"].id, PATROL[0], PATROL[1],
+                                                             grid.user.display_name.split("（")[0], grid.user.phone or "0355-2021234",
+                                                             channel="patrol"))
+        logic.dispatch(found, staff, "firm", firm_id, "网格巡查发现，请物业当日清理。")
+        logic.accept(found, own, "已安排秩序维护员前往")
+        logic.resolve(found, own, "杂物已清运，消防通道恢复畅通，已张贴禁止堆放提示。", [], folder)
+        made.append(found)
     # The last: past its deadline, escalated to the street as the periodic job does.
     late = made[-1]
     late.deadline_at = now() - timedelta(hours=1)
@@ -119,6 +135,12 @@ def seed_notifications(tenant_id: int, compound_id: int | None = None, firm_id: 
                                                    InboxItem.read_at.is_(None))
                            .values(read_at=InboxItem.created_at + timedelta(hours=3))
                            .execution_options(synchronize_session=False))
+        # An objection the district has decided was read by it when it decided.
+        from ..credit.models import CreditObjection
+        db.session.execute(update(InboxItem).where(
+            InboxItem.kind == "credit.objected", InboxItem.read_at.is_(None),
+            InboxItem.subject_id.in_(select(CreditObjection.id).where(CreditObjection.status != "open")))
+            .values(read_at=at).execution_options(synchronize_session=False))
         # The demo firm's manager also takes new dispatches and escalations by SMS.
         manager = firm_id and db.session.execute(select(Membership).where(
             Membership.role == "firm_manager", Membership.firm_id == firm_id)).scalars().first()

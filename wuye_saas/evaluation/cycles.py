@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit, policy
+from .. import audit, events, policy
 from ..auth.models import Membership, User
 from ..extensions import db
 from ..org.models import Compound, Contract, Firm
@@ -242,7 +242,7 @@ def assign_assessors(ev: Evaluation, choice: dict[int, int | None]) -> int:
             raise CycleProblem("只能为“第三方测评”打分的考核项指派测评机构。", "assessors")
         if mid is not None and mid not in valid:
             raise CycleProblem("所选测评机构账号不存在或已停用。", "assessors")
-    changed = 0
+    changed, given = 0, {}
     for item_id, mid in choice.items():
         row = current.get(item_id)
         if row is not None and row.membership_id == mid:
@@ -252,8 +252,11 @@ def assign_assessors(ev: Evaluation, choice: dict[int, int | None]) -> int:
             db.session.flush()  # the unique row goes before its replacement comes
         if mid is not None:
             db.session.add(AssessorAssignment(evaluation_id=ev.id, item_id=item_id, membership_id=mid))
+            given[mid] = given.get(mid, 0) + 1
         changed += 1
     db.session.flush()
+    for mid, n in sorted(given.items()):   # each assessor is told of the items newly theirs
+        events.emit("evaluation.assigned", "evaluation", ev.id, data={"membership_id": mid, "items": n})
     return changed
 
 

@@ -35,6 +35,8 @@ KINDS = {
     "objection.raised": "公示质询",
     "vote.opened": "业主表决开始",
     "credit.recorded": "信用记录登记",
+    "credit.objected": "信用记录异议",
+    "evaluation.assigned": "第三方测评指派",
 }
 
 

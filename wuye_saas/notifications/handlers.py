@@ -4,14 +4,17 @@ transaction (events.handler): writes rows, never commits.
 
 Who is told:
 - demand.dispatched → the assignee: its firm's firm_manager/firm_staff, or its department's staff;
-- demand.resolved   → the compound's community staff (a return visit is due);
+- demand.resolved   → the compound's community staff (a return visit is due), and the grid worker
+                      who took it in on patrol (their report was handled);
 - demand.escalated  → the street's staff (the street supervises it now);
 - objection.raised  → the publication's keeper (publicity.checks.keeper_of: the firm serving the
                       compound, or its committee);
 - publication.issued → the compound's committee members (a publication to check), not the one who
                       published it;
 - vote.opened       → the compound's committee members;
-- credit.recorded   → the firm's managers, for a bad record (one they may object to).
+- credit.recorded   → the firm's managers, for a bad record (one they may object to);
+- credit.objected   → the district admins (they decide objections);
+- evaluation.assigned → the assessor given items to score.
 Residents who left a phone number with a demand get an SMS when it is resolved and closed."""
 from __future__ import annotations
 
@@ -130,6 +133,9 @@ def on_demand(ev) -> None:
             notify(department_staff(d.department_id), kind, key, values, **kw)
     elif kind == "demand.resolved":
         notify(community_staff(d.compound.community_id), kind, key, values, **kw)
+        if d.created_by_id is not None:
+            notify(_members(Membership.role == "grid_worker", Membership.user_id == d.created_by_id),
+                   "demand.taken_resolved", f"demand.taken_resolved:{d.id}:{ev.id}", values, **kw)
     elif kind == "demand.escalated":
         street = db.session.execute(select(Community.street_id).where(Community.id == d.compound.community_id)
                                     ).scalar_one_or_none()
@@ -187,8 +193,31 @@ def on_credit(ev) -> None:
            subject="credit_record", subject_id=rec.id, event_id=ev.id, at=ev.at)
 
 
+def on_credit_objection(ev) -> None:
+    from ..credit.models import CreditRecord
+    from ..org.models import Firm
+    rec = db.session.get(CreditRecord, ev.subject_id)
+    if rec is None:
+        return
+    firm = db.session.get(Firm, rec.firm_id)
+    notify(district_admins(), ev.kind, f"{ev.kind}:{ev.data.get('objection_id')}",
+           {"title": rec.title, "firm": firm.name if firm else ""},
+           subject="credit_objection", subject_id=ev.data.get("objection_id"), event_id=ev.id, at=ev.at)
+
+
+def on_assignment(ev) -> None:
+    from ..evaluation.models import Evaluation
+    evaluation = db.session.get(Evaluation, ev.subject_id)
+    mid = ev.data.get("membership_id")
+    if evaluation is None or mid is None:
+        return
+    notify(_members(Membership.id == mid, Membership.role == "assessor"), ev.kind, f"{ev.kind}:{ev.id}",
+           {"title": evaluation.name, "count": ev.data.get("items", 0)},
+           subject="evaluation", subject_id=evaluation.id, event_id=ev.id, at=ev.at)
+
+
 DISPATCH = {"objection.raised": on_objection, "publication.issued": on_publication, "vote.opened": on_vote,
-            "credit.recorded": on_credit}
+            "credit.recorded": on_credit, "credit.objected": on_credit_objection, "evaluation.assigned": on_assignment}
 
 
 @events.handler

@@ -18,7 +18,8 @@ from .templates import INBOX_KINDS
 # The record an item opens: subject → (endpoint, id argument).
 LINKS = {"demand": ("demands.detail", "demand_id"), "publication": ("checks.publication", "publication_id"),
          "objection": ("checks.objection", "objection_id"), "vote": ("votes.detail", "owner_vote_id"),
-         "credit_record": ("credit.record", "credit_record_id"), "evaluation": ("evaluations.detail", "evaluation_id")}
+         "credit_record": ("credit.record", "credit_record_id"), "evaluation": ("evaluations.detail", "evaluation_id"),
+         "credit_objection": ("credit.objection", "credit_objection_id")}
 # Reminders without a record of their own open a list.
 LIST_LINKS = {"reminder.publication": ("checks.compliance", {})}
 
