@@ -5,6 +5,8 @@ in the same run; then the register (households) read page by page through the wh
     .venv/bin/python scripts/bench_api.py                       # build the district, then measure
     .venv/bin/python scripts/bench_api.py --reuse               # measure again on the built database
     .venv/bin/python scripts/bench_api.py --compounds 1000 --households 300000   # the size
+    # a district another script built (bench_load.py's `load`), with the token its seed-demo printed:
+    .venv/bin/python scripts/bench_api.py --reuse --slug load --token wy_…
 
 Needs PostgreSQL (DATABASE_URL; the database is dropped and re-created unless --reuse) and
 gunicorn (the `[prod]` extra). Both apps are served by gunicorn (2 workers × 8 threads, gthread)
@@ -126,19 +128,25 @@ def page_register(token: str, limit: int = 200):
 
 
 def main():
+    global SLUG
     ap = argparse.ArgumentParser()
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--compounds", type=int, default=100)
     ap.add_argument("--households", type=int, default=30000)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--slug", default="apibench", help="the district (with --reuse)")
+    ap.add_argument("--token", help="its API client's token (with --reuse; default: the one this script's build kept)")
     args = ap.parse_args()
+    SLUG = args.slug
     env = dict(os.environ)
     if not env.get("DATABASE_URL", "").startswith("postgresql"):
         sys.exit("DATABASE_URL must name a PostgreSQL database")
     env.setdefault("SECRET_KEY", "bench")
     env["FLASK_DEBUG"] = "0"
-    token = (ROOT / "instance" / "bench_api_token").read_text().strip() if args.reuse else \
-        build(env, args.compounds, args.households)
+    if args.reuse:
+        token = args.token or (ROOT / "instance" / "bench_api_token").read_text().strip()
+    else:
+        token = build(env, args.compounds, args.households)
     from sqlalchemy import create_engine, text
     eng = create_engine(env["DATABASE_URL"])
     with eng.connect() as conn:

@@ -778,13 +778,25 @@ def test_public_pages_are_open_on_active_districts_only(app, client, probe_world
 
 
 def _add_matter_records(ns, branch: int) -> None:
-    """A 重大事项报备 of the branch's vote awaiting the street, so the matters pages are probed."""
-    from wuye_saas.matters.models import MatterFiling
+    """A 重大事项报备 of the branch's vote awaiting the street, with a document on disk, so the
+    matters pages are probed."""
+    from flask import current_app
+
+    from wuye_saas.matters.models import MatterFiling, MatterFilingFile
+    from wuye_saas.publicity.accounts import voucher_path
     from wuye_saas.votes.models import OwnerVote
     vote = db.session.execute(select(OwnerVote).where(
         OwnerVote.compound_id == getattr(ns, f"compound{branch}"))).scalars().first()
-    db.session.add(MatterFiling(compound_id=vote.compound_id, vote_id=vote.id, matter=vote.matter, title=vote.title,
-                                summary="探针报备", status="filed"))
+    filing = MatterFiling(compound_id=vote.compound_id, vote_id=vote.id, matter=vote.matter, title=vote.title,
+                          summary="探针报备", status="filed")
+    db.session.add(filing)
+    db.session.flush()
+    name = f"probe-matter-{ns.slug}-{branch}.pdf"
+    path = voucher_path(current_app.config["UPLOAD_FOLDER"], name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4 probe")
+    db.session.add(MatterFilingFile(filing_id=filing.id, filename="报备表.pdf", stored_name=name,
+                                    content_type="application/pdf", size=14, sha256="0" * 64))
     db.session.flush()
 
 

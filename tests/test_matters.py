@@ -228,3 +228,47 @@ def test_at_the_threshold_itself_the_plain_filing_is_enough(app, world, monkeypa
         db.session.flush()
         return matters.gate(v)
     assert _in(app, ns, run) is None
+
+
+def test_the_written_filing_carries_its_documents_with_their_digest(app, client, world, monkeypatch):
+    import hashlib
+    import io
+
+    from wuye_saas.matters.models import MatterFilingFile
+    ns = world["alpha"]
+    vid, base = publicized_vote(client, monkeypatch)
+    url = f"/d/alpha/matters/votes/{vid}/file"
+    pdf = b"%PDF-1.4 \xe6\x8a\xa5\xe5\xa4\x87\xe8\xa1\xa8 signed"
+    # A file that is not what it says, or too many files: refused, nothing written.
+    resp = post(client, url, {"summary": "更换水泵", "files": (io.BytesIO(b"MZ\x90\x00"), "报备表.pdf")},
+                content_type="multipart/form-data")
+    assert resp.status_code == 422 and "的内容不是 PDF、JPG 或 PNG" in resp.get_data(as_text=True)
+    resp = post(client, url, {"summary": "更换水泵", "files": [(io.BytesIO(pdf), f"{i}.pdf") for i in range(6)]},
+                content_type="multipart/form-data")
+    assert resp.status_code == 422 and "报备材料最多 5 个文件" in resp.get_data(as_text=True)
+    assert filings(app, ns, vid) == []
+    assert _in(app, ns, lambda: db.session.execute(select(func.count(MatterFilingFile.id))).scalar()) == 0
+
+    resp = post(client, url, {"summary": "更换水泵，附报备表和三家报价",
+                              "files": [(io.BytesIO(pdf), "报备表.pdf"), (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 64),
+                                                                          "报价.png")]},
+                content_type="multipart/form-data")
+    assert resp.status_code == 302
+    fid = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    files = _in(app, ns, lambda: [(f.id, f.filename, f.size, f.sha256) for f in db.session.execute(
+        select(MatterFilingFile).order_by(MatterFilingFile.id)).scalars()])
+    assert [(n, s, h) for _, n, s, h in files] == [
+        ("报备表.pdf", len(pdf), hashlib.sha256(pdf).hexdigest()),
+        ("报价.png", 72, hashlib.sha256(b"\x89PNG\r\n\x1a\n" + b"0" * 64).hexdigest())]
+    first = files[0][0]
+    # The street reads the filing with its documents and their digests, and downloads them.
+    for user in ("alpha-street", "alpha-community", "alpha-committee"):
+        login(client, user)
+        page = client.get(f"/d/alpha/matters/{fid}").get_data(as_text=True)
+        assert "报备表.pdf" in page and hashlib.sha256(pdf).hexdigest()[:16] in page
+        got = client.get(f"/d/alpha/matters/files/{first}")
+        assert got.status_code == 200 and got.data == pdf
+    # Out of scope (the firm, another street, another district): 404.
+    for user in ("alpha-firm", "beta-street"):
+        login(client, user)
+        assert client.get(f"/d/alpha/matters/files/{first}").status_code == 404

@@ -44,7 +44,7 @@ from .exits.models import ExitRule, FirmExit, HandoverItem
 from .hiring.models import (
     HiringRule, PanelMember, PanelScore, Selection, SelectionCandidate, TenderApplication,
 )
-from .matters.models import MatterFiling, MatterRule
+from .matters.models import MatterFiling, MatterFilingFile, MatterRule
 from .notifications.models import InboxItem
 from .tenancy import kept
 from .timeutil import today
@@ -672,6 +672,10 @@ def _visible(m: Membership, model):
         if m.role in FIRM_ROLES or m.role == "assessor":
             return false()
         return within(MatterFiling.compound_id, comps)
+    if model is MatterFilingFile:
+        parent_clause = visible(m, MatterFiling)
+        return false() if parent_clause is false() else MatterFilingFile.filing_id.in_(
+            select(MatterFiling.id).where(parent_clause))
     if model is JobRun:
         # Anyone follows the progress of the jobs they started (e.g. a firm's billing run).
         return JobRun.user_id == m.user_id

@@ -1,7 +1,7 @@
 """Forms of 重大事项报备."""
 from __future__ import annotations
 
-from wtforms import SelectField, TextAreaField
+from wtforms import MultipleFileField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..formutil import LEDGER_YUAN, Form, yuan_field
@@ -11,6 +11,8 @@ from ..money import to_fen
 class FileForm(Form):
     summary = TextAreaField("书面报备内容（事项、理由、拟表决方案）",
                             validators=[DataRequired("请填写报备内容（事项、理由、拟表决方案）。"), Length(max=5000)])
+    files = MultipleFileField("报备材料", description="可选：签字盖章的报备表、业委会会议纪要、报价等，PDF、JPG 或 PNG，"
+                                                    "最多 5 个，每个不超过 5 MB。")
 
 
 class DecideForm(Form):

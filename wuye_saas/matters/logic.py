@@ -10,10 +10,15 @@ Rules:
   opens only on a filing that names at least that budget.
 - The community's staff note 已报告社区党组织 first; the street acknowledges only after that.
 - A return needs a reason; the committee then files again (the returned filing stays on record).
+- The written filing may carry up to MAX_FILES documents (PDF/JPG/PNG, 5 MB each, the same check
+  as ledger vouchers), each kept with its SHA-256.
 
 Functions flush and never commit; refusals are {field: message} and write nothing.
 """
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -22,7 +27,10 @@ from .. import policy, timeutil
 from ..extensions import db
 from ..money import fmt_yuan
 from ..votes.models import FundApplication, OwnerVote
-from .models import FILING_STATUSES, MatterFiling, MatterRule
+from ..publicity.accounts import Upload, save_upload, voucher_problem
+from .models import FILING_STATUSES, MatterFiling, MatterFilingFile, MatterRule
+
+MAX_FILES = 5
 
 DEFAULT_THRESHOLD_FEN = 50_000_00      # 5 万元 until the district sets its own
 MAX_THRESHOLD_FEN = 100_000_000_00      # 1 亿元, the form's bound (formutil.LEDGER_YUAN)
@@ -81,8 +89,10 @@ def gate(vote: OwnerVote) -> str | None:
     return None
 
 
-def file_matter(vote: OwnerVote, summary: str, user=None) -> tuple[MatterFiling | None, dict]:
-    """The committee files the vote's matter with the street (in writing: the summary)."""
+def file_matter(vote: OwnerVote, summary: str, user=None, uploads: list[Upload] = (), folder: str = ""
+                ) -> tuple[MatterFiling | None, dict]:
+    """The committee files the vote's matter with the street (in writing: the summary and its
+    documents)."""
     summary = (summary or "").strip()
     if vote.status not in FILABLE:
         return None, {"action": "表决已开始或已结束，不能再报备。"}
@@ -93,12 +103,24 @@ def file_matter(vote: OwnerVote, summary: str, user=None) -> tuple[MatterFiling 
         return None, {"summary": "请填写报备内容（事项、理由、拟表决方案）。"}
     if len(summary) > 5000:
         return None, {"summary": "报备内容不超过 5000 个字。"}
+    if len(uploads) > MAX_FILES:
+        return None, {"files": f"报备材料最多 {MAX_FILES} 个文件。"}
+    for up in uploads:
+        problem = voucher_problem(up)
+        if problem:
+            return None, {"files": problem}
     if live is not None:           # acknowledged for a smaller amount: this one replaces it
         live.status, live.return_reason = "returned", "申请金额变更，已重新报备。"
     filing = MatterFiling(compound_id=vote.compound_id, vote_id=vote.id, matter=vote.matter, title=vote.title,
                           summary=summary, spending_fen=spending_of(vote), status="filed",
                           filed_at=timeutil.now(), filed_by_id=getattr(user, "id", None))
     db.session.add(filing)
+    db.session.flush()
+    for up in uploads:
+        name, ctype = save_upload(up, folder)
+        db.session.add(MatterFilingFile(filing_id=filing.id, filename=Path(up.filename).name[:200], stored_name=name,
+                                        content_type=ctype, size=len(up.data),
+                                        sha256=hashlib.sha256(up.data).hexdigest()))
     db.session.flush()
     return filing, {}
 

@@ -41,10 +41,33 @@ class MatterFiling(TenantScoped, db.Model):
 
     compound: Mapped[Compound] = relationship()
     vote: Mapped[OwnerVote] = relationship()
+    files: Mapped[list[MatterFilingFile]] = relationship(back_populates="filing", order_by="MatterFilingFile.id")
 
     @property
     def audit_label(self):
         return self.title
+
+
+class MatterFilingFile(TenantScoped, db.Model):
+    """A document of the written filing (the signed and sealed 报备表, minutes of the committee's
+    meeting, a quotation), stored outside static/ and served only to those who see the filing.
+    Its SHA-256 is kept with it and shown, so the street and the committee can check that the
+    file is the one filed."""
+
+    __tablename__ = "matter_filing_file"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("matter_filing.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(80))
+    content_type: Mapped[str] = mapped_column(String(80))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    filing: Mapped[MatterFiling] = relationship(back_populates="files")
+
+    @property
+    def audit_label(self):
+        return self.filename
 
 
 class MatterRule(TenantScoped, db.Model):

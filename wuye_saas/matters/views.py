@@ -2,7 +2,7 @@
 street acknowledges or returns (thin views over logic.py)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from .. import policy
@@ -10,10 +10,12 @@ from ..extensions import db
 from ..money import fmt_yuan
 from ..votes import views as vote_views
 from ..votes.models import MATTERS, OwnerVote
-from ..web import accepted, current_membership, get_or_404, page_arg, render, require, save, tenant_blueprint
+from ..web import (
+    accepted, current_membership, get_or_404, page_arg, render, require, save, send_voucher, tenant_blueprint, uploads,
+)
 from . import logic
 from .forms import DecideForm, FileForm, RuleForm
-from .models import FILING_STATUSES, MatterFiling
+from .models import FILING_STATUSES, MatterFiling, MatterFilingFile
 
 bp = tenant_blueprint("matters", __name__, "/matters")
 
@@ -96,6 +98,14 @@ def file_vote(owner_vote_id):
     if not (policy.can(m, "file", "matter_file") and vote_views.may_run(vote)):
         abort(404 if policy.can(m, "file", "matter_file") else 403)
     form = FileForm()
-    return save(form, lambda: accepted(logic.file_matter(vote, form.summary.data, user=current_user)),
+    return save(form, lambda: accepted(logic.file_matter(vote, form.summary.data, user=current_user,
+                                                         uploads=uploads("files"),
+                                                         folder=current_app.config["UPLOAD_FOLDER"])),
                 "已向街道书面报备，请社区登记报告社区党组织后由街道签收。", _filing_page,
                 refused=lambda others: vote_views.detail_page(vote, others, form))
+
+
+@bp.route("/files/<int:matter_filing_file_id>")
+def file(matter_filing_file_id):
+    """A document of a filing, only to those who see the filing (the policy)."""
+    return send_voucher(get_or_404(MatterFilingFile, matter_filing_file_id))
