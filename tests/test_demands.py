@@ -422,3 +422,24 @@ def test_public_submission_and_tracking(app, client, world):
         assert step in html, step
     assert "甲区community" not in html and "甲区firm" not in html and "内部记录" not in html
     assert "13912345678" not in html
+
+
+def test_numbers_continue_past_numbers_written_elsewhere_and_per_district(app, client, world):
+    """A number an import (or the demo's history) wrote without the counter is never given again;
+    each district counts on its own."""
+    from wuye_saas.demands.logic import next_number
+    a, b = world["alpha"], world["beta"]
+    cats = setup_categories(app, a)
+    at = now()
+    day = local(at).strftime("%Y%m%d")
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        db.session.add(Demand(number=f"SQ{day}-0007", compound_id=a.compound1, category_id=cats["维修"],
+                              channel="visit", title="导入的诉求", deadline_at=at))
+        db.session.commit()
+    login(client, "alpha-community")
+    did = int(staff_intake(client, a, cats).headers["Location"].rsplit("/", 1)[1])
+    number = demand(app, a, did).number
+    if number.startswith(f"SQ{day}"):  # not across Shanghai midnight
+        assert number == f"SQ{day}-0008"
+        with app.app_context(), tenant_scope(b.tenant_id):
+            assert next_number(at) == f"SQ{day}-0001"

@@ -2,7 +2,7 @@
 state so lists and the dashboard read one table."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -142,3 +142,17 @@ class DemandPhoto(TenantScoped, db.Model):
     size: Mapped[int]
 
     event: Mapped[DemandEvent] = relationship(back_populates="photos")
+
+
+class DemandCounter(TenantScoped, db.Model):
+    """The last 诉求编号 sequence given out per district and day. On PostgreSQL `next_number` takes
+    the next one in a short transaction of its own, so concurrent intakes (12345 through the API,
+    staff on the pages) do not wait for each other's whole transaction; a number whose intake then
+    fails is not given again (a gap, as a hotline's own numbering has)."""
+
+    __tablename__ = "demand_counter"
+    __audit__ = False   # derived: the demand that took the number is audited
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    last: Mapped[int]
+    __table_args__ = (UniqueConstraint("tenant_id", "day"),)
