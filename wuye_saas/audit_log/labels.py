@@ -66,7 +66,7 @@ ENTITY_GROUPS: list[tuple[str, dict[str, str]]] = [
                  "matter_filing": "重大事项报备", "matter_filing_file": "重大事项报备材料", "matter_rule": "重大事项报备标准",
                  "fund_rule": "维修资金交存标准", "fund_allocation": "维修资金分户分摊",
                  "fund_share": "维修资金分户账"}),
-    ("基层治理", {"demand_category": "诉求分类", "demand_channel": "诉求受理渠道", "demand": "诉求", "demand_event": "诉求办理记录",
+    ("基层治理", {"demand_category": "诉求分类", "demand_channel": "诉求受理渠道", "demand": "诉求", "demand_event": "诉求办理记录", "demand_counter": "诉求编号计数",
               "demand_photo": "诉求照片", "meeting": "联席会议", "meeting_attendee": "参会人员",
               "agenda_item": "议题", "action_item": "落实事项", "meeting_cadence": "会议召开频次", "follow_up": "待办督办",
               "four_list_item": "四项清单事项", "four_list_update": "四项清单进展",
