@@ -107,6 +107,8 @@ def test_the_whole_chain_community_street_district_department(app, client, world
     assert "甲区第1职能部门" in page
     assert post(client, f"{base}/agenda/attach", {"agenda_item_id": str(district_item)}).status_code == 302
     assert in_db(app, a, lambda: db.session.get(AgendaItem, district_item).meeting_id) == did
+    page = client.get(base).get_data(as_text=True)
+    assert "街道提交：" in page and f'href="/d/alpha/meetings/{sid}"' in page   # where it came from
     assert "没有待上会的事项" in client.get("/d/alpha/meetings/pending").get_data(as_text=True)
     post(client, f"{base}/attendees", {"party": "department", "name": "周局长", "organisation": "甲区第1职能部门"})
     ids = attendee_ids(app, a, did)
@@ -130,7 +132,9 @@ def test_the_whole_chain_community_street_district_department(app, client, world
     login(client, "alpha-department")
     assert "待落实的交办事项" in client.get("/d/alpha/").get_data(as_text=True)
     assert "联合执法清理占道经营" in client.get("/d/alpha/meetings/actions").get_data(as_text=True)
-    assert client.get(base).status_code == 200      # the meeting its action item belongs to
+    page = client.get(base).get_data(as_text=True)  # the meeting its action item belongs to
+    assert "联合执法清理占道经营" in page
+    assert f"/meetings/{sid}" not in page and "街道物业管理联席会议" not in page   # not the street's meeting
     assert post(client, f"{base}/attendees", {"party": "other", "name": "x", "organisation": ""}).status_code == 403
     assert post(client, f"/d/alpha/meetings/{did}/actions/{aid}/done",
                 {"done_note": "摊点已清理，纳入日常巡查", "back": "actions"}).status_code == 302

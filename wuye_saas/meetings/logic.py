@@ -711,16 +711,18 @@ def names_of(model, ids) -> dict[int, str]:
     return dict(db.session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
 
 
-def origin_meetings(items: list[AgendaItem]) -> dict[int, Meeting]:
+def origin_meetings(items: list[AgendaItem], m: Membership | None = None) -> dict[int, Meeting]:
     """The meeting each escalated item came from (keyed by the copy's id): a street item's
-    community meeting, a district item's street meeting."""
+    community meeting, a district item's street meeting — those `m` sees, when given."""
     src = {i.id: i.escalated_from_id for i in items if i.escalated_from_id}
     if not src:
         return {}
     by_item = dict(db.session.execute(select(AgendaItem.id, AgendaItem.meeting_id)
                                       .where(AgendaItem.id.in_(src.values()))).all())
-    meetings = {mt.id: mt for mt in db.session.execute(select(Meeting).where(Meeting.id.in_(
-        [v for v in by_item.values() if v]))).scalars()}
+    stmt = select(Meeting).where(Meeting.id.in_([v for v in by_item.values() if v]))
+    if m is not None:
+        stmt = stmt.where(policy.visible(m, Meeting))
+    meetings = {mt.id: mt for mt in db.session.execute(stmt).scalars()}
     return {sid: meetings.get(by_item.get(orig)) for sid, orig in src.items()}
 
 

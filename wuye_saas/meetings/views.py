@@ -81,7 +81,7 @@ def pending():
             Meeting.level == "district", Meeting.status == "planned")
             .order_by(Meeting.scheduled_at)).scalars().all()
     return render("meetings/pending.html", "meetings/_pending_table.html", page=page, args=args, state=state,
-                  level=level, states=states, origins=logic.origin_meetings(items), meetings=meetings,
+                  level=level, states=states, origins=logic.origin_meetings(items, m), meetings=meetings,
                   followups=logic.followups(items, m), actions_of=logic.district_actions(items, m),
                   outcome_label=outcome_label,
                   compounds=logic.names_of(Compound, [i.compound_id for i in items]),
@@ -226,7 +226,7 @@ def _detail(meeting: Meeting, forms: dict | None = None, errors: dict | None = N
     return render(
         "meetings/detail.html", meeting=meeting, forms=forms, errors=errors or {}, focus=focus or {},
         suggestions=logic.suggestions(meeting) if ctx["may_change"] and meeting.status != "published" else [],
-        followups=logic.followups(meeting.agenda, m), origins=logic.origin_meetings(meeting.agenda),
+        followups=logic.followups(meeting.agenda, m), origins=logic.origin_meetings(meeting.agenda, m),
         demand_numbers=logic.demand_numbers(m, [i.demand_id for i in meeting.agenda]),
         demand_link="demands.detail" in current_app.view_functions,
         overdue={a.id: logic.overdue_days(a, on) for a in meeting.actions},
