@@ -46,8 +46,7 @@ ADMIN_SPECIAL: dict[str, int] = {
     "demands.new": 403,  # demands are entered by community/street staff; the district configures categories
     "results.compound": 403,  # the committee's view of the firm serving its compound; the district has the rankings
     "assessments.delete_evidence": 403,  # only the assessed firm removes its own evidence
-    "meetings.new": 403,   # meetings are run by community and street staff; the district reads them
-    "meetings.edit": 403,
+    "meetings.edit": 403,  # the probed meeting is a community's: its staff run it; the district reads it
     "fourlists.new": 403,   # a community's 四项清单 is kept by its community and street; the district reads
     "fourlists.edit": 403,
     "volunteers.new": 403,   # the register is kept by community and street staff; the district reads it
@@ -326,6 +325,73 @@ def _add_meeting_records(ns, branch: int) -> None:
                    title=f"探针议题{branch}", escalated_from_id=item.id),
         ActionItem(meeting_id=meeting.id, agenda_item_id=item.id, task="探针事项", owner="物业", owner_party="firm",
                    due_on=date(2026, 1, 31))])
+
+
+def _add_district_meeting(ns) -> dict[str, int]:
+    """A planned district joint meeting (no street) with an attendee, an item a street meeting
+    passed on (street → district, from the street's own item) and an action item dispatched to
+    the branch-1 department: the district level's records, probed by
+    test_district_meeting_routes_follow_the_policy."""
+    from wuye_saas.meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee
+    from wuye_saas.timeutil import now
+    street_meeting = Meeting(level="street", kind="joint", title="探针街道会议", street_id=ns.street1,
+                             scheduled_at=now(), held_at=now(), status="held")
+    meeting = Meeting(level="district", kind="joint", title="探针区联席会议", scheduled_at=now(), status="planned")
+    db.session.add_all([street_meeting, meeting])
+    db.session.flush()
+    street_item = AgendaItem(level="street", meeting_id=street_meeting.id, street_id=ns.street1,
+                             title="探针街道议题", outcome="escalated", decision="提交区联席会议")
+    db.session.add(street_item)
+    db.session.flush()
+    item = AgendaItem(level="district", meeting_id=meeting.id, street_id=ns.street1, title="探针街道议题",
+                      escalated_from_id=street_item.id)
+    attendee = MeetingAttendee(meeting_id=meeting.id, party="department", name="局长", present=None)
+    db.session.add_all([item, attendee])
+    db.session.flush()
+    action = ActionItem(meeting_id=meeting.id, agenda_item_id=item.id, task="联合执法", owner="局长",
+                        owner_party="department", department_id=ns.department1, due_on=date(2026, 1, 31))
+    db.session.add(action)
+    db.session.flush()
+    return {"meeting": meeting.id, "meeting_attendee": attendee.id, "agenda_item": item.id, "action_item": action.id}
+
+
+def test_district_meeting_routes_follow_the_policy(app, client, world):
+    """Every GET route naming meeting records, on the district level's records: the district
+    admin runs them (200), the department given the action item reads them, every other alpha
+    role gets what the policy says (no street or community sees the district meeting), and
+    beta's roles 404."""
+    tables = {"meeting", "meeting_attendee", "agenda_item", "action_item"}
+    probes = [p for p in collect_probes(app)
+              if p.ids and {mdl.__tablename__ for mdl in p.ids.values()} <= tables]
+    assert {p.endpoint for p in probes} >= {"meetings.detail", "meetings.edit"}
+    with app.app_context():
+        with tenant_scope(world["alpha"].tenant_id):
+            records = _add_district_meeting(world["alpha"])
+            db.session.commit()
+    failures, seen = [], {}
+    for role in ROLES:
+        username = f"alpha-{USER_SUFFIX[role]}"
+        client.post("/logout")
+        login(client, username)
+        for probe in probes:
+            ids = {arg: records[mdl.__tablename__] for arg, mdl in probe.ids.items()}
+            with app.app_context(), tenant_scope(world["alpha"].tenant_id):
+                visible = _visible(_membership_of(username), probe, ids)
+            seen[(role, probe.endpoint)] = visible
+            want = (200,) if role == "district_admin" else (200, 403) if visible else (404,)
+            _check(client, probe.urls("alpha", ids), _status(*want), failures, username, str(want))
+        client.post("/logout")
+        login(client, f"beta-{USER_SUFFIX[role]}")
+        for probe in probes:
+            ids = {arg: records[mdl.__tablename__] for arg, mdl in probe.ids.items()}
+            _check(client, probe.urls("alpha", ids) + probe.urls("beta", ids), _status(404), failures,
+                   f"beta-{USER_SUFFIX[role]}", "404")
+    assert not failures, "\n".join(failures)
+    # Not vacuous: the department reads the meeting its action item is in; streets and
+    # communities do not see the district meeting.
+    assert seen[("department_staff", "meetings.detail")] is True
+    assert seen[("street_staff", "meetings.detail")] is False
+    assert seen[("community_staff", "meetings.detail")] is False
 
 
 def _add_evaluation_records(ns, branch: int) -> None:

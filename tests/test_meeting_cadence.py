@@ -84,7 +84,7 @@ def test_district_sets_the_cadence_and_staff_see_the_missed_card(app, client, wo
     page = client.get("/d/alpha/meetings/cadence").get_data(as_text=True)
     assert "社区民情恳谈会 · 每周" in page and "已停用：街道联席会议每季度" in page
     assert "cadence-street-joint" not in page and "cadence-community-talk" in page
-    resp = post(client, "/d/alpha/meetings/cadence/save", {"level": "district", "kind": "talk", "every": "week"})
+    resp = post(client, "/d/alpha/meetings/cadence/save", {"level": "province", "kind": "talk", "every": "week"})
     assert resp.status_code == 302
     with app.app_context(), tenant_scope(a.tenant_id):
         rows = db.session.execute(select(MeetingCadence.level, MeetingCadence.kind, MeetingCadence.every,

@@ -275,9 +275,9 @@ def test_street_meeting_takes_the_escalated_item_on_its_agenda(app, client, worl
     post(client, f"{base}/attendees", {"party": "department", "name": "刘队长", "organisation": "街道综合执法队"})
     post(client, f"{base}/record", {"held_at": FORM_TIME, "present": [attendee_ids(app, ns, sid)["刘队长"]],
                                     "minutes": ""})
-    # A street meeting cannot escalate further; it settles.
-    resp = post(client, f"{base}/agenda/{street_item}/outcome", {"outcome": "escalated", "decision": "上交"})
-    assert resp.status_code == 422 and "只有社区会议的议题可以提交街道" in resp.get_data(as_text=True)
+    # A street meeting may pass it on to the district (test_district_meetings), with its view.
+    resp = post(client, f"{base}/agenda/{street_item}/outcome", {"outcome": "escalated", "decision": " "})
+    assert resp.status_code == 422 and "请填写街道意见" in resp.get_data(as_text=True)
     assert post(client, f"{base}/agenda/{street_item}/outcome",
                 {"outcome": "settled", "decision": "综合执法队本周内清理占道摊点"}).status_code == 302
     assert in_db(app, ns, lambda: db.session.get(AgendaItem, street_item).outcome) == "settled"

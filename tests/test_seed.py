@@ -313,6 +313,28 @@ def test_default_demo_district_is_realistic_and_usable(app):
     page = c.get("/d/demo/meetings/cadence").get_data(as_text=True)
     assert "社区联席会议 · 每月" in page and "上一期未召开" in page
 
+    # 002: the street passed the parking matter (from the community's meeting) on to the district's
+    # joint meeting, which settled it and dispatched it to departments, the demo's department too.
+    from wuye_saas.meetings.models import ActionItem, AgendaItem, Meeting
+    with app.app_context(), tenant_scope(tenant_by_slug("demo").id):
+        dm = db.session.execute(select(Meeting).where(Meeting.level == "district")).scalar_one()
+        assert dm.street_id is None and dm.status == "published"
+        item = db.session.execute(select(AgendaItem).where(AgendaItem.meeting_id == dm.id,
+                                                           AgendaItem.escalated_from_id.is_not(None))).scalar_one()
+        street_item = db.session.get(AgendaItem, item.escalated_from_id)
+        community_item = db.session.get(AgendaItem, street_item.escalated_from_id)
+        assert (item.level, street_item.level, community_item.level) == ("district", "street", "community")
+        assert item.outcome == "settled" and street_item.outcome == community_item.outcome == "escalated"
+        owners = db.session.execute(select(ActionItem.department_id).where(
+            ActionItem.agenda_item_id == item.id)).scalars().all()
+        assert len(owners) == 2 and all(owners)
+    d = app.test_client()
+    login(d, "demo-department", "demo1234")
+    assert "联合街道综合执法队清理小区周边占道经营" in d.get("/d/demo/meetings/actions").get_data(as_text=True)
+    e = app.test_client()
+    login(e, "demo-district", "demo1234")
+    assert 'data-testid="cadence-district-joint"' in e.get("/d/demo/meetings/cadence").get_data(as_text=True)
+
     # A second run says so and changes nothing.
     before = row_counts(app)
     again = seed(app, "seed-demo")

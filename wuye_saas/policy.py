@@ -91,8 +91,9 @@ WRITERS = {
     "demand_dispatch": {"community_staff", "street_staff"},
     "demand_handle": FIRM_ROLES | {"community_staff", "street_staff", DEPARTMENT},
     # A meeting's action item given to a department is closed by that department's accounts.
-    "action_done": {"community_staff", "street_staff", DEPARTMENT},
-    "meeting": {"community_staff", "street_staff"},
+    "action_done": {"community_staff", "street_staff", DISTRICT, DEPARTMENT},
+    # Community and street staff run their meetings, the district its 全区物业管理联席会议 (002).
+    "meeting": {"community_staff", "street_staff", DISTRICT},
     "meeting_cadence": {DISTRICT},     # how often each level must meet
     "formation": {"community_staff"},
     "vetting_config": {DISTRICT},
@@ -447,8 +448,9 @@ def _visible(m: Membership, model):
         if m.role == "assessor":
             return false()
         return within(Demand.compound_id, comps)
-    # Meetings belong to their street or community; firms and committees see those about
-    # their compounds, community staff also their street's meetings (escalated matters).
+    # Meetings belong to their street or community (a district meeting to the district: no street
+    # sees it, only the items it escalated there); firms and committees see those about their
+    # compounds, community staff also their street's meetings (escalated matters).
     if model is Meeting:
         if m.role == "street_staff":
             return Meeting.street_id == m.street_id

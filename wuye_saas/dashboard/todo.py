@@ -265,7 +265,11 @@ def _staff_specs(m: Membership, on: date, batch: _Batch) -> list[_Spec]:
     specs = []
     if m.role == "street_staff":
         specs.append(_Spec("escalations_pending", "待上会事项", "meetings.pending", {},
-                           batch.add(_count_of(meetings.escalations_select(m, "pending")))))
+                           batch.add(_count_of(meetings.escalations_select(m, "pending", level="street")))))
+    if m.role == policy.DISTRICT:
+        # What street meetings escalated to the 全区物业管理联席会议, not on its agenda yet.
+        specs.append(_Spec("escalations_district", "待上区联席会议的事项", "meetings.pending", {},
+                           batch.add(_count_of(meetings.escalations_select(m, "pending", level="district")))))
     if policy.can(m, "open", "formation"):
         specs.append(_Spec("formations_active", "进行中的组建/换届", "committees.formations", {"status": "active"},
                            batch.add(_count_of(committees.formations_select(m, "active")))))
@@ -326,11 +330,11 @@ def _action_specs(m: Membership, batch: _Batch) -> list[_Spec]:
 def _meeting_specs(m: Membership, batch: _Batch) -> list[_Spec]:
     """Planned meetings: the community's and the street's own (they hold and record them), and
     those about a firm's or committee's compounds (they attend)."""
-    level = {"community_staff": "community", "street_staff": "street"}.get(m.role)
+    level = {"community_staff": "community", "street_staff": "street", policy.DISTRICT: "district"}.get(m.role)
     if level is None and m.role not in FIRM_ROLES | {"committee_member"}:
         return []
     args = {"tab": "upcoming", **({"level": level} if level else {})}
-    label = "即将召开的街道会议" if level == "street" else "即将召开的会议"
+    label = {"street": "即将召开的街道会议", "district": "即将召开的区联席会议"}.get(level, "即将召开的会议")
     return [_Spec("meetings_upcoming", label, "meetings.index", args,
                   batch.add(_count_of(meetings.meetings_select(m, "upcoming", level=level))))]
 
@@ -469,8 +473,9 @@ def _committee_score_cards(m: Membership) -> list[Card]:
 
 def _cadence_cards(m: Membership, on: date) -> list[Card]:
     """Staff: the meetings the district's cadence required in the last finished period and their
-    community (street: its communities or itself) did not hold (meetings/cadence.py)."""
-    if m.role not in ("community_staff", "street_staff"):
+    community (street: its communities or itself; the district admin: the district's joint
+    meeting) did not hold (meetings/cadence.py)."""
+    if m.role not in ("community_staff", "street_staff", policy.DISTRICT):
         return []
     return [Card(f"meetings_missed_{c.level}_{c.kind}", f"上一期未召开的{LEVELS[c.level]}{KINDS[c.kind]}", n,
                  "meetings.cadence_page", danger=True, exact=False, hint="在会议召开情况中标红")

@@ -2,15 +2,19 @@
 without one. Plain functions.
 
 Rules (001 潞州: 社区每月召开 1+3+N 联席会议、街道每季度; 003: 周民情恳谈会、月问题协调会、季工作评监会):
-1. The district keeps a list of cadences: a level (社区 / 街道), a kind of meeting and how often
+1. The district keeps a list of cadences: a level (社区 / 街道 / 区级), a kind of meeting and how often
    (每周 / 每月 / 每季度). A new district starts with 001's two (DEFAULTS); the district changes them.
 2. A period counts as held when a meeting of that level and kind was held in it (recorded as
    召开, with or without published minutes), at the unit's own level: a community's own meeting,
-   a street's own meeting; the day is its held time in Asia/Shanghai.
+   a street's own meeting, the district's joint meeting (002 全区物业管理联席会议; the district is
+   one unit, 全区); the day is its held time in Asia/Shanghai.
 3. A period is missed only once it is over: the running period is 进行中 until its last day.
    Weeks run Monday to Sunday; quarters are calendar quarters.
-4. The page shows the last PERIODS periods of each cadence for every community (street) in scope;
-   the 待办 counts the units whose last finished period was missed — once the district has adopted
+4. The page shows the last PERIODS periods of each cadence for every community (street) in scope,
+   the district level to the district admin only (who holds those meetings);
+   the 待办 counts the units whose last finished period was missed — community staff their
+   community's, street staff their communities' and street's, the district admin the district's
+   own meetings — once the district has adopted
    its cadences (saved them on the page): until then the defaults are a proposal shown, not a
    duty that flags every community of a district that has just started.
 """
@@ -19,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from .. import policy
 from ..auth.models import Membership
@@ -127,7 +131,26 @@ class Row:
     missed_last: bool        # the last finished period had none (rule 3)
 
 
+DISTRICT_UNIT = (0, "全区")   # the district level's one unit
+
+
+def shown(m: Membership, c: MeetingCadence) -> bool:
+    """A district-level cadence is the district admin's (streets and communities see no district
+    meeting, so they could not tell whether it was held)."""
+    return c.level != "district" or m.role == policy.DISTRICT
+
+
+def _unit_col(level: str):
+    if level == "community":
+        return Meeting.community_id
+    if level == "street":
+        return Meeting.street_id
+    return literal(DISTRICT_UNIT[0])
+
+
 def _units(m: Membership, level: str):
+    if level == "district":
+        return [DISTRICT_UNIT] if m.role == policy.DISTRICT else []
     model = Community if level == "community" else Street
     return db.session.execute(select(model.id, model.name).where(policy.visible(m, model))
                               .order_by(model.name)).all()
@@ -138,7 +161,7 @@ def compliance(m: Membership, c: MeetingCadence, on: date | None = None) -> tupl
     on = on or today()
     spans = periods(c.every, on)
     first = datetime.combine(spans[0][0], time(), SHANGHAI)
-    unit_col = Meeting.community_id if c.level == "community" else Meeting.street_id
+    unit_col = _unit_col(c.level)
     held: dict[int, list[int]] = {}
     for unit_id, at in db.session.execute(select(unit_col, Meeting.held_at).where(
             policy.visible(m, Meeting), Meeting.level == c.level, Meeting.kind == c.kind,
@@ -175,8 +198,9 @@ def missed_last(m: Membership, on: date | None = None) -> list[tuple[MeetingCade
     with one query of the meetings in those periods and one of the units per level, however
     many cadences."""
     rows = db.session.execute(select(MeetingCadence).order_by(MeetingCadence.level, MeetingCadence.id)).scalars().all()
-    level = {"community_staff": "community", "street_staff": "street"}.get(m.role)
-    wanted = [c for c in rows if c.active and (m.role == "street_staff" or c.level == level)]
+    levels = {"community_staff": {"community"}, "street_staff": {"community", "street"},
+              policy.DISTRICT: {"district"}}.get(m.role, set())
+    wanted = [c for c in rows if c.active and c.level in levels]
     if not wanted:
         return []   # not adopted (no rows), or nothing of this level
     on = on or today()
@@ -189,7 +213,8 @@ def missed_last(m: Membership, on: date | None = None) -> list[tuple[MeetingCade
                 policy.visible(m, Meeting), Meeting.level.in_({c.level for c in wanted}),
                 Meeting.kind.in_({c.kind for c in wanted}), Meeting.status.in_(HELD), Meeting.held_at.is_not(None),
                 Meeting.held_at >= _naive_utc(start), Meeting.held_at < _naive_utc(end))):
-        held.add((lv, kind, community_id if lv == "community" else street_id, local(at).date()))
+        unit = {"community": community_id, "street": street_id}.get(lv, DISTRICT_UNIT[0])
+        held.add((lv, kind, unit, local(at).date()))
     units = {lv: [u for u, _ in _units(m, lv)] for lv in {c.level for c in wanted}}
     out = []
     for c in wanted:

@@ -7,7 +7,11 @@ meeting's scope) → the meeting is recorded as held (who was present, minutes) 
 settled with a decision, or escalated: a pending item is created for the street, which a street
 meeting takes on its agenda → action items with owners and deadlines → the minutes are
 published on the compound's public board (the publicity hash chain). Street staff run street
-meetings the same way, without escalation.
+meetings the same way; what a street meeting cannot settle goes on to the district (提交区联席会议).
+The district admin runs the 全区物业管理联席会议 (002 潞州: 区物管中心、住建、市场监管、司法、
+公安、环保、消防、市容、街道为成员): it takes the streets' items on its agenda and settles them,
+typically by dispatching action items to departments (联合执法) with deadlines; it escalates
+nothing further.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from ..publicity import publications
 from ..publicity.models import Publication
 from ..timeutil import SHANGHAI, local, now, today
 from .models import (
-    KINDS, OUTCOMES, PARTIES, ActionItem, AgendaItem, Meeting, MeetingAttendee,
+    KINDS, LEVELS, OUTCOMES, PARTIES, UP, UP_LABELS, ActionItem, AgendaItem, Meeting, MeetingAttendee, outcome_label,
 )
 
 # How many open demands the agenda picker offers (the most urgent first).
@@ -61,15 +65,18 @@ def may_schedule(m: Membership | None) -> bool:
     if not policy.can(m, "write", "meeting"):
         return False
     return (m.role == "community_staff" and m.community_id is not None) or (
-        m.role == "street_staff" and m.street_id is not None)
+        m.role == "street_staff" and m.street_id is not None) or m.role == policy.DISTRICT
 
 
 def may_change(m: Membership | None, meeting: Meeting) -> bool:
-    """Community meetings are their community's staff's; street meetings their street's."""
+    """Community meetings are their community's staff's; street meetings their street's; the
+    district's joint meeting the district admin's."""
     if not policy.can(m, "write", "meeting"):
         return False
     if meeting.level == "community":
         return m.role == "community_staff" and m.community_id == meeting.community_id
+    if meeting.level == "district":
+        return m.role == policy.DISTRICT
     return m.role == "street_staff" and m.street_id == meeting.street_id
 
 
@@ -91,25 +98,29 @@ def departments() -> list[Department]:
 
 # --- scheduling -------------------------------------------------------------------------------
 
-def compound_choices(level: str, street_id: int, community_id: int | None) -> list[tuple[int, str]]:
-    """The compounds a meeting may be about: its community's, or its street's."""
+def compound_choices(level: str, street_id: int | None, community_id: int | None) -> list[tuple[int, str]]:
+    """The compounds a meeting may be about: its community's, its street's, or the district's."""
     stmt = select(Compound.id, Compound.name).order_by(Compound.name, Compound.id)
     if level == "community":
         stmt = stmt.where(Compound.community_id == community_id)
+    elif level == "district":
+        pass
     else:
         stmt = stmt.where(Compound.community_id.in_(select(Community.id).where(Community.street_id == street_id)))
     return [tuple(r) for r in db.session.execute(stmt).all()]
 
 
-def scope_of(m: Membership) -> tuple[str, int, int | None]:
+def scope_of(m: Membership) -> tuple[str, int | None, int | None]:
     """(level, street_id, community_id) of a meeting this membership schedules."""
     if m.role == "community_staff":
         community = db.session.get(Community, m.community_id)
         return "community", community.street_id, community.id
+    if m.role == policy.DISTRICT:
+        return "district", None, None
     return "street", m.street_id, None
 
 
-def _check_fields(level: str, street_id: int, community_id: int | None, kind: str, title: str,
+def _check_fields(level: str, street_id: int | None, community_id: int | None, kind: str, title: str,
                   compound_id: int | None, scheduled_local: datetime | None, location: str) -> dict:
     title, location = (title or "").strip(), (location or "").strip()
     if not title:
@@ -119,8 +130,8 @@ def _check_fields(level: str, street_id: int, community_id: int | None, kind: st
     if kind not in KINDS:
         raise MeetingProblem("请选择会议类型。", "kind")
     if compound_id is not None and compound_id not in dict(compound_choices(level, street_id, community_id)):
-        raise MeetingProblem("请选择本社区（街道）的小区。" if level == "street" else "请选择本社区的小区。",
-                             "compound_id")
+        raise MeetingProblem({"street": "请选择本社区（街道）的小区。", "district": "请选择本区的小区。"}.get(
+            level, "请选择本社区的小区。"), "compound_id")
     if scheduled_local is None:
         raise MeetingProblem("请填写会议时间。", "scheduled_at")
     if len(location) > 100:
@@ -132,7 +143,7 @@ def _check_fields(level: str, street_id: int, community_id: int | None, kind: st
 def schedule(m: Membership, kind: str, title: str, compound_id: int | None, scheduled_local: datetime | None,
              location: str) -> Meeting:
     if not may_schedule(m):
-        raise MeetingProblem("只有社区或街道工作人员可以安排会议。", "title")
+        raise MeetingProblem("只有社区、街道工作人员或区管理员可以安排会议。", "title")
     level, street_id, community_id = scope_of(m)
     values = _check_fields(level, street_id, community_id, kind, title, compound_id, scheduled_local, location)
     meeting = Meeting(level=level, street_id=street_id, community_id=community_id, status="planned",
@@ -159,11 +170,11 @@ def update(meeting: Meeting, kind: str, title: str, compound_id: int | None, sch
 
 
 def delete(meeting: Meeting) -> None:
-    """Cancel a planned meeting: street items taken on its agenda go back to the street's list."""
+    """Cancel a planned meeting: escalated items taken on its agenda go back to their level's list."""
     if meeting.status != "planned":
         raise MeetingProblem("已召开的会议不能删除。", "delete")
     for item in list(meeting.agenda):
-        meeting.agenda.remove(item)  # a street's escalated item goes back to its pending list
+        meeting.agenda.remove(item)  # an escalated item goes back to its level's pending list
         if item.escalated_from_id is None:
             db.session.delete(item)
     for a in list(meeting.attendees):
@@ -249,6 +260,10 @@ def suggestions(meeting: Meeting) -> list[dict]:
     if orgs is not None:
         out += [{"party": "party", "name": o.secretary, "organisation": o.name, "note": f"{o.kind}书记"}
                 for o in db.session.execute(orgs).scalars() if o.secretary]
+    if meeting.level == "district":
+        # 002: the joint meeting's member units — the district's departments (职能部门).
+        out += [{"party": "department", "name": d.contact or f"{d.name}负责人", "organisation": d.name,
+                 "note": "职能部门"} for d in departments()]
     have = {(a.name, a.organisation) for a in meeting.attendees}
     return [s for s in out if (s["name"], s["organisation"]) not in have]
 
@@ -260,6 +275,8 @@ def _scope_compounds(meeting: Meeting):
         return select(Compound.id).where(Compound.id == meeting.compound_id)
     if meeting.community_id is not None:
         return select(Compound.id).where(Compound.community_id == meeting.community_id)
+    if meeting.level == "district":
+        return select(Compound.id)
     return select(Compound.id).where(Compound.community_id.in_(
         select(Community.id).where(Community.street_id == meeting.street_id)))
 
@@ -290,27 +307,35 @@ def add_item(meeting: Meeting, m: Membership, title: str, detail: str, demand_id
         raise MeetingProblem("请填写议题，或选择一件诉求。", "title")
     if len(title) > 200:
         raise MeetingProblem("议题不能超过 200 个字。", "title")
-    item = AgendaItem(street_id=meeting.street_id, community_id=meeting.community_id,
+    item = AgendaItem(level=meeting.level, street_id=meeting.street_id, community_id=meeting.community_id,
                       compound_id=compound_id, demand_id=demand_id, title=title, detail=detail)
     meeting.agenda.append(item)
     db.session.flush()
     return item
 
 
-def pending_escalations(street_id: int):
-    """The street's 待上会事项: items escalated by community meetings, not on a meeting yet."""
-    return (select(AgendaItem).where(AgendaItem.street_id == street_id, AgendaItem.meeting_id.is_(None),
-                                     AgendaItem.escalated_from_id.is_not(None))
-            .order_by(AgendaItem.id))
+def pending_escalations(street_id: int | None, level: str = "street"):
+    """A level's 待上会事项, not on a meeting yet: the street's (escalated by its community
+    meetings) or the district's (escalated by street meetings; `street_id` unused)."""
+    stmt = select(AgendaItem).where(AgendaItem.level == level, AgendaItem.meeting_id.is_(None),
+                                    AgendaItem.escalated_from_id.is_not(None))
+    if level == "street":
+        stmt = stmt.where(AgendaItem.street_id == street_id)
+    return stmt.order_by(AgendaItem.id)
+
+
+ATTACH_PROBLEM = {"street": "请选择本街道待上会的事项。", "district": "请选择街道提交区联席会议的待上会事项。"}
 
 
 def attach(meeting: Meeting, item: AgendaItem) -> None:
-    """A street meeting takes a pending escalated item on its agenda."""
+    """A street meeting takes its street's pending escalated item on its agenda; the district's
+    joint meeting an item a street escalated to the district."""
     _not_published(meeting)
-    if meeting.level != "street":
-        raise MeetingProblem("只有街道会议可以接收社区提交的事项。", "agenda_item_id")
-    if (item.street_id != meeting.street_id or item.escalated_from_id is None or item.meeting_id is not None):
-        raise MeetingProblem("请选择本街道待上会的事项。", "agenda_item_id")
+    if meeting.level not in ATTACH_PROBLEM:
+        raise MeetingProblem("只有街道会议和区联席会议可以接收下级提交的事项。", "agenda_item_id")
+    if (item.level != meeting.level or item.escalated_from_id is None or item.meeting_id is not None
+            or (meeting.level == "street" and item.street_id != meeting.street_id)):
+        raise MeetingProblem(ATTACH_PROBLEM[meeting.level], "agenda_item_id")
     meeting.agenda.append(item)
     db.session.flush()
 
@@ -321,7 +346,7 @@ def remove_item(meeting: Meeting, item: AgendaItem) -> None:
     if item.meeting_id != meeting.id:
         raise MeetingProblem("该议题不在本次会议的议程中。", "title")
     if item.outcome != "pending":
-        raise MeetingProblem(f"该议题{OUTCOMES[item.outcome]}，不能移出议程。", "title")
+        raise MeetingProblem(f"该议题{outcome_label(item)}，不能移出议程。", "title")
     if any(a.agenda_item_id == item.id for a in meeting.actions):
         raise MeetingProblem("该议题已有落实事项，不能移出议程。", "title")
     meeting.agenda.remove(item)  # the street's escalated item: back to its pending list
@@ -344,7 +369,7 @@ def _decidable(meeting: Meeting, item: AgendaItem, field: str) -> None:
     if item.meeting_id != meeting.id:
         raise MeetingProblem("该议题不在本次会议的议程中。", field)
     if item.outcome != "pending":
-        raise MeetingProblem(f"该议题{OUTCOMES[item.outcome]}，不能再次处理。", field)
+        raise MeetingProblem(f"该议题{outcome_label(item)}，不能再次处理。", field)
 
 
 def settle(meeting: Meeting, item: AgendaItem, decision: str, user=None) -> None:
@@ -358,36 +383,60 @@ def settle(meeting: Meeting, item: AgendaItem, decision: str, user=None) -> None
 
 
 def escalate(meeting: Meeting, item: AgendaItem, note: str, user=None) -> AgendaItem:
-    """提交街道: the community's view is kept on its item; the street gets a pending copy."""
+    """提交上一级: a community meeting's item goes to its street (提交街道), a street meeting's to
+    the district's joint meeting (提交区联席会议). The meeting's view is kept on its item; the
+    next level gets a pending copy (keeping the community and street it came from)."""
     _decidable(meeting, item, "decision")
-    if meeting.level != "community":
-        raise MeetingProblem("只有社区会议的议题可以提交街道。", "decision")
+    up = UP.get(meeting.level)
+    if up is None:
+        raise MeetingProblem("区联席会议的议题须在本次会议议定（可交办职能部门联合执法），不能再上交。", "decision")
+    unit = "社区" if meeting.level == "community" else "街道"
     note = (note or "").strip()
     if not note:
-        raise MeetingProblem("请填写社区意见（提交街道的理由和建议）。", "decision")
+        raise MeetingProblem(f"请填写{unit}意见（{UP_LABELS[meeting.level]}的理由和建议）。", "decision")
     if db.session.execute(select(AgendaItem.id).where(AgendaItem.escalated_from_id == item.id)).first():
-        raise MeetingProblem("该议题已提交街道。", "decision")
-    community = db.session.get(Community, meeting.community_id)
+        raise MeetingProblem(f"该议题已{UP_LABELS[meeting.level]}。", "decision")
     item.outcome, item.decision = "escalated", note
-    detail = "\n".join(x for x in (item.detail, f"{community.name}{KINDS[meeting.kind]}"
+    detail = "\n".join(x for x in (item.detail, f"{meeting.convener}{KINDS[meeting.kind]}"
                                    f"（{local(meeting.held_at):%Y-%m-%d}）意见：{note}") if x)
-    street_item = AgendaItem(street_id=meeting.street_id, community_id=meeting.community_id,
-                             compound_id=item.compound_id, demand_id=item.demand_id, title=item.title,
-                             detail=detail, escalated_from_id=item.id)
-    db.session.add(street_item)
-    _demand_note(item, meeting, f"{KINDS[meeting.kind]}提交街道：{note}", user)
+    copy = AgendaItem(level=up, street_id=meeting.street_id, community_id=item.community_id,
+                      compound_id=item.compound_id, demand_id=item.demand_id, title=item.title,
+                      detail=detail, escalated_from_id=item.id)
+    db.session.add(copy)
+    _demand_note(item, meeting, f"{KINDS[meeting.kind]}{UP_LABELS[meeting.level]}：{note}", user)
     db.session.flush()
-    return street_item
+    return copy
 
 
-def followups(items: list[AgendaItem], m: Membership) -> dict[int, AgendaItem]:
-    """For escalated items: the street's copy (pending, on a meeting, settled), as m sees it."""
-    ids = [i.id for i in items if i.outcome == "escalated"]
+def followups(items: list[AgendaItem], m: Membership) -> dict[int, list[AgendaItem]]:
+    """For escalated items: the copies up the chain as m sees them — the street's (pending, on a
+    meeting, settled or escalated on), then the district's — so a community follows its item to
+    the street, the district and the outcome."""
+    out: dict[int, list[AgendaItem]] = {}
+    start = {i.id: i.id for i in items if i.outcome == "escalated"}   # the copy's source → the item
+    while start:
+        rows = db.session.execute(select(AgendaItem).where(AgendaItem.escalated_from_id.in_(list(start)),
+                                                           policy.visible(m, AgendaItem))).scalars().all()
+        nxt = {}
+        for r in rows:
+            out.setdefault(start[r.escalated_from_id], []).append(r)
+            if r.outcome == "escalated":
+                nxt[r.id] = start[r.escalated_from_id]
+        start = nxt
+    return out
+
+
+def district_actions(items: list[AgendaItem], m: Membership) -> dict[int, list[ActionItem]]:
+    """The action items a meeting gave on these items, as m sees them (a department its own)."""
+    ids = [i.id for i in items if i.meeting_id is not None]
     if not ids:
         return {}
-    rows = db.session.execute(select(AgendaItem).where(AgendaItem.escalated_from_id.in_(ids),
-                                                       policy.visible(m, AgendaItem))).scalars()
-    return {r.escalated_from_id: r for r in rows}
+    out: dict[int, list[ActionItem]] = {}
+    for a in db.session.execute(select(ActionItem).where(ActionItem.agenda_item_id.in_(ids),
+                                                         policy.visible(m, ActionItem))
+                                .order_by(ActionItem.id)).scalars():
+        out.setdefault(a.agenda_item_id, []).append(a)
+    return out
 
 
 # --- the meeting held -------------------------------------------------------------------------
@@ -484,11 +533,12 @@ def minutes_content(meeting: Meeting) -> dict:
     """The publication's lines [{key, label, value}]: the meeting, attendees by party and
     organisation (present ones; no phone numbers), each item with its outcome, action items
     with owners and deadlines, the minutes text."""
-    convener = meeting.community.name if meeting.community_id else meeting.street.name
     held = local(meeting.held_at)
+    convener = {"community": f"{meeting.convener}党委", "street": f"{meeting.convener}党工委"}.get(
+        meeting.level, "区物业管理联席会议（区物管中心）")
     lines = [
         {"key": "会议", "label": "会议", "value": f"{meeting.title}（{KINDS[meeting.kind]}）"},
-        {"key": "召集", "label": "召集单位", "value": f"{convener}{'党委' if meeting.level == 'community' else '党工委'}"},
+        {"key": "召集", "label": "召集单位", "value": convener},
         {"key": "时间", "label": "召开时间", "value": f"{_cn(held.date())} {held:%H:%M}"},
     ]
     if meeting.location:
@@ -507,6 +557,8 @@ def minutes_content(meeting: Meeting) -> dict:
     for n, item in enumerate(meeting.agenda, start=1):
         if item.outcome == "settled":
             value = f"已议定：{item.decision}"
+        elif item.outcome == "escalated" and meeting.level == "street":
+            value = f"提交区物业管理联席会议研究。街道意见：{item.decision}"
         elif item.outcome == "escalated":
             value = f"提交街道联席会议研究。社区意见：{item.decision}"
         else:
@@ -538,7 +590,7 @@ def publish_minutes(meeting: Meeting, user=None) -> Publication:
         raise MeetingProblem("会议没有议题，没有可公示的内容。", "publish")
     pending = [i for i in meeting.agenda if i.outcome == "pending"]
     if pending:
-        raise MeetingProblem(f"还有 {len(pending)} 个议题未议定或提交街道（{pending[0].title}），"
+        raise MeetingProblem(f"还有 {len(pending)} 个议题未议定或提交上级（{pending[0].title}），"
                              "请先记录结果再公示纪要。", "publish")
     pub = publications.publish(meeting.compound, "meeting_minutes", minutes_content(meeting),
                                minutes_title(meeting), user=user)
@@ -562,7 +614,7 @@ def meetings_select(m: Membership, tab: str = "all", q: str = "", kind: str | No
         stmt = stmt.where(Meeting.title.contains(q))
     if kind in KINDS:
         stmt = stmt.where(Meeting.kind == kind)
-    if level in ("community", "street"):
+    if level in LEVELS:
         stmt = stmt.where(Meeting.level == level)
     if community_id:
         stmt = stmt.where(Meeting.community_id == community_id)
@@ -617,17 +669,36 @@ def row_stats(ids: list[int]) -> dict[int, dict]:
     return out
 
 
-ESCALATION_STATES = {"pending": "待上会", "scheduled": "已列入街道会议", "settled": "街道已议定", "all": "全部"}
+ESCALATION_STATES = {"pending": "待上会", "scheduled": "已列入街道会议", "settled": "街道已议定",
+                     "escalated": "已提交区联席会议", "all": "全部"}
+DISTRICT_STATES = {"pending": "待上会", "scheduled": "已列入区联席会议", "settled": "区联席会议已议定", "all": "全部"}
 
 
-def escalations_select(m: Membership, state: str = "pending", q: str = ""):
-    stmt = select(AgendaItem).where(policy.visible(m, AgendaItem), AgendaItem.escalated_from_id.is_not(None))
+def escalation_level(m: Membership, asked: str | None = None) -> str:
+    """Whose 待上会事项 a list shows: the district's for the district admin; the street's for the
+    others, who may also look at what their street escalated on to the district."""
+    if m.role == policy.DISTRICT:
+        return "district"
+    return "district" if asked == "district" else "street"
+
+
+def escalation_states(level: str) -> dict[str, str]:
+    return DISTRICT_STATES if level == "district" else ESCALATION_STATES
+
+
+def escalations_select(m: Membership, state: str = "pending", q: str = "", level: str = "street"):
+    """Escalated items waiting at (or decided at) a level, as m sees them: a street only its own
+    items, the district's copies of them included."""
+    stmt = select(AgendaItem).where(policy.visible(m, AgendaItem), AgendaItem.escalated_from_id.is_not(None),
+                                    AgendaItem.level == level)
     if state == "pending":
         stmt = stmt.where(AgendaItem.meeting_id.is_(None))
     elif state == "scheduled":
         stmt = stmt.where(AgendaItem.meeting_id.is_not(None), AgendaItem.outcome == "pending")
     elif state == "settled":
         stmt = stmt.where(AgendaItem.outcome == "settled")
+    elif state == "escalated":
+        stmt = stmt.where(AgendaItem.outcome == "escalated")
     if q:
         stmt = stmt.where(AgendaItem.title.contains(q))
     return stmt.order_by(AgendaItem.id.desc())
@@ -640,15 +711,18 @@ def names_of(model, ids) -> dict[int, str]:
     return dict(db.session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
 
 
-def origin_meetings(items: list[AgendaItem]) -> dict[int, Meeting]:
-    """The community meeting each escalated item came from (keyed by the street item's id)."""
+def origin_meetings(items: list[AgendaItem], m: Membership | None = None) -> dict[int, Meeting]:
+    """The meeting each escalated item came from (keyed by the copy's id): a street item's
+    community meeting, a district item's street meeting — those `m` sees, when given."""
     src = {i.id: i.escalated_from_id for i in items if i.escalated_from_id}
     if not src:
         return {}
     by_item = dict(db.session.execute(select(AgendaItem.id, AgendaItem.meeting_id)
                                       .where(AgendaItem.id.in_(src.values()))).all())
-    meetings = {mt.id: mt for mt in db.session.execute(select(Meeting).where(Meeting.id.in_(
-        [v for v in by_item.values() if v]))).scalars()}
+    stmt = select(Meeting).where(Meeting.id.in_([v for v in by_item.values() if v]))
+    if m is not None:
+        stmt = stmt.where(policy.visible(m, Meeting))
+    meetings = {mt.id: mt for mt in db.session.execute(stmt).scalars()}
     return {sid: meetings.get(by_item.get(orig)) for sid, orig in src.items()}
 
 

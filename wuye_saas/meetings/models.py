@@ -1,13 +1,16 @@
-"""Meetings of a community (or a street), their agenda items and action items.
+"""Meetings of a community, a street or the district (区级 全区物业管理联席会议), their agenda
+items and action items.
 
-An agenda item the meeting cannot settle is escalated: a new item is created for the street
-(`street_id` set, `meeting_id` empty, `escalated_from_id` pointing back) and waits in the
-street's list until a street meeting takes it on its agenda."""
+An agenda item the meeting cannot settle is escalated one level up: a new item is created at the
+next level (`level` "street" or "district", `meeting_id` empty, `escalated_from_id` pointing
+back) and waits in that level's 待上会事项 until a meeting of that level takes it on its agenda.
+A district item escalated by a street keeps the street (`street_id`), so the street follows it;
+a district meeting and the district's own items have no street."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -19,11 +22,21 @@ KINDS = {"joint": "联席会议", "bench": "板凳会议", "tripartite": "三方
          # 003: 周民情恳谈会、月问题协调会、季工作评监会
          "talk": "民情恳谈会", "coordination": "问题协调会", "review": "工作评监会"}
 EVERY = {"week": "每周", "month": "每月", "quarter": "每季度"}
-LEVELS = {"community": "社区", "street": "街道"}
+LEVELS = {"community": "社区", "street": "街道", "district": "区级"}
+# Where an item goes when a meeting of the level cannot settle it (提交上一级).
+UP = {"community": "street", "street": "district"}
+UP_LABELS = {"community": "提交街道", "street": "提交区联席会议"}
 STATUSES = {"planned": "已安排", "held": "已召开", "published": "纪要已公示"}
 PARTIES = {"community": "社区", "committee": "业委会/物管会", "firm": "物业服务企业",
            "party": "党组织/党员", "department": "职能部门", "resident": "居民代表", "other": "其他"}
 OUTCOMES = {"pending": "待议", "settled": "已议定", "escalated": "提交街道"}
+
+
+def outcome_label(item) -> str:
+    """The outcome as the item's level says it: a street item escalated goes to the district."""
+    if item.outcome == "escalated":
+        return UP_LABELS.get(item.level, OUTCOMES["escalated"])
+    return OUTCOMES.get(item.outcome, item.outcome)
 
 
 class Meeting(TenantScoped, db.Model):
@@ -32,7 +45,8 @@ class Meeting(TenantScoped, db.Model):
     level: Mapped[str] = mapped_column(String(10), default="community")
     kind: Mapped[str] = mapped_column(String(12), default="joint")
     title: Mapped[str] = mapped_column(String(100))
-    street_id: Mapped[int] = mapped_column(ForeignKey("street.id"), index=True)
+    # Empty for a district meeting only (the CHECK below).
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
     scheduled_at: Mapped[datetime]
@@ -44,9 +58,10 @@ class Meeting(TenantScoped, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=now)
 
-    street: Mapped[Street] = relationship()
+    street: Mapped[Street | None] = relationship()
     community: Mapped[Community | None] = relationship()
     compound: Mapped[Compound | None] = relationship()
+    __table_args__ = (CheckConstraint("level = 'district' OR street_id IS NOT NULL", name="ck_meeting_street"),)
     attendees: Mapped[list["MeetingAttendee"]] = relationship(back_populates="meeting",
                                                                order_by="MeetingAttendee.id")
     agenda: Mapped[list["AgendaItem"]] = relationship(back_populates="meeting", order_by="AgendaItem.id",
@@ -56,6 +71,15 @@ class Meeting(TenantScoped, db.Model):
     @property
     def audit_label(self):
         return self.title
+
+    @property
+    def convener(self) -> str:
+        """Who calls it: the community, the street, or the district's joint meeting."""
+        if self.community is not None:
+            return self.community.name
+        if self.street is not None:
+            return self.street.name
+        return "区物业管理联席会议"
 
 
 class MeetingAttendee(TenantScoped, db.Model):
@@ -74,7 +98,10 @@ class AgendaItem(TenantScoped, db.Model):
     __tablename__ = "agenda_item"
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
-    street_id: Mapped[int] = mapped_column(ForeignKey("street.id"), index=True)
+    # The level of the meeting it is (or waits to be) on: community, street or district.
+    level: Mapped[str] = mapped_column(String(10), default="community", server_default="community")
+    # The street it came from; empty only for the district's own items.
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
     demand_id: Mapped[int | None] = mapped_column(ForeignKey("demand.id"), index=True)
@@ -86,6 +113,7 @@ class AgendaItem(TenantScoped, db.Model):
 
     meeting: Mapped[Meeting | None] = relationship(back_populates="agenda", foreign_keys=[meeting_id])
     escalated_from: Mapped["AgendaItem | None"] = relationship(remote_side=[id])
+    __table_args__ = (CheckConstraint("level = 'district' OR street_id IS NOT NULL", name="ck_agenda_item_street"),)
 
     @property
     def audit_label(self):

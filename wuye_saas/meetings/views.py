@@ -1,5 +1,6 @@
 """Joint meetings: lists, scheduling, the meeting page with attendees, agenda, outcomes, action
-items and minutes, publishing the minutes, and the street's 待上会事项 (thin views over logic.py)."""
+items and minutes, publishing the minutes, and the 待上会事项 of the street and of the district's
+joint meeting (thin views over logic.py)."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
@@ -19,7 +20,8 @@ from .forms import (
     ActionForm, AgendaForm, AttachForm, AttendeeForm, CadenceForm, DoneForm, MeetingForm, OutcomeForm, RecordForm,
 )
 from .models import (
-    EVERY, KINDS, LEVELS, OUTCOMES, PARTIES, STATUSES, ActionItem, AgendaItem, Meeting, MeetingAttendee, MeetingCadence,
+    EVERY, KINDS, LEVELS, OUTCOMES, PARTIES, STATUSES, UP_LABELS, ActionItem, AgendaItem, Meeting, MeetingAttendee,
+    MeetingCadence, outcome_label,
 )
 
 bp = tenant_blueprint("meetings", __name__, "/meetings")
@@ -53,24 +55,35 @@ def index():
 
 @bp.route("/pending")
 def pending():
-    """待上会事项: matters community meetings escalated to the street."""
+    """待上会事项: matters community meetings escalated to the street; the district's: matters
+    street meetings escalated to the 全区物业管理联席会议 (streets and communities follow theirs
+    there with ?level=district)."""
     m = current_membership()
     if m.role not in STAFF:
         abort(403)
     args = request.args
-    state = args.get("state") if args.get("state") in logic.ESCALATION_STATES else "pending"
-    page = db.paginate(logic.escalations_select(m, state, args.get("q", "").strip()), page=page_arg(),
+    level = logic.escalation_level(m, args.get("level"))
+    states = logic.escalation_states(level)
+    state = args.get("state") if args.get("state") in states else "pending"
+    page = db.paginate(logic.escalations_select(m, state, args.get("q", "").strip(), level), page=page_arg(),
                        per_page=20, error_out=False)
     items = page.items
+    # The meetings items are on, as m sees them (a street does not see the district's meeting).
     meetings = {mt.id: mt for mt in db.session.execute(select(Meeting).where(
-        Meeting.id.in_({i.meeting_id for i in items if i.meeting_id}))).scalars()}
+        Meeting.id.in_({i.meeting_id for i in items if i.meeting_id}), policy.visible(m, Meeting))).scalars()}
     street_meetings = []
-    if m.role == "street_staff":
+    if m.role == "street_staff" and level == "street":
         street_meetings = db.session.execute(select(Meeting).where(
             Meeting.level == "street", Meeting.street_id == m.street_id, Meeting.status == "planned")
             .order_by(Meeting.scheduled_at)).scalars().all()
+    elif m.role == policy.DISTRICT:
+        street_meetings = db.session.execute(select(Meeting).where(
+            Meeting.level == "district", Meeting.status == "planned")
+            .order_by(Meeting.scheduled_at)).scalars().all()
     return render("meetings/pending.html", "meetings/_pending_table.html", page=page, args=args, state=state,
-                  states=logic.ESCALATION_STATES, origins=logic.origin_meetings(items), meetings=meetings,
+                  level=level, states=states, origins=logic.origin_meetings(items, m), meetings=meetings,
+                  followups=logic.followups(items, m), actions_of=logic.district_actions(items, m),
+                  outcome_label=outcome_label,
                   compounds=logic.names_of(Compound, [i.compound_id for i in items]),
                   communities=logic.names_of(Community, [i.community_id for i in items]),
                   streets=logic.names_of(Street, [i.street_id for i in items]),
@@ -100,7 +113,7 @@ def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, status: int =
     return render("meetings/form.html", form=form, meeting=meeting), status
 
 
-def _compound_choices(form: MeetingForm, level: str, street_id: int, community_id: int | None) -> None:
+def _compound_choices(form: MeetingForm, level: str, street_id: int | None, community_id: int | None) -> None:
     form.compound_id.choices = [("", "（不限于一个小区）")] + [
         (str(cid), name) for cid, name in logic.compound_choices(level, street_id, community_id)]
 
@@ -192,10 +205,12 @@ def _prepare(meeting: Meeting, forms: dict) -> dict:
         demands = logic.open_demands(meeting, m)
         forms["agenda"].demand_id.choices = [("", "（不关联诉求，填写议题）")] + [
             (str(d.id), f"{d.number} {d.title}") for d in demands]
-        if meeting.level == "street":
-            pending = db.session.execute(logic.pending_escalations(meeting.street_id)).scalars().all()
+        if meeting.level in ("street", "district"):
+            pending = db.session.execute(logic.pending_escalations(meeting.street_id, meeting.level)).scalars().all()
             forms["attach"].agenda_item_id.choices = [("", "请选择…")] + [
                 (str(i.id), i.title) for i in pending]
+            if meeting.level == "district":
+                forms["attach"].agenda_item_id.label.text = "街道提交的事项"
     completable = {a.id for a in meeting.actions if logic.may_complete(m, meeting, a)}
     return {"may_change": may, "demands": demands, "pending": pending, "completable": completable}
 
@@ -211,13 +226,13 @@ def _detail(meeting: Meeting, forms: dict | None = None, errors: dict | None = N
     return render(
         "meetings/detail.html", meeting=meeting, forms=forms, errors=errors or {}, focus=focus or {},
         suggestions=logic.suggestions(meeting) if ctx["may_change"] and meeting.status != "published" else [],
-        followups=logic.followups(meeting.agenda, m), origins=logic.origin_meetings(meeting.agenda),
+        followups=logic.followups(meeting.agenda, m), origins=logic.origin_meetings(meeting.agenda, m),
         demand_numbers=logic.demand_numbers(m, [i.demand_id for i in meeting.agenda]),
         demand_link="demands.detail" in current_app.view_functions,
         overdue={a.id: logic.overdue_days(a, on) for a in meeting.actions},
         numbers={i.id: n for n, i in enumerate(meeting.agenda, start=1)},
         publication=publication, confirm=confirm, kinds=KINDS, levels=LEVELS, statuses=STATUSES,
-        parties=PARTIES, outcomes=OUTCOMES, **ctx), status
+        parties=PARTIES, outcomes=OUTCOMES, outcome_label=outcome_label, up_labels=UP_LABELS, **ctx), status
 
 
 @bp.route("/<int:meeting_id>")
@@ -311,9 +326,11 @@ def attach(meeting_id):
         item = db.session.execute(select(AgendaItem).where(
             AgendaItem.id == f.agenda_item_id.data, policy.visible(current_membership(), AgendaItem))).scalar()
         if item is None:
-            raise logic.MeetingProblem("请选择本街道待上会的事项。", "agenda_item_id")
+            raise logic.MeetingProblem(logic.ATTACH_PROBLEM.get(meeting.level, "请选择待上会的事项。"),
+                                       "agenda_item_id")
         logic.attach(meeting, item)
-    return _step(meeting, form, "attach", run, "已将社区提交的事项列入本次会议议程。")
+    done = "已将街道提交的事项列入本次会议议程。" if meeting.level == "district" else "已将社区提交的事项列入本次会议议程。"
+    return _step(meeting, form, "attach", run, done)
 
 
 def _item_of(meeting: Meeting, agenda_item_id: int) -> AgendaItem:
@@ -327,7 +344,8 @@ def _item_of(meeting: Meeting, agenda_item_id: int) -> AgendaItem:
 def remove_item(meeting_id, agenda_item_id):
     meeting = _changeable(meeting_id)
     item = _item_of(meeting, agenda_item_id)
-    back = "已移出议程，退回街道待上会事项。" if item.escalated_from_id else "已删除该议题。"
+    back = (f"已移出议程，退回{'区联席会议' if meeting.level == 'district' else '街道'}待上会事项。"
+            if item.escalated_from_id else "已删除该议题。")
     return _plain_step(meeting, lambda: logic.remove_item(meeting, item), back, "#agenda")
 
 
@@ -342,7 +360,8 @@ def outcome(meeting_id, agenda_item_id):
             logic.escalate(meeting, item, f.decision.data, current_user)
         else:
             logic.settle(meeting, item, f.decision.data, current_user)
-    done = "已提交街道，列入街道待上会事项。" if form.outcome.data == "escalated" else "已记录议定结果。"
+    done = ("已提交区联席会议，列入全区待上会事项。" if meeting.level == "street" else "已提交街道，列入街道待上会事项。") \
+        if form.outcome.data == "escalated" else "已记录议定结果。"
     return _step(meeting, form, "outcome", run, done, focus={"item": item.id})
 
 
@@ -426,7 +445,7 @@ def cadence_page():
     m = current_membership()
     if not policy.reaches(m, MeetingCadence):
         abort(403)
-    tables = [(c, *cadence.compliance(m, c)) for c in cadence.cadences()]
+    tables = [(c, *cadence.compliance(m, c)) for c in cadence.cadences() if cadence.shown(m, c)]
     return render("meetings/cadence.html", tables=tables, form=CadenceForm(formdata=None), levels=LEVELS,
                   kinds=KINDS, every=EVERY, may_config=policy.can(m, "manage", "meeting_cadence"),
                   adopted=cadence.adopted())
