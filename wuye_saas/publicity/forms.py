@@ -109,7 +109,7 @@ def _amount_fields(cls):
 # Made before the amounts, so a final account's form shows it above them.
 _SOURCE = RadioField("数据来源", choices=[("ledger", "由物业费收支账生成"), ("entered", "手工填写")],
                      default="ledger", validators=[InputRequired("请选择数据来源。")],
-                     description="由账目生成时按该年度各类目汇总，下面的金额不用填写。")
+                     description="由账目生成时，上年结转（年初余额）和各项金额均按该年度物业费收支账汇总，不用填写。")
 _amount_fields(AnnualBudgetForm)
 
 
