@@ -22,7 +22,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..fees import billing
 from ..fees.models import Bill
-from ..org.models import Committee, CommitteeMember, Compound, Household
+from ..org.models import CommitteeMember, Compound, Household
 from ..publicity import publications, reports, schedule
 from ..publicity import templates_content as tc
 from ..timeutil import SHANGHAI
