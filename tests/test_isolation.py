@@ -235,6 +235,8 @@ def _add_publicity_records(ns, branch: int) -> None:
                                  content_type="application/pdf", size=14))
     chain.publish(compound, "ledger_statement", f"探针账目公示{branch}",
                   {"lines": [{"key": "期末余额", "label": "期末余额", "value": "¥500.00"}]})
+    # The member's own unit: the register's member pages list the compound's units.
+    db.session.get(m.CommitteeMember, getattr(ns, f"member{branch}")).household_id = getattr(ns, f"household{branch}")
 
 
 def _add_check_records(ns, branch: int) -> None:
@@ -804,6 +806,41 @@ def test_alpha_roles_pages_without_ids_do_not_fail(app, client, probe_world):
             if not probe.ids:
                 _check(client, probe.urls("alpha"), _status(200, 302, 403), failures,
                        username, "200/302/403")
+    assert not failures, "\n".join(failures)
+
+
+# The publish form takes its compound and template from the query string, not the route: probed here.
+PUBLICATION_FORMS = ("standing_notice", "disclosure", "committee_news", "committee_rules", "committee_fees",
+                     "annual_budget", "annual_account")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_publication_forms_of_another_compound_are_404(app, client, probe_world, role):
+    """GET and POST of every template's form: 404 for a compound out of the role's scope (and for
+    another district's), 403 for one in scope that the role may not publish for; never 200."""
+    from .helpers import post
+    alpha, beta = f"alpha-{USER_SUFFIX[role]}", f"beta-{USER_SUFFIX[role]}"
+    compound2, beta_compound = probe_world.ids["compound"]["alpha"][2], probe_world.ids["compound"]["beta"][1]
+    with app.app_context(), tenant_scope(probe_world.tenant["alpha"]):
+        visible = db.session.execute(select(m.Compound.id).where(
+            m.Compound.id == compound2, policy.visible(_membership_of(alpha), m.Compound))).first() is not None
+    failures = []
+    login(client, alpha)
+    for tpl in PUBLICATION_FORMS:
+        url = f"/d/alpha/publications/new?compound_id={compound2}&template={tpl}"
+        for method, resp in (("GET", client.get(url)), ("POST", post(client, url, {"year": "2025", "half": "1"}))):
+            want = 403 if visible else 404
+            if resp.status_code != want:
+                failures.append(f"{alpha} {method} {url} → {resp.status_code}, expected {want}")
+    client.post("/logout")
+    login(client, beta)
+    for tpl in PUBLICATION_FORMS:
+        url = f"/d/beta/publications/new?compound_id={compound2}&template={tpl}"
+        if client.get(url).status_code != 404:
+            failures.append(f"{beta} GET {url}: alpha's compound under beta's slug, expected 404")
+        url = f"/d/alpha/publications/new?compound_id={beta_compound}&template={tpl}"
+        if client.get(url).status_code != 404:
+            failures.append(f"{beta} GET {url}: alpha's slug, expected 404")
     assert not failures, "\n".join(failures)
 
 

@@ -146,9 +146,11 @@ def test_district_seeds_defaults_once_and_configures(app, client, world):
                         ("ledger_statement", "maintenance_fund"): ("yearly", 30, None),
                         ("standing_notice", None): ("standing", 0, "专业物业"),
                         ("disclosure", None): ("half_yearly", 15, "专业物业"),
-                        ("ledger_statement", "fee_account"): ("yearly", 90, None)}
+                        ("ledger_statement", "fee_account"): ("yearly", 90, None),
+                        ("annual_account", None): ("yearly", 90, None),
+                        ("annual_budget", None): ("yearly", 90, None)}
         assert db.session.execute(select(func.count(AuditEvent.id)).where(
-            AuditEvent.entity == "publicity_requirement", AuditEvent.action == "create")).scalar_one() == 5
+            AuditEvent.entity == "publicity_requirement", AuditEvent.action == "create")).scalar_one() == 7
     page = client.get("/d/alpha/checks/schedule").get_data(as_text=True)
     assert "上海第66条、清远第57条" in page and "12358" in page
 
@@ -167,7 +169,7 @@ def test_district_seeds_defaults_once_and_configures(app, client, world):
                                                      "management_mode": "专业物业"})
     assert resp.status_code == 302
     with app.app_context(), tenant_scope(a.tenant_id):
-        assert db.session.execute(select(func.count(PublicityRequirement.id))).scalar_one() == 6
+        assert db.session.execute(select(func.count(PublicityRequirement.id))).scalar_one() == 8
         rid = db.session.execute(select(PublicityRequirement.id).filter_by(
             ledger_kind="fee_account", management_mode="专业物业")).scalar_one()
 

@@ -265,6 +265,18 @@ def test_default_demo_district_is_realistic_and_usable(app):
                                     .order_by(Pub.seq.desc())).scalars().first()
         assert yearly is not None and yearly.content["subaccounts"]["rows"]
         assert all(r[1].endswith("*") or not r[1] for r in yearly.content["subaccounts"]["rows"])
+        # One of each publication built from the data: 酬金制 final accounts and budgets, the
+        # committee members' fee payments (billed units, masked names), the evaluation results.
+        by_kind = dict(db.session.execute(select(Pub.kind, func.count()).group_by(Pub.kind)).all())
+        assert by_kind.get("annual_account", 0) >= 1 and by_kind.get("annual_budget", 0) >= 1
+        assert by_kind.get("evaluation_result", 0) >= 10
+        fees = db.session.execute(select(Pub).where(Pub.compound_id == cid, Pub.kind == "committee_fees")).scalar_one()
+        rows = fees.content["table"]["rows"]
+        assert len(rows) >= 3 and all(r[1].endswith("*") for r in rows)
+        assert all(r[3] and r[3] > 0 for r in rows) and {r[6] for r in rows} <= {"已缴清", "部分缴纳", "未缴"}
+        account = db.session.execute(select(Pub).where(Pub.kind == "annual_account").limit(1)).scalar_one()
+        f = account.content["figures"]
+        assert f["carried_over"] == f["carried_in"] + f["income_total"] - f["spending_total"]
     c = app.test_client()
     login(c, "demo-committee", "demo1234")
     assert "维修资金不足首期交存额 30% 的小区" in c.get("/d/demo/").get_data(as_text=True)

@@ -33,6 +33,7 @@ from ..tenancy import current_tenant_id, tenant_scope
 from ..timeutil import SHANGHAI, local, today
 from ..timeutil import now as utc_now
 from ..votes.models import Ballot, OwnerVote
+from . import yearly_reports
 from .votes import plan_votes
 
 NOTICE_TEXTS = {"payer": "本小区全体业主（物业使用人按约定代缴）",
@@ -93,6 +94,8 @@ def seed_publicity(tenant_id: int, demo_compound_id: int, demo_firm_id: int, see
         # Under 酬金制 the firms have posted each past month's fee payments (缴费汇总入账);
         # this month's are still to post, so the page shows what is waiting.
         counts["ledger_entries"] += _post_fee_income(now)
+        # The demo committee's members and their units' bills of the last finished half-year.
+        counts.update(yearly_reports.prepare_member_fees(demo_compound_id, now))
 
         firm_user = _user_of("firm_manager", firm_id=demo_firm_id)
         chair = _user_of("committee_member", compound_id=demo_compound_id)
@@ -315,6 +318,9 @@ def _publish_history(rng: random.Random, demo_compound_id: int, demo_firm_id: in
     plan += plan_votes(random.Random(rng.random()), demo_compound_id, chair, on, at_now)
     if chair is not None and demo_compound_id in compounds:
         plan += _committee_documents(compounds[demo_compound_id], chair, on, at_now)
+        plan += yearly_reports.plan_member_fees(compounds[demo_compound_id], chair, on, at_now)
+    # 酬金制 compounds: the firm's final account and budget (their own draws, apart from `rng`).
+    plan += yearly_reports.plan_remunerated(compounds, firm_user, demo_firm_id, on, at_now)
     plan.sort(key=lambda x: (x[0], x[1]))
     # The demo district signs its publications like any other, with a key in use since its first
     # one; made here if the key directory has none (whatever WUYE_KEYS_AUTO_CREATE says).

@@ -547,6 +547,9 @@ def compute_results(run, evaluation_id: int) -> None:
         from ..credit.records import sync_evaluation
         outcome.update(apply_evaluation(ev).as_dict())
         outcome["credit_records"], outcome["credit_revoked"] = sync_evaluation(ev, "appeal")
+        # Each compound's board: a 更正 where its published result changed.
+        from ..publicity.evaluation_board import publish_results  # lazy: publicity is another area
+        outcome["result_publications"] = publish_results(ev)
         # The holdback follows the changed result in its own job, which must read the new
         # results: commit them first (starting a job may also roll back on a lost lock race).
         from ..auth.models import User

@@ -89,6 +89,7 @@ def publications(on: date) -> int:
         start, end, deadline = upcoming_period(req.frequency, req.grace_days, on)
         if deadline > on + timedelta(days=PUBLICATION_DAYS) or end >= on:
             continue    # not near, or the period is still running
+        start, end = pschedule.covered(req.kind, req.frequency, start, end)   # a budget: the coming year
         for c in compounds:
             if req.management_mode is not None and req.management_mode != c.management_mode:
                 continue

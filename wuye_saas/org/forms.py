@@ -192,6 +192,11 @@ class CommitteeMemberForm(Form):
     is_party_member = BooleanField("中共党员")
     is_cross_appointed = BooleanField("交叉任职")
     phone_masked = StringField("联系电话（脱敏）", validators=[Optional(), PHONE])
+    # Choices: the households of the chosen committee's compound (resources._member_prepare);
+    # Within refuses any other, whatever was posted.
+    household_id = SelectField("本人房屋", coerce=optional_int, validate_choice=False,
+                               validators=[Optional(), Within("committee_id", "committee", "member_household")],
+                               description="委员本人在本小区的房屋：每半年公示委员交纳物业费情况时据此核对账单。")
 
 
 class PartyOrgForm(Form):

@@ -352,8 +352,12 @@ class CommitteeMember(TenantScoped, db.Model):
     is_party_member: Mapped[bool] = mapped_column(default=False)
     is_cross_appointed: Mapped[bool] = mapped_column(default=False)
     phone_masked: Mapped[str] = mapped_column(String(20), default="")
+    # The member's own unit in the committee's compound (北京 第44条（八）: the committee publishes
+    # its members' fee payments every half year, read from this unit's bills); None: not linked.
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
 
     committee: Mapped[Committee] = relationship(back_populates="members")
+    household: Mapped[Household | None] = relationship()
 
 
 class PartyOrg(TenantScoped, db.Model):

@@ -26,6 +26,8 @@ class Kind:
     label: Callable[[Any], str] = lambda o: o.name
     order: tuple = ()
     where: Callable[[], Any] | None = None   # which records of the model may be picked at all
+    # When the parent is not a column of the model: parent id → the values `fk` must be among.
+    via: Callable[[int], Any] | None = None
 
 
 # The organisation tree, top to bottom.
@@ -43,6 +45,11 @@ KINDS: dict[str, Kind] = {
                  where=lambda: (OwnerVote.matter == "use_fund")
                  & OwnerVote.id.not_in(select(FundApplication.vote_id).where(FundApplication.vote_id.is_not(None)))
                  & or_(OwnerVote.passed.is_(None), OwnerVote.passed)),
+    # A committee member's own unit: a household of the committee's compound.
+    "committee": Kind(m.Committee, "业委会/物管会", order=(m.Committee.name,)),
+    "member_household": Kind(m.Household, "房屋", "committee", "compound_id", label=lambda o: o.label,
+                             order=(m.Household.building_id, m.Household.room_key),
+                             via=lambda cid: select(m.Committee.compound_id).where(m.Committee.id == cid)),
 }
 
 
@@ -53,7 +60,7 @@ def under(kind: str, parent_kind: str, parent_id: int):
         raise ValueError(f"{kind} is not beneath {parent_kind}")
     col = getattr(k.model, k.fk)
     if k.parent == parent_kind:
-        return col == parent_id
+        return col.in_(k.via(parent_id)) if k.via else col == parent_id
     return col.in_(select(KINDS[k.parent].model.id).where(under(k.parent, parent_kind, parent_id)))
 
 

@@ -11,7 +11,7 @@ from .. import policy
 from ..extensions import db
 from ..formutil import record_id
 from ..timeutil import today
-from . import forms, owners
+from . import forms, owners, pickers
 from . import models as m
 from .crud import Column, Filter, Resource, options
 
@@ -107,6 +107,14 @@ def _household_prepare(form, obj, mem):
         form.compound_id.data = b.compound_id if b is not None else None
     if obj is not None and obj.id and not form.is_submitted():
         form.class_ids.data = [link.household_class_id for link in obj.class_links]
+
+
+def _member_prepare(form, obj, mem):
+    """A member's own unit is picked among the households of the chosen committee's compound
+    (none before a committee is chosen); pickers.follow reloads them when the committee changes."""
+    cid = form.committee_id.data
+    units = pickers.options(mem, "member_household", "committee", cid) if cid else []
+    form.household_id.choices = [("", "—（未登记）")] + units
 
 
 def _household_apply(form, obj):
@@ -334,6 +342,7 @@ RESOURCES: list[Resource] = [
         order_by=[m.CommitteeMember.committee_id, m.CommitteeMember.id],
         load=[joinedload(m.CommitteeMember.committee)],
         choices={"committee_id": _all(m.Committee)},
+        prepare=_member_prepare,
     ),
     Resource(
         key="party_orgs", model=m.PartyOrg, label="党组织", form=forms.PartyOrgForm, icon="flag",

@@ -26,9 +26,10 @@ from .models import LEDGER_KINDS, OBJECTION_STATUSES, Objection, Publication, Pu
 FIRM_ROLES = policy.FIRM_ROLES
 # Publications that are not about one ledger: who is answerable for them.
 KIND_KEEPER = {"standing_notice": "firm", "disclosure": "firm", "vote_notice": "committee",
-               "vote_result": "committee", "committee_news": "committee", "committee_rules": "committee"}
+               "vote_result": "committee", "committee_news": "committee", "committee_rules": "committee",
+               "committee_fees": "committee", "annual_budget": "firm", "annual_account": "firm"}
 KIND_LEDGER = {"fund_use": "maintenance_fund"}
-COMMITTEE_KINDS = ("committee_news", "committee_rules")
+COMMITTEE_KINDS = ("committee_news", "committee_rules", "committee_fees")
 
 
 class CheckProblem(ValueError):
@@ -118,6 +119,9 @@ def raise_objection(p: Publication, m: Membership, line_key: str, question: str)
         # Minutes are the community's record of a meeting the committee attended, not a firm's
         # or committee's account: disagreement goes back to the meeting, not to an answerer.
         raise CheckProblem("联席会议纪要由社区发布，不适用质询；如有异议请向社区提出，或列入下次联席会议议题。", "line")
+    if p.kind == "evaluation_result":
+        # The district's decision, published with the evaluation: the firm contests it by appeal.
+        raise CheckProblem("考核结果由区里发布，不适用质询；物业服务企业可在申诉期内申诉，业委会意见可向社区反映。", "line")
     if p.kind in COMMITTEE_KINDS:
         # The committee's own documents: it would be asking itself.
         raise CheckProblem("业委会自己发布的文件不适用质询；业主如有异议可向业委会或社区提出。", "line")

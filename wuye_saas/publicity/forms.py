@@ -4,8 +4,12 @@ from __future__ import annotations
 from wtforms import DateField, IntegerField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
-from ..formutil import LEDGER_YUAN, Form, yuan_field
+from decimal import Decimal
+
+from ..formutil import LEDGER_YUAN, Form, int_field, yuan_field
+from ..money import to_fen
 from .accounts import CATEGORIES, DIRECTIONS
+from .reports import HALVES, INCOME_ITEMS, REMUNERATION, SPENDING_ITEMS
 from .templates_content import STANDING_DEFAULTS
 
 
@@ -79,6 +83,52 @@ class CommitteeRulesForm(Form):
     vote_id = SelectField("业主表决", coerce=str, validate_choice=False, choices=[("", "（未在系统中表决）")],
                           description="在系统中计票通过的表决，公示时一并列出表决结果。")
     body = TextAreaField("正文", validators=[DataRequired("请填写文件正文。"), Length(max=20000)])
+
+
+AMOUNT_YUAN = (Decimal("0"), Decimal("100000000"))
+CARRIED_YUAN = (Decimal("-100000000"), Decimal("100000000"))
+
+
+class AnnualBudgetForm(Form):
+    """酬金制 年度预算: amounts in 元 (whole 分); an empty amount is 0."""
+    year = int_field("年度", 2000, 2100, "年度", " 年", required="请填写年度。")
+    carried_in = yuan_field("上年结转（元）", CARRIED_YUAN, name="上年结转",
+                            description="上一年度物业服务资金的结余（亏损填负数），没有填 0。")
+
+
+def _amount_fields(cls):
+    for name, category in INCOME_ITEMS:
+        setattr(cls, name, yuan_field(f"收入 · {category}（元）", AMOUNT_YUAN, name=category))
+    for name, category in SPENDING_ITEMS:
+        setattr(cls, name, yuan_field(f"支出 · {category}（元）", AMOUNT_YUAN, name=category))
+    setattr(cls, "remuneration", yuan_field(f"{REMUNERATION}（元）", AMOUNT_YUAN, name=REMUNERATION,
+                                            description="物业服务企业按合同约定提取的酬金（固定金额或按比例）。"))
+    return cls
+
+
+# Made before the amounts, so a final account's form shows it above them.
+_SOURCE = RadioField("数据来源", choices=[("ledger", "由物业费收支账生成"), ("entered", "手工填写")],
+                     default="ledger", validators=[InputRequired("请选择数据来源。")],
+                     description="由账目生成时，上年结转（年初余额）和各项金额均按该年度物业费收支账汇总，不用填写。")
+_amount_fields(AnnualBudgetForm)
+
+
+class AnnualAccountForm(AnnualBudgetForm):
+    """酬金制 年度决算: computed from the 物业费收支 ledger, or entered."""
+    source = _SOURCE
+
+
+def amounts_of(form) -> dict[str, int]:
+    """The entered amounts in 分 by field name (empty: 0)."""
+    names = [n for n, _ in INCOME_ITEMS + SPENDING_ITEMS] + ["remuneration"]
+    return {n: to_fen(getattr(form, n).data) if getattr(form, n).data is not None else 0 for n in names}
+
+
+class CommitteeFeesForm(Form):
+    """北京 第44条（八）: every half year the members' property-fee payments."""
+    year = int_field("年度", 2000, 2100, "年度", " 年", required="请填写年度。")
+    half = SelectField("半年", coerce=str, choices=[(str(k), v) for k, v in HALVES.items()],
+                       validators=[InputRequired("请选择上半年或下半年。")])
 
 
 class StatementForm(PeriodMixin, Form):

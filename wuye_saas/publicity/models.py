@@ -29,6 +29,10 @@ PUBLICATION_KINDS = {
     "hiring_result": "物业选聘结果公示",
     "committee_news": "业委会工作动态",
     "committee_rules": "管理规约与议事规则",
+    "committee_fees": "业委会委员缴费情况",
+    "annual_budget": "酬金制年度预算",
+    "annual_account": "酬金制年度决算",
+    "evaluation_result": "考核结果公示",
 }
 FREQUENCIES = {"monthly": "每月", "quarterly": "每季度", "half_yearly": "每半年", "yearly": "每年",
                "standing": "长期公示"}

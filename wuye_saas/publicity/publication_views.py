@@ -11,19 +11,22 @@ from sqlalchemy import select
 from .. import policy, timeutil
 from ..extensions import db
 from ..formutil import attach_errors, record_id
+from ..money import to_fen
 from ..org.models import Compound
 from ..web import current_membership, get_or_404, page_arg, render, tenant_blueprint
-from . import chain, publications
+from . import chain, publications, reports
 from . import templates_content as tc
 from .forms import (
-    CommitteeNewsForm, CommitteeRulesForm, DisclosureForm, StandingNoticeForm, StatementForm, texts_of,
+    AnnualAccountForm, AnnualBudgetForm, CommitteeFeesForm, CommitteeNewsForm, CommitteeRulesForm, DisclosureForm,
+    StandingNoticeForm, StatementForm, amounts_of, texts_of,
 )
 from .models import LEDGER_KINDS, PUBLICATION_KINDS, Publication
 
 bp = tenant_blueprint("publications", __name__, "/publications")
 
 FORMS = {"standing_notice": StandingNoticeForm, "disclosure": DisclosureForm, "ledger_statement": StatementForm,
-         "committee_news": CommitteeNewsForm, "committee_rules": CommitteeRulesForm}
+         "committee_news": CommitteeNewsForm, "committee_rules": CommitteeRulesForm,
+         "committee_fees": CommitteeFeesForm, "annual_budget": AnnualBudgetForm, "annual_account": AnnualAccountForm}
 
 
 @bp.route("/")
@@ -51,6 +54,20 @@ def _content(template: str, compound: Compound, kind: str | None, form, today: d
         content = tc.committee_rules(compound.id, form.doc.data, form.adopted_on.data, record_id(form.vote_id.data),
                                      form.body.data or "", today)
         return content, tc.title_for(template, compound, doc=form.doc.data), None, None
+    if template in tc.REMUNERATED_TEMPLATES:
+        year = form.year.data
+        source = form.source.data if template == "annual_account" else "entered"
+        figures = None
+        if source != "ledger" and request.method == "POST":
+            carried = form.carried_in.data
+            figures = reports.entered(amounts_of(form), to_fen(carried) if carried is not None else 0)
+        content = reports.annual_report(compound.id, template, year, today, figures, source)
+        start, end = reports.year_span(year)
+        return content, tc.title_for(template, compound, start=start, end=end), start, end
+    if template == "committee_fees":
+        content = reports.member_fees(compound.id, form.year.data, int(form.half.data), today)
+        start, end = reports.half_span(form.year.data, int(form.half.data))
+        return content, tc.title_for(template, compound, start=start, end=end), start, end
     start, end = form.start.data, form.end.data
     if end > today:
         raise tc.ContentProblem("公示期截止日期不能晚于今天", "end")
@@ -78,14 +95,16 @@ def new():
     compound = get_or_404(Compound, int(cid))
     if not publications.may_publish(m, compound.id, template, kind, today):
         abort(403)
-    defaults = {"start": _arg_date("start") or date(today.year, 1, 1), "end": _arg_date("end") or today}
+    defaults = {"start": _arg_date("start") or date(today.year, 1, 1), "end": _arg_date("end") or today,
+                **_year_defaults(template, today)}
     form = FORMS[template](data=defaults if request.method == "GET" else None)
     if template == "committee_rules":
         form.vote_id.choices += [(str(v.id), f"{v.title}（{v.closes_on or ''}）") for v in _passed_votes(compound.id)]
     valid = request.method == "POST" and form.validate_on_submit()
     preview, problem = None, None
-    # A committee document's form starts empty: nothing to preview until it is filled in.
-    if (request.method == "GET" and template not in tc.COMMITTEE_TEMPLATES) or valid:
+    # A committee document's or a budget's form starts empty: nothing to preview until it is
+    # filled in (a final account's preview is the ledger's, members' fees come from the bills).
+    if (request.method == "GET" and template not in EMPTY_AT_FIRST) or valid:
         try:
             preview = _content(template, compound, kind, form, today)
         except tc.ContentProblem as exc:
@@ -102,6 +121,21 @@ def new():
     status = 422 if request.method == "POST" else 200
     return render("publicity/publications/new.html", form=form, compound=compound, tpl=template, kind=kind,
                   templates=tc.TEMPLATES, kinds=LEDGER_KINDS, preview=preview, problem=problem), status
+
+
+EMPTY_AT_FIRST = ("committee_news", "committee_rules", "annual_budget")
+
+
+def _year_defaults(template: str, today: date) -> dict:
+    """The period a form proposes: last year's final account, next year's budget (this year's
+    in its first quarter, when 上海 第48条 / 北京 第70条 ask for it), the last finished half-year."""
+    if template == "annual_account":
+        return {"year": today.year - 1, "source": "ledger"}
+    if template == "annual_budget":
+        return {"year": today.year if today.month <= 3 else today.year + 1}
+    if template == "committee_fees":
+        return {"year": today.year, "half": "1"} if today.month > 6 else {"year": today.year - 1, "half": "2"}
+    return {}
 
 
 def _passed_votes(compound_id: int):

@@ -14,7 +14,7 @@ from ..org.models import Compound
 from . import chain, ledger, subaccounts
 from .accounts import current_contract, keeps, kinds_for
 from .models import LEDGER_KINDS, Objection, Publication
-from .templates_content import COMMITTEE_TEMPLATES
+from .templates_content import COMMITTEE_TEMPLATES, REMUNERATED_TEMPLATES
 
 
 def may_publish(m, compound_id: int, template: str, kind: str | None, today: date) -> bool:
@@ -29,6 +29,10 @@ def may_publish(m, compound_id: int, template: str, kind: str | None, today: dat
         return c is not None and c.firm_id == m.firm_id
     if template in COMMITTEE_TEMPLATES:
         return m.active and m.role == "committee_member" and m.compound_id == compound_id
+    if template in REMUNERATED_TEMPLATES and m.role in policy.FIRM_ROLES:
+        # 酬金制: the firm of the current contract reports the owners' money it manages.
+        c = current_contract(compound_id, today)
+        return c is not None and c.fee_mode == "酬金制" and c.firm_id == m.firm_id
     return False
 
 
@@ -39,7 +43,7 @@ def publishable(m, today: date) -> list[tuple[Compound, str, str | None]]:
     out = []
     for c in db.session.execute(select(Compound).where(policy.visible(m, Compound))
                                 .order_by(Compound.name)).scalars():
-        for t in ("standing_notice", "disclosure", *COMMITTEE_TEMPLATES):
+        for t in ("standing_notice", "disclosure", *REMUNERATED_TEMPLATES, *COMMITTEE_TEMPLATES):
             if may_publish(m, c.id, t, None, today):
                 out.append((c, t, None))
         out += [(c, "ledger_statement", k) for k in kinds_for(c.id, today)

@@ -11,7 +11,11 @@ Rules of the computation:
 - A standing notice (长期公示) is met by any publication of its kind published by `on`.
 - Some requirements bind only some compounds: the 物业费收支 statement those served under a
   酬金制 contract at the period's end (上海 第48条: the firm reports the year's income and spending
-  and the next year's budget), the committee's own publications those with a committee then.
+  and the next year's budget), and so do the 酬金制 yearly budget and final account (a budget:
+  a 酬金制 contract on the first day of its year); the committee's own publications (its
+  members' fees too) those with a committee then.
+- A budget covers the year after the period due (AHEAD_KINDS): by the deadline of year Y the
+  budget of year Y+1 is out.
 """
 from __future__ import annotations
 
@@ -46,13 +50,29 @@ DEFAULTS = [
     {"kind": "ledger_statement", "ledger_kind": "fee_account", "frequency": "yearly", "grace_days": 90,
      "management_mode": None,
      "source": "上海第48条：酬金制的物业服务企业每年报告上一年度物业服务项目收支情况并公告（仅酬金制小区）"},
+    {"kind": "annual_account", "ledger_kind": None, "frequency": "yearly", "grace_days": 90,
+     "management_mode": None,
+     "source": "物业服务收费管理办法第十二条、上海第48条、北京第70条：酬金制的物业服务企业每年公布上一年度"
+               "物业服务资金收支决算，默认次年3月底前（仅酬金制小区）"},
+    {"kind": "annual_budget", "ledger_kind": None, "frequency": "yearly", "grace_days": 90,
+     "management_mode": None,
+     "source": "物业服务收费管理办法第十二条、上海第48条、北京第70条：酬金制的物业服务企业公布本年度物业服务资金"
+               "收支预算，默认当年3月底前；宽限天数为0即须在年度开始前公布（仅酬金制小区）"},
 ]
 # Offered with its rule when a district adds it (not seeded: 北京's rule, not every province's).
 OPTIONAL = [
     {"kind": "committee_news", "ledger_kind": None, "frequency": "half_yearly", "grace_days": 15,
      "management_mode": None,
      "source": "北京第44条（八）：业委会定期向业主通报工作情况（仅有业委会的小区）"},
+    {"kind": "committee_fees", "ledger_kind": None, "frequency": "half_yearly", "grace_days": 15,
+     "management_mode": None,
+     "source": "北京第44条（八）：业委会每半年公示委员、候补委员交纳物业费情况（仅有业委会的小区）"},
 ]
+# Kinds under a 酬金制 contract only (the firm reports the owners' money it manages).
+REMUNERATED_KINDS = ("annual_account", "annual_budget")
+# A budget is for the coming year: the one due by a year's deadline (its end + grace days)
+# covers the next year — the 2026 budget by 2026-03-31 with the default 90 days.
+AHEAD_KINDS = ("annual_budget",)
 
 
 class ScheduleProblem(ValueError):
@@ -129,6 +149,13 @@ def period_containing(d: date, frequency: str) -> tuple[date, date]:
     return start, _add_months(start, n) - timedelta(days=1)
 
 
+def covered(kind: str, frequency: str, start: date, end: date) -> tuple[date, date]:
+    """The period a publication of this kind must cover when (start, end) is the period due."""
+    if kind in AHEAD_KINDS:
+        return period_containing(end + timedelta(days=1), frequency)
+    return start, end
+
+
 def due_period(frequency: str, grace_days: int, on: date) -> tuple[date, date, date]:
     """(start, end, deadline) of the latest period whose deadline is before `on`."""
     start, end = period_containing(on, frequency)
@@ -175,7 +202,9 @@ def _bound(reqs, ids: list[int], on: date) -> dict[int, set[int]]:
     out = {}
     for req in reqs:
         end = on if req.frequency == "standing" else due_period(req.frequency, req.grace_days, on)[1]
-        if req.ledger_kind == "fee_account":
+        if req.ledger_kind == "fee_account" or req.kind in REMUNERATED_KINDS:
+            if req.kind in AHEAD_KINDS and req.frequency != "standing":
+                end += timedelta(days=1)   # a budget: the first day of its year
             stmt = select(Contract.compound_id).where(Contract.compound_id.in_(ids), Contract.in_force(end),
                                                       Contract.fee_mode == "酬金制")
         elif req.kind in COMMITTEE_KINDS:
@@ -216,6 +245,7 @@ def _row(c: Compound, req: PublicityRequirement, pubs: list[tuple], on: date) ->
         return Row(c.id, c.name, c.community_id, req.id, req.kind, req.ledger_kind, req.frequency, None, None, None,
                    "ok" if first else "missing", first and first[0], first and first[5])
     start, end, deadline = due_period(req.frequency, req.grace_days, on)
+    start, end = covered(req.kind, req.frequency, start, end)
     covering = [p for p in matching if p[3] and p[4] and p[3] <= start and p[4] >= end]
     in_time = next((p for p in covering if p[5] <= deadline), None)
     found = in_time or (covering[0] if covering else None)

@@ -26,9 +26,12 @@ HOTLINE = "12358"  # 全国价格举报电话 (明码标价规定 第六条)
 
 TEMPLATES = {"standing_notice": "收费公示（明码标价）", "disclosure": "物业服务信息公开（民法典第943条）",
              "ledger_statement": "账目收支公示", "committee_news": "业委会工作动态",
-             "committee_rules": "管理规约与议事规则"}
+             "committee_rules": "管理规约与议事规则", "committee_fees": "业委会委员缴费情况",
+             "annual_budget": "酬金制年度预算", "annual_account": "酬金制年度决算"}
 # Published by the compound's committee (业委会/物管会), not by the firm.
-COMMITTEE_TEMPLATES = ("committee_news", "committee_rules")
+COMMITTEE_TEMPLATES = ("committee_news", "committee_rules", "committee_fees")
+# Published by the firm of the compound's current 酬金制 contract (reports.annual_report).
+REMUNERATED_TEMPLATES = ("annual_budget", "annual_account")
 
 # Defaults the firm may change before publishing.
 STANDING_DEFAULTS = {
@@ -262,6 +265,11 @@ def committee_rules(compound_id: int, doc: str, adopted_on: date, vote_id: int |
 def title_for(template: str, compound: Compound, kind: str | None = None, start: date | None = None,
               end: date | None = None, doc: str | None = None) -> str:
     period = f"（{start.isoformat()}至{end.isoformat()}）" if start and end else ""
+    if template == "committee_fees":
+        half = "上半年" if start.month == 1 else "下半年"
+        return f"{compound.name}业委会委员缴费情况（{start.year}年{half}）"
+    if template in REMUNERATED_TEMPLATES:
+        return f"{compound.name}{start.year}年度物业服务{'收支预算' if template == 'annual_budget' else '收支决算'}"
     if template == "committee_news":
         return f"{compound.name}业委会工作动态{period}"
     if template == "committee_rules":
