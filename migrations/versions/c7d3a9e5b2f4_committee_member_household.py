@@ -2,7 +2,7 @@
 its members' fee payments every half year, read from that unit's bills); None when not linked
 
 Revision ID: c7d3a9e5b2f4
-Revises: c2e4a6b8d0f1
+Revises: d3a7e5c1b9f2
 Create Date: 2026-12-07 02:20:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c7d3a9e5b2f4'
-down_revision = 'c2e4a6b8d0f1'
+down_revision = 'd3a7e5c1b9f2'
 branch_labels = None
 depends_on = None
 
