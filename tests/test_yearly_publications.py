@@ -18,7 +18,18 @@ from wuye_saas.tenancy import tenant_scope
 from wuye_saas.timeutil import today
 
 from .helpers import login, post, wait_for_job
-from .test_appeals import _latest_run, finalized_and_published
+from .test_appeals import _latest_run
+from .test_appeals import finalized_and_published as _finalized_and_published
+
+
+def finalized_and_published(app, world, client):
+    """Published through the page; the results reach the boards by the job it starts."""
+    from wuye_saas.jobs import JobRun
+    ns, std, ev, a1, a2 = _finalized_and_published(app, world, client)
+    with app.app_context(), tenant_scope(ns.tenant_id):
+        run = db.session.execute(select(JobRun.id).where(JobRun.kind == f"evaluation_result:{ev.id}")).scalar_one()
+    assert wait_for_job(app, run)["status"] == "done"
+    return ns, std, ev, a1, a2
 from .test_payments import add_credit, add_household, add_payment, make_bills
 from .test_publications import _new, _pubs
 

@@ -72,7 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .matters import views as matter_views
     from .api import routes as api_routes, views as api_client_views
     from .notifications import handlers as _notify_handlers  # noqa: F401  (events.handler)
-    from .publicity import evaluation_board as _evaluation_board  # noqa: F401  (events.handler)
+    from .publicity import evaluation_board as _evaluation_board  # noqa: F401  (its job)
     from .notifications import views as notification_views
     from .webhooks import views as webhook_views
 

@@ -38,8 +38,11 @@ def seed_results(tenant_id: int, demo_firm_id: int | None) -> dict:
         # 招投标 … — flags on the listed firms.
         counts["consequence_flags"] = db.session.execute(
             select(func.count()).select_from(FirmFlag).where(FirmFlag.evaluation_id == ev.id)).scalar()
-        # The release the publish page starts as a job (fees/holdback_jobs.py), run here directly.
+        # The release the publish page starts as a job (fees/holdback_jobs.py), run here directly;
+        # so are the results on the compounds' boards (publicity/evaluation_board.py).
         release_evaluation(ev, "publish", district.user)
+        from ..publicity.evaluation_board import publish_results
+        publish_results(ev)
         # The quarter's 质量保证金 released (fees/holdback.py): count the compound months.
         counts["holdback_releases"] = db.session.execute(
             select(func.count()).select_from(HoldbackRelease).where(HoldbackRelease.evaluation_id == ev.id)).scalar()

@@ -243,10 +243,12 @@ def publish(evaluation_id):
         return _confirm_page(ev, "publish", e.message, 409)
     db.session.commit()
     from ..fees import holdback_jobs  # lazy: fees is another area
+    from ..publicity import evaluation_board  # lazy: publicity is another area
     holdback_jobs.submit(ev, "publish", current_user)   # the 质量保证金 release: a job after the commit
+    evaluation_board.submit(ev, current_user)           # each compound's result on its board: another
     flash(f"已发布“{ev.name}”的考核结果，申诉截止 {ev.appeal_until:%Y-%m-%d}；"
           f"{'已生成 %d 条约谈/退出等待办。' % opened if opened else '无需生成待办。'}"
-          "质量保证金正在按结果释放（见“质量保证金”页）。", "success")
+          "质量保证金正在按结果释放（见“质量保证金”页），各小区公示栏正在发布考核结果。", "success")
     return redirect(url_for("results.evaluation", evaluation_id=ev.id))
 
 

@@ -1,9 +1,10 @@
 """考核结果公示 on each compound's board, published with the district's evaluation.
 
-Who issues it: nobody types it. When the district publishes an evaluation, `evaluation.published`
-is emitted in that transaction, and this handler appends each assessed compound's own result
+Who issues it: nobody types it. When the district publishes an evaluation, a job started after
+that commit (`submit`, like the 质量保证金 release) appends each assessed compound's own result
 (score, stars, list, rank) to the compound's chain, signed by the district like its other
-publications. The result is the district's decision, already public on the 红黑榜; a community
+publications. A job, not the publishing transaction: at 475 compounds the boards took 7 s and
+5,253 statements (docs/benchmarks.md), too long for the request at a thousand. The result is the district's decision, already public on the 红黑榜; a community
 re-issuing it by hand could only add delay or typing errors. When an upheld appeal changes a
 published result, the recomputation calls `publish_results` again: a compound whose result
 changed gets a 更正 publication, the others nothing (running it twice writes nothing twice).
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from .. import events
+from .. import jobs
 from ..extensions import db
 from ..tenancy import Tenant, current_tenant_id
 from . import publications
@@ -59,9 +60,23 @@ def publish_results(ev) -> int:
     return made
 
 
-@events.handler
-def on_event(event) -> None:
-    if event.kind != "evaluation.published":
-        return
+@jobs.job(queue="default", timeout=3600)
+def post_results(run, evaluation_id: int) -> None:
+    """The job: the published evaluation's results on the boards (idempotent: a re-run adds none)."""
     from ..evaluation.models import Evaluation
-    publish_results(db.session.get(Evaluation, event.subject_id))
+    made = publish_results(db.session.get(Evaluation, evaluation_id))
+    run = db.session.get(jobs.JobRun, run.id)
+    run.result = {"published": made}
+    run.message = f"已在 {made} 个小区的公示栏发布考核结果。" if made else "各小区公示栏的考核结果已是最新。"
+
+
+def submit(ev, user=None) -> jobs.JobRun | None:
+    """Start the job after the publishing commit (jobs.start commits first). A run of it already
+    queued will see this evaluation as it is now: None then."""
+    try:
+        run = jobs.create_run(post_results, f"考核结果公示：{ev.name}"[:200], ev.id, user=user,
+                              kind=f"{KIND}:{ev.id}", lock_key=f"{KIND}:{ev.id}")
+    except jobs.Busy:
+        return None
+    jobs.start(run)
+    return run
