@@ -14,15 +14,21 @@ from pathlib import Path
 
 import pytest
 from flask import current_app
+from flask.testing import FlaskCliRunner, FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from wuye_saas import create_app, pagecache
+from wuye_saas import create_app, pagecache, tenancy
 from wuye_saas.extensions import db
 from wuye_saas.ratelimit import limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "unscoped: the test body runs in no scope (tenancy's default), "
+                                       "not as the system-scoped inspector (conftest._inspector)")
 
 
 def _check_services():
@@ -40,6 +46,31 @@ def _check_services():
             problems.append(f"Redis at {url} unreachable: {exc}")
     if problems:
         pytest.exit("REQUIRE_SERVICES=1 but " + "; ".join(problems), returncode=3)
+
+
+class _Unscoped:
+    """What production runs — a request, a CLI command — starts in no district and outside the
+    system scope (tenancy's default), whatever scope the test body is in (`_inspector`), and
+    sets its own as in production; the test body's scope is back when it returns. Without this
+    a request or command would inherit the inspector's system scope, and the suite would prove
+    nothing about the scopes production sets (tests/test_rls.py checks it)."""
+
+    def _unscoped(self, run, *args, **kwargs):
+        token = tenancy.enter(None)
+        try:
+            return run(*args, **kwargs)
+        finally:
+            tenancy.leave(token)
+
+
+class UnscopedClient(_Unscoped, FlaskClient):
+    def open(self, *args, **kwargs):
+        return self._unscoped(super().open, *args, **kwargs)
+
+
+class UnscopedCliRunner(_Unscoped, FlaskCliRunner):
+    def invoke(self, *args, **kwargs):
+        return self._unscoped(super().invoke, *args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +92,7 @@ def app(tmp_path_factory):
         # The fake receivers and providers listen on loopback (outbound.py refuses it by default).
         "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8"],
     })
+    app.test_client_class, app.test_cli_runner_class = UnscopedClient, UnscopedCliRunner
     from flask_migrate import upgrade
     with app.app_context():
         upgrade()  # the migrations, not create_all: the suite proves they build the schema
@@ -154,6 +186,20 @@ def _jobs_settled(app, timeout: float = 60.0) -> None:
         if all(q.count == 0 and q.started_job_registry.count == 0 for q in queues):
             return
         time.sleep(0.1)
+
+
+@pytest.fixture(autouse=True)
+def _inspector(request):
+    """The test body (and its fixtures) inspects like an operator: in the system scope, where
+    row-level security shows every district's rows (the audit trail, raw SQL) as it does to the
+    owner. Requests and CLI commands still start unscoped and set their own (`_Unscoped`); jobs
+    set theirs. A test that must see the wall from no scope (tests/test_rls.py, the ORM's
+    fail-closed check) is marked `unscoped`; scopes the body opens itself apply as ever."""
+    if request.node.get_closest_marker("unscoped"):
+        yield
+        return
+    with tenancy.system_scope():
+        yield
 
 
 @pytest.fixture(autouse=True)
