@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from contextvars import ContextVar
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from flask.testing import FlaskCliRunner, FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from wuye_saas import create_app, pagecache, tenancy
+from wuye_saas import create_app, pagecache, rls, tenancy
 from wuye_saas.extensions import db
 from wuye_saas.ratelimit import limiter
 
@@ -27,8 +28,8 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "unscoped: the test body runs in no scope (tenancy's default), "
-                                       "not as the system-scoped inspector (conftest._inspector)")
+    config.addinivalue_line("markers", "unscoped: the test body sees the wall as an unscoped process does, "
+                                       "not as the inspector (conftest._inspector)")
 
 
 def _check_services():
@@ -48,29 +49,46 @@ def _check_services():
         pytest.exit("REQUIRE_SERVICES=1 but " + "; ".join(problems), returncode=3)
 
 
-class _Unscoped:
-    """What production runs — a request, a CLI command — starts in no district and outside the
-    system scope (tenancy's default), whatever scope the test body is in (`_inspector`), and
-    sets its own as in production; the test body's scope is back when it returns. Without this
-    a request or command would inherit the inspector's system scope, and the suite would prove
-    nothing about the scopes production sets (tests/test_rls.py checks it)."""
+# The test body (and its fixtures) inspects the database like an operator: where it opened no
+# scope of its own, PostgreSQL's wall (rls.py) shows it every district's rows (the audit trail,
+# raw SQL), as the owner's role shows them. Otherwise, run as the application role, its reads
+# outside a scope would see nothing, and "nothing was written" would hold whatever was written.
+# Only the wall sees it so: tenancy's scope stays the body's (an ORM read of a district's model
+# outside a scope still fails closed), and a scope the body opens is told as it is.
+_inspecting: ContextVar[bool] = ContextVar("wuye_test_inspecting", default=False)
+_tell = rls.tell
 
-    def _unscoped(self, run, *args, **kwargs):
-        token = tenancy.enter(None)
+
+def _inspector_tell(raw, info: dict, scope: tenancy.Scope) -> None:
+    if scope == tenancy.Scope(None) and _inspecting.get():
+        scope = tenancy.Scope(None, system=True)
+    _tell(raw, info, scope)
+
+
+class _AsProduction:
+    """What production runs — a request, a CLI command — starts as it does there: in no scope
+    (tenancy's default) and not inspecting, whatever the test body is in, and sets its own
+    scopes; the body's are back when it returns. Without this a request or command would be
+    seen through the wall as the inspector is, and the suite would prove nothing about the
+    scopes production sets (tests/test_inspector_scope.py checks it)."""
+
+    def _as_production(self, run, *args, **kwargs):
+        token, inspecting = tenancy.enter(None), _inspecting.set(False)
         try:
             return run(*args, **kwargs)
         finally:
+            _inspecting.reset(inspecting)
             tenancy.leave(token)
 
 
-class UnscopedClient(_Unscoped, FlaskClient):
+class Client(_AsProduction, FlaskClient):
     def open(self, *args, **kwargs):
-        return self._unscoped(super().open, *args, **kwargs)
+        return self._as_production(super().open, *args, **kwargs)
 
 
-class UnscopedCliRunner(_Unscoped, FlaskCliRunner):
+class CliRunner(_AsProduction, FlaskCliRunner):
     def invoke(self, *args, **kwargs):
-        return self._unscoped(super().invoke, *args, **kwargs)
+        return self._as_production(super().invoke, *args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +110,8 @@ def app(tmp_path_factory):
         # The fake receivers and providers listen on loopback (outbound.py refuses it by default).
         "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8"],
     })
-    app.test_client_class, app.test_cli_runner_class = UnscopedClient, UnscopedCliRunner
+    app.test_client_class, app.test_cli_runner_class = Client, CliRunner
+    rls.tell = _inspector_tell
     from flask_migrate import upgrade
     with app.app_context():
         upgrade()  # the migrations, not create_all: the suite proves they build the schema
@@ -190,16 +209,16 @@ def _jobs_settled(app, timeout: float = 60.0) -> None:
 
 @pytest.fixture(autouse=True)
 def _inspector(request):
-    """The test body (and its fixtures) inspects like an operator: in the system scope, where
-    row-level security shows every district's rows (the audit trail, raw SQL) as it does to the
-    owner. Requests and CLI commands still start unscoped and set their own (`_Unscoped`); jobs
-    set theirs. A test that must see the wall from no scope (tests/test_rls.py, the ORM's
-    fail-closed check) is marked `unscoped`; scopes the body opens itself apply as ever."""
+    """The body inspects (`_inspector_tell`) unless the test is marked `unscoped`: one that must
+    see the wall from no scope as an unscoped process does (tests/test_rls.py)."""
     if request.node.get_closest_marker("unscoped"):
         yield
         return
-    with tenancy.system_scope():
+    token = _inspecting.set(True)
+    try:
         yield
+    finally:
+        _inspecting.reset(token)
 
 
 @pytest.fixture(autouse=True)

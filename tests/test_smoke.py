@@ -13,7 +13,6 @@ def test_district_admin_sees_own_compounds_only(client, world):
     assert "乙区" not in html
 
 
-@pytest.mark.unscoped
 def test_query_without_tenant_scope_fails_closed(app, world):
     with app.app_context():
         with pytest.raises(TenantScopeError):
@@ -23,7 +22,6 @@ def test_query_without_tenant_scope_fails_closed(app, world):
         assert sorted(names) == ["乙区1号小区", "乙区2号小区"]
 
 
-@pytest.mark.unscoped
 def test_a_kept_statement_is_filtered_by_each_district_it_runs_in(app, world):
     """tenancy.kept: the district's filter kept with a statement run many times is that district's,
     whichever district ran it first, also through a subquery; outside a scope it still fails."""
