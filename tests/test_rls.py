@@ -29,7 +29,7 @@ from .helpers import wait_for_job
 from .jobfuncs import raw_reach
 
 # These tests see the wall from every side, no scope included: the body does not run as the
-# system-scoped inspector (conftest._inspector); each opens the scopes it means.
+# inspector (conftest._inspector) that the wall shows every district; each opens the scopes it means.
 pytestmark = pytest.mark.unscoped
 
 
