@@ -7,6 +7,7 @@ REDIS_URL set it runs against PostgreSQL with jobs going through Redis to a real
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,9 +15,9 @@ from contextvars import ContextVar
 from pathlib import Path
 
 import pytest
-from flask import current_app
+from flask import current_app, has_request_context
 from flask.testing import FlaskCliRunner, FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from wuye_saas import create_app, pagecache, rls, tenancy
@@ -28,8 +29,8 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "unscoped: the test body sees the wall as an unscoped process does, "
-                                       "not as the inspector (conftest._inspector)")
+    config.addinivalue_line("markers", "unscoped: the test's own code may read a district's table outside "
+                                       "any scope, to see the wall from there (conftest._guard_unscoped_reads)")
 
 
 def _check_services():
@@ -49,35 +50,47 @@ def _check_services():
         pytest.exit("REQUIRE_SERVICES=1 but " + "; ".join(problems), returncode=3)
 
 
-# The test body (and its fixtures) inspects the database like an operator: where it opened no
-# scope of its own, PostgreSQL's wall (rls.py) shows it every district's rows (the audit trail,
-# raw SQL), as the owner's role shows them. Otherwise, run as the application role, its reads
-# outside a scope would see nothing, and "nothing was written" would hold whatever was written.
-# Only the wall sees it so: tenancy's scope stays the body's (an ORM read of a district's model
-# outside a scope still fails closed), and a scope the body opens is told as it is.
-_inspecting: ContextVar[bool] = ContextVar("wuye_test_inspecting", default=False)
-_tell = rls.tell
+class UnscopedRead(AssertionError):
+    """Test code read a district's table outside any scope where the wall holds the role."""
 
 
-def _inspector_tell(raw, info: dict, scope: tenancy.Scope) -> None:
-    if scope == tenancy.Scope(None) and _inspecting.get():
-        scope = tenancy.Scope(None, system=True)
-    _tell(raw, info, scope)
+# A test's own code that reads a district's table outside any scope proves nothing as the
+# application role: the wall (rls.py) shows it no row, so "nothing was written" holds whatever
+# was written, and a production function it calls there sees nothing, where the SQLite run (and
+# an owner's) sees everything. As tenancy's ORM filter fails closed there, so do the test's raw
+# SQL and Core reads (the audit trail is no ORM-filtered model): the test must open
+# system_scope() (an operator's view of every district) or tenant_scope(). Requests and CLI
+# commands are production's (`_AsProduction`); tests marked `unscoped` mean to see the wall from
+# no scope (tests/test_rls.py); INSERTs are the wall's own to refuse (WITH CHECK).
+_production: ContextVar[bool] = ContextVar("wuye_test_production", default=False)
+_guarding: ContextVar[bool] = ContextVar("wuye_test_guarding", default=False)
+_walled = None   # the pattern of the walled tables' names (partitions included)
+
+
+def _guard_unscoped_reads(conn, cursor, statement, parameters, context, executemany):
+    if (not _guarding.get() or _production.get() or has_request_context()
+            or tenancy.current_scope() != tenancy.Scope(None) or not rls.active(conn.engine)
+            or statement.lstrip()[:6].upper() == "INSERT"):
+        return
+    found = _walled.search(statement)
+    if found:
+        raise UnscopedRead(f"test code read {found.group(1)} outside any scope, where the wall shows "
+                           "nothing: open system_scope() or tenant_scope()")
 
 
 class _AsProduction:
     """What production runs — a request, a CLI command — starts as it does there: in no scope
-    (tenancy's default) and not inspecting, whatever the test body is in, and sets its own
-    scopes; the body's are back when it returns. Without this a request or command would be
-    seen through the wall as the inspector is, and the suite would prove nothing about the
-    scopes production sets (tests/test_inspector_scope.py checks it)."""
+    (tenancy's default), whatever scope the test body is in, and sets its own scopes; the
+    body's are back when it returns. A request made inside the body's tenant_scope would
+    otherwise run in that district whatever its page sets, and prove nothing about the scopes
+    production sets (tests/test_scopes.py checks it)."""
 
     def _as_production(self, run, *args, **kwargs):
-        token, inspecting = tenancy.enter(None), _inspecting.set(False)
+        token, production = tenancy.enter(None), _production.set(True)
         try:
             return run(*args, **kwargs)
         finally:
-            _inspecting.reset(inspecting)
+            _production.reset(production)
             tenancy.leave(token)
 
 
@@ -111,7 +124,12 @@ def app(tmp_path_factory):
         "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8"],
     })
     app.test_client_class, app.test_cli_runner_class = Client, CliRunner
-    rls.tell = _inspector_tell
+    global _walled   # a walled table's name, not a column's (x.name) or a word in quotes
+    names = sorted((t.name for t in db.metadata.sorted_tables if "tenant_id" in t.c), key=len, reverse=True)
+    _walled = re.compile(r'(?<![\w."\'])"?(' + "|".join(map(re.escape, names))
+                         + r')(?:_y\d{4}m\d{2}|_default)?"?(?![\w"\'])')
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", _guard_unscoped_reads)
     from flask_migrate import upgrade
     with app.app_context():
         upgrade()  # the migrations, not create_all: the suite proves they build the schema
@@ -207,18 +225,17 @@ def _jobs_settled(app, timeout: float = 60.0) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture(autouse=True)
-def _inspector(request):
-    """The body inspects (`_inspector_tell`) unless the test is marked `unscoped`: one that must
-    see the wall from no scope as an unscoped process does (tests/test_rls.py)."""
-    if request.node.get_closest_marker("unscoped"):
-        yield
-        return
-    token = _inspecting.set(True)
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """A test's own code may not read a district's table outside any scope
+    (`_guard_unscoped_reads`) unless the test is marked `unscoped`: one that means to see the
+    wall from there."""
+    token = None if item.get_closest_marker("unscoped") else _guarding.set(True)
     try:
         yield
     finally:
-        _inspecting.reset(token)
+        if token is not None:
+            _guarding.reset(token)
 
 
 @pytest.fixture(autouse=True)

@@ -28,8 +28,8 @@ from .conftest import REQUIRE_SERVICES, ROOT
 from .helpers import wait_for_job
 from .jobfuncs import raw_reach
 
-# These tests see the wall from every side, no scope included: the body does not run as the
-# inspector (conftest._inspector) that the wall shows every district; each opens the scopes it means.
+# These tests see the wall from every side, no scope included: their reads outside any scope are
+# meant (conftest._guard_unscoped_reads refuses a test's own such reads elsewhere).
 pytestmark = pytest.mark.unscoped
 
 
