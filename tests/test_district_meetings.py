@@ -17,7 +17,7 @@ from wuye_saas.auth.models import Membership
 from wuye_saas.extensions import db
 from wuye_saas.meetings import cadence
 from wuye_saas.meetings.logic import from_local
-from wuye_saas.meetings.models import ActionItem, AgendaItem, Meeting, MeetingAttendee
+from wuye_saas.meetings.models import ActionItem, AgendaItem, Meeting
 from wuye_saas.tenancy import tenant_scope
 from wuye_saas.timeutil import today
 

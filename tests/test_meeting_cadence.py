@@ -3,7 +3,7 @@ periods held or missed, a period missed only once it is over, the district's rul
 staff's 待办 counts the units that missed the last finished period."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 

@@ -28,7 +28,7 @@ from ..publicity import publications
 from ..publicity.models import Publication
 from ..timeutil import SHANGHAI, local, now, today
 from .models import (
-    KINDS, LEVELS, OUTCOMES, PARTIES, UP, UP_LABELS, ActionItem, AgendaItem, Meeting, MeetingAttendee, outcome_label,
+    KINDS, LEVELS, PARTIES, UP, UP_LABELS, ActionItem, AgendaItem, Meeting, MeetingAttendee, outcome_label,
 )
 
 # How many open demands the agenda picker offers (the most urgent first).
