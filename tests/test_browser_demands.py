@@ -203,7 +203,9 @@ def test_resident_submits_community_dispatches_firm_resolves_visit_closes_dashbo
     # The same month in the 诉求办理 chart's table, and by street in the drill-down table.
     chart = district.locator("table[data-table='demands']")
     assert _cells(chart.locator("tbody tr", has_text=month)) == [month, "1", "—", "0", "100.0%"]
-    # …and the chart above it draws this month's 受理 bar at 1.
+    # …and the chart above it draws this month's 受理 bar at 1 (once static/ has drawn it: on a busy
+    # machine the page's script may not have run yet when the table is already there).
+    district.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart-demands'))")
     drawn = district.evaluate("""() => { const c = Chart.getChart(document.getElementById('chart-demands'));
         return c && [c.data.labels.at(-1), c.data.datasets[0].label, c.data.datasets[0].data.at(-1)]; }""")
     assert drawn == [month, "受理", 1], drawn
