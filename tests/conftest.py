@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from contextvars import ContextVar
 from pathlib import Path
@@ -264,8 +265,11 @@ def rq_worker(app):
     env["UPLOAD_FOLDER"] = app.config["UPLOAD_FOLDER"]
     env["WUYE_KEYS_DIR"], env["WUYE_KEYS_AUTO_CREATE"] = app.config["PUBLICATION_KEYS_DIR"], "1"
     env["OUTBOUND_ALLOWED_NETWORKS"] = ",".join(app.config["OUTBOUND_ALLOWED_NETWORKS"])
+    # Its log goes to a file whose tail a test waiting in vain for a job shows (helpers.wait_for_job).
+    log = tempfile.NamedTemporaryFile(prefix="wuye-worker-", suffix=".log", delete=False)
+    os.environ["WUYE_TEST_WORKER_LOG"] = log.name
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     time.sleep(1.0)
     if proc.poll() is not None:
         pytest.fail("the RQ worker exited at start")
@@ -278,6 +282,8 @@ def rq_worker(app):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+    log.close()
+    os.unlink(log.name)
 
 
 @pytest.fixture

@@ -34,8 +34,10 @@ def post(client, url: str, data: dict | None = None, **kw):
     return client.post(url, data=data, **kw)
 
 
-def wait_for_job(app, run_id: int, timeout: float = 60.0) -> dict:
-    """Poll the JobRun row until it has finished (inline runs have already); its fields."""
+def wait_for_job(app, run_id: int, timeout: float = 180.0) -> dict:
+    """Poll the JobRun row until it has finished (inline runs have already); its fields. The
+    timeout is generous (CI runs two suites on two cores); past it, what the run, the database
+    and the worker were doing is in the message."""
     from wuye_saas.jobs import JobRun
     from wuye_saas.tenancy import system_scope
     deadline = time.time() + timeout
@@ -46,8 +48,31 @@ def wait_for_job(app, run_id: int, timeout: float = 60.0) -> dict:
                 return {"status": run.status, "progress": run.progress, "message": run.message,
                         "result": run.result}
         if time.time() > deadline:
-            raise AssertionError(f"job {run_id} did not finish in {timeout}s")
+            raise AssertionError(f"job {run_id} did not finish in {timeout}s\n" + _job_diagnosis(app, run_id))
         time.sleep(0.2)
+
+
+def _job_diagnosis(app, run_id: int) -> str:
+    """The run's row, the database's busy sessions and the worker log's tail."""
+    import os
+    from sqlalchemy import text
+    from wuye_saas.tenancy import system_scope
+    lines = []
+    with app.app_context(), system_scope():
+        row = db.session.execute(text("SELECT kind, status, progress, message, created_at, heartbeat_at"
+                                      " FROM job_run WHERE id = :i"), {"i": run_id}).first()
+        lines.append(f"run: {row}")
+        if db.engine.dialect.name == "postgresql":
+            for r in db.session.execute(text(
+                    "SELECT pid, usename, state, wait_event_type, wait_event, now() - xact_start AS age,"
+                    " left(query, 200) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND state <> 'idle'")):
+                lines.append(f"pg: {tuple(r)}")
+    log = os.environ.get("WUYE_TEST_WORKER_LOG")
+    if log and os.path.exists(log):
+        with open(log, encoding="utf-8", errors="replace") as f:
+            lines.append("worker log:\n" + "".join(f.readlines()[-40:]))
+    return "\n".join(lines)
 
 
 class _FormParser(HTMLParser):
