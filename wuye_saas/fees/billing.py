@@ -25,6 +25,7 @@ from .. import audit, policy, rls
 from ..extensions import db, refresh_statistics
 from ..formutil import too_long, record_id
 from ..money import fmt_yuan
+from ..org import pickers
 from ..org.models import (
     Building, Community, Compound, Contract, Firm, Household, HouseholdClass, HouseholdClassLink, Street,
 )
@@ -512,7 +513,9 @@ class BillFilters:
     month: date | None = None
     street_id: int | None = None
     compound_id: int | None = None
+    compound_name: str = ""      # part of the name (a large district's filter: pickers.name_pick)
     firm_id: int | None = None
+    firm_name: str = ""
     status: str | None = None
     q: str = ""
 
@@ -542,8 +545,12 @@ def bills_query(m, f: BillFilters):
         base = base.where(Community.street_id == f.street_id)
     if f.compound_id:
         base = base.where(Bill.compound_id == f.compound_id)
+    if f.compound_name:
+        base = base.where(Bill.compound_id.in_(pickers.named(Compound, f.compound_name)))
     if f.firm_id:
         base = base.where(Bill.firm_id == f.firm_id)
+    if f.firm_name:
+        base = base.where(Bill.firm_id.in_(pickers.named(Firm, f.firm_name)))
     if f.status in PAID_STATUSES:
         base = base.where(status == f.status)
     if f.q:
@@ -571,8 +578,12 @@ def bills_query(m, f: BillFilters):
                                             .where(Community.street_id == f.street_id)))
     if f.compound_id:
         kept.append(BillSum.compound_id == f.compound_id)
+    if f.compound_name:
+        kept.append(BillSum.compound_id.in_(pickers.named(Compound, f.compound_name)))
     if f.firm_id:
         kept.append(BillSum.firm_id == f.firm_id)
+    if f.firm_name:
+        kept.append(BillSum.firm_id.in_(pickers.named(Firm, f.firm_name)))
     return rows, sums.totals(*kept)
 
 

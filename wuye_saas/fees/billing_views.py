@@ -17,6 +17,7 @@ from ..jobs import check as check_job
 from ..org.models import Compound, Firm, Street
 from ..timeutil import fmt_datetime, today
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
+from ..org import pickers
 from . import billing
 from .billing_forms import CreditForm, RunForm
 from .jobs import running_run, submit
@@ -125,24 +126,22 @@ def bills():
             month = billing.parse_month(month_text)
         except billing.BillingProblem as exc:
             month_error = str(exc)
-    filters = billing.BillFilters(month=month, street_id=_int_arg("street"), compound_id=_int_arg("compound"),
-                                  firm_id=_int_arg("firm"), status=request.args.get("status"),
-                                  q=request.args.get("q", "").strip()[:40])
+    # Compounds and firms with bills (bill_sum has a row per compound, firm and month, not per bill).
+    billed = select(BillSum).where(policy.visible(m, BillSum)).subquery()
+    picks = {"compound": pickers.name_pick(m, request.args, Compound, "compound", select(billed.c.compound_id)),
+             "firm": pickers.name_pick(m, request.args, Firm, "firm", select(billed.c.firm_id))}
+    filters = billing.BillFilters(month=month, street_id=_int_arg("street"),
+                                  compound_id=picks["compound"].picked, compound_name=picks["compound"].name,
+                                  firm_id=picks["firm"].picked, firm_name=picks["firm"].name,
+                                  status=request.args.get("status"), q=request.args.get("q", "").strip()[:40])
     rows_stmt, totals = billing.bills_query(m, filters)
     page = _RowsPagination(select=rows_stmt, session=db.session, page=page_arg(), per_page=20,
                            error_out=False, count=False)
     page.total = totals["count"]  # the totals query counts too: no second COUNT
-    options = {
-        "street": db.session.execute(select(Street.id, Street.name).where(policy.visible(m, Street))
-                                     .order_by(Street.name)).all(),
-        # Who has bills, from bill_sum (a row per compound-month) rather than every bill.
-        "compound": db.session.execute(select(Compound.id, Compound.name).where(Compound.id.in_(
-            select(BillSum.compound_id).where(policy.visible(m, BillSum)))).order_by(Compound.name)).all(),
-        "firm": db.session.execute(select(Firm.id, Firm.name).where(Firm.id.in_(
-            select(BillSum.firm_id).where(policy.visible(m, BillSum)))).order_by(Firm.name)).all(),
-    }
+    streets = db.session.execute(select(Street.id, Street.name).where(policy.visible(m, Street))
+                                 .order_by(Street.name)).all()
     return render("fees/billing/bills.html", "fees/billing/_bills.html", page=page, totals=totals,
-                  options=options, statuses=billing.PAID_STATUSES, args=request.args,
+                  streets=streets, picks=picks, statuses=billing.PAID_STATUSES, args=request.args,
                   month_error=month_error)
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from .. import policy, timeutil
 from ..extensions import db
-from ..org.models import Household
+from ..org import pickers
+from ..org.models import Compound, Household
 from ..web import current_membership, get_or_404, page_arg, render, require, tenant_blueprint
 from . import payments
 from .models import Bill, Payment
@@ -52,28 +53,28 @@ def receipt(payment_id):
                   upper=payments.rmb_upper(pay_row.amount_fen))
 
 
-def _arrears_filters():
-    args = request.args
-    compound = args.get("compound", "")
-    return {"compound_id": record_id(compound),
-            "bucket": args.get("bucket") if args.get("bucket") in payments.BUCKETS else None}
+def _arrears_filters(mem):
+    pick = pickers.name_pick(mem, request.args, Compound, "compound", payments.billed(mem))
+    bucket = request.args.get("bucket")
+    return pick, {"compound_id": pick.picked, "compound_name": pick.name,
+                  "bucket": bucket if bucket in payments.BUCKETS else None}
 
 
 @bp.route("/arrears")
 def arrears():
     mem = current_membership()
     today = timeutil.today()
-    page = payments.arrears_page(mem, today, page_arg(), **_arrears_filters())
+    pick, filters = _arrears_filters(mem)
+    page = payments.arrears_page(mem, today, page_arg(), **filters)
     return render("fees/payments/arrears.html", "fees/payments/_arrears_table.html", page=page,
-                  args=request.args, buckets=payments.BUCKETS, today=today,
-                  compounds=payments.billed_compounds(mem), mask=payments.mask_name,
+                  args=request.args, buckets=payments.BUCKETS, today=today, pick=pick, mask=payments.mask_name,
                   filtered=any(v for k, v in request.args.items() if k != "page"))
 
 
 @bp.route("/arrears.xlsx")
 def arrears_export():
     today = timeutil.today()
-    rows = payments.arrears_rows(current_membership(), today, **_arrears_filters())
+    rows = payments.arrears_rows(current_membership(), today, **_arrears_filters(current_membership())[1])
     buf = BytesIO()
     payments.arrears_workbook(rows, today).save(buf)
     buf.seek(0)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import policy
 from ..extensions import db
 from ..money import fmt_yuan
+from ..org import pickers
 from ..org.models import Building, Community, Compound, Firm, Household, Street
 from . import sums
 from .models import (PAYMENT_METHODS, Bill, BillSum, CompoundOwed, CreditNote, HoldbackCredit, HouseholdOwed, OwedBill,
@@ -223,18 +224,20 @@ def _in_bucket(month_col, bucket: str, today: date):
     return and_(*([month_col >= low] if low else []), *([month_col < high] if high else []))
 
 
-def _whole_district(m, compound_id: int | None) -> bool:
+def _whole_district(m, compound_id: int | None, compound_name: str = "") -> bool:
     """Whether the list is every household of the district (read from household_owed)."""
-    return policy.visible(m, OwedBill) is true() and not compound_id
+    return policy.visible(m, OwedBill) is true() and not compound_id and not compound_name
 
 
-def _ranked(m, today: date, compound_id: int | None = None, bucket: str | None = None):
+def _ranked(m, today: date, compound_id: int | None = None, bucket: str | None = None, compound_name: str = ""):
     """(household_id, owed) of each household listed, unordered; and the WHERE on OwedBill of
     the bills counted. The district's whole list reads household_owed (one row per household,
     in the order's index); a narrower view (a compound, a street, a firm) sums its OwedBill
     rows — the unpaid bills of what it sees, never the paid ones nor their payments."""
     where = [policy.visible(m, OwedBill)] + ([OwedBill.compound_id == compound_id] if compound_id else [])
-    if _whole_district(m, compound_id):
+    if compound_name:
+        where.append(OwedBill.compound_id.in_(pickers.named(Compound, compound_name)))
+    if _whole_district(m, compound_id, compound_name):
         stmt = select(HouseholdOwed.household_id, HouseholdOwed.owed_fen.label("owed"))
         if bucket in BUCKETS:
             stmt = stmt.where(HouseholdOwed.household_id.in_(
@@ -248,11 +251,11 @@ def _ranked(m, today: date, compound_id: int | None = None, bucket: str | None =
 
 
 def arrears_rows(m, today: date, compound_id: int | None = None, bucket: str | None = None,
-                 limit: int | None = None, offset: int = 0) -> list:
+                 limit: int | None = None, offset: int = 0, compound_name: str = "") -> list:
     """Households with an unpaid resident part: owed in total and per age bucket, owed desc
     (`limit` of them from `offset`). Buckets are relative to today, so they are summed here
     from the listed households' unpaid bills only."""
-    ranked, where = _ranked(m, today, compound_id, bucket)
+    ranked, where = _ranked(m, today, compound_id, bucket, compound_name)
     ranked = ranked.subquery("ranked")
     listed = select(ranked.c.household_id)
     if limit is not None:
@@ -284,7 +287,8 @@ class ArrearsPagination(Pagination):
     def _query_count(self):
         m, today = self._query_args["args"]
         filters = self._query_args["filters"]
-        if _whole_district(m, filters.get("compound_id")) and filters.get("bucket") not in BUCKETS:
+        if (_whole_district(m, filters.get("compound_id"), filters.get("compound_name", ""))
+                and filters.get("bucket") not in BUCKETS):
             return db.session.execute(select(func.coalesce(func.sum(CompoundOwed.households), 0))).scalar()
         ranked, _ = _ranked(m, today, **filters)
         return db.session.execute(select(func.count()).select_from(ranked.subquery())).scalar()
@@ -431,12 +435,10 @@ def collection(m, today: date, level: str = "compound", months: int = 12, page: 
 
 # --- compound choices (filters) --------------------------------------------------------------
 
-def billed_compounds(m) -> list[tuple[int, str]]:
-    """Compounds the membership has bills for (filter options), from bill_sum (a row per
-    compound, firm and month billed) rather than every bill."""
-    stmt = (select(Compound.id, Compound.name).where(Compound.id.in_(
-        select(BillSum.compound_id).where(policy.visible(m, BillSum)))).order_by(Compound.name))
-    return [(r.id, r.name) for r in db.session.execute(stmt)]
+def billed(m):
+    """SELECT of the ids of compounds the membership has bills for (a filter's choices), from
+    bill_sum (a row per compound, firm and month billed) rather than every bill."""
+    return select(BillSum.compound_id).where(policy.visible(m, BillSum))
 
 
 def bill_payments(bill_id: int) -> list[Payment]:

@@ -23,8 +23,15 @@ class Column:
 class Filter:
     param: str
     label: str
-    options: Callable[[Any], list[tuple[str, str]]]  # membership → [(value, label)]
+    options: Callable[[Any], list[tuple[str, str]] | None]  # membership → [(value, label)]; None: too many
     clause: Callable[[str], Any]                     # value → WHERE clause
+    # Where options can be too many (a large district's compounds, firms): part of a name → WHERE
+    # clause, the list's box `<param>_name` (pickers.name_pick says why).
+    named: Callable[[str], Any] | None = None
+
+    @property
+    def name_param(self) -> str:
+        return f"{self.param}_name"
 
 
 @dataclass
@@ -56,14 +63,18 @@ class Resource:
         return {c.key: c for c in self.model.__table__.columns if c.foreign_keys and c.key != "tenant_id"}
 
 
-def list_query(res: Resource, membership, args):
-    """The scoped, searched and filtered SELECT behind a list page."""
+def list_query(res: Resource, membership, args, boxed=frozenset()):
+    """The scoped, searched and filtered SELECT behind a list page; `boxed`: the filters shown
+    as a name box (a name for another is not applied: no box shows it)."""
     model = res.model
     stmt = policy.scoped(select(model), membership, model)
     q = (args.get("q") or "").strip()
     if q and res.search:
         stmt = stmt.where(or_(*[col.ilike(f"%{q}%") for col in res.search]))
     for flt in res.filters:
+        name = (args.get(flt.name_param) or "").strip()[:40] if flt.param in boxed else ""
+        if name:
+            stmt = stmt.where(flt.named(name))
         value = args.get(flt.param)
         if value:
             try:
@@ -79,14 +90,14 @@ def list_query(res: Resource, membership, args):
     return stmt.options(*res.load).order_by(*(res.order_by or [model.id]))
 
 
-def options(model, membership, label=None, where=None, order=None, load=()):
-    """[(id, label)] of the records of `model` the membership may see; the label is the name
-    unless `label` (a function of the record) says otherwise. Without one only id and name are
-    read: a filter of a district's 1,000 compounds built ORM objects of every column."""
+def options(model, membership, label=None, where=None, order=None, load=(), limit=None):
+    """[(id, label)] of the records of `model` the membership may see (the first `limit`); the
+    label is the name unless `label` (a function of the record) says otherwise. Without one only
+    id and name are read: a filter of a district's 1,000 compounds built ORM objects of every column."""
     stmt = policy.scoped(select(model).options(*load) if label else select(model.id, model.name), membership, model)
     if where is not None:
         stmt = stmt.where(where)
-    stmt = stmt.order_by(*(order if order is not None else [model.name]))
+    stmt = stmt.order_by(*(order if order is not None else [model.name])).limit(limit)
     if label:
         return [(o.id, label(o)) for o in db.session.execute(stmt).scalars()]
     return [(i, name) for i, name in db.session.execute(stmt)]

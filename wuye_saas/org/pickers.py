@@ -13,6 +13,7 @@ from wtforms.validators import ValidationError
 
 from .. import policy
 from ..extensions import db
+from ..formutil import record_id
 from ..votes.models import VOTE_STATUSES, FundApplication, OwnerVote
 from . import models as m
 
@@ -162,3 +163,65 @@ def optional_id(value):
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# --- a list's filter by compound or firm --------------------------------------------------------
+
+# Past this many records a <select> of them is no longer something a person scrolls through, and
+# rendering a thousand <option>s was most of a list page's cost in a large district, on every
+# request: there the filter is a box for (part of) the name instead.
+FILTER_CHOICES = 60
+NOUNS = {m.Compound: "小区", m.Firm: "物业企业"}
+
+
+def named(model, text: str):
+    """SELECT of the ids of `model` (a compound, a firm) whose name contains `text` (the caller's
+    list is scoped)."""
+    return select(model.id).where(model.name.contains(text, autoescape=True))
+
+
+@dataclass(frozen=True)
+class NamePick:
+    """A list's filter by compound or firm as the request brings it: `choices` to pick from, or
+    None where there are too many (the list shows the name box); the record picked by id (a
+    select, a link from elsewhere) with its name; the name typed."""
+    model: type
+    param: str
+    choices: list[tuple[int, str]] | None
+    picked: int | None
+    picked_name: str | None
+    name: str
+
+    @property
+    def noun(self) -> str:
+        return NOUNS[self.model]
+
+    @property
+    def name_param(self) -> str:
+        return f"{self.param}_name"
+
+    def where(self, col) -> list:
+        """WHERE clauses on a column holding the model's ids."""
+        return (([col == self.picked] if self.picked else [])
+                + ([col.in_(named(self.model, self.name))] if self.name else []))
+
+    def without_picked(self, args) -> dict:
+        """The request's arguments without the picked record (the chip's link), from page 1."""
+        return {k: v for k, v in args.items() if k not in (self.param, "page")}
+
+
+def name_pick(mem, args, model, param: str, among=None) -> NamePick:
+    """The filter of a list by `model` (Compound or Firm), among the records the membership sees
+    (and, given `among`, a SELECT of ids, those the list has anything for)."""
+    stmt = select(model.id, model.name).where(policy.visible(mem, model))
+    if among is not None:
+        stmt = stmt.where(model.id.in_(among))
+    rows = db.session.execute(stmt.order_by(model.name).limit(FILTER_CHOICES + 1)).all()
+    choices = [(r.id, r.name) for r in rows] if len(rows) <= FILTER_CHOICES else None
+    picked = record_id(args.get(param))
+    picked_name = None
+    if picked and choices is None:
+        picked_name = db.session.scalar(select(model.name).where(model.id == picked, policy.visible(mem, model)))
+    # The box is only there when the choices are not: a name left in a link is not a hidden filter.
+    name = (args.get(f"{param}_name") or "").strip()[:40] if choices is None else ""
+    return NamePick(model, param, choices, picked, picked_name, name)

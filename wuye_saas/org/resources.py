@@ -42,6 +42,18 @@ def _opts(model, **kw):
     return lambda mem: [(str(i), label) for i, label in options(model, mem, **kw)]
 
 
+def _few(model):
+    """A filter's options, or None past pickers.FILTER_CHOICES (the list offers a name box)."""
+    def few(mem):
+        got = options(model, mem, limit=pickers.FILTER_CHOICES + 1)
+        return [(str(i), label) for i, label in got] if len(got) <= pickers.FILTER_CHOICES else None
+    return few
+
+
+def _named(col, model):
+    return lambda text: col.in_(pickers.named(model, text))
+
+
 def rate_text(rate) -> str:
     """元/㎡·月 with two decimals, or all four when the rate has them (0.85, 1.2575)."""
     two = f"{rate:.2f}"
@@ -72,9 +84,16 @@ def _active_firm_of_compound(compound_ids):
 
 
 def _firm_filter(value):
-    d = today()
-    return m.Compound.id.in_(select(m.Contract.compound_id).where(
-        m.Contract.firm_id == int(value), m.Contract.in_force(d)))
+    return _served_by(m.Contract.firm_id == int(value))
+
+
+def _firm_named(text):
+    return _served_by(m.Contract.firm_id.in_(pickers.named(m.Firm, text)))
+
+
+def _served_by(which):
+    """Compounds whose contract in force today is with the firm(s) `which` says."""
+    return m.Compound.id.in_(select(m.Contract.compound_id).where(which, m.Contract.in_force(today())))
 
 
 def _street_of_compound(value):
@@ -246,10 +265,11 @@ RESOURCES: list[Resource] = [
                  Column("建成年份", lambda o: o.build_year or "")],
         search=[m.Compound.name, m.Compound.address], search_hint="小区名称或地址",
         filters=[Filter("street", "街道", _opts(m.Street), _street_of_compound),
-                 Filter("community_id", "社区", _opts(m.Community), lambda v: m.Compound.community_id == _id(v)),
+                 Filter("community_id", "社区", _few(m.Community), lambda v: m.Compound.community_id == _id(v),
+                        _named(m.Compound.community_id, m.Community)),
                  Filter("mode", "管理模式", _fixed(m.MANAGEMENT_MODES), lambda v: m.Compound.management_mode == v),
                  Filter("type", "小区类型", _fixed(m.COMPOUND_TYPES), lambda v: m.Compound.compound_type == v),
-                 Filter("firm", "物业企业", _opts(m.Firm), _firm_filter)],
+                 Filter("firm", "物业企业", _few(m.Firm), _firm_filter, _firm_named)],
         order_by=[m.Compound.community_id, m.Compound.name], load=[joinedload(m.Compound.community)],
         choices={"community_id": _all(m.Community), "grid_id": _all(m.Grid)},
         facts=_compound_facts,
@@ -275,7 +295,8 @@ RESOURCES: list[Resource] = [
                  Column("户码", lambda o: o.household_code)],
         search=[m.Household.room, m.Household.owner_name, m.Household.household_code],
         search_hint="房号、业主或户码",
-        filters=[Filter("compound_id", "小区", _opts(m.Compound), lambda v: m.Household.compound_id == _id(v)),
+        filters=[Filter("compound_id", "小区", _few(m.Compound), lambda v: m.Household.compound_id == _id(v),
+                        _named(m.Household.compound_id, m.Compound)),
                  Filter("class", "困难类别", _opts(m.HouseholdClass),
                         lambda v: m.Household.id.in_(select(m.HouseholdClassLink.household_id)
                                                      .where(m.HouseholdClassLink.household_class_id == _id(v))))],

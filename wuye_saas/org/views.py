@@ -60,10 +60,11 @@ def _save(res, form, obj) -> bool:
     return True
 
 
-def _fk_chips(res, args):
-    """(label, name, url without it) for each parent a list is narrowed to (from a detail page)."""
+def _fk_chips(res, args, boxed=frozenset()):
+    """(label, name, url without it) for each parent a list is narrowed to (from a detail page,
+    or picked by id where its filter is a name box)."""
     chips = []
-    filter_params = {f.param for f in res.filters}
+    filter_params = {f.param for f in res.filters} - boxed
     for key, col in res.fk_columns().items():
         value = args.get(key)
         if not record_id(value) or key in filter_params:
@@ -125,18 +126,20 @@ def _register(res):
     @cached_page
     def list_view():
         mem = current_membership()
-        stmt = crud.list_query(res, mem, request.args)
+        # A filter with nothing to choose from (outside the role's reach) is left out; one with
+        # too much (None) is a name box.
+        filters = [(f, opts) for f in res.filters if (opts := f.options(mem)) or (opts is None and f.named)]
+        boxed = {f.param for f, opts in filters if opts is None}
+        stmt = crud.list_query(res, mem, request.args, boxed)
         total = res.total(mem, request.args) if res.total else None
         page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False, count=total is None)
         if total is not None:
             page.total = total
-        # A filter with nothing to choose from (outside the role's reach) is left out.
-        filters = [(f, opts) for f in res.filters if (opts := f.options(mem))]
         filtered = any(v for k, v in request.args.items() if k != "page")
         return render("org/list.html", "org/_table.html", res=res, page=page, filters=filters,
                       args=request.args, filtered=filtered,
-                      filter_params={f.param for f in res.filters},
-                      chips=_fk_chips(res, request.args))
+                      filter_params={f.param for f in res.filters} - boxed,
+                      chips=_fk_chips(res, request.args, boxed))
 
     def detail_view(**kw):
         obj = get_or_404(model, kw[param])
