@@ -441,15 +441,18 @@ def volunteering(mem, f: Focus) -> dict | None:
         return None
     by = "street" if f.level == "district" else "community"
     counts = counts_by_community(mem, node_scope(f), by)
-    model = Street if by == "street" else Community
-    stmt = select(model.id, model.name).where(policy.visible(mem, model)).order_by(model.name)
-    if f.level == "street":
-        stmt = stmt.where(Community.street_id == f.args["street_id"])
-    elif f.level == "community":
-        stmt = stmt.where(Community.id == f.args["community_id"])
+
+    def build():
+        model = Street if by == "street" else Community
+        stmt = select(model.id, model.name).where(policy.visible(mem, model)).order_by(model.name)
+        if f.level == "street":
+            return stmt.where(Community.street_id == f.args["street_id"])
+        if f.level == "community":
+            return stmt.where(Community.id == f.args["community_id"])
+        return stmt
     rows = [(name, {"level": by, f"{by}_id": node_id},
              {k: counts.get(node_id, {}).get(k, 0) for k in VOLUNTEER_FIGURES})
-            for node_id, name in db.session.execute(stmt)]
+            for node_id, name in db.session.execute(policy.built("board.volunteer_rows", mem, build, _key(f)))]
     total = {k: sum(r[2][k] for r in rows) for k in VOLUNTEER_FIGURES}
     return {"rows": rows, "total": total, "level": LEVELS[by]}
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import literal, select
+from sqlalchemy import bindparam, literal, select
 
 from .. import policy
 from ..auth.models import Membership
@@ -152,8 +152,8 @@ def _units(m: Membership, level: str):
     if level == "district":
         return [DISTRICT_UNIT] if m.role == policy.DISTRICT else []
     model = Community if level == "community" else Street
-    return db.session.execute(select(model.id, model.name).where(policy.visible(m, model))
-                              .order_by(model.name)).all()
+    return db.session.execute(policy.built("cadence.units", m, lambda: select(model.id, model.name).where(
+        policy.visible(m, model)).order_by(model.name), level)).all()
 
 
 def compliance(m: Membership, c: MeetingCadence, on: date | None = None) -> tuple[list, list[Row]]:
@@ -207,15 +207,20 @@ def missed_last(m: Membership, on: date | None = None) -> list[tuple[MeetingCade
     last = {c.id: periods(c.every, on, 2)[0] for c in wanted}   # the last finished period
     start = datetime.combine(min(a for a, _ in last.values()), time(), SHANGHAI)
     end = datetime.combine(max(b for _, b in last.values()), time(), SHANGHAI)
+    levels, kinds = tuple(sorted({c.level for c in wanted})), tuple(sorted({c.kind for c in wanted}))
+    # Built once per scope, levels and kinds (policy.built: every landing page of a staff member
+    # asks); the period comes as parameters.
+    meetings = policy.built("cadence.held", m, lambda: select(
+        Meeting.level, Meeting.kind, Meeting.community_id, Meeting.street_id, Meeting.held_at).where(
+            policy.visible(m, Meeting), Meeting.level.in_(levels), Meeting.kind.in_(kinds),
+            Meeting.status.in_(HELD), Meeting.held_at.is_not(None),
+            Meeting.held_at >= bindparam("start"), Meeting.held_at < bindparam("end")), levels, kinds)
     held: set[tuple] = set()
     for lv, kind, community_id, street_id, at in db.session.execute(
-            select(Meeting.level, Meeting.kind, Meeting.community_id, Meeting.street_id, Meeting.held_at).where(
-                policy.visible(m, Meeting), Meeting.level.in_({c.level for c in wanted}),
-                Meeting.kind.in_({c.kind for c in wanted}), Meeting.status.in_(HELD), Meeting.held_at.is_not(None),
-                Meeting.held_at >= _naive_utc(start), Meeting.held_at < _naive_utc(end))):
+            meetings, {"start": _naive_utc(start), "end": _naive_utc(end)}):
         unit = {"community": community_id, "street": street_id}.get(lv, DISTRICT_UNIT[0])
         held.add((lv, kind, unit, local(at).date()))
-    units = {lv: [u for u, _ in _units(m, lv)] for lv in {c.level for c in wanted}}
+    units = {lv: [u for u, _ in _units(m, lv)] for lv in levels}
     out = []
     for c in wanted:
         a, b = last[c.id]

@@ -28,6 +28,7 @@ from .. import policy
 from ..auth.models import Membership
 from ..extensions import db
 from ..org.models import Building, Community, Compound
+from ..tenancy import kept
 from ..timeutil import today
 from .models import LEADER_ROLES, BuildingLeader, PointExchange, Volunteer, VolunteerTask, VolunteerTeam
 
@@ -242,7 +243,8 @@ def on_dispatch(demand, volunteer: Volunteer | None) -> None:
 def counts_by_community(m: Membership, node=None, by: str = "community") -> dict[int, dict[str, int]]:
     """{community (or street, by="street"): volunteers, party members reported, tasks done, hours
     (tenths) and points earned} in the membership's scope and, for a drilled dashboard, the node's
-    (a scope the policy understands, dashboard.board.node_scope). Two grouped statements."""
+    (a scope the policy understands, dashboard.board.node_scope). Two grouped statements, built
+    once per scope, node and day (policy.built: a landing page asks on every request)."""
     def where(model):
         return [policy.visible(m, model)] + ([policy.visible(node, model)] if node is not None else [])
 
@@ -251,16 +253,21 @@ def counts_by_community(m: Membership, node=None, by: str = "community") -> dict
         stmt = select(key, *columns).where(*where(model)).group_by(key)
         return stmt.join(Community, Community.id == model.community_id) if by == "street" else stmt
 
+    def build():
+        return (kept(grouped(Volunteer, func.count(), func.count(Volunteer.reported_on))
+                            .where(Volunteer.active.is_(True))),
+                kept(grouped(VolunteerTask, func.count(), func.coalesce(func.sum(VolunteerTask.hours_tenths), 0),
+                                    func.coalesce(func.sum(VolunteerTask.points), 0))
+                            .where(VolunteerTask.state == "done")))
+
+    volunteers, tasks = policy.built("volunteers.counts", m, build, by,
+                                     policy.scope_key(node) if node is not None else None)
     out: dict[int, dict[str, int]] = {}
-    for cid, n, reported in db.session.execute(
-            grouped(Volunteer, func.count(), func.count(Volunteer.reported_on)).where(Volunteer.active.is_(True))):
+    for cid, n, reported in db.session.execute(volunteers):
         out.setdefault(cid, {}).update(volunteers=n, reported=reported)
-    for cid, done, hours, points in db.session.execute(
-            grouped(VolunteerTask, func.count(), func.coalesce(func.sum(VolunteerTask.hours_tenths), 0),
-                    func.coalesce(func.sum(VolunteerTask.points), 0)).where(VolunteerTask.state == "done")):
+    for cid, done, hours, points in db.session.execute(tasks):
         out.setdefault(cid, {}).update(done=done, hours_tenths=int(hours), points=int(points))
     return out
-
 
 
 def add_leader(m: Membership, building_id, role: str, unit_no: str, name: str, phone: str, is_party_member: bool,
