@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
-from .extensions import csrf, db, htmx, login_manager, migrate, ping_when_idle
+from .extensions import csrf, db, end_reads_with_commit, htmx, login_manager, migrate, ping_when_idle
 from .formutil import RecordIdConverter
 from .ratelimit import limiter, too_many
 from . import rls
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         ping_when_idle(db.engine, app.config["DB_PING_IDLE_SECONDS"])
         rls.install(db.engine)
+        end_reads_with_commit(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 
 from .. import audit, policy
 from ..extensions import db
@@ -131,11 +131,15 @@ def statuses(compound_ids: list[int]) -> dict[int, Status]:
     return {cid: Status(int(b), int(f)) for cid, b, f in rows}
 
 
-def low_compounds():
-    """A select of the compound ids whose fund is below 30% of its first deposit."""
+def low_compounds(m=None):
+    """A select of the compound ids whose fund is below 30% of its first deposit; given a
+    membership, of its compounds only (summed through the ledger's compound index, not the whole
+    district's ledger and then narrowed: a community's to-do card read every compound's entries)."""
     bal, first = _sums()
-    return (select(LedgerEntry.compound_id).where(LedgerEntry.kind == KIND).group_by(LedgerEntry.compound_id)
-            .having(first > 0, bal * 100 < first * LOW_PERCENT))
+    stmt = select(LedgerEntry.compound_id).where(LedgerEntry.kind == KIND)
+    if m is not None and policy.visible(m, Compound) is not true():
+        stmt = stmt.where(LedgerEntry.compound_id.in_(select(Compound.id).where(policy.visible(m, Compound))))
+    return stmt.group_by(LedgerEntry.compound_id).having(first > 0, bal * 100 < first * LOW_PERCENT)
 
 
 def compounds_select(m, q: str = "", low: bool = False):
@@ -144,7 +148,7 @@ def compounds_select(m, q: str = "", low: bool = False):
     if q.strip():
         stmt = stmt.where(Compound.name.contains(q.strip()))
     if low:
-        stmt = stmt.where(Compound.id.in_(low_compounds()))
+        stmt = stmt.where(Compound.id.in_(low_compounds(m)))
     return stmt
 
 
