@@ -34,6 +34,10 @@ def test_a_request_that_only_read_keeps_the_prepared_statements(app, world, pg):
         kept = db.session.execute(text(
             "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%+ 41%'")).scalar()
     assert kept == 1
+    # What the committed request loaded stays readable after it, as after a rollback.
+    with app.app_context(), tenant_scope(tid):
+        street = db.session.get(Street, world["alpha"].street1)
+    assert street.name == "甲区第1街道"
 
 
 def test_what_a_request_wrote_without_committing_is_rolled_back(app, world, pg):

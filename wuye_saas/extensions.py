@@ -192,4 +192,10 @@ def end_reads_with_commit(app) -> None:
             return
         if session.connection().info.get(_WROTE):
             return
-        session.commit()
+        # Without expiring what was loaded: the session is closed next, and whoever still holds
+        # an object from it (a test, a command's return value) reads it as after a rollback.
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = True
