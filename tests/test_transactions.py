@@ -26,6 +26,8 @@ def _name(app, tid, sid) -> str:
 
 
 def test_a_request_that_only_read_keeps_the_prepared_statements(app, world, pg):
+    if app.config["DATABASE_POOLER"]:
+        pytest.skip("behind a transaction pooler psycopg prepares nothing (config.py)")
     tid = world["alpha"].tenant_id
     for i in range(7):   # psycopg prepares a statement on its fifth run on a connection
         with app.app_context(), tenant_scope(tid):
