@@ -54,6 +54,7 @@ class Resource:
     apply: Callable | None = None     # (form, obj) after populate_obj: derived fields, links
     facts: Callable | None = None     # obj → [(label, value)] shown on the detail page besides the form's fields
     total: Callable | None = None     # (membership, args) → the list's row count from kept counts, or None: count the rows
+    page_loaded: Callable | None = None   # a list page's records → read what its columns need, for all of them at once
 
     @property
     def param(self) -> str:

@@ -170,14 +170,15 @@ def _compound_facts(c):
 
 
 def _credit_standing(firm):
-    """The firm's credit standing today; the whole district's computed once per request (a fixed
-    number of statements however many firms a page lists)."""
+    """The firm's credit standing today: a list page's firms read together before it renders
+    (`_firms_page`), any other firm when asked (a detail page) — never the whole district's."""
     from flask import g
 
     from ..credit.grading import standings  # lazy: credit is another area
-    if "credit_standings" not in g:
-        g.credit_standings = standings(today())
-    return g.credit_standings.get(firm.id)
+    got = g.setdefault("credit_standings", {})
+    if firm.id not in got:
+        got.update(standings(today(), [firm.id]))
+    return got.get(firm.id)
 
 
 def _credit_grade(firm) -> str:
@@ -186,13 +187,28 @@ def _credit_grade(firm) -> str:
 
 
 def _consequence_flags(firm) -> list[str]:
-    """The firm's active 上榜后果 flags the viewer may see; the district's read once per request."""
+    """The firm's active 上榜后果 flags the viewer may see (read as the standing is)."""
     from flask import g
 
     from ..credit.consequences import flag_summary, flags_of  # lazy: credit is another area
-    if "consequence_flags" not in g:
-        g.consequence_flags = flags_of(g.membership, today())
-    return flag_summary(g.consequence_flags.get(firm.id, []))
+    asked, got = g.setdefault("flags_asked", set()), g.setdefault("consequence_flags", {})
+    if firm.id not in asked:
+        got.update(flags_of(g.membership, today(), [firm.id]))
+        asked.add(firm.id)
+    return flag_summary(got.get(firm.id, []))
+
+
+def _firms_page(firms) -> None:
+    """The standings and flags of a page's firms, two statements for the page: they were the
+    whole district's, read to show twenty."""
+    from flask import g
+
+    from ..credit.consequences import flags_of
+    from ..credit.grading import standings
+    ids = [f.id for f in firms]
+    g.setdefault("credit_standings", {}).update(standings(today(), ids))
+    g.setdefault("consequence_flags", {}).update(flags_of(g.membership, today(), ids))
+    g.setdefault("flags_asked", set()).update(ids)
 
 
 def _flags_text(firm) -> str:
@@ -316,7 +332,7 @@ RESOURCES: list[Resource] = [
         columns=[Column("企业名称", lambda o: o.name, link=True), Column("统一社会信用代码", lambda o: o.credit_code),
                  Column("资质", lambda o: o.qualification), Column("党组织状况", lambda o: o.party_status),
                  Column("党员", lambda o: o.party_members), Column("信用等级", _credit_grade),
-                 Column("上榜后果", _flags_text)],
+                 Column("上榜后果", _flags_text)], page_loaded=_firms_page,
         search=[m.Firm.name, m.Firm.credit_code], search_hint="企业名称或信用代码",
         filters=[Filter("party", "党组织状况", _fixed(m.PARTY_STATUSES), lambda v: m.Firm.party_status == v),
                  Filter("qualification", "资质等级", _fixed(m.QUALIFICATIONS), lambda v: m.Firm.qualification == v)],

@@ -135,6 +135,8 @@ def _register(res):
         page = db.paginate(stmt, page=page_arg(), per_page=20, error_out=False, count=total is None)
         if total is not None:
             page.total = total
+        if res.page_loaded is not None:
+            res.page_loaded(page.items)
         filtered = any(v for k, v in request.args.items() if k != "page")
         return render("org/list.html", "org/_table.html", res=res, page=page, filters=filters,
                       args=request.args, filtered=filtered,
