@@ -97,6 +97,32 @@ def profile(get, n: int) -> None:
         pstats.Stats(prof).sort_stats("cumulative").print_callers(os.environ["PROFILE_CALLERS"])
 
 
+def statement_times(engine, get, n: int) -> None:
+    """Each statement of the page with its median ms over `n` uncached requests (the database's
+    part, as the client sees it: planning, execution, the round trip), slowest first."""
+    times: dict[str, list[float]] = {}
+    started = {}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        started["at"], started["sql"] = time.perf_counter(), " ".join(statement.split())[:140]
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        times.setdefault(started["sql"], []).append((time.perf_counter() - started["at"]) * 1000)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        for _ in range(n):
+            get()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    per_request = sum(sum(ts) for ts in times.values()) / n
+    print(f"\n  statements: {per_request:.1f} ms per request in all")
+    for sql, ts in sorted(times.items(), key=lambda kv: -sum(kv[1])):
+        print(f"  {statistics.median(ts):7.2f} ms ×{len(ts) // n}  {sql}")
+
+
 def login(app, username: str, password: str):
     client = app.test_client()
     html = client.get("/login").get_data(as_text=True)
@@ -125,6 +151,8 @@ def main():
     ap.add_argument("--password", default="demo1234")
     ap.add_argument("-n", "--requests", type=int, default=30, help="timed requests per page and mode")
     ap.add_argument("--only", default="", help="only pages whose URL or name contains this")
+    ap.add_argument("--statements", type=int, default=0, metavar="N",
+                    help="instead of timing: each statement's median ms over N uncached requests of each page")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="instead of timing: profile N uncached requests of each page (cProfile, top 25)")
     args = ap.parse_args()
@@ -169,6 +197,9 @@ def main():
                 get()
             if args.profile and not keep:
                 profile(get, args.profile)
+                break
+            if args.statements and not keep:
+                statement_times(engine, get, args.statements)
                 break
             median, p95, cpu = timed(get, args.requests)
             statements.clear()
