@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from wuye_saas.extensions import db
 from wuye_saas.org.models import Street
@@ -51,6 +52,11 @@ def test_what_a_request_wrote_without_committing_is_rolled_back(app, world, pg):
     assert _name(app, a.tenant_id, sid) == before
     with app.app_context(), tenant_scope(a.tenant_id):       # a changed object, not flushed
         db.session.get(Street, sid).name = "未提交二"
+    assert _name(app, a.tenant_id, sid) == before
+    with app.app_context(), tenant_scope(a.tenant_id):       # a flush that failed, caught
+        db.session.add(Street(name=before, code="S9"))         # (name, district) is unique
+        with pytest.raises(IntegrityError):
+            db.session.flush()
     assert _name(app, a.tenant_id, sid) == before
     with pytest.raises(RuntimeError):                         # a failure after a read
         with app.app_context(), tenant_scope(a.tenant_id):

@@ -188,7 +188,10 @@ def end_reads_with_commit(app) -> None:
         if exc is not None or not db.session.registry.has():
             return
         session = db.session()
-        if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        tx = session.get_transaction()
+        # Not a transaction a failed flush left inactive (it waits for its rollback), nor one
+        # holding objects not yet written.
+        if tx is None or not tx.is_active or session.new or session.dirty or session.deleted:
             return
         if session.connection().info.get(_WROTE):
             return
