@@ -475,14 +475,21 @@ def run_billing(billing_run_id: int, report=lambda done, total, msg="": None) ->
     plans, skipped = plan_run(br)
     class_names = dict(db.session.execute(select(HouseholdClass.id, HouseholdClass.name)).all())
     total = sum(p.households for p in plans)
-    issued = existing = done = 0
+    issued = existing = done = analyzed = 0
     report(0, total, f"共 {len(plans)} 个小区、{total} 户待开具")
     for batch in chunks(plans):
         i, e = bill_chunk(br, batch, class_names)
         db.session.commit()  # a finished chunk survives a later failure
         issued, existing, done = issued + i, existing + e, done + sum(p.households for p in batch)
+        # The statistics again each time the run has doubled what it wrote: the chunks' refresh
+        # of the owed rows was planned for the empty tables of the run's start (as the
+        # application's role a nested loop over the whole district's index per household: a
+        # million households took over ten minutes, docs/benchmarks.md).
+        if issued >= STATISTICS_AFTER and issued >= 2 * analyzed:
+            refresh_statistics("bill", "owed_bill", "household_owed", "compound_owed")
+            analyzed = issued
         report(done, total, f"已处理 {done}/{total} 户")
-    if issued >= STATISTICS_AFTER:
+    if issued >= STATISTICS_AFTER and issued != analyzed:
         refresh_statistics("bill", "owed_bill", "household_owed", "compound_owed")
     br = db.session.get(BillingRun, billing_run_id)
     br.issued, br.existing = issued, existing
