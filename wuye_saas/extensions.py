@@ -157,7 +157,8 @@ def execute_generic(stmt, params=None):
 
 
 _WROTE = "wuye_wrote"
-_READS = ("SELECT", "SET ", "SHOW")   # statements that leave nothing behind a commit would keep
+# Statements that leave nothing a commit would keep (a session-wide SET would outlive it: a write).
+_READS = ("SELECT", "SET LOCAL", "SHOW")
 
 
 def end_reads_with_commit(app) -> None:
@@ -173,7 +174,7 @@ def end_reads_with_commit(app) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _note(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip()[:6].upper().startswith(_READS):
+        if not statement.lstrip()[:9].upper().startswith(_READS):
             conn.info[_WROTE] = True
 
     def _forget(conn, *args):
