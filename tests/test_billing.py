@@ -160,6 +160,16 @@ def test_interrupted_run_is_completed_by_the_next(app, client, fees, monkeypatch
     assert parts(app, a.tenant_id, FEB)[a.household2] == (7523, 1505, 0, 6018, "")
 
 
+def test_a_run_s_chunks_start_small_and_double_without_splitting_a_compound():
+    """The first chunk is small (its sums are refreshed before any statistics exist), each next
+    one twice the last up to the most; a compound is never split, however large."""
+    from types import SimpleNamespace as P
+    plans = [P(id=i, households=n) for i, n in enumerate([600, 600, 600, 600, 900, 900, 900, 900, 900, 5000, 700, 700])]
+    sizes = [[p.households for p in batch] for batch in billing.chunks(plans, first=1000, most=3000)]
+    assert sizes == [[600], [600, 600, 600], [900, 900, 900], [900, 900], [5000], [700, 700]]
+    assert [p.id for batch in billing.chunks(plans, first=1000, most=3000) for p in batch] == list(range(12))
+
+
 def test_the_government_cap_holds_for_households_billed_late(app, client, fees):
     """Compound 1 under a cap of 30.00 元: A, B and C share it (their exact parts 1504.6,
     1025.6 and 1718.2 are above it). D, registered after the month was billed, gets none of
