@@ -223,3 +223,14 @@ def test_the_cap_holds_whatever_order_households_are_billed_in(t, homes, cut):
         assert issued + sum(p.gov for p in later) <= t.gov_cap_fen
     for p in later:
         assert min(p.gov, p.firm, p.resident) >= 0 and p.gov + p.firm + p.resident == p.base
+
+
+@settings(max_examples=200, deadline=None)
+@given(t=policies(), homes=households, more=households, rate=decimals("0", "5", 4))
+def test_a_run_s_memo_of_splits_gives_what_computing_each_gives(t, homes, more, rate):
+    """A billing run keeps the splits it made under a policy version across compounds (two
+    compounds here, the second at another contract price): the parts are the same as without."""
+    memo = {}
+    for c, group in ((ContractTerms(firm_id=1, grade="二级", rate=None, start=START), homes),
+                     (ContractTerms(firm_id=2, grade="二级", rate=rate, start=START), more + homes)):
+        assert compound_month(t, c, JUNE, group, memo=memo) == compound_month(t, c, JUNE, group)

@@ -409,9 +409,12 @@ def _gov_issued(compound_ids: list[int], month: date) -> dict[int, int]:
     return {cid: int(gov or 0) for cid, gov in db.session.execute(stmt)}
 
 
-def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int, str]) -> tuple[int, int]:
+def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int, str],
+               memos: dict | None = None) -> tuple[int, int]:
     """Issue the bills of some compounds; (issued by this run, already existing). Only
-    flushes: the caller commits, one commit per chunk."""
+    flushes: the caller commits, one commit per chunk. `memos` keeps the run's splits per
+    policy version across its chunks (compute.compound_month)."""
+    memos = {} if memos is None else memos
     month, tid, issued_at = br.month, current_tenant_id(), now()
     ids = [p.id for p in batch]
     lock_month(month)
@@ -433,7 +436,7 @@ def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int,
                 continue  # fully billed already (a re-run): nothing to compute
             # Only what is left of the cap goes to households billed after others (rule 4).
             parts = compute.compound_month(plan.terms, plan.contract, month, [(a, c) for _, a, c in homes],
-                                           gov_issued.get(plan.id, 0))
+                                           gov_issued.get(plan.id, 0), memos.setdefault(plan.terms.policy_id, {}))
             for (hid, area, classes), p in zip(homes, parts):
                 key = tuple(classes)
                 label = labels.get(key)
@@ -487,9 +490,10 @@ def run_billing(billing_run_id: int, report=lambda done, total, msg="": None) ->
     class_names = dict(db.session.execute(select(HouseholdClass.id, HouseholdClass.name)).all())
     total = sum(p.households for p in plans)
     issued = existing = done = analyzed = 0
+    memos: dict = {}
     report(0, total, f"共 {len(plans)} 个小区、{total} 户待开具")
     for batch in chunks(plans):
-        i, e = bill_chunk(br, batch, class_names)
+        i, e = bill_chunk(br, batch, class_names, memos)
         db.session.commit()  # a finished chunk survives a later failure
         issued, existing, done = issued + i, existing + e, done + sum(p.households for p in batch)
         # The statistics again each time the run has doubled what it wrote: the chunks' refresh

@@ -30,6 +30,7 @@ from decimal import Decimal
 from ..money import allocate, to_fen
 
 HUNDRED = Decimal(100)
+MEMO_MAX = 50_000  # splits a memo keeps (compound_month) before it starts again
 
 
 class PricingProblem(ValueError):
@@ -152,10 +153,14 @@ def split(terms: Terms, rate: Decimal, base: int, gov: Decimal, class_ids) -> Pa
 
 
 def compound_month(terms: Terms, contract: ContractTerms, month: date, households,
-                   gov_issued: int = 0) -> list[Parts]:
+                   gov_issued: int = 0, memo: dict | None = None) -> list[Parts]:
     """Parts for each (area, class_ids) of one compound's month still to bill, the cap
     applied; `gov_issued` is the government part its month's issued bills already hold
-    (after credit notes): only the rest of the cap is shared (rule 4)."""
+    (after credit notes): only the rest of the cap is shared (rule 4).
+
+    `memo` keeps the splits already made under these terms (a billing run passes one per policy
+    version across its compounds): a split depends only on its price, base, exact government
+    share and classes, and flats of one layout share all four — most of a run's households."""
     rate, flat = unit_price(terms, contract)
     bases = [base_fen(terms, rate, flat, area) for area, _ in households]
     govs = [gov_exact(terms, contract, month, area, b) for (area, _), b in zip(households, bases)]
@@ -163,4 +168,15 @@ def compound_month(terms: Terms, contract: ContractTerms, month: date, household
         left = max(terms.gov_cap_fen - gov_issued, 0)
         if sum(govs) > left:
             govs = [Decimal(x) for x in allocate(left, govs)]
-    return [split(terms, rate, b, g, classes) for (_, classes), b, g in zip(households, bases, govs)]
+    if memo is None:
+        return [split(terms, rate, b, g, classes) for (_, classes), b, g in zip(households, bases, govs)]
+    if len(memo) > MEMO_MAX:
+        memo.clear()  # a district whose every flat differs would keep a split per household
+    parts = []
+    for (_, classes), b, g in zip(households, bases, govs):
+        key = (rate, b, g, frozenset(classes))
+        p = memo.get(key)
+        if p is None:
+            p = memo[key] = split(terms, rate, b, g, classes)
+        parts.append(p)
+    return parts
