@@ -155,6 +155,7 @@ def main():
                     help="instead of timing: each statement's median ms over N uncached requests of each page")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="instead of timing: profile N uncached requests of each page (cProfile, top 25)")
+    ap.add_argument("--kept", action="store_true", help="with --profile: profile the kept page instead")
     args = ap.parse_args()
 
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
@@ -195,7 +196,7 @@ def main():
                 assert resp.status_code == 200, (page, resp.status_code)
             for _ in range(3):
                 get()
-            if args.profile and not keep:
+            if args.profile and keep == args.kept:
                 profile(get, args.profile)
                 break
             if args.statements and not keep:
