@@ -141,10 +141,14 @@ def sizes(url: str, tenant_id: int, month: date) -> list[str]:
         out.append(f"database: {conn.execute(text('SELECT pg_size_pretty(pg_database_size(current_database()))')).scalar()}")
         for table in ("bill", "household", "payment", "audit_event"):
             parts = conn.execute(text(
+                # A partitioned parent's reltuples after ANALYZE is its partitions' sum: only
+                # tables holding rows of their own (relkind r) are counted.
                 "SELECT (SELECT count(*) FROM pg_inherits WHERE inhparent = CAST(:t AS regclass)),"
-                " pg_size_pretty(sum(pg_total_relation_size(oid))), sum(greatest(reltuples, 0))::bigint"
+                " pg_size_pretty(sum(pg_total_relation_size(oid))),"
+                " sum(greatest(reltuples, 0)) FILTER (WHERE relkind = 'r')::bigint"
                 " FROM pg_class WHERE oid = CAST(:t AS regclass)"
-                " OR oid IN (SELECT relid FROM pg_partition_tree(CAST(:t AS regclass)))"), {"t": table}).one()
+                " OR oid IN (SELECT relid FROM pg_partition_tree(CAST(:t AS regclass)))"),
+                {"t": table}).one()
             out.append(f"{table}: {parts[1]} total, ~{parts[2]:,} rows, {parts[0]} partitions")
         plan = conn.execute(text(
             "EXPLAIN SELECT count(*), sum(resident_fen) FROM bill WHERE tenant_id = :t AND month = :m"),
