@@ -330,6 +330,49 @@ def test_bill_list_filters_search_and_totals(app, client, fees):
     assert "筛选合计 3 张" in client2.get("/d/alpha/fees/bills/").get_data(as_text=True)
 
 
+def test_page_months_names_the_months_a_page_s_rows_are_in():
+    jan, feb, mar = date(2025, 1, 1), FEB, MAR
+    months = [(mar, 3), (feb, 0), (jan, 4)]   # newest first; a month of a filter may hold none
+    assert billing.page_months(months, 0, 2) == (mar, mar, 0)
+    assert billing.page_months(months, 2, 2) == (jan, mar, 2)   # the last of March, the first of January
+    assert billing.page_months(months, 3, 2) == (jan, jan, 0)
+    assert billing.page_months(months, 6, 2) == (jan, jan, 3)
+    assert billing.page_months(months, 7, 2) is None
+    assert billing.page_months([], 0, 20) is None
+
+
+def test_every_page_of_the_bill_list_read_by_its_months_is_the_page_of_all_bills(app, client, fees):
+    """The list reads a page from the months its rows are in (found in bill_sum): for every
+    page size and page, the same rows in the same order as the page of all the bills."""
+    login(client, "alpha-district")
+    finish(app, start(client, "2025-02", "district"))
+    finish(app, start(client, "2025-03", "district"))
+    a = fees["a"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        from wuye_saas.auth.models import Membership
+        mem = db.session.execute(select(Membership).where(Membership.role == "district_admin")).scalars().first()
+        for f in (billing.BillFilters(), billing.BillFilters(compound_id=a.compound1)):
+            rows, totals, months = billing.bills_query(mem, f)
+            every = [r[0].id for r in db.session.execute(rows).all()]
+            assert totals["count"] == len(every) == sum(n for _, n in months) and len(every) >= 6
+            for limit in (1, 2, 3, 5):
+                for offset in range(0, len(every) + 2):
+                    window = billing.page_months(months, offset, limit)
+                    if window is None:
+                        assert offset >= len(every)
+                        continue
+                    oldest, newest, skip = window
+                    page = db.session.execute(rows.where(Bill.month >= oldest, Bill.month <= newest)
+                                              .limit(limit).offset(skip)).all()
+                    assert [r[0].id for r in page] == every[offset:offset + limit], (f, limit, offset)
+    import re
+    html = client.get("/d/alpha/fees/bills/").get_data(as_text=True)
+    listed = re.findall(r'/fees/bills/(\d+)">(\d{4}-\d{2})</a>', html)
+    assert "筛选合计 8 张" in html and [m for _, m in listed] == ["2025-03"] * 4 + ["2025-02"] * 4
+    html = client.get("/d/alpha/fees/bills/?page=3").get_data(as_text=True)
+    assert "这一页已超出范围（共 8 张账单）" in html and "/d/alpha/fees/bills/?page=1" in html
+
+
 def test_credit_notes_cannot_take_a_part_below_zero(app, client, fees):
     a = fees["a"]
     login(client, "alpha-district")

@@ -543,12 +543,14 @@ class BillFilters:
 
 
 def bills_query(m, f: BillFilters):
-    """(rows statement, totals) for the filtered bills the membership may see.
+    """(rows statement, totals, bills per month newest first or None) for the filtered bills
+    the membership may see.
 
     A row's paid and credited amounts are sub-queries on that bill (its payments and notes by
     bill_id), so a page of 20 reads 20 bills' payments, not the district's. The totals come
-    from bill_sum when the filters are ones it keeps (month, street, compound, firm); a paid
-    status or a search needs the bills themselves."""
+    from bill_sum when the filters are ones it keeps (month, street, compound, firm), with the
+    count of each month (`page_months` turns them into the months a page's rows are in); a
+    paid status or a search needs the bills themselves."""
     paid_fen = func.coalesce(select(func.sum(Payment.amount_fen)).where(Payment.bill_id == Bill.id)
                              .correlate(Bill).scalar_subquery(), 0)
     credited = (func.coalesce(select(func.sum(CreditNote.resident_fen)).where(CreditNote.bill_id == Bill.id)
@@ -591,7 +593,7 @@ def bills_query(m, f: BillFilters):
             func.count(Bill.id), func.coalesce(func.sum(Bill.base_fen), 0), func.coalesce(func.sum(Bill.gov_fen), 0),
             func.coalesce(func.sum(Bill.firm_fen), 0), func.coalesce(func.sum(Bill.resident_fen), 0),
             func.coalesce(func.sum(paid_fen), 0))).one()
-        return rows, dict(zip(("count", "base", "gov", "firm", "resident", "paid"), (int(v) for v in row)))
+        return rows, dict(zip(sums.TOTAL_KEYS, (int(v) for v in row))), None
     kept = [policy.visible(m, BillSum)]
     if f.month:
         kept.append(BillSum.month == f.month)
@@ -606,7 +608,27 @@ def bills_query(m, f: BillFilters):
         kept.append(BillSum.firm_id == f.firm_id)
     if f.firm_name:
         kept.append(BillSum.firm_id.in_(pickers.named(Firm, f.firm_name)))
-    return rows, sums.totals(*kept)
+    per_month = sums.totals_by_month(*kept)
+    return rows, sums.added(per_month), [(month, t["count"]) for month, t in per_month]
+
+
+def page_months(months: list[tuple[date, int]], offset: int, limit: int) -> tuple[date, date, int] | None:
+    """For rows ordered newest month first, with `months` the count of each month (newest
+    first): (the oldest and the newest month holding rows offset … offset + limit − 1, the
+    offset of the first of them within those months), or None past the last row. The bill
+    list reads its page from those months' partitions only: unrestricted, a page planned and
+    opened every month's partition (3.5 ms of planning for 61 partitions)."""
+    skip, i = offset, 0
+    while i < len(months) and skip >= months[i][1]:
+        skip -= months[i][1]
+        i += 1
+    if i == len(months):
+        return None
+    j, held = i, 0
+    while j < len(months) and held < skip + limit:
+        held += months[j][1]
+        j += 1
+    return months[j - 1][0], months[i][0], skip
 
 
 def bill_money(bill: Bill) -> dict:

@@ -107,8 +107,14 @@ class _RowsPagination(SelectPagination):
     """Pages of rows (a Bill with its paid, due and status columns), not only the Bill."""
 
     def _query_items(self):
-        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return list(self._query_args["session"].execute(stmt).all())
+        stmt, offset, months = self._query_args["select"], self._query_offset, self._query_args["months"]
+        if months is not None:  # only the months the page's rows are in (billing.page_months)
+            window = billing.page_months(months, offset, self.per_page)
+            if window is None:
+                return []
+            oldest, newest, offset = window
+            stmt = stmt.where(Bill.month >= oldest, Bill.month <= newest)
+        return list(self._query_args["session"].execute(stmt.limit(self.per_page).offset(offset)).all())
 
 
 def _int_arg(name):
@@ -134,9 +140,9 @@ def bills():
                                   compound_id=picks["compound"].picked, compound_name=picks["compound"].name,
                                   firm_id=picks["firm"].picked, firm_name=picks["firm"].name,
                                   status=request.args.get("status"), q=request.args.get("q", "").strip()[:40])
-    rows_stmt, totals = billing.bills_query(m, filters)
+    rows_stmt, totals, months = billing.bills_query(m, filters)
     page = _RowsPagination(select=rows_stmt, session=db.session, page=page_arg(), per_page=20,
-                           error_out=False, count=False)
+                           error_out=False, count=False, months=months)
     page.total = totals["count"]  # the totals query counts too: no second COUNT
     streets = db.session.execute(select(Street.id, Street.name).where(policy.visible(m, Street))
                                  .order_by(Street.name)).all()

@@ -122,16 +122,21 @@ def refresh_month(month: date) -> None:
     refresh(month, db.session.execute(select(Bill.compound_id).where(Bill.month == month).distinct()).scalars())
 
 
-def totals(*where) -> dict:
-    """Σ over the bill_sum rows matching `where`, in the bill list's keys."""
-    row = db.session.execute(select(
-        func.coalesce(func.sum(BillSum.bills), 0), func.coalesce(func.sum(BillSum.base_fen), 0),
-        func.coalesce(func.sum(BillSum.gov_fen), 0), func.coalesce(func.sum(BillSum.firm_fen), 0),
-        func.coalesce(func.sum(BillSum.resident_fen), 0), func.coalesce(func.sum(BillSum.paid_fen), 0))
-        .where(*where)).one()
-    return dict(zip(("count", "base", "gov", "firm", "resident", "paid"), (int(v) for v in row)))
+TOTAL_KEYS = ("count", "base", "gov", "firm", "resident", "paid")
 
 
+def totals_by_month(*where) -> list[tuple[date, dict]]:
+    """Σ over the bill_sum rows matching `where` for each month, newest first, in the bill
+    list's keys (the list's totals add them up; its pages find their months in them)."""
+    rows = db.session.execute(select(
+        BillSum.month, func.sum(BillSum.bills), func.sum(BillSum.base_fen), func.sum(BillSum.gov_fen),
+        func.sum(BillSum.firm_fen), func.sum(BillSum.resident_fen), func.sum(BillSum.paid_fen))
+        .where(*where).group_by(BillSum.month).order_by(BillSum.month.desc()))
+    return [(month, dict(zip(TOTAL_KEYS, (int(v or 0) for v in sums)))) for month, *sums in rows]
+
+
+def added(per_month: list[tuple[date, dict]]) -> dict:
+    return {k: sum(t[k] for _, t in per_month) for k in TOTAL_KEYS}
 
 
 @event.listens_for(Session, "after_flush")
