@@ -23,7 +23,7 @@ from collections import defaultdict
 from datetime import date
 from itertools import chain
 
-from sqlalchemy import case, delete, event, func, insert, select
+from sqlalchemy import any_, case, delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -80,6 +80,17 @@ def compound_owed_computed(*where):
             .where(*where).group_by(HouseholdOwed.tenant_id, HouseholdOwed.compound_id))
 
 
+def _among(col, households):
+    """`col IN (households)`; on PostgreSQL `col = ANY(ARRAY(households))`, which can only be
+    looked up in col's index, household by household. As an IN the planner hashed the chunk's
+    households and scanned every row of household_owed and owed_bill against them, for each
+    chunk of a billing run: a million-household run spent 17 of its 50 s in those scans, growing
+    with every chunk (docs/benchmarks.md)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return col == any_(func.array(households.scalar_subquery()))
+    return col.in_(households)
+
+
 def refresh(month: date, compound_ids) -> None:
     """Recompute the rows of these compounds for the month from their bills (flushes)."""
     ids = sorted({int(i) for i in compound_ids})
@@ -104,11 +115,11 @@ def refresh(month: date, compound_ids) -> None:
     # moved may be counted elsewhere, before or after: those compounds are counted again too.
     households = HouseholdOwed.__table__
     recount = set(ids) | set(db.session.execute(
-        delete(households).where(households.c.tenant_id == tid, households.c.household_id.in_(billed))
+        delete(households).where(households.c.tenant_id == tid, _among(households.c.household_id, billed))
         .returning(households.c.compound_id)).scalars())
     recount |= set(db.session.execute(insert(households).from_select(
         ["tenant_id", "household_id", "compound_id", "owed_fen"],
-        household_owed_computed(OwedBill.tenant_id == tid, OwedBill.household_id.in_(billed)))
+        household_owed_computed(OwedBill.tenant_id == tid, _among(OwedBill.household_id, billed)))
         .returning(households.c.compound_id)).scalars())
     recount = sorted(recount)
     db.session.execute(delete(CompoundOwed).where(CompoundOwed.tenant_id == tid, CompoundOwed.compound_id.in_(recount)))
