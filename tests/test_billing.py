@@ -170,6 +170,32 @@ def test_a_run_s_chunks_start_small_and_double_without_splitting_a_compound():
     assert [p.id for batch in billing.chunks(plans, first=1000, most=3000) for p in batch] == list(range(12))
 
 
+def test_the_cycle_collector_is_off_only_while_a_chunk_runs(app, fees, monkeypatch):
+    """A chunk runs with Python's cycle collector paused (speed); it is on again after each
+    chunk, also after one that failed."""
+    import gc
+    seen = []
+    real = billing.bill_chunk
+
+    def chunk(*args):
+        seen.append(gc.isenabled())
+        return real(*args)
+    monkeypatch.setattr(billing, "bill_chunk", chunk)
+    with app.app_context(), tenant_scope(fees["a"].tenant_id):
+        br = billing.create_run(billing.Scope("district", None, "全区"), FEB)
+        db.session.commit()
+        billing.run_billing(br.id)
+        db.session.commit()
+        assert seen and not any(seen) and gc.isenabled()
+        monkeypatch.setattr(billing, "bill_chunk", lambda *a: 1 / 0)
+        br = billing.create_run(billing.Scope("district", None, "全区"), MAR)
+        db.session.commit()
+        with pytest.raises(ZeroDivisionError):
+            billing.run_billing(br.id)
+        db.session.rollback()
+    assert gc.isenabled()
+
+
 def test_the_government_cap_holds_for_households_billed_late(app, client, fees):
     """Compound 1 under a cap of 30.00 元: A, B and C share it (their exact parts 1504.6,
     1025.6 and 1718.2 are above it). D, registered after the month was billed, gets none of
