@@ -208,8 +208,12 @@ def main():
     finally:
         for w in workers:
             w.terminate()
-        for w in workers:
-            w.wait(timeout=60)
+        for w in workers:   # a warm shutdown waits for the job in hand; past a minute, stop it
+            try:
+                w.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.wait()
 
     from wuye_saas.fees.models import Bill
     with app.app_context(), system_scope():

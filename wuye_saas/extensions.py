@@ -138,6 +138,20 @@ def refresh_statistics(*tables: str) -> None:
         engine.dispose()
 
 
+def looked_up(col, ids):
+    """`col IN (ids)` for a subquery of a few thousand ids (a billing chunk's households or
+    bills); on PostgreSQL `col = ANY(ARRAY(ids))`, which can only be read through col's index, id
+    by id. As an IN the planner hashes the ids and scans the whole table against them: for each
+    chunk of a billing run, all of household_owed, owed_bill and the district's payments —
+    quadratic over a run (docs/benchmarks.md, session 13). Not for large sets: the array is
+    built in memory."""
+    from sqlalchemy import any_, func
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        return col == any_(func.array(ids.scalar_subquery()))
+    return col.in_(ids)
+
+
 def execute_generic(stmt, params=None):
     """Execute a large statement kept for reuse (a landing page's to-do batch: ~20 counts in one
     statement) with PostgreSQL's generic plan. Planning it took 9–15 ms on every request, running

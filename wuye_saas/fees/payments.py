@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, func, literal, select, true
 from sqlalchemy.exc import IntegrityError
 
 from .. import policy
-from ..extensions import db
+from ..extensions import db, looked_up
 from ..money import fmt_yuan
 from ..org import pickers
 from ..org.models import Building, Community, Compound, Firm, Household, Street
@@ -29,15 +29,20 @@ BUCKETS = {"current": "本月", "m1_3": "1–3 个月", "m4_6": "4–6 个月", 
 
 # --- balances --------------------------------------------------------------------------------
 
-def _credits(bills=None):
+def _among(col, bills, each: bool):
+    """col IN bills; with `each`, the bills looked up one by one (few: a chunk or a compound-month)."""
+    return looked_up(col, bills) if each else col.in_(bills)
+
+
+def _credits(bills=None, each: bool = False):
     """Per bill: what credit notes took off each part, and (as `resident`) all that reduces the
     resident's due — the notes' resident part and the 质量保证金返还 credits on the bill."""
     notes = select(CreditNote.bill_id.label("bill_id"), CreditNote.resident_fen.label("resident"),
                    CreditNote.gov_fen.label("gov"), CreditNote.firm_fen.label("firm"))
     returns = select(HoldbackCredit.bill_id, HoldbackCredit.amount_fen, literal(0), literal(0))
     if bills is not None:
-        notes = notes.where(CreditNote.bill_id.in_(bills))
-        returns = returns.where(HoldbackCredit.bill_id.in_(bills))
+        notes = notes.where(_among(CreditNote.bill_id, bills, each))
+        returns = returns.where(_among(HoldbackCredit.bill_id, bills, each))
     else:
         returns = returns.where(HoldbackCredit.bill_id.is_not(None))
     both = notes.union_all(returns).subquery("taken")
@@ -45,17 +50,19 @@ def _credits(bills=None):
                    func.sum(both.c.firm).label("firm")).group_by(both.c.bill_id).subquery("cn"))
 
 
-def _payments(bills=None):
+def _payments(bills=None, each: bool = False):
     stmt = select(Payment.bill_id, func.sum(Payment.amount_fen).label("paid"))
     if bills is not None:
-        stmt = stmt.where(Payment.bill_id.in_(bills))
+        stmt = stmt.where(_among(Payment.bill_id, bills, each))
     return stmt.group_by(Payment.bill_id).subquery("pay")
 
 
-def balance_select(m=None, *where):
+def balance_select(m=None, *where, each: bool = False):
     """One row per bill: Bill.id, due, paid, owed (+ credited gov/firm), limited to what the
     membership sees when one is given and to the `where` filters on Bill. Callers add their
-    own grouping.
+    own grouping. `each`: the bills are few (the kept sums' refresh of a chunk or a
+    compound-month): their payments and credits are looked up bill by bill
+    (extensions.looked_up), never by scanning the district's.
 
     The scope and the filters also restrict the payment and credit-note sums: summing every
     payment of the district first and joining afterwards made a community's 缴费率 read all
@@ -63,7 +70,7 @@ def balance_select(m=None, *where):
     bill — minutes); see docs/benchmarks.md "缴费率"."""
     bill_where = ([policy.visible(m, Bill)] if m is not None else []) + list(where)
     bills = select(Bill.id).where(*bill_where) if bill_where else None
-    cn, pay = _credits(bills), _payments(bills)
+    cn, pay = _credits(bills, each), _payments(bills, each)
     due = Bill.resident_fen - func.coalesce(cn.c.resident, 0)
     paid = func.coalesce(pay.c.paid, 0)
     stmt = (select(Bill.id.label("bill_id"), due.label("due"), paid.label("paid"),

@@ -23,10 +23,10 @@ from collections import defaultdict
 from datetime import date
 from itertools import chain
 
-from sqlalchemy import any_, case, delete, event, func, insert, select
+from sqlalchemy import case, delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
-from ..extensions import db
+from ..extensions import db, looked_up
 from ..org.models import Compound
 from ..tenancy import current_tenant_id, tenant_scope
 from .models import Bill, BillSum, CompoundOwed, CreditNote, HoldbackCredit, HouseholdOwed, OwedBill, Payment
@@ -42,7 +42,7 @@ def computed(*where):
     firm and month, in bill_sum's columns): what refresh stores, and what tests compare with."""
     from .payments import _credits, _payments  # payments calls refresh: import at use
     bills = select(Bill.id).where(*where)
-    cn, pay = _credits(bills), _payments(bills)
+    cn, pay = _credits(bills, each=True), _payments(bills, each=True)
     per = (select(Bill.tenant_id, Bill.compound_id, Bill.firm_id, Bill.month, Bill.base_fen, Bill.gov_fen,
                   Bill.firm_fen, Bill.resident_fen, func.coalesce(cn.c.resident, 0).label("credited"),
                   func.coalesce(pay.c.paid, 0).label("paid"))
@@ -62,7 +62,7 @@ OWED_COLUMNS = ("tenant_id", "bill_id", "household_id", "compound_id", "firm_id"
 def owed_computed(*where):
     """SELECT of the bills matching `where` with something owed on them, in owed_bill's columns."""
     from .payments import balance_select
-    b = balance_select(None, *where).add_columns(Bill.tenant_id, Bill.household_id, Bill.compound_id,
+    b = balance_select(None, *where, each=True).add_columns(Bill.tenant_id, Bill.household_id, Bill.compound_id,
                                                  Bill.firm_id, Bill.month).subquery("b")
     return select(b.c.tenant_id, b.c.bill_id, b.c.household_id, b.c.compound_id, b.c.firm_id, b.c.month,
                   b.c.owed).where(b.c.owed > 0)
@@ -78,17 +78,6 @@ def compound_owed_computed(*where):
     """SELECT of the household_owed rows matching `where` counted per compound (compound_owed's rows)."""
     return (select(HouseholdOwed.tenant_id, HouseholdOwed.compound_id, func.count())
             .where(*where).group_by(HouseholdOwed.tenant_id, HouseholdOwed.compound_id))
-
-
-def _among(col, households):
-    """`col IN (households)`; on PostgreSQL `col = ANY(ARRAY(households))`, which can only be
-    looked up in col's index, household by household. As an IN the planner hashed the chunk's
-    households and scanned every row of household_owed and owed_bill against them, for each
-    chunk of a billing run: a million-household run spent 17 of its 50 s in those scans, growing
-    with every chunk (docs/benchmarks.md)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return col == any_(func.array(households.scalar_subquery()))
-    return col.in_(households)
 
 
 def refresh(month: date, compound_ids) -> None:
@@ -115,11 +104,11 @@ def refresh(month: date, compound_ids) -> None:
     # moved may be counted elsewhere, before or after: those compounds are counted again too.
     households = HouseholdOwed.__table__
     recount = set(ids) | set(db.session.execute(
-        delete(households).where(households.c.tenant_id == tid, _among(households.c.household_id, billed))
+        delete(households).where(households.c.tenant_id == tid, looked_up(households.c.household_id, billed))
         .returning(households.c.compound_id)).scalars())
     recount |= set(db.session.execute(insert(households).from_select(
         ["tenant_id", "household_id", "compound_id", "owed_fen"],
-        household_owed_computed(OwedBill.tenant_id == tid, _among(OwedBill.household_id, billed)))
+        household_owed_computed(OwedBill.tenant_id == tid, looked_up(OwedBill.household_id, billed)))
         .returning(households.c.compound_id)).scalars())
     recount = sorted(recount)
     db.session.execute(delete(CompoundOwed).where(CompoundOwed.tenant_id == tid, CompoundOwed.compound_id.in_(recount)))
