@@ -34,6 +34,8 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public
 ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public
   GRANT USAGE, SELECT ON SEQUENCES TO :"app";
 
--- The audit trail is append-only for the application (nothing in it updates or deletes events).
-SELECT format('REVOKE UPDATE, DELETE ON %I FROM %I', 'audit_event', :'app')
- WHERE to_regclass('public.audit_event') IS NOT NULL \gexec
+-- The audit trail is append-only for the application (nothing in it updates or deletes events):
+-- the table and each of its partitions, which the GRANT … ON ALL TABLES above reaches by name
+-- (a partition is not held by its parent's grants).
+SELECT format('REVOKE UPDATE, DELETE ON %s FROM %I', relid::regclass, :'app')
+  FROM pg_partition_tree(to_regclass('public.audit_event')) \gexec

@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select
 
 from wuye_saas.evaluation.models import Assessment, Evaluation
 from wuye_saas.extensions import db
-from wuye_saas.fees import billing, holdback, payments
+from wuye_saas.fees import billing, holdback, payments, sums
 from wuye_saas.fees.models import Bill, BillingRun, FeePolicy, HoldbackCredit, HoldbackRelease, Payment
 from wuye_saas.jobs import JobRun
 from wuye_saas.money import allocate
@@ -121,6 +121,7 @@ def test_the_kept_part_credited_to_the_households_next_bills(app, world, client)
             db.session.flush()
             ids.append(b.id)
         billing.attach_holdback_credits(br, [cid])
+        sums.refresh(APR, [cid])
         return ids
     bill_ids = _in(app, ns, april)
 

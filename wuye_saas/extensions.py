@@ -139,15 +139,19 @@ def refresh_statistics(*tables: str) -> None:
 
 
 def looked_up(col, ids):
-    """`col IN (ids)` for a subquery of a few thousand ids (a billing chunk's households or
-    bills); on PostgreSQL `col = ANY(ARRAY(ids))`, which can only be read through col's index, id
+    """`col IN (ids)` for a subquery (or a list) of a few thousand ids (a billing chunk's households
+    or bills); on PostgreSQL `col = ANY(ARRAY(ids))`, which can only be read through col's index, id
     by id. As an IN the planner hashes the ids and scans the whole table against them: for each
     chunk of a billing run, all of household_owed, owed_bill and the district's payments —
     quadratic over a run (docs/benchmarks.md, session 13). Not for large sets: the array is
     built in memory."""
-    from sqlalchemy import any_, func
+    from sqlalchemy import Integer, any_, bindparam, func
+    from sqlalchemy.dialects.postgresql import ARRAY
 
+    listed = isinstance(ids, (list, tuple))
     if db.session.get_bind().dialect.name == "postgresql":
+        if listed:
+            return col == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
         return col == any_(func.array(ids.scalar_subquery()))
     return col.in_(ids)
 

@@ -16,6 +16,13 @@ What is owed on a bill changes only with its compound-month's bills, so the same
 recomputes the month's owed_bill rows of those compounds, the household_owed rows of the
 households billed in it (from all their owed_bill rows, any month) and the compound_owed
 counts of the compounds those rows name.
+
+A billing run's chunk whose compounds had no bill of the month writes the rows from the bills
+it has just issued instead (`issued`): a new bill has no payment, credit note or 返还 credit
+(the run attached none, else it refreshes), so what is owed on it is its resident part, its
+compound-month's sums are the sums of its parts, and a household with no household_owed row
+before owes exactly that bill. Households that had a row are recomputed as `refresh` does.
+Nothing is adjusted by a delta; tests compare the rows so written with the computed ones.
 """
 from __future__ import annotations
 
@@ -80,6 +87,35 @@ def compound_owed_computed(*where):
             .where(*where).group_by(HouseholdOwed.tenant_id, HouseholdOwed.compound_id))
 
 
+def _lock(ids: list[int]) -> None:
+    # Two writers of one compound (two payments at once) must not both replace its rows from
+    # what each saw: the compound's row is locked until the transaction ends (no-op on SQLite,
+    # whose writers are serialised anyway).
+    db.session.execute(select(Compound.id).where(Compound.id.in_(ids)).order_by(Compound.id).with_for_update())
+
+
+def _households_owed(tid: int, households, recount: set[int]) -> None:
+    """Recompute the household_owed rows of `households` (a SELECT or a list of household ids,
+    looked up one by one; None: none) from their owed_bill rows, then compound_owed of `recount`
+    and of every compound those rows named before or name now."""
+    # A household's row names the least compound it owes in, usually one of `ids`; one that
+    # moved may be counted elsewhere, before or after: those compounds are counted again too.
+    table = HouseholdOwed.__table__
+    if households is not None:
+        recount |= set(db.session.execute(
+            delete(table).where(table.c.tenant_id == tid, looked_up(table.c.household_id, households))
+            .returning(table.c.compound_id)).scalars())
+        recount |= set(db.session.execute(insert(table).from_select(
+            ["tenant_id", "household_id", "compound_id", "owed_fen"],
+            household_owed_computed(OwedBill.tenant_id == tid, looked_up(OwedBill.household_id, households)))
+            .returning(table.c.compound_id)).scalars())
+    recount = sorted(recount)
+    db.session.execute(delete(CompoundOwed).where(CompoundOwed.tenant_id == tid, CompoundOwed.compound_id.in_(recount)))
+    db.session.execute(insert(CompoundOwed.__table__).from_select(
+        ["tenant_id", "compound_id", "households"],
+        compound_owed_computed(HouseholdOwed.tenant_id == tid, HouseholdOwed.compound_id.in_(recount))))
+
+
 def refresh(month: date, compound_ids) -> None:
     """Recompute the rows of these compounds for the month from their bills (flushes)."""
     ids = sorted({int(i) for i in compound_ids})
@@ -87,10 +123,7 @@ def refresh(month: date, compound_ids) -> None:
         return
     tid = current_tenant_id()
     db.session.flush()
-    # Two writers of one compound (two payments at once) must not both replace its rows from
-    # what each saw: the compound's row is locked until the transaction ends (no-op on SQLite,
-    # whose writers are serialised anyway).
-    db.session.execute(select(Compound.id).where(Compound.id.in_(ids)).order_by(Compound.id).with_for_update())
+    _lock(ids)
     db.session.execute(delete(BillSum).where(BillSum.tenant_id == tid, BillSum.month == month,
                                              BillSum.compound_id.in_(ids)))
     db.session.execute(insert(BillSum.__table__).from_select(
@@ -100,21 +133,50 @@ def refresh(month: date, compound_ids) -> None:
     db.session.execute(insert(OwedBill.__table__).from_select(
         list(OWED_COLUMNS), owed_computed(Bill.tenant_id == tid, Bill.month == month, Bill.compound_id.in_(ids))))
     billed = select(Bill.household_id).where(Bill.tenant_id == tid, Bill.month == month, Bill.compound_id.in_(ids))
-    # A household's row names the least compound it owes in, usually one of `ids`; one that
-    # moved may be counted elsewhere, before or after: those compounds are counted again too.
-    households = HouseholdOwed.__table__
-    recount = set(ids) | set(db.session.execute(
-        delete(households).where(households.c.tenant_id == tid, looked_up(households.c.household_id, billed))
-        .returning(households.c.compound_id)).scalars())
-    recount |= set(db.session.execute(insert(households).from_select(
-        ["tenant_id", "household_id", "compound_id", "owed_fen"],
-        household_owed_computed(OwedBill.tenant_id == tid, looked_up(OwedBill.household_id, billed)))
-        .returning(households.c.compound_id)).scalars())
-    recount = sorted(recount)
-    db.session.execute(delete(CompoundOwed).where(CompoundOwed.tenant_id == tid, CompoundOwed.compound_id.in_(recount)))
-    db.session.execute(insert(CompoundOwed.__table__).from_select(
-        ["tenant_id", "compound_id", "households"],
-        compound_owed_computed(HouseholdOwed.tenant_id == tid, HouseholdOwed.compound_id.in_(recount))))
+    _households_owed(tid, billed, set(ids))
+
+
+def issued(month: date, compound_ids, bills: list[tuple]) -> None:
+    """The rows of these compounds, which had no bill in the month, from the bills a billing run
+    has just inserted for them with nothing attached (rows in billing.BILL_COLUMNS; PostgreSQL)."""
+    from .billing import BILL_COLUMNS
+    ids = sorted({int(i) for i in compound_ids})
+    tid = current_tenant_id()
+    db.session.flush()
+    _lock(ids)
+    col = {c: i for i, c in enumerate(BILL_COLUMNS)}
+    bid, hid, cid, fid, res = (col[c] for c in ("id", "household_id", "compound_id", "firm_id", "resident_fen"))
+    parts = [col[c] for c in ("base_fen", "gov_fen", "firm_fen", "resident_fen")]
+    per: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])  # (compound, firm): count, parts
+    owed = []
+    for b in bills:
+        s = per[(b[cid], b[fid])]
+        s[0] += 1
+        for k, i in enumerate(parts, 1):
+            s[k] += b[i]
+        if b[res] > 0:
+            owed.append(b)
+    db.session.execute(insert(BillSum.__table__), [
+        dict(zip(COLUMNS, (tid, cid, fid, month, *s, 0, 0, 0))) for (cid, fid), s in per.items()])
+    conn = db.session.connection()
+    # One INSERT of the chunk's rows as arrays (a COPY would be refused to the application's role
+    # by row-level security; this is checked by the policies like any INSERT).
+    conn.exec_driver_sql(
+        "INSERT INTO owed_bill (tenant_id, bill_id, household_id, compound_id, firm_id, month, owed_fen) "
+        "SELECT %(tid)s, u.b, u.h, u.c, u.f, %(month)s::date, u.o FROM unnest(%(b)s::int4[], %(h)s::int4[], "
+        "%(c)s::int4[], %(f)s::int4[], %(o)s::int4[]) AS u(b, h, c, f, o)",
+        {"tid": tid, "month": month, "b": [b[bid] for b in owed], "h": [b[hid] for b in owed],
+         "c": [b[cid] for b in owed], "f": [b[fid] for b in owed], "o": [b[res] for b in owed]})
+    before = list(conn.exec_driver_sql(
+        "SELECT household_id FROM household_owed WHERE tenant_id = %(tid)s AND household_id = ANY(%(h)s::int4[])",
+        {"tid": tid, "h": [b[hid] for b in owed]}).scalars())
+    had_row = set(before)
+    new = [b for b in owed if b[hid] not in had_row]
+    conn.exec_driver_sql(
+        "INSERT INTO household_owed (tenant_id, household_id, compound_id, owed_fen) "
+        "SELECT %(tid)s, u.h, u.c, u.o FROM unnest(%(h)s::int4[], %(c)s::int4[], %(o)s::int4[]) AS u(h, c, o)",
+        {"tid": tid, "h": [b[hid] for b in new], "c": [b[cid] for b in new], "o": [b[res] for b in new]})
+    _households_owed(tid, before or None, set(ids))
 
 
 def refresh_month(month: date) -> None:
