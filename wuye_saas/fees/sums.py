@@ -165,18 +165,24 @@ def issued(month: date, compound_ids, bills: list[tuple]) -> None:
         "INSERT INTO owed_bill (tenant_id, bill_id, household_id, compound_id, firm_id, month, owed_fen) "
         "SELECT %(tid)s, u.b, u.h, u.c, u.f, %(month)s::date, u.o FROM unnest(%(b)s::int4[], %(h)s::int4[], "
         "%(c)s::int4[], %(f)s::int4[], %(o)s::int4[]) AS u(b, h, c, f, o)",
-        {"tid": tid, "month": month, "b": [b[bid] for b in owed], "h": [b[hid] for b in owed],
-         "c": [b[cid] for b in owed], "f": [b[fid] for b in owed], "o": [b[res] for b in owed]})
+        {"tid": tid, "month": month, "b": _ints(b[bid] for b in owed), "h": _ints(b[hid] for b in owed),
+         "c": _ints(b[cid] for b in owed), "f": _ints(b[fid] for b in owed), "o": _ints(b[res] for b in owed)})
     before = list(conn.exec_driver_sql(
         "SELECT household_id FROM household_owed WHERE tenant_id = %(tid)s AND household_id = ANY(%(h)s::int4[])",
-        {"tid": tid, "h": [b[hid] for b in owed]}).scalars())
+        {"tid": tid, "h": _ints(b[hid] for b in owed)}).scalars())
     had_row = set(before)
     new = [b for b in owed if b[hid] not in had_row]
     conn.exec_driver_sql(
         "INSERT INTO household_owed (tenant_id, household_id, compound_id, owed_fen) "
         "SELECT %(tid)s, u.h, u.c, u.o FROM unnest(%(h)s::int4[], %(c)s::int4[], %(o)s::int4[]) AS u(h, c, o)",
-        {"tid": tid, "h": [b[hid] for b in new], "c": [b[cid] for b in new], "o": [b[res] for b in new]})
+        {"tid": tid, "h": _ints(b[hid] for b in new), "c": _ints(b[cid] for b in new), "o": _ints(b[res] for b in new)})
     _households_owed(tid, before or None, set(ids))
+
+
+def _ints(values) -> str:
+    """An int4[] literal of the values (None: NULL): psycopg adapts a list element by element in
+    Python, three times slower for a chunk's 20,000 than joining the text."""
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
 
 
 def refresh_month(month: date) -> None:
