@@ -1,0 +1,31 @@
+"""owed_bill and household_owed: no row-by-row foreign key to tenant, no index of tenant_id
+alone (their tenant_id is copied from bills checked on their own; a billing run writes a million
+of each: the two checks cost 8 s of a million-household run, docs/benchmarks.md)
+
+Revision ID: f1a6c3e8b2d5
+Revises: e4b8c2f6a0d3
+Create Date: 2026-12-07 15:30:00
+"""
+from alembic import op
+
+
+revision = 'f1a6c3e8b2d5'
+down_revision = 'e4b8c2f6a0d3'
+branch_labels = None
+depends_on = None
+
+TABLES = ('owed_bill', 'household_owed')
+
+
+def upgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(f'fk_{table}_tenant_id_tenant', type_='foreignkey')
+            batch.drop_index(f'ix_{table}_tenant_id')
+
+
+def downgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.create_index(f'ix_{table}_tenant_id', ['tenant_id'], unique=False)
+            batch.create_foreign_key(f'fk_{table}_tenant_id_tenant', 'tenant', ['tenant_id'], ['id'])
