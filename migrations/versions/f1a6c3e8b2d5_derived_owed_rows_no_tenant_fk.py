@@ -1,6 +1,7 @@
 """owed_bill and household_owed: no row-by-row foreign key to tenant, no index of tenant_id
 alone (their tenant_id is copied from bills checked on their own; a billing run writes a million
-of each: the two checks cost 8 s of a million-household run, docs/benchmarks.md)
+of each: the two checks cost 8 s of a million-household run, docs/benchmarks.md); owed_bill keyed
+by (household_id, month), its per-household index, instead of bill_id
 
 Revision ID: f1a6c3e8b2d5
 Revises: e4b8c2f6a0d3
@@ -22,9 +23,17 @@ def upgrade():
         with op.batch_alter_table(table) as batch:
             batch.drop_constraint(f'fk_{table}_tenant_id_tenant', type_='foreignkey')
             batch.drop_index(f'ix_{table}_tenant_id')
+    with op.batch_alter_table('owed_bill') as batch:
+        batch.drop_constraint('pk_owed_bill', type_='primary')
+        batch.create_primary_key('pk_owed_bill', ['household_id', 'month'])
+        batch.drop_index('ix_owed_bill_household_id_month')
 
 
 def downgrade():
+    with op.batch_alter_table('owed_bill') as batch:
+        batch.create_index('ix_owed_bill_household_id_month', ['household_id', 'month'], unique=False)
+        batch.drop_constraint('pk_owed_bill', type_='primary')
+        batch.create_primary_key('pk_owed_bill', ['bill_id'])
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.create_index(f'ix_{table}_tenant_id', ['tenant_id'], unique=False)

@@ -479,6 +479,8 @@ def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int,
         sums.issued(month, ids, inserted)
     elif billed_plans or attached:
         sums.refresh(month, ids)
+    if inserted is not None:
+        return len(inserted), len(billed)
     # Counted by this run's id: bills another run wrote meanwhile are not this run's.
     issued = _hot(select(func.count()).select_from(Bill).where(
         Bill.month == month, Bill.compound_id.in_(ids), Bill.billing_run_id == br.id), Bill).scalar_one()

@@ -224,14 +224,15 @@ class OwedBill(TenantScoped, db.Model):
     __tablename__ = "owed_bill"
     __audit__ = False  # derived figures; the writes that change them are audited
     tenant_id: Mapped[int] = mapped_column(nullable=False)  # not TenantScoped's: no foreign key, no index
-    bill_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    household_id: Mapped[int]
+    # Keyed as the bill is within its district (one per household and month; household ids are
+    # unique across districts): the key's index is also the per-household one the reads take.
+    household_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    bill_id: Mapped[int]
     compound_id: Mapped[int]
     firm_id: Mapped[int | None]
-    month: Mapped[date]
     owed_fen: Mapped[int]  # resident part − credits − payments, > 0
-    __table_args__ = (Index("ix_owed_bill_household_id_month", "household_id", "month"),
-                      Index("ix_owed_bill_compound_id_month", "compound_id", "month"),
+    __table_args__ = (Index("ix_owed_bill_compound_id_month", "compound_id", "month"),
                       Index("ix_owed_bill_firm_id_household_id", "firm_id", "household_id"),
                       Index("ix_owed_bill_tenant_id_month", "tenant_id", "month"))
 
