@@ -328,24 +328,14 @@ def _households(compound_ids: list[int], month: date):
 
 # A bill's id comes with its row: taken from bill's sequence before the COPY on PostgreSQL (the
 # chunk then knows its bills without reading them back: sums.issued), None on SQLite.
-BILL_COLUMNS = ("id", "tenant_id", "household_id", "compound_id", "firm_id", "policy_id", "billing_run_id",
+BILL_COLUMNS = ("tenant_id", "household_id", "compound_id", "firm_id", "policy_id", "billing_run_id",
                 "month", "area", "rate", "base_fen", "gov_fen", "firm_fen", "resident_fen", "holdback_fen",
                 "classes", "issued_at")
 
 
 # PostgreSQL types of BILL_COLUMNS for the binary COPY.
-BILL_COPY_TYPES = ("int4", "int4", "int4", "int4", "int4", "int4", "int4", "date", "numeric", "numeric", "int4",
+BILL_COPY_TYPES = ("int4", "int4", "int4", "int4", "int4", "int4", "date", "numeric", "numeric", "int4",
                    "int4", "int4", "int4", "int4", "text", "timestamp")
-
-
-def bill_ids(n: int) -> list:
-    """n new bill ids from bill's sequence on PostgreSQL (one statement); None each on SQLite,
-    whose INTEGER PRIMARY KEY numbers a row inserted with a NULL id."""
-    conn = db.session.connection()
-    if conn.dialect.name != "postgresql" or n == 0:
-        return [None] * n
-    return list(conn.exec_driver_sql("SELECT nextval('bill_id_seq') FROM generate_series(1, %(n)s)",
-                                     {"n": n}).scalars())
 
 
 def _copy_rows(conn, table: str, rows, sent: list[tuple]) -> None:
@@ -373,7 +363,7 @@ def _insert_bills(rows: Iterable[tuple]) -> list[tuple] | None:
     terms — ON CONFLICT only when a row did conflict: its per-row speculative insertion cost
     more than a tenth of the run.
 
-    Returns the rows when every one was inserted as given with its id (PostgreSQL), else None."""
+    Returns the rows when every one was inserted as given (PostgreSQL), else None."""
     rows = iter(rows)
     first = next(rows, None)
     if first is None:
@@ -460,7 +450,6 @@ def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int,
     # COPY holds the connection would wait on it for ever.
     policy_ids = {plan.id: plan.policy.id for plan in batch}
     homes = {plan.id: [h for h in homes_by_compound.get(plan.id, []) if h[0] not in billed] for plan in batch}
-    new_ids = iter(bill_ids(sum(map(len, homes.values()))))
     billed_plans = []
 
     def rows():
@@ -476,7 +465,7 @@ def bill_chunk(br: BillingRun, batch: list[CompoundPlan], class_names: dict[int,
                 label = labels.get(key)
                 if label is None:
                     label = labels[key] = "、".join(class_names.get(c, "") for c in classes)[:60]
-                yield (next(new_ids), tid, hid, plan.id, plan.contract.firm_id, policy_ids[plan.id], run_id, month,
+                yield (tid, hid, plan.id, plan.contract.firm_id, policy_ids[plan.id], run_id, month,
                        area, p.rate, p.base, p.gov, p.firm, p.resident, p.holdback, label, issued_at)
             billed_plans.append(plan)
 

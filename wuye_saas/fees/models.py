@@ -228,7 +228,6 @@ class OwedBill(TenantScoped, db.Model):
     # unique across districts): the key's index is also the per-household one the reads take.
     household_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     month: Mapped[date] = mapped_column(primary_key=True)
-    bill_id: Mapped[int]
     compound_id: Mapped[int]
     firm_id: Mapped[int | None]
     owed_fen: Mapped[int]  # resident part − credits − payments, > 0

@@ -63,7 +63,7 @@ def computed(*where):
             .group_by(per.c.tenant_id, per.c.compound_id, per.c.firm_id, per.c.month))
 
 
-OWED_COLUMNS = ("tenant_id", "bill_id", "household_id", "compound_id", "firm_id", "month", "owed_fen")
+OWED_COLUMNS = ("tenant_id", "household_id", "compound_id", "firm_id", "month", "owed_fen")
 
 
 def owed_computed(*where):
@@ -71,7 +71,7 @@ def owed_computed(*where):
     from .payments import balance_select
     b = balance_select(None, *where, each=True).add_columns(Bill.tenant_id, Bill.household_id, Bill.compound_id,
                                                  Bill.firm_id, Bill.month).subquery("b")
-    return select(b.c.tenant_id, b.c.bill_id, b.c.household_id, b.c.compound_id, b.c.firm_id, b.c.month,
+    return select(b.c.tenant_id, b.c.household_id, b.c.compound_id, b.c.firm_id, b.c.month,
                   b.c.owed).where(b.c.owed > 0)
 
 
@@ -145,7 +145,7 @@ def issued(month: date, compound_ids, bills: list[tuple]) -> None:
     db.session.flush()
     _lock(ids)
     col = {c: i for i, c in enumerate(BILL_COLUMNS)}
-    bid, hid, cid, fid, res = (col[c] for c in ("id", "household_id", "compound_id", "firm_id", "resident_fen"))
+    hid, cid, fid, res = (col[c] for c in ("household_id", "compound_id", "firm_id", "resident_fen"))
     parts = [col[c] for c in ("base_fen", "gov_fen", "firm_fen", "resident_fen")]
     per: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])  # (compound, firm): count, parts
     owed = []
@@ -162,10 +162,10 @@ def issued(month: date, compound_ids, bills: list[tuple]) -> None:
     # One INSERT of the chunk's rows as arrays (a COPY would be refused to the application's role
     # by row-level security; this is checked by the policies like any INSERT).
     conn.exec_driver_sql(
-        "INSERT INTO owed_bill (tenant_id, bill_id, household_id, compound_id, firm_id, month, owed_fen) "
-        "SELECT %(tid)s, u.b, u.h, u.c, u.f, %(month)s::date, u.o FROM unnest(%(b)s::int4[], %(h)s::int4[], "
-        "%(c)s::int4[], %(f)s::int4[], %(o)s::int4[]) AS u(b, h, c, f, o)",
-        {"tid": tid, "month": month, "b": _ints(b[bid] for b in owed), "h": _ints(b[hid] for b in owed),
+        "INSERT INTO owed_bill (tenant_id, household_id, compound_id, firm_id, month, owed_fen) "
+        "SELECT %(tid)s, u.h, u.c, u.f, %(month)s::date, u.o FROM unnest(%(h)s::int4[], "
+        "%(c)s::int4[], %(f)s::int4[], %(o)s::int4[]) AS u(h, c, f, o)",
+        {"tid": tid, "month": month, "h": _ints(b[hid] for b in owed),
          "c": _ints(b[cid] for b in owed), "f": _ints(b[fid] for b in owed), "o": _ints(b[res] for b in owed)})
     before = list(conn.exec_driver_sql(
         "SELECT household_id FROM household_owed WHERE tenant_id = %(tid)s AND household_id = ANY(%(h)s::int4[])",
