@@ -170,6 +170,28 @@ def test_a_run_s_chunks_start_small_and_double_without_splitting_a_compound():
     assert [p.id for batch in billing.chunks(plans, first=1000, most=3000) for p in batch] == list(range(12))
 
 
+def test_a_run_refreshes_the_month_s_statistics_as_it_doubles_and_the_whole_table_s_at_the_end(app, fees,
+                                                                                                  monkeypatch):
+    """Mid-run the statistics of the month's own bills (its partition on PostgreSQL: not every
+    month of the district again through the parent), of the kept rows as they grow; at the end
+    the bills' table as a whole, which the lists and the sums across months are planned from."""
+    a = fees["a"]
+    calls = []
+    monkeypatch.setattr(billing, "refresh_statistics", lambda *tables: calls.append(tables))
+    monkeypatch.setattr(billing, "STATISTICS_AFTER", 1)
+    monkeypatch.setattr(billing, "FIRST_CHUNK", 1)
+    with app.app_context(), tenant_scope(a.tenant_id):
+        br = billing.create_run(billing.Scope("district", None, "全区"), FEB)
+        db.session.commit()
+        assert billing.run_billing(br.id)["issued"] == 4
+        db.session.commit()
+        on_pg = db.engine.dialect.name == "postgresql"
+    month = "bill_y2025m02" if on_pg else "bill"
+    kept = ("owed_bill", "household_owed", "compound_owed")
+    # chunks of one compound each (3 households, then 1): 3 issued ≥ twice none, 4 < twice 3
+    assert calls == [(month, *kept), ("bill", *kept)]
+
+
 def test_the_cycle_collector_is_off_only_while_a_chunk_runs(app, fees, monkeypatch):
     """A chunk runs with Python's cycle collector paused (speed); it is on again after each
     chunk, also after one that failed."""
