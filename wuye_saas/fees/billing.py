@@ -326,8 +326,7 @@ def _households(compound_ids: list[int], month: date):
     return out
 
 
-# A bill's id comes with its row: taken from bill's sequence before the COPY on PostgreSQL (the
-# chunk then knows its bills without reading them back: sums.issued), None on SQLite.
+# A run's rows of bills (the id is the column's default: nothing the run writes names it).
 BILL_COLUMNS = ("tenant_id", "household_id", "compound_id", "firm_id", "policy_id", "billing_run_id",
                 "month", "area", "rate", "base_fen", "gov_fen", "firm_fen", "resident_fen", "holdback_fen",
                 "classes", "issued_at")
@@ -360,8 +359,8 @@ def _insert_bills(rows: Iterable[tuple]) -> list[tuple] | None:
     PostgreSQL refuses COPY into a table under row-level security for a role it holds (the
     application's): its rows are COPYed into the temporary table, which has no policy, and go on
     by a plain INSERT … SELECT (checked by bill's policy like any other write) on the same
-    terms — ON CONFLICT only when a row did conflict: its per-row speculative insertion cost
-    more than a tenth of the run.
+    terms: ON CONFLICT, whose speculative insertion checks and then confirms each row, only
+    when a row did conflict.
 
     Returns the rows when every one was inserted as given (PostgreSQL), else None."""
     rows = iter(rows)
