@@ -19,6 +19,7 @@ import pytest
 from flask import current_app, has_request_context
 from flask.testing import FlaskCliRunner, FlaskClient
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from wuye_saas import create_app, pagecache, rls, tenancy
@@ -245,7 +246,6 @@ def _clean(app):
     # (a shared one would share `g` and the session across requests). Tests that read the
     # database open `with app.app_context():` themselves.
     yield
-    from sqlalchemy.exc import OperationalError
     for attempt in (1, 2):
         _jobs_settled(app)
         with app.app_context():

@@ -53,6 +53,7 @@ SKIP_PRICE_NOTICE = "新收费标准未提前一个月公示（明码标价规�
 FIRST_CHUNK = 2_000         # households in a run's first chunk
 CHUNK_HOUSEHOLDS = 20_000   # households per chunk (= per commit) at most; a compound is never split
 STATISTICS_AFTER = FIRST_CHUNK  # bills issued by a run before the planner's statistics are refreshed
+KEPT_TABLES = ("owed_bill", "household_owed", "compound_owed")  # the arrears' rows a run writes beside its bills
 
 
 class BillingProblem(ValueError):
@@ -558,11 +559,11 @@ def run_billing(billing_run_id: int, report=lambda done, total, msg="": None) ->
         # application's role a nested loop over the whole district's index per household: a
         # million households took over ten minutes, docs/benchmarks.md).
         if issued >= STATISTICS_AFTER and issued >= 2 * analyzed:
-            refresh_statistics(month_bills, "owed_bill", "household_owed", "compound_owed")
+            refresh_statistics(month_bills, *KEPT_TABLES)
             analyzed = issued
         report(done, total, f"已处理 {done}/{total} 户")
     if issued >= STATISTICS_AFTER:  # the district's bills as a whole (the lists and sums across months)
-        refresh_statistics("bill", *(() if issued == analyzed else ("owed_bill", "household_owed", "compound_owed")))
+        refresh_statistics("bill", *(KEPT_TABLES if issued != analyzed else ()))
     br = db.session.get(BillingRun, billing_run_id)
     br.issued, br.existing = issued, existing
     br.skipped = {reason: len(names) for reason, names in skipped.items()}
