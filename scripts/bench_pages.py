@@ -91,6 +91,8 @@ def profile(get, n: int) -> None:
     import pstats
     prof = cProfile.Profile()
     prof.runcall(lambda: [get() for _ in range(n)])
+    if os.environ.get("PROFILE_DUMP"):   # for pstats or a viewer
+        prof.dump_stats(os.environ["PROFILE_DUMP"])
     pstats.Stats(prof).sort_stats("cumulative").print_stats(os.environ.get("PROFILE_FILTER", ""), 40)
     pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     if os.environ.get("PROFILE_CALLERS"):

@@ -29,9 +29,11 @@ def _load_user(user_id: str):
         return None
     acting = g.get("acting")
     if acting is not None and acting.user_id == int(user_id):
-        # The request-start row (web._ACTING) has checked this very session; the user is in the
-        # identity map already (loaded with the membership): no second query.
-        return db.session.get(User, acting.user_id)
+        # The request-start row (web._ACTING) has checked this very session, and the user made
+        # from it is in the identity map (web._acting_objects): no query. Not Session.get,
+        # which would load the columns the row did not carry.
+        session = db.session()
+        return session.identity_map.get(session.identity_key(User, acting.user_id)) or session.get(User, acting.user_id)
     row = db.session.execute(
         select(User, LoginSession.created_at, LoginSession.revoked_at)
         .join(LoginSession, LoginSession.user_id == User.id)
