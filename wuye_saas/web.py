@@ -8,7 +8,7 @@ from flask import (Blueprint, abort, current_app, flash, g, has_request_context,
                    send_file, session, url_for)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,6 +18,7 @@ from .auth import sessions
 from .auth.models import ROLE_LABELS, LoginSession, Membership, User, scope_loaded
 from .extensions import DirectReads, db, htmx
 from .money import fmt_yuan
+from .notifications.models import InboxItem
 from .org.models import household_label
 from .publicity.accounts import Upload, voucher_path
 from .publicity.display import shown_lines
@@ -168,7 +169,10 @@ _ACTING = (select(Membership.id.label("membership_id"), Membership.active.label(
                   LoginSession.revoked_at.label("session_revoked"),
                   tenancy.Tenant.id.label("tenant_id"), tenancy.Tenant.slug.label("tenant_slug"),
                   tenancy.Tenant.name.label("tenant_name"), tenancy.Tenant.active.label("tenant_active"),
-                  tenancy.Tenant.data_version)
+                  tenancy.Tenant.data_version,
+                  # The bell's count (a rendered page's header): an index range, no statement of its own.
+                  select(func.count()).where(InboxItem.membership_id == Membership.id, InboxItem.read_at.is_(None))
+                  .correlate(Membership).scalar_subquery().label("inbox_unread"))
            .join_from(Membership, tenancy.Tenant, Membership.tenant_id == tenancy.Tenant.id)
            .join(User, Membership.user_id == User.id)
            .join(LoginSession, LoginSession.user_id == User.id)

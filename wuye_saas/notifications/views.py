@@ -24,7 +24,11 @@ def _bell():
         if m is None or g.get("tenant") is None:
             return 0
         if "inbox_unread" not in g:
-            g.inbox_unread = logic.unread_count(m)
+            acting = g.get("acting")
+            # A GET's count is the one read with the acting row (web._ACTING); a POST may have
+            # just changed it.
+            g.inbox_unread = (acting.inbox_unread if acting is not None and acting.membership_id == m.id
+                              and request.method in ("GET", "HEAD") else logic.unread_count(m))
         return g.inbox_unread
     return {"inbox_unread": inbox_unread}
 
