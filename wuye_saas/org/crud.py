@@ -95,10 +95,16 @@ def options(model, membership, label=None, where=None, order=None, load=(), limi
     """[(id, label)] of the records of `model` the membership may see (the first `limit`); the
     label is the name unless `label` (a function of the record) says otherwise. Without one only
     id and name are read: a filter of a district's 1,000 compounds built ORM objects of every column."""
-    stmt = policy.scoped(select(model).options(*load) if label else select(model.id, model.name), membership, model)
-    if where is not None:
-        stmt = stmt.where(where)
-    stmt = stmt.order_by(*(order if order is not None else [model.name])).limit(limit)
+    def build():
+        stmt = policy.scoped(select(model).options(*load) if label else select(model.id, model.name),
+                             membership, model)
+        if where is not None:
+            stmt = stmt.where(where)
+        return stmt.order_by(*(order if order is not None else [model.name])).limit(limit)
+    # A list's filter choices (no clause of the caller's own): built once per scope, as the
+    # landing page's statements are; building and filtering it anew cost more than running it.
+    stmt = (policy.built("options", membership, build, model, limit)
+            if where is None and order is None and not label else build())
     if label:
         return [(o.id, label(o)) for o in db.session.execute(stmt).scalars()]
     return [(i, name) for i, name in db.session.execute(stmt)]
