@@ -117,7 +117,7 @@ def _apply_tenant_filter(state):
         return
     tid = scope.tenant_id
     if state.execution_options.get(KEPT):
-        state.statement = _kept_filtered(state.statement, tid)
+        state.statement = kept_filtered(state.statement, tid)
         return
     state.statement = state.statement.options(
         with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
@@ -138,7 +138,8 @@ def kept(stmt):
     return stmt.execution_options(**{KEPT: True})
 
 
-def _kept_filtered(stmt, tid: int):
+def kept_filtered(stmt, tid: int):
+    """A kept statement with the district's filter (the same object for the same statement and district)."""
     key = (stmt, tid)
     got = _filtered.get(key)
     if got is None:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select, true
 
 from .. import policy
-from ..extensions import db, execute_generic, htmx
+from ..extensions import db, generic_row, htmx
 from ..indicators import jobs as indicator_jobs
 from ..org import models as m
 from ..pagecache import Memo, cached_page
@@ -46,7 +46,7 @@ def _register_counts(mem, f) -> dict:
     row by row on every landing page. The statement is built once per scope, node and day."""
     shown, stmt = policy.built("dashboard.counts", mem, lambda: _counts_select(mem, f),
                                tuple(sorted(f.args.items())) if f is not None else ())
-    row = [int(n) for n in execute_generic(stmt).one()]
+    row = [int(n) for n in generic_row(stmt)]
     counts, total, rest = row[:len(shown)], row[len(shown)], row[len(shown) + 1:]
     modes, party = rest[:len(m.MANAGEMENT_MODES)], rest[len(m.MANAGEMENT_MODES):]
     stats = [(key, label, n) for (key, _, label), n in zip(shown, counts) if n or policy.can(mem, "create")]
