@@ -16,7 +16,7 @@ from wuye_saas import create_app
 from wuye_saas.auth.models import LoginLock, LoginSession, Membership, User, hash_password, needs_rehash
 from wuye_saas.config import load_config
 from wuye_saas.extensions import db
-from wuye_saas.org.models import Street
+from wuye_saas.org.models import Compound, Street
 from wuye_saas.tenancy import system_scope, tenant_scope
 from wuye_saas.timeutil import now
 
@@ -498,3 +498,25 @@ def test_passed_windows_are_dropped_at_a_login(app, client, world):
     login(client, "alpha-district")
     with app.app_context():
         assert db.session.execute(select(LoginLock.username)).scalars().all() == ["guessed-2"]
+
+
+def test_a_district_page_acts_as_the_first_statement_s_membership_and_user_without_reading_them_again(
+        app, client, world):
+    """The membership and the user a page acts as are made from the statement every district
+    page starts with (web._ACTING): neither is read a second time, and what that statement does
+    not carry (the scope's name, the user's phone) still loads where a page shows it."""
+    from .test_queries import count_queries
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id):
+        compound = db.session.get(Compound, a.compound1).name
+    with app.app_context():
+        db.session.execute(update(User).where(User.username == "alpha-committee").values(phone="13912345678"))
+        db.session.commit()
+    login(client, "alpha-committee")
+    with count_queries(app) as seen:
+        html = client.get("/d/alpha/").get_data(as_text=True)
+    assert _acting_as(html) == f"甲区 · 业委会成员（主任） · {compound}"
+    # On SQLite the first statement runs through the engine too: it is the one naming login_session.
+    again = [s for s in seen if re.search(r'\bFROM (membership|"user"|inbox_item)\b', s) and "login_session" not in s]
+    assert again == []   # the bell's count too is read with the first statement
+    assert "账号登记的手机号：13912345678" in client.get("/d/alpha/inbox/settings").get_data(as_text=True)
