@@ -343,3 +343,33 @@ def test_the_panel_costs_the_same_queries_for_more_items(app, client, world, use
     assert all(c.cache == "miss" for c in more.values())
     assert sum(c.count for c in more.values()) > sum(c.count for c in got.values())
     assert len(many) == len(few), f"{user}: {len(few)} queries with few items, {len(many)} with more"
+
+
+def test_a_generic_batch_counts_its_district_only_is_seen_as_a_statement_and_leaves_the_plan_mode(app, world):
+    """extensions.generic_row: the batch goes to PostgreSQL as one pipeline with its plan mode,
+    compiled once per district; it counts this district's rows (the kept filter, also for the
+    owner's role, which no policy holds), the engine's listeners see it, and the transaction's
+    plan mode is `auto` again after it."""
+    from sqlalchemy import func, text
+
+    from wuye_saas.extensions import generic_row
+    from wuye_saas.org.models import Street
+    from wuye_saas.tenancy import kept
+
+    a, b = world["alpha"], world["beta"]
+    with app.app_context():
+        with tenant_scope(b.tenant_id):   # the other district has streets too
+            assert db.session.execute(select(func.count(Street.id))).scalar_one() > 0
+            db.session.rollback()
+        stmt = kept(select(func.count(Street.id), func.min(Street.id)))
+        with tenant_scope(a.tenant_id):
+            own = tuple(db.session.execute(select(func.count(Street.id), func.min(Street.id))).one())
+            db.session.rollback()
+            with count_queries(app) as seen:
+                for _ in range(2):   # compiled on the first, reused on the second
+                    assert tuple(generic_row(stmt)) == own == (2, a.street1)
+                mode = db.session.execute(text("SHOW plan_cache_mode")).scalar_one() \
+                    if db.engine.dialect.name == "postgresql" else "auto"
+            assert mode == "auto"
+            assert len([s for s in seen if "street" in s]) == 2
+            db.session.rollback()
