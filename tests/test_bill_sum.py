@@ -95,6 +95,11 @@ def test_collection_by_compound_in_pages(app, client, world, frozen):  # noqa: F
         assert rows == [] and page.total == 2 and total.text(june) == "60.0%"
         _, rows, _, page = payments.collection(admin, TODAY, "street", page=1, per_page=1)
         assert len(rows) == 2 and page is None  # streets are few: all on one page
+        # A firm's pages hold the compounds it has bills of, counted the same way.
+        firm = db.session.execute(select(Membership).where(Membership.role == "firm_manager")).scalar_one()
+        _, rows, total, page = payments.collection(firm, TODAY, "compound", page=1, per_page=1)
+        assert [(r.label, r.text(june)) for r in rows] == [("甲区1号小区", "100.0%")]
+        assert (page.total, page.pages) == (1, 1) and total.text(june) == "100.0%"
 
 
 def test_a_run_writes_the_kept_rows_of_new_bills_from_them_and_refreshes_them_otherwise(app, fees, monkeypatch):  # noqa: F811

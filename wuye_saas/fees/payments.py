@@ -412,24 +412,41 @@ def collection(m, today: date, level: str = "compound", months: int = 12, page: 
         return stmt.where(*where)
 
     pager, keys = None, None
-    if page is not None and level != "street":
+    offset = (max(page or 1, 1) - 1) * per_page
+    rows: dict = {}
+    by_page = page is not None and level == "compound"
+    if by_page:
+        # The compounds in name order (an index), each kept if it has a bill of the months, then
+        # those compounds' sums alone: a page no longer groups, joins and sorts every billed
+        # compound's months to show twenty (the page's time grew with the district).
+        billed_here = select(BillSum.id).where(BillSum.compound_id == Compound.id, *where).exists()
+        named = db.session.execute(select(Compound.id, Compound.name).where(billed_here)
+                                   .order_by(Compound.name, Compound.id).limit(per_page).offset(offset)).all()
+        keys = [k for k, _ in named]
+        rows = {k: RateRow(k, name, {}) for k, name in named}
+        total_rows = db.session.execute(select(func.count(BillSum.compound_id.distinct())).where(*where)).scalar()
+        cells = (select(key.label("key"), BillSum.month, collected.label("collected"), billed.label("billed"))
+                 .where(*where, key.in_(keys)).group_by(key, BillSum.month))
+        for r in db.session.execute(cells) if keys else ():
+            rows[r.key].cells[r.month] = (int(r.collected or 0), int(r.billed or 0))
+    elif page is not None and level != "street":
         listed = db.session.execute(joined(select(key.label("key"), label.label("label"), func.count().over()))
                                     .group_by(key, label).order_by(label, key)
-                                    .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+                                    .limit(per_page).offset(offset)).all()
         keys = [r.key for r in listed]
         total_rows = listed[0][2] if listed else 0
         if not listed and page > 1:  # past the last page: the count still shows
             total_rows = db.session.execute(select(func.count()).select_from(
                 joined(select(key)).group_by(key).subquery())).scalar()
-    rows: dict = {}
-    cells = joined(select(key.label("key"), label.label("label"), BillSum.month, collected.label("collected"),
-                          billed.label("billed")))
-    if keys is not None:
-        wanted = key.in_([k for k in keys if k is not None])
-        cells = cells.where(wanted | key.is_(None) if None in keys else wanted)
-    for r in db.session.execute(cells.group_by(key, label, BillSum.month).order_by(label, key)):
-        row = rows.setdefault(r.key, RateRow(r.key, r.label, {}))
-        row.cells[r.month] = (int(r.collected or 0), int(r.billed or 0))
+    if not by_page:
+        cells = joined(select(key.label("key"), label.label("label"), BillSum.month, collected.label("collected"),
+                              billed.label("billed")))
+        if keys is not None:
+            wanted = key.in_([k for k in keys if k is not None])
+            cells = cells.where(wanted | key.is_(None) if None in keys else wanted)
+        for r in db.session.execute(cells.group_by(key, label, BillSum.month).order_by(label, key)):
+            row = rows.setdefault(r.key, RateRow(r.key, r.label, {}))
+            row.cells[r.month] = (int(r.collected or 0), int(r.billed or 0))
     total = RateRow(None, "合计", {})
     for month, c, bl in db.session.execute(select(BillSum.month, collected, billed)
                                            .where(*where).group_by(BillSum.month)):
