@@ -171,9 +171,9 @@ def generic_row(stmt, params=None):
     """The one row of a large statement kept for reuse (a landing page's to-do batch: ~20 counts in
     one statement), with PostgreSQL's generic plan. Planning it took 9–15 ms on every request,
     running it 2–4 ms: left to itself PostgreSQL keeps planning such a statement for its
-    parameters. Once psycopg has prepared it on the connection (its fifth run there), the plan
-    made once is reused. Other statements keep the default: a generic plan of the bill list was
-    a thousand times slower, so the mode is set around this statement only.
+    parameters. Prepared on the connection at its first run there, the plan made once is
+    reused. Other statements keep the default: a generic plan of the bill list was a thousand
+    times slower, so the mode is set around this statement only.
 
     The mode, the statement and the mode's reset go as one pipeline (one round trip where they
     were three), and the statement is compiled once per district (`_generic_sql`), not by the
