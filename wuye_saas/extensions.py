@@ -83,9 +83,9 @@ class DirectReads:
         if local.walled:
             # Row-level security (rls.py) holds this role: the read is the session check that
             # finds the district itself, so it runs in the system scope. BEGIN, the scope, the
-            # (prepared) statement and COMMIT go as one pipeline: one round trip, as a simple
-            # query of the scope and the statement was, without planning the statement anew
-            # each time (0.40 against 0.68 ms). Nothing outlives the transaction.
+            # (prepared) statement and COMMIT go as one pipeline: one round trip, as the simple
+            # query of the scope and the statement was, with the statement parsed once per
+            # connection. Nothing outlives the transaction.
             conn = cur.connection
             with conn.pipeline():
                 conn.execute(local.scope)
