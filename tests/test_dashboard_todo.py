@@ -346,13 +346,13 @@ def test_the_panel_costs_the_same_queries_for_more_items(app, client, world, use
 
 
 def test_a_generic_batch_counts_its_district_only_is_seen_as_a_statement_and_leaves_the_plan_mode(app, world):
-    """extensions.generic_row: the batch goes to PostgreSQL as one pipeline with its plan mode,
+    """extensions.kept_row: the batch goes to PostgreSQL as one pipeline with its plan mode,
     compiled once per district; it counts this district's rows (the kept filter, also for the
     owner's role, which no policy holds), the engine's listeners see it, and the transaction's
     plan mode is `auto` again after it."""
     from sqlalchemy import func, text
 
-    from wuye_saas.extensions import generic_row
+    from wuye_saas.extensions import kept_row
     from wuye_saas.org.models import Street
     from wuye_saas.tenancy import kept
 
@@ -366,10 +366,10 @@ def test_a_generic_batch_counts_its_district_only_is_seen_as_a_statement_and_lea
             own = tuple(db.session.execute(select(func.count(Street.id), func.min(Street.id))).one())
             db.session.rollback()
             with count_queries(app) as seen:
-                for _ in range(2):   # compiled on the first, reused on the second
-                    assert tuple(generic_row(stmt)) == own == (2, a.street1)
-                mode = db.session.execute(text("SHOW plan_cache_mode")).scalar_one() \
-                    if db.engine.dialect.name == "postgresql" else "auto"
-            assert mode == "auto"
-            assert len([s for s in seen if "street" in s]) == 2
+                for custom in (False, False, True):   # compiled on the first, reused after
+                    assert tuple(kept_row(stmt, custom=custom)) == own == (2, a.street1)
+                    mode = db.session.execute(text("SHOW plan_cache_mode")).scalar_one() \
+                        if db.engine.dialect.name == "postgresql" else "auto"
+                    assert mode == "auto", custom
+            assert len([s for s in seen if "street" in s]) == 3
             db.session.rollback()

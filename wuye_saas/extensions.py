@@ -167,13 +167,16 @@ def looked_up(col, ids):
     return col.in_(ids)
 
 
-def generic_row(stmt, params=None):
-    """The one row of a large statement kept for reuse (a landing page's to-do batch: ~20 counts in
-    one statement), with PostgreSQL's generic plan. Planning it took 9–15 ms on every request,
-    running it 2–4 ms: left to itself PostgreSQL keeps planning such a statement for its
-    parameters. Prepared on the connection at its first run there, the plan made once is
-    reused. Other statements keep the default: a generic plan of the bill list was a thousand
-    times slower, so the mode is set around this statement only.
+def kept_row(stmt, params=None, *, custom: bool = False):
+    """The one row of a statement kept for reuse, with the plan it needs. By default PostgreSQL's
+    generic plan: a landing page's to-do batch (~20 counts in one statement) took 9–15 ms to plan
+    on every request and 2–4 ms to run; left to itself PostgreSQL keeps planning such a statement
+    for its parameters. Prepared on the connection at its first run there, the plan made once is
+    reused. `custom=True` is the opposite, for a statement whose best plan depends on its values
+    but whose generic plan looks cheaper to PostgreSQL, which then switches to it after five runs
+    (a street's 12345 volume: the whole district's demands read for the street's). Other
+    statements keep the default (`auto`): a generic plan of the bill list was a thousand times
+    slower, so the mode is set around this statement only.
 
     The mode, the statement and the mode's reset go as one pipeline (one round trip where they
     were three), and the statement is compiled once per district (`_generic_sql`), not by the
@@ -197,7 +200,8 @@ def generic_row(stmt, params=None):
     for before in conn.dispatch.before_cursor_execute:
         before(conn, cur, sql, values, None, False)
     with raw.pipeline():
-        raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        raw.execute("SET LOCAL plan_cache_mode = force_custom_plan" if custom
+                        else "SET LOCAL plan_cache_mode = force_generic_plan")
         cur.execute(sql, values, prepare=True)
         raw.execute("SET LOCAL plan_cache_mode = auto")
     row = cur.fetchone()

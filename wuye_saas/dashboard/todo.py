@@ -35,7 +35,7 @@ from ..evaluation import cycles, publishing, workflow
 from ..exits import logic as exits
 from ..exits.models import FirmExit
 from ..evaluation.models import Assessment, AssessorAssignment, Evaluation, ItemScore, StandardItem
-from ..extensions import db, generic_row
+from ..extensions import db, kept_row
 from ..tenancy import kept
 from ..fees import claims
 from ..followups import logic as followups
@@ -517,7 +517,7 @@ def cards(m: Membership, at: datetime, on: date, standing=None) -> list[Card]:
     `at`: now (UTC, for demand deadlines); `on`: today in Shanghai (dates, deadlines by day);
     `standing`: a firm's credit standing today, when the page has read it (its tender bars)."""
     specs, stmt = policy.built("todo.flat", m, lambda: _flat(m, on), on)
-    counts = [int(n or 0) for n in generic_row(stmt, {"todo_at": at})] if stmt is not None else []
+    counts = [int(n or 0) for n in kept_row(stmt, {"todo_at": at})] if stmt is not None else []
     flat = []
     for s in specs:
         n = counts[s.count]

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select, true
 
 from .. import policy
-from ..extensions import db, generic_row, htmx
+from ..extensions import db, kept_row, htmx
 from ..indicators import jobs as indicator_jobs
 from ..org import models as m
 from ..pagecache import Memo, cached_page
@@ -46,7 +46,7 @@ def _register_counts(mem, f) -> dict:
     row by row on every landing page. The statement is built once per scope, node and day."""
     shown, stmt = policy.built("dashboard.counts", mem, lambda: _counts_select(mem, f),
                                tuple(sorted(f.args.items())) if f is not None else ())
-    row = [int(n) for n in generic_row(stmt)]
+    row = [int(n) for n in kept_row(stmt)]
     counts, total, rest = row[:len(shown)], row[len(shown)], row[len(shown) + 1:]
     modes, party = rest[:len(m.MANAGEMENT_MODES)], rest[len(m.MANAGEMENT_MODES):]
     stats = [(key, label, n) for (key, _, label), n in zip(shown, counts) if n or policy.can(mem, "create")]
@@ -57,6 +57,8 @@ def _register_counts(mem, f) -> dict:
 
 def _counts_select(mem, f):
     node = board.node_scope(f) if f is not None else None
+    if node is not None and _reach(node) == _reach(mem):
+        node = None   # the staff's own node (their landing page): its clauses again would plan each pass twice
 
     def where(model):
         return [policy.visible(mem, model)] + ([policy.visible(node, model)] if node else [])
@@ -85,6 +87,10 @@ def _counts_select(mem, f):
     values += [comps.c[f"mode{i}"] for i in range(len(m.MANAGEMENT_MODES))]
     values += [firms.c[f"party{i}"] for i in range(len(m.PARTY_STATUSES))]
     return shown, kept(select(*values).select_from(comps).join(firms, true()))
+
+
+def _reach(scope) -> tuple:
+    return scope.role, scope.street_id, scope.community_id, scope.compound_id
 
 
 def _list_args(f) -> dict:

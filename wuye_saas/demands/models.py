@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -73,7 +73,7 @@ class Demand(TenantScoped, db.Model):
     __tablename__ = "demand"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20))            # 诉求编号 SQ20261124-0001
-    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("demand_category.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     urgency: Mapped[str] = mapped_column(String(10), default="normal")
@@ -101,7 +101,12 @@ class Demand(TenantScoped, db.Model):
     __table_args__ = (UniqueConstraint("tenant_id", "number"),
                       Index("ix_demand_open_deadline", "status", "deadline_at"),
                       # the dashboard's 12345 volume per month: a range of this index, not every demand
-                      Index("ix_demand_channel_received_at", "tenant_id", "channel", "received_at"))
+                      Index("ix_demand_channel_received_at", "tenant_id", "channel", "received_at"),
+                      # a street's or a community's: a range per compound (and a compound's demands)
+                      Index("ix_demand_compound_channel_received_at", "compound_id", "channel", "received_at"),
+                      # a street's escalated demands (its to-do card): a few a compound, not every demand
+                      Index("ix_demand_escalated", "compound_id", postgresql_where=text("escalated_at IS NOT NULL"),
+                            sqlite_where=text("escalated_at IS NOT NULL")))
 
     compound: Mapped[Compound] = relationship()
     category: Mapped[DemandCategory] = relationship()
