@@ -255,7 +255,7 @@ def test_who_sees_the_flags(app, world, client):
     from wuye_saas.auth.models import Membership
     def seen(role):
         m = db.session.execute(select(Membership).where(Membership.role == role)).scalar_one()
-        return consequences.flags_of(m, today())
+        return consequences.flag_labels(m, today())
     assert _in(app, ns, lambda: seen("assessor")) == {} and _in(app, ns, lambda: seen("committee_member")) == {}
     assert set(_in(app, ns, lambda: seen("district_admin"))) == {ns.firm2}
     login(client, "alpha-assessor")

@@ -22,6 +22,13 @@ SOURCES = {"evaluation": "考核结果", "appeal": "申诉改判", "publicity": 
 # What a consequence flag marks on a firm (credit/consequences.py writes them from the lists).
 FLAG_KINDS = {"more_spot_checks": "加大抽查频次", "exit_procedure": "启动退出程序", "restrict_tender": "限制参加招投标",
               "restrict_award": "限制评优", "priority_renewal": "优先续约", "tender_bonus": "招投标加分"}
+
+
+def flag_label(kind: str, points) -> str:
+    name = FLAG_KINDS.get(kind, kind)
+    return f"{name} {points.normalize():f} 分" if kind == "tender_bonus" and points else name
+
+
 OBJECTION_STATUSES = {"open": "待裁定", "upheld": "异议成立", "rejected": "异议驳回"}
 BLACKLIST = "黑名单"
 
@@ -240,8 +247,7 @@ class FirmFlag(TenantScoped, db.Model):
 
     @property
     def label(self) -> str:
-        name = FLAG_KINDS.get(self.kind, self.kind)
-        return f"{name} {self.points.normalize():f} 分" if self.kind == "tender_bonus" and self.points else name
+        return flag_label(self.kind, self.points)
 
     @property
     def audit_label(self):

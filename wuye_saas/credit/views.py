@@ -118,9 +118,9 @@ def index():
     rows = [(f, st[f.id]) for f in firms if not grade or st[f.id].grade == grade]
     rows.sort(key=lambda r: (-r[1].score, r[0].name))
     page = _paged(rows)
-    flags = consequences.flags_of(m, today(), [f.id for f, _ in page.items])
+    flags = consequences.flag_labels(m, today(), [f.id for f, _ in page.items])
     return render("credit/index.html", "credit/_table.html", page=page, args=args, grades=GRADES,
-                  flags={i: consequences.flag_summary(v) for i, v in flags.items()},
+                  flags=flags,
                   files=policy.reaches(m, CreditRecord), filtered=bool(grade or args.get("q")), today=today())
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, case, func, or_, select, text
+from sqlalchemy import DateTime, and_, bindparam, case, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -695,12 +695,19 @@ def demands_select(m: Membership, f: Filters, at: datetime):
 
 
 def tab_counts(m: Membership, f: Filters, at: datetime) -> dict[str, int]:
-    """The count of every tab under the other filters, in one query."""
-    cols = [func.count(Demand.id).label("all")]
-    for tab in tabs(m):
-        if tab != "all":
-            cols.append(func.coalesce(func.sum(case((_tab_clause(tab, at), 1), else_=0)), 0).label(tab))
-    row = db.session.execute(_filtered(m, f).with_only_columns(*cols)).one()
+    """The count of every tab under the other filters, in one query, built once per scope and
+    filters (`policy.built`; the time is the bound `tabs_at`): building its clauses anew was a
+    tenth of the list's time."""
+    def build():
+        at_ = bindparam("tabs_at", type_=DateTime)
+        cols = [func.count(Demand.id).label("all")]
+        for tab in tabs(m):
+            if tab != "all":
+                cols.append(func.coalesce(func.sum(case((_tab_clause(tab, at_), 1), else_=0)), 0).label(tab))
+        return _filtered(m, f).with_only_columns(*cols)
+    channel = f.channel if f.channel and f.channel in channel_labels() else ""
+    stmt = policy.built("demands.tab_counts", m, build, f.category_id, channel, f.compound_id, f.q, f.status)
+    row = db.session.execute(stmt, {"tabs_at": at}).one()
     return {tab: int(getattr(row, tab) or 0) for tab in tabs(m)}
 
 

@@ -81,12 +81,15 @@ def _filters(m) -> logic.Filters:
 def index():
     m, at = current_membership(), now()
     f = _filters(m)
-    page = db.paginate(logic.demands_select(m, f, at), page=page_arg(), per_page=20, error_out=False)
+    counts = logic.tab_counts(m, f, at)
+    # The tab's count is the list's total (the same filters and tab): not counted a second time.
+    page = db.paginate(logic.demands_select(m, f, at), page=page_arg(), per_page=20, error_out=False, count=False)
+    page.total = counts[f.tab]
     compounds = db.session.execute(select(Compound.id, Compound.name).where(
         Compound.id.in_(select(Demand.compound_id).where(policy.visible(m, Demand))))
         .order_by(Compound.name)).all()
     return render("demands/index.html", "demands/_results.html", page=page, f=f, args=request.args,
-                  tabs=logic.tabs(m), counts=logic.tab_counts(m, f, at), categories=logic.categories(), compounds=compounds,
+                  tabs=logic.tabs(m), counts=counts, categories=logic.categories(), compounds=compounds,
                   at=at, overdue=_overdue, firm=m.role in policy.FIRM_ROLES or m.role == policy.DEPARTMENT,
                   title=_list_title(m), department=m.role == policy.DEPARTMENT,
                   filtered=any(request.args.get(k) for k in ("q", "category", "channel", "compound", "status")), **_labels())

@@ -190,12 +190,12 @@ def _consequence_flags(firm) -> list[str]:
     """The firm's active 上榜后果 flags the viewer may see (read as the standing is)."""
     from flask import g
 
-    from ..credit.consequences import flag_summary, flags_of  # lazy: credit is another area
+    from ..credit.consequences import flag_labels  # lazy: credit is another area
     asked, got = g.setdefault("flags_asked", set()), g.setdefault("consequence_flags", {})
     if firm.id not in asked:
-        got.update(flags_of(g.membership, today(), [firm.id]))
+        got.update(flag_labels(g.membership, today(), [firm.id]))
         asked.add(firm.id)
-    return flag_summary(got.get(firm.id, []))
+    return got.get(firm.id, [])
 
 
 def _firms_page(firms) -> None:
@@ -203,11 +203,11 @@ def _firms_page(firms) -> None:
     whole district's, read to show twenty."""
     from flask import g
 
-    from ..credit.consequences import flags_of
+    from ..credit.consequences import flag_labels
     from ..credit.grading import standings
     ids = [f.id for f in firms]
     g.setdefault("credit_standings", {}).update(standings(today(), ids))
-    g.setdefault("consequence_flags", {}).update(flags_of(g.membership, today(), ids))
+    g.setdefault("consequence_flags", {}).update(flag_labels(g.membership, today(), ids))
     g.setdefault("flags_asked", set()).update(ids)
 
 
