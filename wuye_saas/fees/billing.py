@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -31,7 +31,7 @@ from ..org import pickers
 from ..org.models import (
     Building, Community, Compound, Contract, Firm, Household, HouseholdClass, HouseholdClassLink, Street,
 )
-from ..tenancy import current_tenant_id, system_scope
+from ..tenancy import current_tenant_id, kept, system_scope
 from ..timeutil import day_start_utc, now, today
 from . import compute, sums
 from .models import Bill, BillingRun, BillSum, CreditNote, FeeAssignment, FeePolicy, HoldbackCredit, Payment
@@ -608,7 +608,18 @@ def bills_query(m, f: BillFilters):
     bill_id), so a page of 20 reads 20 bills' payments, not the district's. The totals come
     from bill_sum when the filters are ones it keeps (month, street, compound, firm), with the
     count of each month (`page_months` turns them into the months a page's rows are in); a
-    paid status or a search needs the bills themselves."""
+    paid status or a search needs the bills themselves. The statements are built once per
+    scope and filters (`policy.built`): building them was a fifth of the list's time."""
+    rows, totals, by_month = policy.built("fees.bills", m, lambda: _bills_statements(m, f), astuple(f))
+    if not by_month:
+        row = db.session.execute(totals).one()
+        return rows, dict(zip(sums.TOTAL_KEYS, (int(v) for v in row))), None
+    per_month = sums.month_totals(db.session.execute(totals))
+    return rows, sums.added(per_month), [(month, t["count"]) for month, t in per_month]
+
+
+def _bills_statements(m, f: BillFilters):
+    """(rows, totals, whether the totals are bill_sum's per month), each `tenancy.kept`."""
     paid_fen = func.coalesce(select(func.sum(Payment.amount_fen)).where(Payment.bill_id == Bill.id)
                              .correlate(Bill).scalar_subquery(), 0)
     credited = (func.coalesce(select(func.sum(CreditNote.resident_fen)).where(CreditNote.bill_id == Bill.id)
@@ -647,27 +658,26 @@ def bills_query(m, f: BillFilters):
             .options(selectinload(Bill.household).joinedload(Household.building), selectinload(Bill.compound))
             .order_by(Bill.month.desc(), Bill.compound_id, Bill.household_id))
     if f.status in PAID_STATUSES or f.q:
-        row = db.session.execute(base.with_only_columns(
+        totals = base.with_only_columns(
             func.count(Bill.id), func.coalesce(func.sum(Bill.base_fen), 0), func.coalesce(func.sum(Bill.gov_fen), 0),
             func.coalesce(func.sum(Bill.firm_fen), 0), func.coalesce(func.sum(Bill.resident_fen), 0),
-            func.coalesce(func.sum(paid_fen), 0))).one()
-        return rows, dict(zip(sums.TOTAL_KEYS, (int(v) for v in row))), None
-    kept = [policy.visible(m, BillSum)]
+            func.coalesce(func.sum(paid_fen), 0))
+        return kept(rows), kept(totals), False
+    where = [policy.visible(m, BillSum)]
     if f.month:
-        kept.append(BillSum.month == f.month)
+        where.append(BillSum.month == f.month)
     if f.street_id:
-        kept.append(BillSum.compound_id.in_(select(Compound.id).join(Community, Community.id == Compound.community_id)
+        where.append(BillSum.compound_id.in_(select(Compound.id).join(Community, Community.id == Compound.community_id)
                                             .where(Community.street_id == f.street_id)))
     if f.compound_id:
-        kept.append(BillSum.compound_id == f.compound_id)
+        where.append(BillSum.compound_id == f.compound_id)
     if f.compound_name:
-        kept.append(BillSum.compound_id.in_(pickers.named(Compound, f.compound_name)))
+        where.append(BillSum.compound_id.in_(pickers.named(Compound, f.compound_name)))
     if f.firm_id:
-        kept.append(BillSum.firm_id == f.firm_id)
+        where.append(BillSum.firm_id == f.firm_id)
     if f.firm_name:
-        kept.append(BillSum.firm_id.in_(pickers.named(Firm, f.firm_name)))
-    per_month = sums.totals_by_month(*kept)
-    return rows, sums.added(per_month), [(month, t["count"]) for month, t in per_month]
+        where.append(BillSum.firm_id.in_(pickers.named(Firm, f.firm_name)))
+    return kept(rows), kept(sums.totals_by_month_select(*where)), True
 
 
 def page_months(months: list[tuple[date, int]], offset: int, limit: int) -> tuple[date, date, int] | None:

@@ -122,6 +122,15 @@ def _int_arg(name):
     return record_id(value)
 
 
+# Compounds and firms with bills (bill_sum has a row per compound, firm and month, not per bill).
+def _billed_compounds(m):
+    return select(BillSum.compound_id).where(policy.visible(m, BillSum))
+
+
+def _billed_firms(m):
+    return select(BillSum.firm_id).where(policy.visible(m, BillSum))
+
+
 @bp.route("/bills/")
 def bills():
     m = current_membership()
@@ -132,10 +141,8 @@ def bills():
             month = billing.parse_month(month_text)
         except billing.BillingProblem as exc:
             month_error = str(exc)
-    # Compounds and firms with bills (bill_sum has a row per compound, firm and month, not per bill).
-    billed = select(BillSum).where(policy.visible(m, BillSum)).subquery()
-    picks = {"compound": pickers.name_pick(m, request.args, Compound, "compound", select(billed.c.compound_id)),
-             "firm": pickers.name_pick(m, request.args, Firm, "firm", select(billed.c.firm_id))}
+    picks = {"compound": pickers.name_pick(m, request.args, Compound, "compound", _billed_compounds),
+             "firm": pickers.name_pick(m, request.args, Firm, "firm", _billed_firms)}
     filters = billing.BillFilters(month=month, street_id=_int_arg("street"),
                                   compound_id=picks["compound"].picked, compound_name=picks["compound"].name,
                                   firm_id=picks["firm"].picked, firm_name=picks["firm"].name,

@@ -54,7 +54,7 @@ def receipt(payment_id):
 
 
 def _arrears_filters(mem):
-    pick = pickers.name_pick(mem, request.args, Compound, "compound", payments.billed(mem))
+    pick = pickers.name_pick(mem, request.args, Compound, "compound", payments.billed)
     bucket = request.args.get("bucket")
     return pick, {"compound_id": pick.picked, "compound_name": pick.name,
                   "bucket": bucket if bucket in payments.BUCKETS else None}

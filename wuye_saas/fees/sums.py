@@ -193,13 +193,16 @@ def refresh_month(month: date) -> None:
 TOTAL_KEYS = ("count", "base", "gov", "firm", "resident", "paid")
 
 
-def totals_by_month(*where) -> list[tuple[date, dict]]:
-    """Σ over the bill_sum rows matching `where` for each month, newest first, in the bill
-    list's keys (the list's totals add them up; its pages find their months in them)."""
-    rows = db.session.execute(select(
-        BillSum.month, func.sum(BillSum.bills), func.sum(BillSum.base_fen), func.sum(BillSum.gov_fen),
-        func.sum(BillSum.firm_fen), func.sum(BillSum.resident_fen), func.sum(BillSum.paid_fen))
-        .where(*where).group_by(BillSum.month).order_by(BillSum.month.desc()))
+def totals_by_month_select(*where):
+    """Σ over the bill_sum rows matching `where` for each month, newest first (`month_totals`
+    reads them in the bill list's keys; the list's totals add them up, its pages find their
+    months in them)."""
+    return (select(BillSum.month, func.sum(BillSum.bills), func.sum(BillSum.base_fen), func.sum(BillSum.gov_fen),
+                   func.sum(BillSum.firm_fen), func.sum(BillSum.resident_fen), func.sum(BillSum.paid_fen))
+            .where(*where).group_by(BillSum.month).order_by(BillSum.month.desc()))
+
+
+def month_totals(rows) -> list[tuple[date, dict]]:
     return [(month, dict(zip(TOTAL_KEYS, (int(v or 0) for v in sums)))) for month, *sums in rows]
 
 

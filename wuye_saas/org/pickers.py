@@ -212,11 +212,14 @@ class NamePick:
 
 def name_pick(mem, args, model, param: str, among=None) -> NamePick:
     """The filter of a list by `model` (Compound or Firm), among the records the membership sees
-    (and, given `among`, a SELECT of ids, those the list has anything for)."""
-    stmt = select(model.id, model.name).where(policy.visible(mem, model))
-    if among is not None:
-        stmt = stmt.where(model.id.in_(among))
-    rows = db.session.execute(stmt.order_by(model.name).limit(FILTER_CHOICES + 1)).all()
+    (and, given `among`, a function of the membership returning a SELECT of ids, those the list
+    has anything for). The choices' statement is built once per scope (`policy.built`)."""
+    def build():
+        stmt = select(model.id, model.name).where(policy.visible(mem, model))
+        if among is not None:
+            stmt = stmt.where(model.id.in_(among(mem)))
+        return stmt.order_by(model.name).limit(FILTER_CHOICES + 1)
+    rows = db.session.execute(policy.built("name_pick", mem, build, model, among)).all()
     choices = [(r.id, r.name) for r in rows] if len(rows) <= FILTER_CHOICES else None
     picked = record_id(args.get(param))
     picked_name = None
