@@ -30,6 +30,7 @@ from ..money import fmt_yuan
 from ..org import pickers
 from ..org.models import (
     Building, Community, Compound, Contract, Firm, Household, HouseholdClass, HouseholdClassLink, Street,
+    household_label,
 )
 from ..tenancy import current_tenant_id, kept, system_scope
 from ..timeutil import day_start_utc, now, today
@@ -655,7 +656,6 @@ def _bills_statements(m, f: BillFilters):
                     (Building.name + Household.room).like(like), Household.owner_name.like(like),
                     Household.household_code == f.q)))
     rows = (base.add_columns(paid_fen.label("paid"), due_fen.label("due"), status.label("status"))
-            .options(selectinload(Bill.household).joinedload(Household.building), selectinload(Bill.compound))
             .order_by(Bill.month.desc(), Bill.compound_id, Bill.household_id))
     if f.status in PAID_STATUSES or f.q:
         totals = base.with_only_columns(
@@ -678,6 +678,23 @@ def _bills_statements(m, f: BillFilters):
     if f.firm_name:
         where.append(BillSum.firm_id.in_(pickers.named(Firm, f.firm_name)))
     return kept(rows), kept(sums.totals_by_month_select(*where)), True
+
+
+def row_names(bills) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
+    """For a page of bills: household id → (its label, its owner), and compound id → name, in
+    one statement of columns (loading the households, their buildings and the compounds as
+    objects took two statements and a sixth of the list's time). A bill's compound is its
+    household's (billing groups a compound's households)."""
+    ids = {b.household_id for b in bills}
+    if not ids:
+        return {}, {}
+    households, compounds = {}, {}
+    for hid, building, room, owner, cid, compound in db.session.execute(
+            select(Household.id, Building.name, Household.room, Household.owner_name, Compound.id, Compound.name)
+            .join(Building, Building.id == Household.building_id).join(Compound, Compound.id == Household.compound_id)
+            .where(Household.id.in_(ids))):
+        households[hid], compounds[cid] = (household_label(building, room), owner), compound
+    return households, compounds
 
 
 def page_months(months: list[tuple[date, int]], offset: int, limit: int) -> tuple[date, date, int] | None:

@@ -151,10 +151,12 @@ def bills():
     page = _RowsPagination(select=rows_stmt, session=db.session, page=page_arg(), per_page=20,
                            error_out=False, count=False, months=months)
     page.total = totals["count"]  # the totals query counts too: no second COUNT
+    households, compounds = billing.row_names(b for b, *_ in page.items)
     streets = db.session.execute(select(Street.id, Street.name).where(policy.visible(m, Street))
                                  .order_by(Street.name)).all()
     return render("fees/billing/bills.html", "fees/billing/_bills.html", page=page, totals=totals,
                   streets=streets, picks=picks, statuses=billing.PAID_STATUSES, args=request.args,
+                  households=households, compounds=compounds,
                   month_error=month_error)
 
 
