@@ -129,15 +129,21 @@ def _detail(ev: Evaluation, status_code: int = 200, assign_error: str | None = N
     m = current_membership()
     args = request.args
     status = args.get("status") if args.get("status") in ASSESSMENT_STATUSES else None
-    page = db.paginate(cycles.assessments_select(m, ev, status, args.get("q", "")), page=page_arg(), per_page=20,
-                       error_out=False)
+    progress = cycles.progress(m, [ev.id])[ev.id]
+    q = args.get("q", "")
+    # Without a search the progress (the scope's assessments by status) already counts the list.
+    known = None if q.strip() else (progress.by_status.get(status, 0) if status else progress.total)
+    page = db.paginate(cycles.assessments_select(m, ev, status, q), page=page_arg(), per_page=20,
+                       error_out=False, count=known is None)
+    if known is not None:
+        page.total = known
     district = policy.can(m, "open", "evaluation")
     ctx = {}
     if district:
         ctx = {"assessor_items": cycles.assessor_items(ev), "assessors": cycles.assessors(),
                "assigned": cycles.assignments(ev)}
     return render("evaluation/cycles/detail.html", "evaluation/cycles/_assessments.html", ev=ev, page=page,
-                  args=args, progress=cycles.progress(m, [ev.id])[ev.id], statuses=ASSESSMENT_STATUSES,
+                  args=args, progress=progress, statuses=ASSESSMENT_STATUSES,
                   ev_statuses=EVALUATION_STATUSES, kinds=CYCLE_KINDS, methods=METHODS, scorers=SCORERS,
                   district=district, linked=_linked(), confirm=args.get("confirm"), assign_error=assign_error,
                   pager_args={**args.to_dict(), "evaluation_id": ev.id},
