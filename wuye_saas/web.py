@@ -19,7 +19,7 @@ from .auth.models import ROLE_LABELS, LoginSession, Membership, User, scope_load
 from .extensions import DirectReads, db, htmx
 from .money import fmt_yuan
 from .notifications.models import InboxItem
-from .org.models import household_label
+from .org.models import Community, Compound, Department, Firm, Grid, Street, household_label
 from .publicity.accounts import Upload, voucher_path
 from .publicity.display import shown_lines
 from .publicity.keys import NoSigningKey
@@ -161,6 +161,8 @@ def send_voucher(v):
 # rendered page builds its acting membership and user from it (_acting_objects).
 _MEMBER_COLUMNS = ("role", "street_id", "community_id", "firm_id", "compound_id", "grid_id", "department_id",
                    "is_chair", "created_at")
+_SCOPES = (("street", Street), ("community", Community), ("firm", Firm), ("compound", Compound), ("grid", Grid),
+           ("department", Department))
 _ACTING = (select(Membership.id.label("membership_id"), Membership.active.label("membership_active"),
                   *(getattr(Membership, c) for c in _MEMBER_COLUMNS),
                   User.id.label("user_id"), User.active.label("user_active"),
@@ -172,7 +174,11 @@ _ACTING = (select(Membership.id.label("membership_id"), Membership.active.label(
                   tenancy.Tenant.data_version,
                   # The bell's count (a rendered page's header): an index range, no statement of its own.
                   select(func.count()).where(InboxItem.membership_id == Membership.id, InboxItem.read_at.is_(None))
-                  .correlate(Membership).scalar_subquery().label("inbox_unread"))
+                  .correlate(Membership).scalar_subquery().label("inbox_unread"),
+                  # The scope's name (the header's), as Membership.scope_label finds it: a probe by id.
+                  func.coalesce(*(select(model.name).where(model.id == getattr(Membership, f"{kind}_id"))
+                                  .correlate(Membership).scalar_subquery()
+                                  for kind, model in _SCOPES)).label("scope_name"))
            .join_from(Membership, tenancy.Tenant, Membership.tenant_id == tenancy.Tenant.id)
            .join(User, Membership.user_id == User.id)
            .join(LoginSession, LoginSession.user_id == User.id)
@@ -192,6 +198,7 @@ def _acting_objects(row) -> Membership:
                    active=row.membership_active, **{c: getattr(row, c) for c in _MEMBER_COLUMNS})
     session = db.session()
     user, m = _attach(session, user), _attach(session, m)
+    m.__dict__["scope_name"] = row.scope_name   # a plain value, not a column: Membership.scope_label
     # As a load would: without history, and holding the user (the identity map's references
     # are weak; the user loader finds it there).
     set_committed_value(m, "user", user)

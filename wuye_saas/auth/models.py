@@ -142,6 +142,8 @@ class Membership(TenantScoped, db.Model):
 
     @property
     def scope_label(self) -> str:
+        if self.__dict__.get("scope_name") is not None:   # read with the request's first statement (web.py)
+            return self.__dict__["scope_name"]
         scope = self.street or self.community or self.firm or self.compound or self.grid or self.department
         return scope.name if scope is not None else "全区"
 

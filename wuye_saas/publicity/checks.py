@@ -9,6 +9,7 @@ own: it is recorded as an audit event of the objection, and the timeline reads t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 
 from sqlalchemy import exists, func, or_, select
@@ -53,17 +54,25 @@ def ledger_kind_of(p: Publication) -> str | None:
     return KIND_LEDGER.get(p.kind)
 
 
-@dataclass
 class Context:
-    """What deciding "who acts" needs, read once per request: each ledger kind's keeper and the
-    compounds in the membership's scope (so a list of objections costs no query per row)."""
-    keepers: dict[str, str]
-    compounds: set[int]
+    """What deciding "who acts" needs, read once per request and only if asked: each ledger
+    kind's keeper and the compounds in the membership's scope (so a list of objections costs no
+    query per row; a community's staff, who keeps nothing, reads neither)."""
+
+    def __init__(self, m: Membership):
+        self._m = m
+
+    @cached_property
+    def keepers(self) -> dict[str, str]:
+        return ledger_keepers()
+
+    @cached_property
+    def compounds(self) -> set[int]:
+        return set(db.session.execute(select(Compound.id).where(policy.visible(self._m, Compound))).scalars())
 
 
 def context(m: Membership) -> Context:
-    comps = db.session.execute(select(Compound.id).where(policy.visible(m, Compound))).scalars()
-    return Context(ledger_keepers(), set(comps))
+    return Context(m)
 
 
 def keeper_of(p: Publication, ctx: Context | None = None) -> str:
@@ -79,6 +88,8 @@ def is_committee_of(m: Membership, p: Publication) -> bool:
 
 
 def is_keeper(m: Membership, p: Publication, ctx: Context | None = None) -> bool:
+    if not m.active or (m.role != "committee_member" and m.role not in FIRM_ROLES):
+        return False
     ctx = ctx or context(m)
     if keeper_of(p, ctx) == "committee":
         return is_committee_of(m, p)
