@@ -187,20 +187,36 @@ def series(mem, f: Focus) -> list[tuple[Figures, dict | None]]:
     """The node's snapshot months of the 12 up to its latest, oldest first, each with its
     distribution (None for a compound's months): one query of at most 12 rows. The focus is in
     the membership's scope (`focus` checked it), so the node's sums are what it may see."""
+    return series_and_baseline(mem, f)[0]
+
+
+def series_and_baseline(mem, f: Focus):
+    """`series` and the node's earliest snapshot with its count of 无物业小区 (the 清零 baseline,
+    or None), in one statement: the baseline's two columns are subqueries of their own (not
+    correlated), read with the months."""
     node = _node(f)
 
     def build():
         if node is None:
-            return (select(CM.month, CM.taken_at, *sums()).where(policy.visible(mem, CM), *f.where)
+            first = (select(CM.month, _n(NO_SERVICE).label("n")).where(policy.visible(mem, CM), *f.where)
+                     .group_by(CM.month).order_by(CM.month).limit(1).subquery())
+            return (select(CM.month, CM.taken_at, *sums(), select(first.c.month).scalar_subquery().label("base_month"),
+                           select(first.c.n).scalar_subquery().label("base_n"))
+                    .where(policy.visible(mem, CM), *f.where)
                     .group_by(CM.month, CM.taken_at).order_by(CM.month.desc()).limit(HISTORY))
-        return select(NM).where(*node).order_by(NM.month.desc()).limit(HISTORY)
-    stmt = policy.built("board.series", mem, build, _key(f))
-    rows = db.session.execute(stmt).all() if node is None else db.session.execute(stmt).scalars().all()
+        earliest = select(NM.month, NM.no_service).where(*node).order_by(NM.month).limit(1).correlate(None).subquery()
+        return (select(NM, select(earliest.c.month).scalar_subquery().label("base_month"),
+                       select(earliest.c.no_service).scalar_subquery().label("base_n"))
+                .where(*node).order_by(NM.month.desc()).limit(HISTORY))
+    rows = db.session.execute(policy.built("board.series", mem, build, _key(f))).all()
     if not rows:
-        return []
+        return [], None
+    base = (rows[0].base_month, int(rows[0].base_n or 0))
+    if node is not None:
+        rows = [r[0] for r in rows]
     first = add_months(rows[0].month, 1 - HISTORY)
     return [(_figures(r, f"{r.month:%Y-%m}", month=r.month, taken_at=r.taken_at), getattr(r, "distribution", None))
-            for r in reversed(rows) if r.month >= first]
+            for r in reversed(rows) if r.month >= first], base
 
 
 def children(mem, f: Focus, months: list[Figures], bills: date | None = None) -> list[Figures]:
@@ -275,19 +291,6 @@ def distribution(mem, f: Focus, month: date, kept: dict | None) -> dict:
         if kind in lists:
             lists[kind] += n
     return {"modes": modes, "stars": stars, "lists": lists, "rated": rated or sum(lists.values())}
-
-
-def baseline(mem, f: Focus) -> tuple[date, int] | None:
-    """The earliest snapshot kept for the node and its count of 无物业小区 (the 清零 baseline)."""
-    node = _node(f)
-
-    def build():
-        if node is None:
-            return (select(CM.month, _n(NO_SERVICE).label("n")).where(policy.visible(mem, CM), *f.where)
-                    .group_by(CM.month).order_by(CM.month).limit(1))
-        return select(NM.month, NM.no_service.label("n")).where(*node).order_by(NM.month).limit(1)
-    row = db.session.execute(policy.built("board.baseline", mem, build, _key(f))).first()
-    return (row.month, int(row.n or 0)) if row else None
 
 
 def clearing(base: tuple[date, int] | None, now: int) -> dict:
@@ -428,37 +431,29 @@ FMT = SimpleNamespace(
     publicity=lambda r: r.text("publicity_rate"))
 
 
-VOLUNTEER_FIGURES = ("volunteers", "reported", "done", "hours_tenths", "points")
-
-
 def volunteering(mem, f: Focus) -> dict | None:
     """党员志愿服务 of the node by child (streets of the district, communities of a street or the
     community itself), read live: volunteers are kept per community, not in the snapshots. None
     for a compound."""
-    from ..volunteers.logic import counts_by_community   # volunteers is another area
+    from ..volunteers.logic import FIGURES, counts_by_unit   # volunteers is another area
 
     if f.level == "compound":
         return None
     by = "street" if f.level == "district" else "community"
-    counts = counts_by_community(mem, node_scope(f), by)
-
-    def build():
-        model = Street if by == "street" else Community
-        stmt = select(model.id, model.name).where(policy.visible(mem, model)).order_by(model.name)
-        if f.level == "street":
-            return stmt.where(Community.street_id == f.args["street_id"])
-        if f.level == "community":
-            return stmt.where(Community.id == f.args["community_id"])
-        return stmt
-    rows = [(name, {"level": by, f"{by}_id": node_id},
-             {k: counts.get(node_id, {}).get(k, 0) for k in VOLUNTEER_FIGURES})
-            for node_id, name in db.session.execute(policy.built("board.volunteer_rows", mem, build, _key(f)))]
-    total = {k: sum(r[2][k] for r in rows) for k in VOLUNTEER_FIGURES}
+    model = Street if by == "street" else Community
+    units = select(model.id, model.name).where(policy.visible(mem, model))
+    if f.level == "street":
+        units = units.where(Community.street_id == f.args["street_id"])
+    elif f.level == "community":
+        units = units.where(Community.id == f.args["community_id"])
+    rows = [(name, {"level": by, f"{by}_id": node_id}, figures)
+            for node_id, name, figures in counts_by_unit(mem, node_scope(f), by, units, _key(f))]
+    total = {k: sum(r[2][k] for r in rows) for k in FIGURES}
     return {"rows": rows, "total": total, "level": LEVELS[by]}
 
 
 def board(mem, f: Focus) -> dict:
-    months_with = series(mem, f)
+    months_with, base = series_and_baseline(mem, f)
     months = [m for m, _ in months_with]
     latest = months[-1] if months else None
     # 12345 热线诉求量 by month, read live from the demands of the node (one grouped query): the
@@ -478,7 +473,7 @@ def board(mem, f: Focus) -> dict:
     out.update(billed=billed, rows=children(mem, f, months, bills), total=total,
                columns=columns(f.child, latest.month, bills),
                dist=distribution(mem, f, latest.month, months_with[-1][1]),
-               clearing=clearing(baseline(mem, f), latest.no_service), chart=chart_data(months))
+               clearing=clearing(base, latest.no_service), chart=chart_data(months))
     return out
 
 
