@@ -237,6 +237,38 @@ def test_self_reports_and_reviews_per_evaluation(app, client, ev_world):
     assert cards(client)[f"assess_{eid}"].count == 2
 
 
+def test_a_cycle_is_ready_to_finalize_only_once_every_assessment_is_confirmed(app, client, ev_world):
+    """待定稿的考核对象: the district's card for a running cycle whose assessments the streets
+    have all confirmed, with their count; one unconfirmed assessment keeps it off."""
+    w, a = ev_world, ev_world["ns"]
+    eid = open_cycle(app, w)
+    login(client, "alpha-district")
+    key = f"evaluations_ready_{eid}"
+    assert key not in cards(client)                      # drafts: nothing to finalize
+
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        rows = db.session.execute(select(Assessment).where(Assessment.evaluation_id == eid)
+                                  .order_by(Assessment.id)).scalars().all()
+        assert len(rows) == 3
+        for asm in rows:
+            asm.status = "confirmed"
+        rows[-1].status = "reviewed"
+        db.session.commit()
+        last = rows[-1].id
+    pagecache.clear()
+    assert key not in cards(client)                      # one still waits for its street
+
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        db.session.get(Assessment, last).status = "confirmed"
+        db.session.commit()
+    pagecache.clear()
+    card = cards(client)[key]
+    assert card.count == 3 and "待定稿的考核对象" in card.text and "已全部街道确认" in card.text
+    assert card.href == f"/d/alpha/evaluations/{eid}?status=confirmed"
+    login(client, "alpha-street")                        # the district's step alone
+    assert key not in cards(client)
+
+
 def test_the_sql_forms_agree_with_the_workflow(app, ev_world):
     """todo's clauses against workflow.self_report_closed / review_closed / confirm_closed, over
     every assessment status, cycle status and deadline before, on and after today."""

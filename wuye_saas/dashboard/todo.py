@@ -421,12 +421,16 @@ def _finalize_cards(m: Membership) -> list[Card]:
     (publishing.finalize_problem is None)."""
     if not policy.can(m, "finalize", "evaluation"):
         return []
+    # A running cycle has unconfirmed assessments: the first one found ends its look (it counted
+    # all of them, a thousand at 1,000 compounds, on every landing page); only a ready cycle's
+    # are counted.
+    def of_cycle():
+        return select(Assessment.id).where(Assessment.evaluation_id == Evaluation.id)
     rows = db.session.execute(policy.built("todo.finalize", m, lambda: (
-        select(Evaluation.id, Evaluation.name, func.count(Assessment.id))
-        .join(Assessment, Assessment.evaluation_id == Evaluation.id)
-        .where(policy.visible(m, Evaluation), Evaluation.status.in_(workflow.ACTIVE_CYCLE))
-        .group_by(Evaluation.id, Evaluation.name)
-        .having(func.sum(case((Assessment.status != "confirmed", 1), else_=0)) == 0)
+        select(Evaluation.id, Evaluation.name,
+               select(func.count(Assessment.id)).where(Assessment.evaluation_id == Evaluation.id).scalar_subquery())
+        .where(policy.visible(m, Evaluation), Evaluation.status.in_(workflow.ACTIVE_CYCLE),
+               of_cycle().exists(), ~of_cycle().where(Assessment.status != "confirmed").exists())
         .order_by(Evaluation.id)))).all()
     return [Card(f"evaluations_ready_{ev_id}", "待定稿的考核对象", n, "evaluations.detail",
                  {"evaluation_id": ev_id, "status": "confirmed"}, f"{name} · 已全部街道确认") for ev_id, name, n in rows]
