@@ -411,7 +411,7 @@ def collection(m, today: date, level: str = "compound", months: int = 12, page: 
             stmt = stmt.outerjoin(target, on)
         return stmt.where(*where)
 
-    pager, keys = None, None
+    pager, keys, total_rows = None, None, 0   # by compound: the count is read with the total row below
     offset = (max(page or 1, 1) - 1) * per_page
     rows: dict = {}
     by_page = page is not None and level == "compound"
@@ -424,7 +424,6 @@ def collection(m, today: date, level: str = "compound", months: int = 12, page: 
                                    .order_by(Compound.name, Compound.id).limit(per_page).offset(offset)).all()
         keys = [k for k, _ in named]
         rows = {k: RateRow(k, name, {}) for k, name in named}
-        total_rows = db.session.execute(select(func.count(BillSum.compound_id.distinct())).where(*where)).scalar()
         cells = (select(key.label("key"), BillSum.month, collected.label("collected"), billed.label("billed"))
                  .where(*where, key.in_(keys)).group_by(key, BillSum.month))
         for r in db.session.execute(cells) if keys else ():
@@ -448,9 +447,12 @@ def collection(m, today: date, level: str = "compound", months: int = 12, page: 
             row = rows.setdefault(r.key, RateRow(r.key, r.label, {}))
             row.cells[r.month] = (int(r.collected or 0), int(r.billed or 0))
     total = RateRow(None, "合计", {})
-    for month, c, bl in db.session.execute(select(BillSum.month, collected, billed)
-                                           .where(*where).group_by(BillSum.month)):
+    billed_compounds = [select(func.count(BillSum.compound_id.distinct())).where(*where).scalar_subquery()] \
+        if by_page else []
+    for month, c, bl, *n in db.session.execute(select(BillSum.month, collected, billed, *billed_compounds)
+                                               .where(*where).group_by(BillSum.month)):
         total.cells[month] = (int(c or 0), int(bl or 0))
+        total_rows = n[0] if n else total_rows
     ordered = [rows[k] for k in keys if k in rows] if keys is not None else list(rows.values())
     if keys is not None:
         pager = Rows(page=max(page, 1), per_page=per_page, error_out=False, rows=ordered, total=total_rows)
