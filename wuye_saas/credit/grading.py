@@ -86,24 +86,25 @@ def valid_clause(on: date):
 def standings(on: date, firm_ids: list[int] | None = None) -> dict[int, Standing]:
     """Every firm's (or the given firms') standing on the day."""
     r = rule()
-    firms_stmt = select(Firm.id)
-    if firm_ids is not None:
-        firms_stmt = firms_stmt.where(Firm.id.in_(firm_ids))
-    ids = list(db.session.execute(firms_stmt).scalars())
     bases = _bases(r, on, firm_ids)
     is_bad = CreditRecord.nature == "bad"
-    rec_stmt = (select(CreditRecord.firm_id,
-                       func.sum(case((is_bad, 0), else_=CreditRecord.points)),
-                       func.sum(case((is_bad, -CreditRecord.points), else_=0)),
-                       func.sum(case((is_bad, 1), else_=0)),
-                       func.sum(case((CreditRecord.serious.is_(True), 1), else_=0)))
-                .where(*valid_clause(on)).group_by(CreditRecord.firm_id))
+    rec = (select(CreditRecord.firm_id,
+                  func.sum(case((is_bad, 0), else_=CreditRecord.points)).label("good"),
+                  func.sum(case((is_bad, -CreditRecord.points), else_=0)).label("bad"),
+                  func.sum(case((is_bad, 1), else_=0)).label("bad_count"),
+                  func.sum(case((CreditRecord.serious.is_(True), 1), else_=0)).label("serious"))
+           .where(*valid_clause(on)).group_by(CreditRecord.firm_id))
+    firms = select(Firm.id)
     if firm_ids is not None:
-        rec_stmt = rec_stmt.where(CreditRecord.firm_id.in_(firm_ids))
-    sums = {row[0]: row[1:] for row in db.session.execute(rec_stmt)}
+        rec = rec.where(CreditRecord.firm_id.in_(firm_ids))
+        firms = firms.where(Firm.id.in_(firm_ids))
+    # The firms (those that exist, in this district) with their records' sums: one statement.
+    rec = rec.subquery()
+    rows = db.session.execute(firms.add_columns(rec.c.good, rec.c.bad, rec.c.bad_count, rec.c.serious)
+                              .outerjoin(rec, rec.c.firm_id == Firm.id))
     out = {}
-    for fid in ids:
-        good, bad, bad_count, serious = sums.get(fid, (0, 0, 0, 0))
+    for fid, *sums in rows:
+        good, bad, bad_count, serious = sums
         good, bad = Decimal(str(good or 0)).quantize(CENT), Decimal(str(bad or 0)).quantize(CENT)
         base = bases.get(fid, r.base_points)
         score = base + good - bad
