@@ -513,6 +513,8 @@ def test_households_are_named_by_building_and_room(app, client, fees):
     html = client.get(f"/d/alpha/fees/bills/?compound={a.compound1}").get_data(as_text=True)
     assert f'/bills/{bill_ids[twin_id]}">2号楼 101</a>' in html
     assert f'/bills/{bill_ids[a.household1]}">1号楼 101</a>' in html
+    row = next(r for r in html.split("<tr>") if f'/bills/{bill_ids[twin_id]}">2号楼 101</a>' in r)
+    assert "<td>甲区1号小区</td>" in row and "<td>赵六</td>" in row      # its compound and owner
     # The search box takes the name as shown.
     for q in ("2号楼 101", "2号楼101"):
         found = client.get("/d/alpha/fees/bills/", query_string={"q": q, "compound": a.compound1}).get_data(as_text=True)

@@ -443,3 +443,32 @@ def test_numbers_continue_past_numbers_written_elsewhere_and_per_district(app, c
         assert number == f"SQ{day}-0008"
         with app.app_context(), tenant_scope(b.tenant_id):
             assert next_number(at) == f"SQ{day}-0001"
+
+
+def test_the_list_total_is_its_tab_count_under_every_filter(app, client, world):
+    """诉求 list: the pager's total is the tab's count (the page counts once), for a tab, a
+    category and the overdue tab alike, and only the demands in scope are counted."""
+    a = world["alpha"]
+    cats = setup_categories(app, a)
+    at = now().replace(microsecond=0)
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        for n in range(25):   # compound 1 (community 1): 23 new, 2 closed; 5 past their deadline
+            db.session.add(Demand(number=f"SQ-L{n:04d}", compound_id=a.compound1,
+                                  category_id=cats["维修"] if n % 2 else cats["环境卫生"], channel="online",
+                                  title=f"列表{n}", status="closed" if n < 2 else "new", received_at=at,
+                                  deadline_at=at - timedelta(hours=1) if 2 <= n < 7 else at + timedelta(days=3)))
+        db.session.add(Demand(number="SQ-L9999", compound_id=a.compound2, category_id=cats["维修"],
+                              channel="online", title="别的社区", received_at=at, deadline_at=at + timedelta(days=3)))
+        db.session.commit()
+    as_user(client, "alpha-community")
+
+    def pager(query):
+        html = client.get("/d/alpha/demands/", query_string=query).get_data(as_text=True)
+        return re.search(r"共 (\d+) 条(?:，第 (\d+)/(\d+) 页)?", html).groups()
+    assert pager({}) == ("25", "1", "2")
+    assert pager({"page": 2}) == ("25", "2", "2")
+    assert pager({"tab": "new"}) == ("23", "1", "2")
+    assert pager({"tab": "closed"}) == ("2", None, None)
+    assert pager({"tab": "overdue"}) == ("5", None, None)
+    assert pager({"category": cats["维修"]}) == ("12", None, None)        # odd n: 12 of 25
+    assert pager({"tab": "new", "category": cats["维修"]}) == ("11", None, None)
