@@ -64,13 +64,14 @@ def _counts_select(mem, f):
         return [policy.visible(mem, model)] + ([policy.visible(node, model)] if node else [])
 
     # The compounds' figures (count, households, each management mode) in one pass over the
-    # scope's compounds and the firms' party status in another: each was a subquery of its own
-    # that planned and scanned the scope again (ten passes on a street's page).
+    # scope's compounds and the firms' (count, party status) in another: each was a subquery of
+    # its own that planned and scanned the scope again (ten passes on a street's page).
     comps = select(func.count(m.Compound.id).label("n"),
                    func.coalesce(func.sum(m.Compound.household_count), 0).label("households"),
                    *[func.count(m.Compound.id).filter(m.Compound.management_mode == mode).label(f"mode{i}")
                      for i, mode in enumerate(m.MANAGEMENT_MODES)]).where(*where(m.Compound)).subquery("comps")
-    firms = select(*[func.count(m.Firm.id).filter(m.Firm.party_status == status).label(f"party{i}")
+    firms = select(func.count(m.Firm.id).label("n"),
+                   *[func.count(m.Firm.id).filter(m.Firm.party_status == status).label(f"party{i}")
                      for i, status in enumerate(m.PARTY_STATUSES)]).where(*where(m.Firm)).subquery("firms")
 
     def counted(key, model):
@@ -78,6 +79,8 @@ def _counts_select(mem, f):
             return comps.c.n
         if key == "households":
             return comps.c.households
+        if key == "firms":
+            return firms.c.n
         return select(func.count(model.id)).where(*where(model)).scalar_subquery()
 
     left_out = ABOVE[f.level] if f is not None else set()
