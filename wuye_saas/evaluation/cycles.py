@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import audit, events, policy
 from ..auth.models import Membership, User
@@ -310,7 +310,9 @@ def progress(m: Membership, evaluation_ids: list[int]) -> dict[int, Progress]:
 def assessments_select(m: Membership, ev: Evaluation, status: str | None = None, q: str = ""):
     stmt = (select(Assessment).where(Assessment.evaluation_id == ev.id, policy.visible(m, Assessment))
             .join(Firm, Firm.id == Assessment.firm_id).outerjoin(Compound, Compound.id == Assessment.compound_id)
-            .options(joinedload(Assessment.firm), joinedload(Assessment.compound).joinedload(Compound.community)))
+            # The joins the list sorts and searches by carry the firm and compound too (joined
+            # again for loading they were two more joins to plan and a second pass over compounds).
+            .options(contains_eager(Assessment.firm), contains_eager(Assessment.compound).joinedload(Compound.community)))
     if status:
         stmt = stmt.where(Assessment.status == status)
     if q.strip():
