@@ -4,6 +4,8 @@ exactly as picking the record would, never beyond the viewer's district, and tre
 text. Pages of a small scope keep the select."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from wuye_saas.org import pickers
@@ -80,3 +82,44 @@ def test_bills_and_arrears_by_name_equal_the_pick(app, client, fees, many):  # n
     from openpyxl import load_workbook
     rows = [r for r in load_workbook(BytesIO(export.data)).active.iter_rows(values_only=True)]
     assert not any("甲区1号小区" in str(c) for r in rows for c in r)
+
+
+def test_demands_by_compound_name_equal_the_pick_and_the_export_follows(app, client, world, many):
+    """诉求: the compound filter past the limit is a name box; the list, its tab counts and the
+    export narrow exactly as picking the compound does."""
+    from datetime import timedelta
+
+    from wuye_saas.audit import acting_as
+    from wuye_saas.demands.models import Demand
+    from wuye_saas.extensions import db
+    from wuye_saas.tenancy import tenant_scope
+    from wuye_saas.timeutil import now
+
+    from .test_demands import setup_categories
+
+    a = world["alpha"]
+    cats = setup_categories(app, a)
+    at = now()
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        for n, compound in enumerate((a.compound1, a.compound2, a.compound2)):
+            db.session.add(Demand(number=f"SQ-N{n}", compound_id=compound, category_id=cats["维修"], channel="online",
+                                  title=f"名称筛选{n}", received_at=at, deadline_at=at + timedelta(days=3)))
+        db.session.commit()
+    login(client, "alpha-district")
+    html = client.get("/d/alpha/demands/").get_data(as_text=True)
+    assert 'name="compound_name"' in html and "甲区2号小区</option>" not in html
+    def rows(url):
+        return re.findall(r'<tr data-number="([^"]+)"', results(client, url))
+    assert rows("/d/alpha/demands/?compound_name=2号") == rows(f"/d/alpha/demands/?compound={a.compound2}")
+    assert sorted(rows("/d/alpha/demands/?compound_name=2号")) == ["SQ-N1", "SQ-N2"]
+    assert len(rows("/d/alpha/demands/")) == 3                       # it did narrow the list
+    page = results(client, "/d/alpha/demands/?compound_name=2号")
+    assert re.search(r'data-tab="all">全部 <span[^>]*>2</span>', page)   # the tab counts narrow too
+    picked = client.get(f"/d/alpha/demands/?compound={a.compound1}").get_data(as_text=True)
+    assert "小区：甲区1号小区" in picked
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    sheet = load_workbook(BytesIO(client.get("/d/alpha/demands/export.xlsx?compound_name=2号").data)).active
+    assert sorted(r[5] for r in sheet.iter_rows(min_row=2, values_only=True)
+                  if str(r[0]).startswith("SQ")) == ["名称筛选1", "名称筛选2"]

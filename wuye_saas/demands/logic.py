@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from .. import events, policy
 from ..auth.models import Membership
 from ..extensions import db, kept_row
+from ..org import pickers
 from ..org.models import Compound, Contract, Department, Firm, Household
 from ..tenancy import current_tenant_id
 from ..timeutil import day_start_utc, local, now, today
@@ -648,6 +649,7 @@ class Filters:
     compound_id: int | None = None
     q: str = ""
     status: str = ""        # one state of STATUSES, e.g. a firm's 已派单 (to accept) alone
+    compound_name: str = ""  # part of a compound's name (a large district's filter: pickers.name_pick)
 
 
 def tabs(m: Membership) -> dict[str, str]:
@@ -678,6 +680,8 @@ def _filtered(m: Membership, f: Filters):
         stmt = stmt.where(Demand.channel == f.channel)
     if f.compound_id:
         stmt = stmt.where(Demand.compound_id == f.compound_id)
+    if f.compound_name:
+        stmt = stmt.where(Demand.compound_id.in_(pickers.named(Compound, f.compound_name)))
     if f.status in STATUSES:
         stmt = stmt.where(Demand.status == f.status)
     q = f.q.strip()
@@ -708,7 +712,8 @@ def tab_counts(m: Membership, f: Filters, at: datetime) -> dict[str, int]:
                 cols.append(func.coalesce(func.sum(case((_tab_clause(tab, at_), 1), else_=0)), 0).label(tab))
         return _filtered(m, f).with_only_columns(*cols)
     channel = f.channel if f.channel and f.channel in channel_labels() else ""
-    stmt = policy.built("demands.tab_counts", m, build, f.category_id, channel, f.compound_id, f.q, f.status)
+    stmt = policy.built("demands.tab_counts", m, build, f.category_id, channel, f.compound_id, f.compound_name, f.q,
+                        f.status)
     row = db.session.execute(stmt, {"tabs_at": at}).one()
     return {tab: int(getattr(row, tab) or 0) for tab in tabs(m)}
 

@@ -104,6 +104,8 @@ class Demand(TenantScoped, db.Model):
                       Index("ix_demand_channel_received_at", "tenant_id", "channel", "received_at"),
                       # a street's or a community's: a range per compound (and a compound's demands)
                       Index("ix_demand_compound_channel_received_at", "compound_id", "channel", "received_at"),
+                      # the list's newest first: twenty read from the index's end, not the district sorted
+                      Index("ix_demand_tenant_received_at", "tenant_id", "received_at", "id"),
                       # a street's escalated demands (its to-do card): a few a compound, not every demand
                       Index("ix_demand_escalated", "compound_id", postgresql_where=text("escalated_at IS NOT NULL"),
                             sqlite_where=text("escalated_at IS NOT NULL")))

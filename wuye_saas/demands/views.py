@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from .. import policy
 from ..extensions import db
 from ..formutil import Form, attach_errors, record_id
+from ..org import pickers
 from ..org.models import Compound
 from ..ratelimit import PUBLIC_DEMANDS, limiter
 from ..timeutil import fmt_datetime, local, now
@@ -65,34 +66,36 @@ def _overdue(d: Demand, at: datetime) -> bool:
 
 # --- list and export ------------------------------------------------------------------------
 
-def _filters(m) -> logic.Filters:
+def _with_demands(m):
+    """SELECT of the compounds the membership sees demands of (the filter's choices)."""
+    return select(Demand.compound_id).where(policy.visible(m, Demand))
+
+
+def _filters(m) -> tuple[logic.Filters, pickers.NamePick]:
+    """The list's filters, and its compound filter: a select of the compounds with demands, or a
+    box for (part of) the name where there are too many to list (a large district's)."""
     args = request.args
     tab = args.get("tab") or logic.default_tab(m)
-
-    def num(name):
-        v = args.get(name, "")
-        return record_id(v)
-    return logic.Filters(tab=tab if tab in logic.tabs(m) else "all", category_id=num("category"),
-                         channel=args.get("channel", ""), compound_id=num("compound"), q=args.get("q", ""),
-                         status=args.get("status", ""))
+    pick = pickers.name_pick(m, args, Compound, "compound", _with_demands)
+    return logic.Filters(tab=tab if tab in logic.tabs(m) else "all", category_id=record_id(args.get("category", "")),
+                         channel=args.get("channel", ""), compound_id=pick.picked, compound_name=pick.name,
+                         q=args.get("q", ""), status=args.get("status", "")), pick
 
 
 @bp.route("/")
 def index():
     m, at = current_membership(), now()
-    f = _filters(m)
+    f, pick = _filters(m)
     counts = logic.tab_counts(m, f, at)
     # The tab's count is the list's total (the same filters and tab): not counted a second time.
     page = db.paginate(logic.demands_select(m, f, at), page=page_arg(), per_page=20, error_out=False, count=False)
     page.total = counts[f.tab]
-    compounds = db.session.execute(select(Compound.id, Compound.name).where(
-        Compound.id.in_(select(Demand.compound_id).where(policy.visible(m, Demand))))
-        .order_by(Compound.name)).all()
     return render("demands/index.html", "demands/_results.html", page=page, f=f, args=request.args,
-                  tabs=logic.tabs(m), counts=counts, categories=logic.categories(), compounds=compounds,
+                  tabs=logic.tabs(m), counts=counts, categories=logic.categories(), pick=pick,
                   at=at, overdue=_overdue, firm=m.role in policy.FIRM_ROLES or m.role == policy.DEPARTMENT,
                   title=_list_title(m), department=m.role == policy.DEPARTMENT,
-                  filtered=any(request.args.get(k) for k in ("q", "category", "channel", "compound", "status")), **_labels())
+                  filtered=any(request.args.get(k) for k in ("q", "category", "channel", "compound", "compound_name", "status")),
+                  **_labels())
 
 
 @bp.route("/export.xlsx")
@@ -100,7 +103,7 @@ def export():
     from openpyxl import Workbook
 
     m, at = current_membership(), now()
-    rows = db.session.execute(logic.demands_select(m, _filters(m), at)).scalars().all()
+    rows = db.session.execute(logic.demands_select(m, _filters(m)[0], at)).scalars().all()
     channels = logic.channel_labels()
     wb = Workbook()
     ws = wb.active
