@@ -190,8 +190,8 @@ def _acting_objects(row) -> Membership:
     """The acting membership and its user as the ORM objects views and templates use, made from
     the request-start row and put in the session as if loaded: no second query (it was 1.9 ms
     of a 16 ms list page: a round trip, a scope change and the ORM's load). A column the row
-    lacks (the user's password hash, phone…) loads on first use; so do the scope's name and the
-    district's record, by primary key."""
+    lacks (the user's password hash, phone…) loads on first use; so does the district's record,
+    by primary key. The scope's name comes with the row (the header's)."""
     user = User(id=row.user_id, active=row.user_active, display_name=row.display_name,
                 is_platform_admin=row.is_platform_admin)
     m = Membership(id=row.membership_id, tenant_id=row.tenant_id, user_id=row.user_id,
