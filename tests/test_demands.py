@@ -472,3 +472,5 @@ def test_the_list_total_is_its_tab_count_under_every_filter(app, client, world):
     assert pager({"tab": "overdue"}) == ("5", None, None)
     assert pager({"category": cats["维修"]}) == ("12", None, None)        # odd n: 12 of 25
     assert pager({"tab": "new", "category": cats["维修"]}) == ("11", None, None)
+    past = client.get("/d/alpha/demands/", query_string={"tab": "new", "page": 9}).get_data(as_text=True)
+    assert "这一页已超出范围（共 23 件）" in past and "还没有诉求" not in past and "page=1" in past
