@@ -86,3 +86,29 @@ def test_every_menu_item_opens_a_page_headed_with_its_name(app, world):
             assert label.strip() in re.sub(r"<[^>]+>", "", heading.group(1)), (user, href, label)
             seen += 1
     assert seen > 40
+
+
+def test_the_kept_menu_follows_the_page_and_the_membership(app, world):
+    """The menu is rendered once per membership scope and address (web.sidebar) and reused: each
+    page still lights its own link, and a firm at the same address gets its own menu, not the
+    district's."""
+    import re
+
+    def lit_and_items(client, page):
+        html = client.get(page).get_data(as_text=True)
+        return (re.findall(r'<a class="nav-link active" href="([^"]+)"', html),
+                re.findall(r'<a class="nav-link[^"]*" href="(/d/alpha/[^"]+)"', html))
+
+    district, firm = app.test_client(), app.test_client()
+    login(district, "alpha-district")
+    login(firm, "alpha-firm")
+    for _ in range(2):   # the second round is answered from the kept menus
+        lit, items = lit_and_items(district, "/d/alpha/demands/")
+        assert lit == ["/d/alpha/demands/"]
+        assert "/d/alpha/users/" in items
+        lit, _ = lit_and_items(district, "/d/alpha/fees/policies/new")
+        assert lit == ["/d/alpha/fees/policies/"]
+        lit, firm_items = lit_and_items(firm, "/d/alpha/demands/")
+        assert lit == ["/d/alpha/demands/"]
+        assert "/d/alpha/users/" not in firm_items and "/d/alpha/credit/" in firm_items
+        assert firm_items != items
