@@ -101,3 +101,47 @@ def test_district_sets_the_cadence_and_staff_see_the_missed_card(app, client, wo
     # Firms and committees have no part in it.
     login(client, "alpha-firm")
     assert client.get("/d/alpha/meetings/cadence").status_code == 403
+
+
+def test_the_todo_counts_equal_the_cadence_page_for_every_staff_role(app, world):
+    """The 待办's counts (one statement for all the cadences) are the page's 上一期未召开 rows:
+    per role and cadence, the number of units in scope whose last finished period had no
+    meeting of that level and kind held."""
+    from wuye_saas.auth.models import Membership, User
+    a = world["alpha"]
+    with app.app_context(), tenant_scope(a.tenant_id), acting_as(None, "测试"):
+        db.session.add_all([MeetingCadence(level=lv, kind=k, every=e, active=True) for lv, k, e in (
+            ("community", "joint", "month"), ("community", "talk", "week"), ("street", "joint", "quarter"),
+            ("district", "joint", "month"), ("street", "bench", "month"))])
+        db.session.add(MeetingCadence(level="community", kind="bench", every="month", active=False))
+        db.session.commit()
+    # Community 1 held November's joint meeting, but its weekly talk only in the running week
+    # (11-30 – 12-06; ON is its Sunday), not in the last finished one; community 2's talk was
+    # only planned. Street 1 held November's bench meeting, no joint meeting in Q3. The
+    # district's joint meeting was held in October, not in November.
+    _meeting(app, a, "community", a.community1, a.street1, datetime(2026, 11, 30, 23, 30))
+    _meeting(app, a, "community", a.community1, a.street1, datetime(2026, 11, 30, 10, 0), kind="talk")
+    _meeting(app, a, "community", a.community2, a.street2, datetime(2026, 11, 25, 9, 0), kind="talk",
+             status="planned")
+    _meeting(app, a, "district", None, None, datetime(2026, 10, 12, 9, 0))
+    _meeting(app, a, "street", None, a.street1, datetime(2026, 11, 12, 9, 0), kind="bench")
+    seen = {}
+    for username in ("alpha-district", "alpha-street", "alpha-community", "alpha-firm"):
+        with app.app_context(), tenant_scope(a.tenant_id):
+            user = db.session.execute(select(User).filter_by(username=username)).scalar_one()
+            m = db.session.execute(select(Membership).filter_by(user_id=user.id)).scalar_one()
+            got = [(c.level, c.kind, n) for c, n in cadence.missed_last(m, ON)]
+            expected = []
+            for c in cadence.cadences():
+                levels = {"alpha-district": {"district"}, "alpha-street": {"community", "street"},
+                          "alpha-community": {"community"}}.get(username, set())
+                if c.level not in levels:
+                    continue
+                n = sum(1 for r in cadence.compliance(m, c, ON)[1] if r.missed_last)
+                if n:
+                    expected.append((c.level, c.kind, n))
+            assert got == expected, username
+            seen[username] = got
+    assert seen == {"alpha-district": [("district", "joint", 1)],
+                    "alpha-street": [("community", "talk", 1), ("street", "joint", 1)],
+                    "alpha-community": [("community", "talk", 1)], "alpha-firm": []}

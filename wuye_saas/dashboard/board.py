@@ -83,15 +83,23 @@ def focus(mem, level: str | None, street_id=None, community_id=None, compound_id
     crumbs = [("全区", {"level": "district"})] if top == "district" else []
     if level == "district":
         return Focus("district", "全区", [], {"level": "district"}, crumbs)
+    own = mem.__dict__.get("scope_name")   # read with the request's first row (web._ACTING)
     if level == "street":
         if ids["street"] is None:
             raise NotInScope()
+        if own is not None and top == "street" and ids["street"] == mem.street_id:
+            # A street's staff on their own street: nothing to look up.
+            args = {"level": "street", "street_id": mem.street_id}
+            return Focus("street", own, [CM.street_id == mem.street_id], args, [(own, args)])
         s = _one(select(Street.id, Street.name).where(Street.id == ids["street"], policy.visible(mem, Street)))
         args = {"level": "street", "street_id": s.id}
         return Focus("street", s.name, [CM.street_id == s.id], args, crumbs + [(s.name, args)])
     if level == "community":
         if ids["community"] is None:
             raise NotInScope()
+        if own is not None and top == "community" and ids["community"] == mem.community_id:
+            args = {"level": "community", "community_id": mem.community_id}
+            return Focus("community", own, [CM.community_id == mem.community_id], args, [(own, args)])
         c = _one(select(Community.id, Community.name, Street.id.label("street_id"), Street.name.label("street"))
                  .join(Street, Street.id == Community.street_id)
                  .where(Community.id == ids["community"], policy.visible(mem, Community)))
