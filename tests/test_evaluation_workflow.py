@@ -844,3 +844,39 @@ def test_committee_of_another_compound_gets_404_and_an_unscored_item_counts_0(ap
         assert a.breakdown["committee_unscored"] == [w["std"]["G"]] and a.base_total == Decimal("21.00")
     login(client, "alpha-district")
     assert "业委会未在社区审核前评价，计 0 分" in client.get(f"/d/alpha/results/assessments/{aid}").get_data(as_text=True)
+
+
+def test_a_cycles_assessments_are_listed_by_firm_and_compound_name_page_after_page(app, client):
+    """The cycle's page lists its assessments by firm and compound name (cycles.assessments_select)
+    twenty a page: every assessment once, in order, each row naming its own firm and compound;
+    a search narrows it."""
+    import re
+    out = app.test_cli_runner().invoke(args=["seed-demo", "--slug", "order", "--compounds", "60",
+                                             "--households", "500"])
+    assert out.exit_code == 0, out.output
+    from wuye_saas.tenancy import Tenant
+    with app.app_context():
+        with system_scope():
+            t = db.session.execute(select(Tenant.id).where(Tenant.slug == "order")).scalar_one()
+        with tenant_scope(t):
+            ev = db.session.execute(select(Assessment.evaluation_id).group_by(Assessment.evaluation_id)
+                                    .order_by(func.count().desc()).limit(1)).scalar_one()
+            expected = [(f, c or "（按企业考核）") for f, c, _ in db.session.execute(
+                select(m.Firm.name, m.Compound.name, Assessment.id).join(m.Firm, m.Firm.id == Assessment.firm_id)
+                .outerjoin(m.Compound, m.Compound.id == Assessment.compound_id)
+                .where(Assessment.evaluation_id == ev).order_by(m.Firm.name, m.Compound.name, Assessment.id))]
+    assert len(expected) > 20
+    login(client, "order-district", "demo1234")
+    def table(url):
+        html = client.get(url).get_data(as_text=True)
+        return html[html.index('data-testid="assessments"'):].split("</table>")[0]
+
+    shown = []
+    for page in (1, 2):
+        html = table(f"/d/order/evaluations/{ev}?page={page}")
+        shown += re.findall(r"<tr>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>", html)
+    assert shown == expected[:len(shown)] and len(shown) == min(40, len(expected))
+    firm = expected[-1][0]
+    html = table(f"/d/order/evaluations/{ev}?q={firm}")
+    rows = re.findall(r"<tr>\s*<td>([^<]*)</td>", html)
+    assert rows and set(rows) == {firm}
