@@ -430,6 +430,21 @@ def columns(child: str | None, latest: date | None, bills: date | None) -> list[
             *_tail(note)]
 
 
+def cells(rows: list, cols: list[Column]) -> list[tuple]:
+    """Each row with its cells as the page shows them, (class, value): worked out here once, not
+    by the template calling each column per cell (a community's nineteen compounds by fifteen
+    columns were a third of its landing page's template time)."""
+    classes = [(f"text-{c.align}", f"text-{c.align} text-danger", c.alert) for c in cols]
+    out = []
+    for r in rows:
+        row = []
+        for c, (plain, red, alert) in zip(cols, classes):
+            v = c.cell(r)
+            row.append((red if v in alert else plain, v))
+        out.append((r, row))
+    return out
+
+
 # How each chart's table shows a month (the same texts as the cards and the export).
 FMT = SimpleNamespace(
     committee=lambda r: r.text("committee_rate"), service=lambda r: r.text("service_rate"),
@@ -478,8 +493,8 @@ def board(mem, f: Focus) -> dict:
     billed = next((m for m in reversed(months) if m.billed), None)
     bills = billed.month if billed else None
     total = replace(latest, billed=billed.billed, collected=billed.collected) if billed else latest
-    out.update(billed=billed, rows=children(mem, f, months, bills), total=total,
-               columns=columns(f.child, latest.month, bills),
+    cols = columns(f.child, latest.month, bills)
+    out.update(billed=billed, rows=cells(children(mem, f, months, bills), cols), total=total, columns=cols,
                dist=distribution(mem, f, latest.month, months_with[-1][1]),
                clearing=clearing(base, latest.no_service), chart=chart_data(months))
     return out
@@ -497,7 +512,7 @@ def workbook(data: dict):
     ws.title = "分项"
     first = LEVELS[f.child] if f.child else "月份"
     ws.append([first, *[c.title for c in cols]])
-    for r in data.get("rows", []):
+    for r, _ in data.get("rows", []):
         excel.append(ws, [r.label, *[c.export(r) for c in cols]])
     if f.child and data.get("total"):
         excel.append(ws, [f"{f.title}合计", *[c.export_total(data["total"]) for c in cols]])
