@@ -369,6 +369,15 @@ def _visible(m: Membership, model):
     if model is Grid:
         return within(Grid.community_id, comms)
     if model is Compound:
+        # On the compound's own columns where the scope is made of them: `id IN (the scope's
+        # compounds)` read the district's every compound to keep a community's nineteen (a hash
+        # join over the whole table, growing with the district); the community's index answers this.
+        if m.role in ("street_staff", "community_staff"):
+            return Compound.community_id.in_(comms)
+        if m.role == "committee_member":
+            return Compound.id == m.compound_id
+        if m.role == GRID:
+            return Compound.grid_id == m.grid_id
         return within(Compound.id, comps)
     if model in (Building, Household, Committee):
         return within(model.compound_id, comps)
